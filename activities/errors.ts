@@ -1,0 +1,32 @@
+import type { CommandRecord } from './audit';
+
+/** A command ran and exited non-zero. `stderr` is the command's complete error output. */
+export class CommandFailedError extends Error {
+  constructor(public readonly record: CommandRecord, public readonly stderr: string) {
+    super(`${record.node}: \`${record.argv.slice(0, 6).join(' ')}${record.argv.length > 6 ? ' …' : ''}\` exited ${record.exitCode}: ${lastLines(stderr || record.stdout, 4)}`);
+    this.name = 'CommandFailedError';
+  }
+}
+
+/**
+ * The cluster or a node is not in a state where the step may act, and retrying will not change
+ * that (a conflicting member, a non-empty data dir, a missing TLS file). Never retried.
+ */
+export class PreconditionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PreconditionError';
+  }
+}
+
+/** A wait ran out of time (learner never caught up, member never became healthy). */
+export class WaitTimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WaitTimeoutError';
+  }
+}
+
+export function lastLines(text: string, n: number): string {
+  return text.trim().split('\n').slice(-n).join(' | ');
+}

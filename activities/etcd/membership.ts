@@ -1,0 +1,84 @@
+import { findMember, initialClusterFor, type Member } from '../../domain/members';
+import type { MemberId } from '../../domain/memberId';
+import type { ClusterOps } from '../cluster';
+import { CommandFailedError, PreconditionError, WaitTimeoutError } from '../errors';
+import { memberList, clusterState } from './reads';
+import { parseMemberAdd } from './parse';
+
+/** Transient refusals etcd gives during membership changes; the caller should retry later. */
+export const TRANSIENT_ETCD_ERRORS = [/unhealthy cluster/, /not in sync with leader/, /too many requests/, /leader changed/, /context deadline exceeded/];
+
+export function isTransientEtcdError(e: unknown): boolean {
+  return e instanceof CommandFailedError && TRANSIENT_ETCD_ERRORS.some((re) => re.test(e.stderr));
+}
+
+/** Result of adding a learner: its ID and ETCD_INITIAL_CLUSTER for its configuration. */
+export interface LearnerAdded { memberId: MemberId; initialCluster: string; alreadyPresent: boolean }
+
+/**
+ * Adds the node's member as a learner. Looks it up by name and peer URL first:
+ * already a started learner or voter -> done; added earlier but never started -> removed and
+ * re-added (a stale entry from an interrupted attempt); name or URL taken by another member -> refuses.
+ * etcd refuses while the cluster is unhealthy (strict reconfig check) or a learner exists; the
+ * first is transient (retry), the second a precondition. Source: reference 000 §5; etcd docs
+ * "Runtime reconfiguration" and "Learner".
+ */
+export async function addLearner(ops: ClusterOps, node: string): Promise<LearnerAdded> {
+  const spec = ops.node(node).etcd;
+  const view = await memberList(ops);
+  const standing = findMember(view.members, { name: spec.memberName, peerURL: spec.peerURL });
+  if (standing.kind === 'conflict') throw new PreconditionError(`${node}: ${standing.reason}`);
+  if (standing.kind === 'voter' || standing.kind === 'learner') {
+    return { memberId: standing.member.id, initialCluster: initialClusterFor(view.members, { name: spec.memberName, peerURL: spec.peerURL }), alreadyPresent: true };
+  }
+  if (standing.kind === 'unstarted') {
+    await ops.runOk(view.control, ops.etcdctlArgv(ops.allClientURLs(), ['member', 'remove', standing.member.id]));
+  }
+  const others = view.members.filter((m) => !m.peerURLs.includes(spec.peerURL));
+  const learners = others.filter((m) => m.isLearner);
+  if (learners.length) throw new PreconditionError(`learner ${learners[0].name || learners[0].id} is already in the cluster; etcd allows one learner at a time`);
+  const r = await ops.runOk(view.control, ops.etcdctlArgv(ops.allClientURLs(), ['-w', 'json', 'member', 'add', spec.memberName, `--peer-urls=${spec.peerURL}`, '--learner']));
+  const added = parseMemberAdd(r.stdout);
+  const after: Member[] = added.members;
+  return { memberId: added.memberId, initialCluster: initialClusterFor(after, { name: spec.memberName, peerURL: spec.peerURL }), alreadyPresent: false };
+}
+
+/**
+ * Promotes the node's learner to a voting member. Already a voter -> done. etcd refuses while the
+ * learner lags ("not in sync with leader"): transient, the caller retries with backoff.
+ */
+export async function promoteLearner(ops: ClusterOps, node: string): Promise<{ memberId: MemberId; alreadyVoter: boolean }> {
+  const spec = ops.node(node).etcd;
+  const view = await memberList(ops);
+  const standing = findMember(view.members, { name: spec.memberName, peerURL: spec.peerURL });
+  if (standing.kind === 'voter') return { memberId: standing.member.id, alreadyVoter: true };
+  if (standing.kind !== 'learner') throw new PreconditionError(`${node}: cannot promote, member is ${standing.kind}${standing.kind === 'conflict' ? ` (${standing.reason})` : ''}`);
+  await ops.runOk(view.control, ops.etcdctlArgv(ops.allClientURLs(), ['member', 'promote', standing.member.id]));
+  return { memberId: standing.member.id, alreadyVoter: false };
+}
+
+/** Removes the node's member (looked up by peer URL); absent -> done. Refuses to remove the leader. */
+export async function removeMemberOfNode(ops: ClusterOps, node: string): Promise<{ removed?: MemberId }> {
+  const spec = ops.node(node).etcd;
+  const state = await clusterState(ops);
+  const m = state.members.find((x) => x.peerURLs.includes(spec.peerURL));
+  if (!m) return {};
+  if (m.isLeader) throw new PreconditionError(`${node}: member ${m.name} is the leader; move leadership first`);
+  await ops.runOk(state.control, ops.etcdctlArgv(ops.allClientURLs(), ['member', 'remove', m.id]));
+  return { removed: m.id };
+}
+
+/**
+ * Polls until `check` returns a value (not undefined), calling `tick` for heartbeats.
+ * Throws WaitTimeoutError with `describe()` after `timeoutMs`.
+ */
+export async function waitFor<T>(what: string, timeoutMs: number, intervalMs: number, check: () => Promise<T | undefined>, describe: () => string, tick?: () => void): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new WaitTimeoutError(`${what}: not reached within ${Math.round(timeoutMs / 1000)} s (${describe()})`);
+    tick?.();
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

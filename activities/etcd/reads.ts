@@ -1,0 +1,73 @@
+import type { MemberId } from '../../domain/memberId';
+import type { Member } from '../../domain/members';
+import type { ClusterOps } from '../cluster';
+import { lastLines } from '../errors';
+import { parseEndpointHealth, parseEndpointStatus, parseHashKV, parseMemberList, type EndpointStatus } from './parse';
+
+/** The member list as seen through `control`, the node etcdctl ran on. */
+export interface MemberListView { control: string; clusterId: MemberId; members: Member[] }
+
+/**
+ * `etcdctl member list` run on the first inventory node that answers, against every inventory
+ * client URL (etcdctl's balancer skips those that do not answer). Throws with every node's error
+ * when none could list the members (no quorum is not needed for this read; a dead cluster is).
+ */
+export async function memberList(ops: ClusterOps, prefer?: string): Promise<MemberListView> {
+  const order = [...ops.inv.nodes.map((n) => n.name)].sort((a, b) => (a === prefer ? -1 : b === prefer ? 1 : 0));
+  const errors: string[] = [];
+  for (const control of order) {
+    try {
+      const r = await ops.etcdctl(control, ops.allClientURLs(), ['-w', 'json', 'member', 'list']);
+      if (r.exitCode === 0) return { control, ...parseMemberList(r.stdout) };
+      errors.push(`${control}: ${lastLines(r.stderr, 2)}`);
+    } catch (e) {
+      errors.push(`${control}: ${(e as Error).message}`);
+    }
+  }
+  throw new Error(`no node could list the members of ${ops.inv.cluster}: ${errors.join('; ')}`);
+}
+
+/** One member with what its own endpoint said. `status` is absent when the endpoint did not answer. */
+export interface MemberState extends Member {
+  healthy: boolean;
+  isLeader: boolean;
+  status?: EndpointStatus;
+  error?: string;
+}
+
+/** The whole cluster as one read: members, each member's status and health, the leader. */
+export interface ClusterState {
+  control: string;
+  clusterId: MemberId;
+  leader?: MemberId;
+  members: MemberState[];
+}
+
+/**
+ * Member list plus `endpoint status` and `endpoint health` of every started member's client URL.
+ * A learner counts as healthy when its status answers (etcd 3.4 learners refuse the health read).
+ * Source: reference 000 §3 (check status and health before and after every change).
+ */
+export async function clusterState(ops: ClusterOps, prefer?: string): Promise<ClusterState> {
+  const view = await memberList(ops, prefer);
+  const endpoints = view.members.flatMap((m) => m.clientURLs);
+  const statuses = endpoints.length ? parseEndpointStatus((await ops.etcdctl(view.control, endpoints, ['-w', 'json', 'endpoint', 'status'])).stdout || '[]') : [];
+  const healthRun = endpoints.length ? await ops.etcdctl(view.control, endpoints, ['-w', 'json', 'endpoint', 'health']) : undefined;
+  const health = healthRun ? parseEndpointHealth(healthRun.stdout || '[]') : [];
+  const leaders = new Set(statuses.map((s) => s.leader).filter((l) => l !== '0'));
+  const leader = leaders.size === 1 ? [...leaders][0] : undefined;
+  const members = view.members.map((m): MemberState => {
+    const status = statuses.find((s) => s.memberId === m.id);
+    const h = health.find((x) => m.clientURLs.includes(x.endpoint));
+    const healthy = m.name !== '' && (m.isLearner ? status !== undefined : h?.health === true && status !== undefined);
+    const error = m.name === '' ? 'not started' : !status ? `status: no answer from ${m.clientURLs.join(',')}` : !healthy ? h?.error ?? 'unhealthy' : undefined;
+    return { ...m, healthy, isLeader: leader === m.id, ...(status ? { status } : {}), ...(error ? { error } : {}) };
+  });
+  return { control: view.control, clusterId: view.clusterId, ...(leader ? { leader } : {}), members };
+}
+
+/** KV hash of each endpoint at one revision (`endpoint hashkv --rev`). Equal hashes mean equal data. */
+export async function hashKV(ops: ClusterOps, control: string, endpoints: string[], revision: number) {
+  const r = await ops.etcdctl(control, endpoints, ['-w', 'json', 'endpoint', 'hashkv', `--rev=${revision}`]);
+  return { hashes: parseHashKV(r.stdout || '[]'), stderr: r.stderr, exitCode: r.exitCode };
+}

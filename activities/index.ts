@@ -1,0 +1,181 @@
+import { renderMemberEnvironment } from '../domain/memberConfig';
+import type { MemberSpec } from '../domain/members';
+import type { ClusterOps } from './cluster';
+import { PreconditionError } from './errors';
+import { addLearner, promoteLearner, removeMemberOfNode, waitFor } from './etcd/membership';
+import { clusterState, hashKV, type ClusterState } from './etcd/reads';
+import { snapshotOnLeader } from './etcd/snapshot';
+import { dataDirState, filesPresent, moveDataDirAside } from './node/dataDir';
+import { serviceLog, serviceState, startService, stopService, writeFileIfChanged } from './node/service';
+import { clusterActivity, type ActivityDeps, type ClusterInput } from './wrap';
+
+export type { ClusterInput } from './wrap';
+export type { Step, CommandRecord } from './audit';
+export type { ClusterState, MemberState } from './etcd/reads';
+export type { SnapshotInfo } from './etcd/snapshot';
+
+/** Input of every per-node step. `node` is an inventory node name. */
+export interface NodeInput extends ClusterInput { node: string }
+
+/** What pre-flight learns about a node that is to become a member. */
+export interface NodeReadiness {
+  spec: MemberSpec;
+  reachable: boolean;
+  dataDirEmpty: boolean;
+  tlsFilesPresent: boolean;
+  etcdActive: boolean;
+  error?: string;
+}
+
+function specOf(ops: ClusterOps, node: string): MemberSpec {
+  const n = ops.node(node);
+  return { node: n.name, name: n.etcd.memberName, peerURL: n.etcd.peerURL, clientURL: n.etcd.clientURL, dataDir: n.etcd.dataDir };
+}
+
+function memberOfNode(state: ClusterState, ops: ClusterOps, node: string) {
+  const spec = specOf(ops, node);
+  return state.members.find((m) => m.peerURLs.includes(spec.peerURL));
+}
+
+/**
+ * The activities of etcd-runbooks, bound to a worker's inventories and SSH pool. Each is
+ * idempotent (check, then act) and returns Step<T> (result + commands run, for the audit trail).
+ */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    /** Members, per-member status and health, leader. Read-only. Source: reference 000 §3. */
+    inspectCluster: clusterActivity(deps, (ops) => clusterState(ops)),
+
+    /** Pre-flight for nodes to add: SSH reachable, TLS files present, etcd not running, data dir empty. Read-only. */
+    inspectNodes: clusterActivity(deps, async (ops, input: ClusterInput & { nodes: string[] }) => {
+      const t = ops.inv.tls;
+      const out: NodeReadiness[] = [];
+      for (const node of input.nodes) {
+        const spec = specOf(ops, node);
+        try {
+          const dir = await dataDirState(ops, node);
+          const tlsFilesPresent = await filesPresent(ops, node, [t.caFile, t.serverCertFile, t.serverKeyFile, t.peerCertFile, t.peerKeyFile, t.clientCertFile, t.clientKeyFile]);
+          const etcdActive = (await serviceState(ops, node)) === 'active';
+          out.push({ spec, reachable: true, dataDirEmpty: dir !== 'nonempty', tlsFilesPresent, etcdActive });
+        } catch (e) {
+          if ((e as Error).name === 'HostKeyMismatchError') throw e;
+          out.push({ spec, reachable: false, dataDirEmpty: false, tlsFilesPresent: false, etcdActive: false, error: (e as Error).message });
+        }
+      }
+      return out;
+    }),
+
+    /** Snapshot on the leader into the backup dir, integrity verified. Source: reference 000 §4. */
+    takeSnapshot: clusterActivity(deps, (ops, input: ClusterInput & { label: string }) => snapshotOnLeader(ops, input.label)),
+
+    /** `member add --learner` for the node's member, unless already present. Source: reference 000 §5. */
+    addLearner: clusterActivity(deps, (ops, input: NodeInput) => addLearner(ops, input.node)),
+
+    /**
+     * Writes the member's environment file (initial cluster, state existing, TLS). Refuses if the
+     * member has data already and etcd runs (it would be a live member's file). Source: reference 004.
+     */
+    writeMemberConfig: clusterActivity(deps, async (ops, input: NodeInput & { initialCluster: string }) => {
+      const n = ops.node(input.node);
+      const content = renderMemberEnvironment({
+        name: n.etcd.memberName, peerURL: n.etcd.peerURL, clientURL: n.etcd.clientURL, dataDir: n.etcd.dataDir,
+        initialCluster: input.initialCluster, initialClusterState: 'existing', tls: ops.inv.tls,
+      });
+      const changed = await writeFileIfChanged(ops, input.node, ops.inv.systemd.environmentFile, content);
+      return { path: ops.inv.systemd.environmentFile, changed, content };
+    }),
+
+    /**
+     * Starts etcd on the node and waits until its member has started (has a name in the member list).
+     * Already running -> done. A data dir with data from elsewhere (member not started) is refused.
+     */
+    startMember: clusterActivity(deps, async (ops, input: NodeInput) => {
+      const spec = specOf(ops, input.node);
+      const active = (await serviceState(ops, input.node)) === 'active';
+      if (!active) {
+        const state = await clusterState(ops);
+        const m = memberOfNode(state, ops, input.node);
+        if (!m) throw new PreconditionError(`${input.node}: not a member of the cluster; add it before starting etcd`);
+        if (m.name === '' && (await dataDirState(ops, input.node)) === 'nonempty') {
+          throw new PreconditionError(`${input.node}: data dir ${spec.dataDir} is not empty but the member never started; move it aside first`);
+        }
+        await startService(ops, input.node);
+      }
+      return waitFor(`${input.node}: member started`, 90_000, 1_000, async () => {
+        const svc = await serviceState(ops, input.node);
+        if (svc === 'failed') throw new PreconditionError(`${input.node}: etcd failed to start: ${await serviceLog(ops, input.node)}`);
+        const state = await clusterState(ops);
+        const m = memberOfNode(state, ops, input.node);
+        return m && m.name === spec.name && m.status ? { memberId: m.id, service: svc } : undefined;
+      }, () => `service ${ops.inv.systemd.unit} on ${input.node}`);
+    }),
+
+    /** Waits until the learner's applied index reaches the leader's index at the start of the wait. */
+    waitLearnerCaughtUp: clusterActivity(deps, async (ops, input: NodeInput) => {
+      const first = await clusterState(ops);
+      const leader = first.members.find((m) => m.isLeader);
+      const target = leader?.status?.raftIndex ?? 0;
+      let last = '';
+      return waitFor(`${input.node}: learner caught up`, 10 * 60_000, 500, async () => {
+        const state = await clusterState(ops);
+        const m = memberOfNode(state, ops, input.node);
+        if (!m) throw new PreconditionError(`${input.node}: member disappeared from the member list`);
+        if (!m.isLearner) return { caughtUp: true, appliedIndex: m.status?.raftAppliedIndex ?? 0, leaderIndex: target };
+        const applied = m.status?.raftAppliedIndex ?? 0;
+        last = `applied ${applied} of ${target}`;
+        return applied >= target ? { caughtUp: true, appliedIndex: applied, leaderIndex: target } : undefined;
+      }, () => last);
+    }),
+
+    /** Promotes the learner. "not in sync" is transient and retried by Temporal. Source: reference 000 §5. */
+    promoteLearner: clusterActivity(deps, (ops, input: NodeInput) => promoteLearner(ops, input.node)),
+
+    /** Waits until every started member is healthy, the node's member is a voter, and a leader is known. */
+    waitClusterHealthy: clusterActivity(deps, async (ops, input: NodeInput) => {
+      let last = '';
+      return waitFor(`${input.node}: cluster healthy`, 3 * 60_000, 1_000, async () => {
+        const state = await clusterState(ops);
+        const m = memberOfNode(state, ops, input.node);
+        const sick = state.members.filter((x) => !x.healthy);
+        last = sick.map((x) => `${x.name || x.id}: ${x.error}`).join('; ') || (!state.leader ? 'no leader' : m?.isLearner ? 'still a learner' : '');
+        return m && !m.isLearner && sick.length === 0 && state.leader ? { voters: state.members.filter((x) => !x.isLearner).length, leader: state.leader } : undefined;
+      }, () => last);
+    }),
+
+    /**
+     * Checks that every member holds the same data: `endpoint hashkv` at one revision on all members.
+     * Returns the state; throws if hashes differ or a member does not answer.
+     */
+    verifyCluster: clusterActivity(deps, async (ops) => {
+      const state = await clusterState(ops);
+      const leader = state.members.find((m) => m.isLeader);
+      if (!leader?.status) throw new Error('no leader answered');
+      const rev = leader.status.revision;
+      const endpoints = state.members.flatMap((m) => m.clientURLs);
+      const { hashes, stderr } = await hashKV(ops, state.control, endpoints, rev);
+      if (hashes.length !== state.members.length) throw new Error(`hashkv answered for ${hashes.length} of ${state.members.length} members: ${stderr.trim().slice(-300)}`);
+      const distinct = new Set(hashes.map((h) => h.hash));
+      if (distinct.size !== 1) throw new Error(`members differ at revision ${rev}: ${hashes.map((h) => `${h.endpoint}=${h.hash}`).join(', ')}`);
+      return { state, revision: rev, hash: hashes[0].hash };
+    }),
+
+    /** Compensation: removes the node's member if present (never the leader). */
+    removeMember: clusterActivity(deps, (ops, input: NodeInput) => removeMemberOfNode(ops, input.node)),
+
+    /** Compensation: stops and disables etcd on the node. */
+    stopMember: clusterActivity(deps, async (ops, input: NodeInput) => {
+      await stopService(ops, input.node);
+      return { service: await serviceState(ops, input.node) };
+    }),
+
+    /** Compensation: moves the node's data dir aside to `<dataDir>.aside-<tag>`; never deletes. */
+    moveDataDirAside: clusterActivity(deps, async (ops, input: NodeInput & { tag: string }) => {
+      if (!/^[A-Za-z0-9._-]+$/.test(input.tag)) throw new PreconditionError(`bad tag ${JSON.stringify(input.tag)}`);
+      if ((await serviceState(ops, input.node)) === 'active') throw new PreconditionError(`${input.node}: etcd is running; stop it before moving its data dir`);
+      return { movedTo: await moveDataDirAside(ops, input.node, input.tag) };
+    }),
+  };
+}
+
+/** The activity interface the workflows import as a type. */
+export type Activities = ReturnType<typeof createActivities>;

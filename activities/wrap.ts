@@ -1,0 +1,52 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { InventoryError } from '../inventory/schema';
+import type { Step } from './audit';
+import { ClusterOps } from './cluster';
+import { isTransientEtcdError } from './etcd/membership';
+import { PreconditionError, WaitTimeoutError } from './errors';
+import type { InventoryRegistry } from './registry';
+import { HostKeyMismatchError } from './ssh/fingerprint';
+import type { SshPool } from './ssh/session';
+
+/** Every activity input names the cluster; the worker resolves the rest from its inventory. */
+export interface ClusterInput {
+  cluster: string;
+  /** SHA-256 of the inventory file the run was started with (checked against the worker's). */
+  inventoryDigest?: string;
+}
+
+export interface ActivityDeps { registry: InventoryRegistry; pool: SshPool }
+
+const NON_RETRYABLE = [PreconditionError, WaitTimeoutError, HostKeyMismatchError, InventoryError];
+
+/**
+ * Turns `fn(ops, input)` into a Temporal activity returning Step<T>: the result plus every command
+ * it ran. Failures become ApplicationFailures whose type is the error class and whose details hold
+ * the commands (audit trail of a failed step); preconditions, host-key mismatches and exhausted
+ * waits are non-retryable, transient etcd refusals and connection errors are retried by Temporal.
+ */
+export function clusterActivity<I extends ClusterInput, T>(deps: ActivityDeps, fn: (ops: ClusterOps, input: I) => Promise<T>) {
+  return async (input: I): Promise<Step<T>> => {
+    let ops: ClusterOps | undefined;
+    try {
+      const inv = deps.registry.load(input.cluster, input.inventoryDigest);
+      const heartbeat = inActivity() ? () => Context.current().heartbeat() : undefined;
+      ops = new ClusterOps(inv, deps.pool, heartbeat);
+      return { result: await fn(ops, input), commands: ops.commands };
+    } catch (e) {
+      const err = e as Error;
+      const nonRetryable = NON_RETRYABLE.some((c) => err instanceof c) && !isTransientEtcdError(err);
+      throw ApplicationFailure.create({ message: err.message, type: err.name || 'Error', nonRetryable, details: [ops?.commands ?? []], cause: err });
+    }
+  };
+}
+
+function inActivity(): boolean {
+  try {
+    Context.current();
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,38 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import type { RunbookProgress } from '../domain/progress';
+import { progressQuery } from '../workflows/expandCluster';
+import { planTable, stepLine } from './render';
+
+/**
+ * Prints a run's plan once it is known, then a line each time a step changes state, until the run
+ * ends. Polls the `progress` query every `intervalMs`. Resolves with the last progress seen.
+ */
+export async function watchProgress(handle: WorkflowHandle, out: (line: string) => void, intervalMs = 300): Promise<RunbookProgress | undefined> {
+  const seen = new Map<string, string>();
+  let last: RunbookProgress | undefined;
+  let planShown = false;
+  let finished = false;
+  const result = handle.result().finally(() => { finished = true; });
+  result.catch(() => undefined);
+  for (;;) {
+    const wasFinished = finished;
+    try {
+      last = await handle.query(progressQuery);
+    } catch {
+      // not yet answerable (first task not run) or already closed: keep the last view
+    }
+    if (last && last.steps.length && !planShown) {
+      out(`plan for ${last.runbook} on cluster ${last.cluster}:\n${planTable(last)}`);
+      planShown = true;
+    }
+    for (const s of last?.steps ?? []) {
+      const key = `${s.status}|${s.detail ?? ''}`;
+      if (seen.get(s.id) !== key && s.status !== 'pending') {
+        seen.set(s.id, key);
+        if (!(s.id === 'preflight' && s.status === 'done')) out(stepLine(s));
+      }
+    }
+    if (wasFinished) return last;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -1,0 +1,100 @@
+import { findMember, voterCount, type Member, type MemberSpec } from './members';
+import { isRecommendedSize } from './quorum';
+import type { PlanStep } from './progress';
+
+/** What pre-flight learned about the cluster and each node to add. */
+export interface ExpandFacts {
+  members: Member[];
+  /** Names of started members whose own endpoint answered health and status checks. */
+  healthyMembers: string[];
+  /** Per node to add: its member spec from the inventory and what the node itself showed. */
+  candidates: Array<{
+    spec: MemberSpec;
+    reachable: boolean;
+    dataDirEmpty: boolean;
+    tlsFilesPresent: boolean;
+    etcdActive: boolean;
+    error?: string;
+  }>;
+  /** Permit an even number of voters at the end (etcd works but gains no fault tolerance). */
+  allowEvenSize: boolean;
+}
+
+export interface ExpandPlan {
+  /** Members to add, in order, one at a time. */
+  toAdd: MemberSpec[];
+  /** Nodes that already are voting members with the right name and peer URL: nothing to do. */
+  alreadyVoters: string[];
+  /** Blocking problems; when non-empty nothing may be changed. */
+  problems: string[];
+  votersBefore: number;
+  votersAfter: number;
+}
+
+/**
+ * Decides what `expandCluster` must do. Source: reference 000 §8.1 (snapshot, then add members one
+ * at a time) and §5 (add as learner, promote); etcd docs "runtime reconfiguration" (one change at a
+ * time, check cluster health first). A re-run after everything was done yields an empty `toAdd`.
+ */
+export function planExpand(facts: ExpandFacts): ExpandPlan {
+  const problems: string[] = [];
+  const toAdd: MemberSpec[] = [];
+  const alreadyVoters: string[] = [];
+  const votersBefore = voterCount(facts.members);
+  const ours = new Set(facts.candidates.map((c) => c.spec.peerURL));
+
+  for (const m of facts.members) {
+    if (m.name !== '' && !m.isLearner && !facts.healthyMembers.includes(m.name)) problems.push(`member ${m.name} (${m.id}) is not healthy`);
+    if (ours.has(m.peerURLs[0] ?? '')) continue;
+    if (m.isLearner) problems.push(`learner ${m.name || m.id} is already in the cluster; etcd allows one learner at a time (promote or remove it first)`);
+    if (m.name === '') problems.push(`member ${m.id} (${m.peerURLs.join(',')}) was added but never started; remove it first`);
+  }
+
+  const seen = new Set<string>();
+  for (const c of facts.candidates) {
+    const { spec } = c;
+    if (seen.has(spec.node)) { problems.push(`node ${spec.node} is listed twice`); continue; }
+    seen.add(spec.node);
+    const standing = findMember(facts.members, spec);
+    if (standing.kind === 'conflict') { problems.push(`${spec.node}: ${standing.reason}`); continue; }
+    if (standing.kind === 'voter') { alreadyVoters.push(spec.node); continue; }
+    if (c.error) { problems.push(`${spec.node}: ${c.error}`); continue; }
+    if (!c.reachable) { problems.push(`${spec.node}: not reachable over SSH`); continue; }
+    if (!c.tlsFilesPresent) problems.push(`${spec.node}: TLS files named in the inventory are missing on the node`);
+    if (standing.kind === 'absent' || standing.kind === 'unstarted') {
+      if (c.etcdActive) problems.push(`${spec.node}: etcd is already running there but is not a member of this cluster`);
+      if (!c.dataDirEmpty) problems.push(`${spec.node}: data dir ${spec.dataDir} is not empty; a new member must start empty (move it aside first)`);
+    }
+    toAdd.push(spec);
+  }
+
+  const votersAfter = votersBefore + toAdd.filter((s) => findMember(facts.members, s).kind !== 'voter').length;
+  if (toAdd.length > 0 && !isRecommendedSize(votersAfter) && !facts.allowEvenSize) {
+    problems.push(`the cluster would end with ${votersAfter} voting members; an even size adds no fault tolerance (pass allowEvenSize to do it anyway)`);
+  }
+  return { toAdd, alreadyVoters, problems, votersBefore, votersAfter };
+}
+
+/** Ids of the per-member steps of an expand, in order. */
+export const EXPAND_MEMBER_STEPS = [
+  ['add-learner', 'add as learner (member add --learner)'],
+  ['write-config', 'write member configuration (initial cluster, state existing, TLS)'],
+  ['start', 'start etcd on the node'],
+  ['wait-caught-up', 'wait until the learner has caught up with the leader'],
+  ['promote', 'promote the learner to a voting member'],
+  ['wait-healthy', 'wait until every member is healthy'],
+] as const;
+
+export type ExpandStepKind = (typeof EXPAND_MEMBER_STEPS)[number][0];
+
+/** The step list shown as the plan: snapshot, then the member steps for each node, then verify. */
+export function expandSteps(plan: ExpandPlan): PlanStep[] {
+  const steps: PlanStep[] = [{ id: 'preflight', title: 'pre-flight checks (members healthy, nodes reachable, data dirs empty)', status: 'done' }];
+  if (plan.toAdd.length === 0) return steps;
+  steps.push({ id: 'snapshot', title: 'snapshot on the leader, integrity verified', status: 'pending' });
+  for (const spec of plan.toAdd) {
+    for (const [kind, title] of EXPAND_MEMBER_STEPS) steps.push({ id: `${kind}:${spec.node}`, title: `${spec.node}: ${title}`, node: spec.node, status: 'pending' });
+  }
+  steps.push({ id: 'verify', title: 'verify: all members voting, healthy, equal hashkv', status: 'pending' });
+  return steps;
+}

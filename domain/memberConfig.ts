@@ -1,0 +1,55 @@
+/** TLS file paths on a node (same shape as the inventory's `tls`). */
+export interface MemberTlsPaths {
+  caFile: string;
+  serverCertFile: string;
+  serverKeyFile: string;
+  peerCertFile: string;
+  peerKeyFile: string;
+}
+
+export interface MemberConfigInput {
+  name: string;
+  peerURL: string;
+  clientURL: string;
+  dataDir: string;
+  /** name=peerURL,... of every member including this one. */
+  initialCluster: string;
+  /** `existing` when joining a running cluster; `new` only when bootstrapping. */
+  initialClusterState: 'new' | 'existing';
+  tls: MemberTlsPaths;
+}
+
+/**
+ * The environment file Debian's etcd.service reads (`EnvironmentFile=-/etc/default/etcd`) for a
+ * member. Joining members get ETCD_INITIAL_CLUSTER_STATE=existing. Client and peer traffic use TLS
+ * with client-certificate auth. The member also listens on loopback for local etcdctl.
+ * Source: etcd docs "Configuration flags" and "Runtime reconfiguration: add a new member";
+ * reference 004 (ETCD_INITIAL_CLUSTER / ETCD_INITIAL_CLUSTER_STATE=existing drop-in).
+ */
+export function renderMemberEnvironment(c: MemberConfigInput): string {
+  for (const [k, v] of Object.entries({ name: c.name, peerURL: c.peerURL, clientURL: c.clientURL, dataDir: c.dataDir, initialCluster: c.initialCluster })) {
+    if (/[\s"'\\$`]/.test(v)) throw new Error(`member config ${k} contains whitespace, a quote or a shell character: ${JSON.stringify(v)}`);
+  }
+  const client = new URL(c.clientURL);
+  const loopback = `${client.protocol}//127.0.0.1:${client.port || '2379'}`;
+  const listenClient = client.hostname === '127.0.0.1' ? c.clientURL : `${c.clientURL},${loopback}`;
+  const lines: Array<[string, string]> = [
+    ['ETCD_NAME', c.name],
+    ['ETCD_DATA_DIR', c.dataDir],
+    ['ETCD_LISTEN_PEER_URLS', c.peerURL],
+    ['ETCD_LISTEN_CLIENT_URLS', listenClient],
+    ['ETCD_ADVERTISE_CLIENT_URLS', c.clientURL],
+    ['ETCD_INITIAL_ADVERTISE_PEER_URLS', c.peerURL],
+    ['ETCD_INITIAL_CLUSTER', c.initialCluster],
+    ['ETCD_INITIAL_CLUSTER_STATE', c.initialClusterState],
+    ['ETCD_CERT_FILE', c.tls.serverCertFile],
+    ['ETCD_KEY_FILE', c.tls.serverKeyFile],
+    ['ETCD_TRUSTED_CA_FILE', c.tls.caFile],
+    ['ETCD_CLIENT_CERT_AUTH', 'true'],
+    ['ETCD_PEER_CERT_FILE', c.tls.peerCertFile],
+    ['ETCD_PEER_KEY_FILE', c.tls.peerKeyFile],
+    ['ETCD_PEER_TRUSTED_CA_FILE', c.tls.caFile],
+    ['ETCD_PEER_CLIENT_CERT_AUTH', 'true'],
+  ];
+  return `# Written by etcd-runbooks for member ${c.name}.\n${lines.map(([k, v]) => `${k}=${v}`).join('\n')}\n`;
+}

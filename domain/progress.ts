@@ -1,0 +1,40 @@
+/**
+ * The plan of a runbook and its progress, as returned by the workflow's `progress` query.
+ * The plan is shown before any change is made; each step then moves pending -> running -> done
+ * (or skipped, failed, compensated).
+ */
+export type StepStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'compensated';
+
+export interface PlanStep {
+  /** Stable id within the run, e.g. `add-learner:node2`. */
+  id: string;
+  /** What the step does, in operator terms. */
+  title: string;
+  /** The node the step acts on, if one. */
+  node?: string;
+  status: StepStatus;
+  /** ISO-8601 times from the workflow clock. */
+  startedAt?: string;
+  finishedAt?: string;
+  /** Short outcome or error message. */
+  detail?: string;
+}
+
+export type RunOutcome = 'planning' | 'running' | 'completed' | 'failed' | 'compensated';
+
+export interface RunbookProgress {
+  runbook: string;
+  cluster: string;
+  outcome: RunOutcome;
+  /** Why the run is in its outcome (pre-flight problems, the failing step's error). */
+  message?: string;
+  steps: PlanStep[];
+}
+
+/** Counts for display: done (incl. skipped), current step id, remaining. */
+export function summarize(p: RunbookProgress): { done: number; current?: string; remaining: number } {
+  const done = p.steps.filter((s) => s.status === 'done' || s.status === 'skipped').length;
+  const current = p.steps.find((s) => s.status === 'running')?.id;
+  const remaining = p.steps.filter((s) => s.status === 'pending').length;
+  return { done, current, remaining };
+}

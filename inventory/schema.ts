@@ -1,0 +1,107 @@
+import { z } from 'zod';
+
+const absolutePath = z.string().regex(/^\/[^\0]*$/, 'must be an absolute path');
+/** Names that are safe as node names, member names, file-name parts and CLI arguments. */
+const safeName = z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/, 'must be lowercase letters, digits, "-" or "." (DNS label style, 1-63 chars)');
+const etcdURL = z.url({ protocol: /^https?$/ }).refine((u) => !/[,=\s]/.test(u), 'must not contain ",", "=" or spaces (it goes into ETCD_INITIAL_CLUSTER)');
+
+/** How the worker reaches a node. The private key stays on the worker host; only its path is here. */
+export const NodeSshSchema = z.strictObject({
+  host: z.union([z.ipv4(), z.ipv6(), z.hostname()]),
+  port: z.number().int().min(1).max(65535).default(22),
+  user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, 'must be a plain user name'),
+  /** OpenSSH SHA-256 fingerprint of the node's host key, as printed by `ssh-keygen -l -E sha256`. */
+  hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must look like SHA256:<43 base64 chars> (ssh-keygen -l -E sha256 -f KEY.pub)'),
+  privateKeyPath: absolutePath,
+});
+
+/** The etcd member a node runs (or will run). One peer URL and one client URL per member. */
+export const NodeEtcdSchema = z.strictObject({
+  memberName: safeName,
+  peerURL: etcdURL,
+  clientURL: etcdURL,
+  dataDir: absolutePath.refine((p) => p.split('/').filter(Boolean).length >= 2, 'must not be a top-level directory'),
+});
+
+export const NodeSchema = z.strictObject({
+  name: safeName,
+  ssh: NodeSshSchema,
+  etcd: NodeEtcdSchema,
+});
+
+/** Paths of TLS files on the nodes (the same on every node). Paths only: no key material. */
+export const TlsSchema = z.strictObject({
+  caFile: absolutePath,
+  serverCertFile: absolutePath,
+  serverKeyFile: absolutePath,
+  peerCertFile: absolutePath,
+  peerKeyFile: absolutePath,
+  clientCertFile: absolutePath,
+  clientKeyFile: absolutePath,
+});
+
+/** systemd runtime: Debian's etcd.service reading its settings from an environment file. */
+export const SystemdRuntimeSchema = z.strictObject({
+  unit: z.string().regex(/^[A-Za-z0-9@._-]+\.service$/).default('etcd.service'),
+  environmentFile: absolutePath.default('/etc/default/etcd'),
+  etcdUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default('etcd'),
+});
+
+export const InventorySchema = z
+  .strictObject({
+    cluster: safeName,
+    /** Member runtime style. Only `systemd` is implemented; the kubeadm static pod comes later. */
+    runtime: z.literal('systemd'),
+    systemd: SystemdRuntimeSchema.default({ unit: 'etcd.service', environmentFile: '/etc/default/etcd', etcdUser: 'etcd' }),
+    /** Directory on the nodes where snapshots are written. */
+    backupDir: absolutePath,
+    tls: TlsSchema,
+    nodes: z.array(NodeSchema).min(1),
+  })
+  .superRefine((inv, ctx) => {
+    const unique = (key: string, pick: (n: z.infer<typeof NodeSchema>) => string) => {
+      const seen = new Map<string, number>();
+      inv.nodes.forEach((n, i) => {
+        const v = pick(n);
+        if (seen.has(v)) ctx.addIssue({ code: 'custom', path: ['nodes', i, ...key.split('.')], message: `duplicate ${key} ${v} (also nodes[${seen.get(v)}])` });
+        else seen.set(v, i);
+      });
+    };
+    unique('name', (n) => n.name);
+    unique('etcd.memberName', (n) => n.etcd.memberName);
+    unique('etcd.peerURL', (n) => n.etcd.peerURL);
+    unique('etcd.clientURL', (n) => n.etcd.clientURL);
+  });
+
+/** A validated inventory: one etcd cluster, its nodes, and where things are on them. */
+export type Inventory = z.infer<typeof InventorySchema>;
+export type InventoryNode = z.infer<typeof NodeSchema>;
+export type NodeSsh = z.infer<typeof NodeSshSchema>;
+export type TlsPaths = z.infer<typeof TlsSchema>;
+
+/** Raised for an inventory that does not validate; the message names every bad field. */
+export class InventoryError extends Error {
+  constructor(source: string, public readonly problems: string[]) {
+    super(`invalid inventory ${source}:\n  ${problems.join('\n  ')}`);
+    this.name = 'InventoryError';
+  }
+}
+
+/** Formats zod issues as `field.path: message` lines. */
+export function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`);
+}
+
+/** Validates a parsed inventory document. Throws InventoryError naming each bad field. */
+export function parseInventory(doc: unknown, source = '(inline)'): Inventory {
+  const r = InventorySchema.safeParse(doc);
+  if (!r.success) throw new InventoryError(source, formatIssues(r.error));
+  return r.data;
+}
+
+/** The node of that name, or an error listing the known node names. */
+export function nodeByName(inv: Inventory, name: string): InventoryNode {
+  const n = inv.nodes.find((x) => x.name === name);
+  if (!n) throw new Error(`unknown node ${JSON.stringify(name)} in cluster ${inv.cluster} (known: ${inv.nodes.map((x) => x.name).join(', ')})`);
+  return n;
+}

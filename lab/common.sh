@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Shared settings for the lab scripts. Sourced, never run.
+# The lab is a set of real Debian nodes (systemd-nspawn --boot), each in its own
+# network namespace on a host bridge. It is test infrastructure and a rehearsal
+# ground for runbooks; nothing in the product's code path depends on it.
+set -euo pipefail
+
+LAB_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LAB_STATE=${ETCD_RUNBOOKS_STATE:-$LAB_REPO/.state}/lab
+LAB_CACHE=${ETCD_RUNBOOKS_LAB_CACHE:-$LAB_REPO/.lab-cache}
+LAB_NAME=erlab
+LAB_BRIDGE=erlab0
+LAB_SUBNET_PREFIX=10.213.0
+LAB_HOST_ADDR=$LAB_SUBNET_PREFIX.1
+LAB_SUITE=bookworm
+LAB_CLUSTER=lab
+# Packages inside every node; part of the root filesystem cache key.
+LAB_PACKAGES=systemd,systemd-sysv,dbus,openssh-server,etcd-server,etcd-client,iproute2,ca-certificates,procps
+LAB_CGROUP_V1=/sys/fs/cgroup/systemd/$LAB_NAME
+LAB_CGROUP_V2=/sys/fs/cgroup/unified/$LAB_NAME
+
+log() { printf '[lab] %s\n' "$*" >&2; }
+die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }
+
+# node_addr NAME -> 10.213.0.(10+N) for nodeN
+node_addr() {
+  local n=${1#node}
+  [[ $n =~ ^[0-9]+$ ]] && (( n >= 1 && n <= 200 )) || die "bad node name '$1' (want node1..node200)"
+  echo "$LAB_SUBNET_PREFIX.$((10 + n))"
+}
+node_dir() { echo "$LAB_STATE/nodes/$1"; }
+node_netns() { echo "$LAB_NAME-$1"; }
+node_veth() { echo "$1-h"; }
+node_cg1() { echo "$LAB_CGROUP_V1/$1"; }
+node_cg2() { echo "$LAB_CGROUP_V2/$1"; }
+lab_nodes() { [ -d "$LAB_STATE/nodes" ] && ls "$LAB_STATE/nodes" | sort -V || true; }
+require_root() { [ "$(id -u)" = 0 ] || die "the lab needs root (network namespaces, nspawn, cgroups)"; }

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# One lab node's lifecycle: network, cgroup, boot, faults. Sourced by lab/lab.
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+launcher_pid() { cat "$(node_dir "$1")/launcher.pid" 2>/dev/null || true; }
+node_running() { local p; p=$(launcher_pid "$1"); [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+
+# The container's init: the process in the payload cgroup whose PID inside its namespace is 1.
+node_init_pid() {
+  local procs=$(node_cg1 "$1")/payload/cgroup.procs pid
+  [ -f "$procs" ] || return 0
+  for pid in $(cat "$procs"); do
+    if awk '/^NSpid:/ { exit ($NF == 1) ? 0 : 1 }' "/proc/$pid/status" 2>/dev/null; then echo "$pid"; return; fi
+  done
+}
+
+ensure_bridge() {
+  ip link show "$LAB_BRIDGE" >/dev/null 2>&1 && return
+  ip link add "$LAB_BRIDGE" type bridge
+  ip addr add "$LAB_HOST_ADDR/24" dev "$LAB_BRIDGE"
+  ip link set "$LAB_BRIDGE" up
+}
+
+ensure_netns() {
+  local node=$1 ns veth addr
+  ns=$(node_netns "$node"); veth=$(node_veth "$node"); addr=$(node_addr "$node")
+  ip netns list | grep -qw "^$ns" && return
+  ip netns add "$ns"
+  ip link add "$veth" type veth peer name eth0 netns "$ns"
+  ip link set "$veth" master "$LAB_BRIDGE" up
+  ip -n "$ns" link set lo up
+  ip -n "$ns" addr add "$addr/24" dev eth0
+  ip -n "$ns" link set eth0 up
+  ip -n "$ns" route add default via "$LAB_HOST_ADDR"
+}
+
+# Remove a cgroup directory and its children, deepest first, killing what is left in them.
+remove_cgroup_tree() {
+  local root=$1 d
+  [ -d "$root" ] || return 0
+  for d in $(find "$root" -mindepth 0 -type d | sort -r); do
+    [ -f "$d/cgroup.procs" ] && xargs -r kill -9 < "$d/cgroup.procs" 2>/dev/null || true
+  done
+  sleep 0.2
+  for d in $(find "$root" -mindepth 0 -type d | sort -r); do rmdir "$d" 2>/dev/null || true; done
+}
+
+# Boot NODE in the background. The launcher loops on exit code 133 (a reboot inside the node).
+node_start() {
+  local node=$1 dir base
+  node_running "$node" && { log "$node already running"; return; }
+  dir=$(node_dir "$node"); base=$(cat "$LAB_STATE/base")
+  ensure_bridge; ensure_netns "$node"
+  remove_cgroup_tree "$(node_cg1 "$node")"; remove_cgroup_tree "$(node_cg2 "$node")"
+  rm -rf "$dir"/.#upper* /run/systemd/nspawn/propagate/"$node" 2>/dev/null || true
+  mkdir -p "$(node_cg1 "$node")" "$(node_cg2 "$node")"
+  setsid bash -c '
+    echo $$ > "$1/cgroup.procs"; echo $$ > "$2/cgroup.procs"
+    while :; do
+      systemd-nspawn --boot --register=no --keep-unit --machine="$3" -D "$4" \
+        --overlay="$4:$5/upper:/" --network-namespace-path="/run/netns/$6" \
+        --capability=CAP_NET_ADMIN --console=read-only >> "$5/console.log" 2>&1
+      rc=$?; echo "nspawn exited $rc" >> "$5/console.log"
+      [ "$rc" = 133 ] || break
+    done' launcher "$(node_cg1 "$node")" "$(node_cg2 "$node")" "$node" "$base" "$dir" "$(node_netns "$node")" \
+    < /dev/null > /dev/null 2>&1 &
+  echo $! > "$dir/launcher.pid"
+}
+
+# SIGKILL the node's init: every process of the node dies at once, like a power cut.
+node_crash() {
+  local node=$1 init p i
+  init=$(node_init_pid "$node")
+  [ -n "$init" ] && kill -9 "$init"
+  p=$(launcher_pid "$node")
+  for i in $(seq 50); do node_running "$node" || break; sleep 0.1; done
+  [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true
+  remove_cgroup_tree "$(node_cg1 "$node")"; remove_cgroup_tree "$(node_cg2 "$node")"
+}
+
+node_freeze() { echo "$2" > "$(node_cg2 "$1")/payload/cgroup.freeze"; }
+node_link() { ip link set "$(node_veth "$1")" "$2"; }
+
+node_cleanup() {
+  local node=$1
+  node_running "$node" && node_crash "$node"
+  remove_cgroup_tree "$(node_cg1 "$node")"; remove_cgroup_tree "$(node_cg2 "$node")"
+  ip netns del "$(node_netns "$node")" 2>/dev/null || true
+  rm -rf /run/systemd/nspawn/propagate/"$node" 2>/dev/null || true
+}

@@ -1,0 +1,41 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { InventoryRegistry } from '../activities/registry';
+import { SshPool } from '../activities/ssh/session';
+import type { TemporalSettings } from '../config/temporal';
+
+export interface RunbookWorker {
+  worker: Worker;
+  /** Runs until shutdown() or a fatal error; closes SSH connections and the Temporal connection after. */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+/**
+ * A worker for every runbook, reading inventories from `inventoryPaths` (files or directories).
+ * One SSH connection per node is kept for the life of the worker.
+ */
+export async function createWorker(settings: TemporalSettings, inventoryPaths: string[]): Promise<RunbookWorker> {
+  const registry = new InventoryRegistry(inventoryPaths);
+  const pool = new SshPool();
+  const connection = await NativeConnection.connect({ address: settings.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: settings.taskQueue,
+    workflowsPath: require.resolve('../workflows'),
+    activities: createActivities({ registry, pool }),
+  });
+  return {
+    worker,
+    async run() {
+      try {
+        await worker.run();
+      } finally {
+        pool.closeAll();
+        await connection.close();
+      }
+    },
+    shutdown: () => worker.shutdown(),
+  };
+}

@@ -1,0 +1,135 @@
+import { ApplicationFailure, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Activities, NodeReadiness } from '../activities';
+import { expandSteps, planExpand, type ExpandPlan } from '../domain/expandPlan';
+import { describeZodError, ExpandInputSchema, type ExpandInput } from '../domain/inputs';
+import type { MemberSpec } from '../domain/members';
+import type { RunbookProgress } from '../domain/progress';
+import { errorMessage, ProgressTracker } from './steps';
+
+/** Query: the plan and the progress of the run (steps done, current, remaining). */
+export const progressQuery = defineQuery<RunbookProgress>('progress');
+
+/** Reads: quick, retried a few times. */
+const reads = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+});
+/** Membership changes: etcd refuses transiently ("unhealthy cluster", "not in sync"): retry for ~2 min. */
+const changes = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 1.5, maximumInterval: '5s', maximumAttempts: 30 },
+});
+/** Long steps (snapshot, waits) heartbeat; a dead worker is noticed within the heartbeat timeout. */
+const long = proxyActivities<Activities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
+});
+
+export interface ExpandResult {
+  outcome: 'completed' | 'nothing-to-do';
+  added: string[];
+  alreadyVoters: string[];
+  snapshot?: { node: string; path: string; revision: number; sha256: string };
+  voters: number;
+  revision?: number;
+}
+
+/**
+ * Expands an etcd cluster by adding members one at a time as learners, then promoting them.
+ * Source: reference 000 §8.1 (snapshot, add twice), §5 (learner, promote); etcd docs "Runtime
+ * reconfiguration". Pre-flight refuses unhealthy members, unreachable nodes, non-empty data dirs
+ * and an even final size (unless allowEvenSize). If a step fails after a member was added, every
+ * member this run added is removed again, its etcd stopped and its data dir moved aside, so the
+ * cluster ends as it started; the run then fails with the original error.
+ * Re-running on a cluster that already has the members changes nothing.
+ */
+export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult> {
+  const parsed = ExpandInputSchema.safeParse(rawInput);
+  if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid expandCluster input: ${describeZodError(parsed.error)}`, 'InvalidInput');
+  const input = parsed.data;
+  const base = { cluster: input.cluster, ...(input.inventoryDigest ? { inventoryDigest: input.inventoryDigest } : {}) };
+  const tracker = new ProgressTracker({ runbook: 'expandCluster', cluster: input.cluster, outcome: 'planning', steps: [] });
+  setHandler(progressQuery, () => tracker.progress);
+
+  const state = (await reads.inspectCluster(base)).result;
+  const readiness: NodeReadiness[] = (await reads.inspectNodes({ ...base, nodes: input.add })).result;
+  const plan: ExpandPlan = planExpand({
+    members: state.members,
+    healthyMembers: state.members.filter((m) => m.healthy).map((m) => m.name),
+    candidates: readiness,
+    allowEvenSize: input.allowEvenSize,
+  });
+  tracker.setSteps(expandSteps(plan));
+  if (plan.problems.length) {
+    tracker.progress.outcome = 'failed';
+    tracker.progress.message = `pre-flight refused: ${plan.problems.join('; ')}`;
+    tracker.step('preflight').status = 'failed';
+    throw ApplicationFailure.nonRetryable(tracker.progress.message, 'PreflightFailed', plan.problems);
+  }
+  const voters = state.members.filter((m) => !m.isLearner).length;
+  if (plan.toAdd.length === 0) {
+    tracker.progress.outcome = 'completed';
+    tracker.progress.message = `nothing to do: ${plan.alreadyVoters.join(', ')} already voting members`;
+    return { outcome: 'nothing-to-do', added: [], alreadyVoters: plan.alreadyVoters, voters };
+  }
+
+  tracker.progress.outcome = 'running';
+  const label = `expand-${workflowInfo().runId.slice(0, 8)}`;
+  const snap = await tracker.run('snapshot', async () => (await long.takeSnapshot({ ...base, label })).result,
+    (s) => `${s.node}:${s.path} rev ${s.revision}, ${s.totalKeys} keys, ${s.sizeBytes} bytes, sha256 ok`);
+
+  const added: MemberSpec[] = [];
+  try {
+    for (const spec of plan.toAdd) {
+      const n = { ...base, node: spec.node };
+      const learner = await tracker.run(`add-learner:${spec.node}`, async () => (await changes.addLearner(n)).result,
+        (r) => `member ${r.memberId}${r.alreadyPresent ? ' (already present)' : ''}`);
+      added.push(spec);
+      await tracker.run(`write-config:${spec.node}`, async () => (await changes.writeMemberConfig({ ...n, initialCluster: learner.initialCluster })).result,
+        (r) => `${r.path} ${r.changed ? 'written' : 'unchanged'}`);
+      await tracker.run(`start:${spec.node}`, async () => (await long.startMember(n)).result, (r) => `member ${r.memberId} started`);
+      await tracker.run(`wait-caught-up:${spec.node}`, async () => (await long.waitLearnerCaughtUp(n)).result,
+        (r) => `applied index ${r.appliedIndex} >= leader ${r.leaderIndex}`);
+      await tracker.run(`promote:${spec.node}`, async () => (await changes.promoteLearner(n)).result,
+        (r) => (r.alreadyVoter ? 'already a voter' : `member ${r.memberId} promoted`));
+      await tracker.run(`wait-healthy:${spec.node}`, async () => (await long.waitClusterHealthy(n)).result,
+        (r) => `${r.voters} voters healthy, leader ${r.leader}`);
+    }
+  } catch (e) {
+    tracker.progress.message = `failed: ${errorMessage(e)}; removing the members this run added`;
+    await compensate(tracker, base, added, label);
+    tracker.progress.outcome = 'compensated';
+    tracker.progress.message = `failed: ${errorMessage(e)}; the members this run added were removed again`;
+    throw e;
+  }
+
+  const verified = await tracker.run('verify', async () => (await reads.verifyCluster(base)).result,
+    (r) => `${r.state.members.length} members, hashkv ${r.hash} equal at revision ${r.revision}`);
+  tracker.progress.outcome = 'completed';
+  tracker.progress.message = `added ${added.map((s) => s.node).join(', ')}`;
+  return {
+    outcome: 'completed',
+    added: added.map((s) => s.node),
+    alreadyVoters: plan.alreadyVoters,
+    snapshot: { node: snap.node, path: snap.path, revision: snap.revision, sha256: snap.sha256 },
+    voters: verified.state.members.filter((m) => !m.isLearner).length,
+    revision: verified.revision,
+  };
+}
+
+/** Undo in reverse order: remove the member, stop etcd, move the data dir aside (never delete). */
+async function compensate(tracker: ProgressTracker, base: { cluster: string; inventoryDigest?: string }, added: MemberSpec[], label: string) {
+  for (const spec of [...added].reverse()) {
+    const n = { ...base, node: spec.node };
+    const id = `compensate:${spec.node}`;
+    tracker.progress.steps.push({ id, title: `${spec.node}: remove member, stop etcd, move data dir aside`, node: spec.node, status: 'pending' });
+    await tracker.run(id, async () => {
+      await changes.removeMember(n);
+      await changes.stopMember(n);
+      return (await changes.moveDataDirAside({ ...n, tag: label })).result;
+    }, (r) => (r.movedTo ? `data dir moved to ${r.movedTo}` : 'no data to move'));
+    tracker.step(id).status = 'compensated';
+    for (const s of tracker.progress.steps) if (s.node === spec.node && s.status === 'done') s.status = 'compensated';
+  }
+}
