@@ -68,7 +68,8 @@ export function planExpand(facts: ExpandFacts): ExpandPlan {
     toAdd.push(spec);
   }
 
-  const votersAfter = votersBefore + toAdd.filter((s) => findMember(facts.members, s).kind !== 'voter').length;
+  const requested = [...new Map(facts.candidates.map((c) => [c.spec.node, c.spec])).values()];
+  const votersAfter = votersBefore + requested.filter((s) => findMember(facts.members, s).kind !== 'voter').length;
   if (toAdd.length > 0 && !isRecommendedSize(votersAfter) && !facts.allowEvenSize) {
     problems.push(`the cluster would end with ${votersAfter} voting members; an even size adds no fault tolerance (pass allowEvenSize to do it anyway)`);
   }

@@ -20,14 +20,6 @@ export function hasQuorum(voters: number, healthy: number): boolean {
 }
 
 /**
- * Adding a voter to a cluster raises the quorum; the add is only safe if the current healthy voters
- * still reach the new quorum even before the new member has caught up (etcd's strict reconfig check).
- */
-export function canAddVoter(voters: number, healthyVoters: number): boolean {
-  return healthyVoters >= quorumSize(voters + 1);
-}
-
-/**
  * Removing a voter is safe when the remaining healthy voters form a quorum of the smaller cluster.
  * `removedIsHealthy` says whether the member being removed counts among `healthyVoters`.
  */

@@ -1,0 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+/** Before any test file: a Temporal dev server must answer (reused if one runs). Unit-only runs skip it. */
+export default async function globalSetup(): Promise<void> {
+  if (process.env.ETCD_RUNBOOKS_UNIT_ONLY) return;
+  execFileSync(join(__dirname, '..', '..', 'scripts', 'temporal-server.sh'), ['start'], { stdio: 'inherit' });
+}
