@@ -2,7 +2,7 @@ import { renderMemberEnvironment } from '../domain/memberConfig';
 import type { MemberSpec } from '../domain/members';
 import type { ClusterOps } from './cluster';
 import { PreconditionError } from './errors';
-import { addLearner, promoteLearner, removeMemberOfNode, waitFor } from './etcd/membership';
+import { addLearner, moveLeaderOff, promoteLearner, removeMemberOfNode, waitFor } from './etcd/membership';
 import { clusterState, hashKV, type ClusterState } from './etcd/reads';
 import { snapshotOnLeader } from './etcd/snapshot';
 import { dataDirState, filesPresent, moveDataDirAside } from './node/dataDir';
@@ -158,6 +158,9 @@ export function createActivities(deps: ActivityDeps) {
       if (distinct.size !== 1) throw new Error(`members differ at revision ${rev}: ${hashes.map((h) => `${h.endpoint}=${h.hash}`).join(', ')}`);
       return { state, revision: rev, hash: hashes[0].hash };
     }),
+
+    /** Moves leadership away from the node's member if it leads; no-op otherwise. */
+    moveLeaderOff: clusterActivity(deps, (ops, input: NodeInput) => moveLeaderOff(ops, input.node)),
 
     /** Compensation: removes the node's member if present (never the leader). */
     removeMember: clusterActivity(deps, (ops, input: NodeInput) => removeMemberOfNode(ops, input.node)),

@@ -45,6 +45,11 @@ export function findMember(members: readonly Member[], spec: Pick<MemberSpec, 'n
   return { kind: byPeer.isLearner ? 'learner' : 'voter', member: byPeer };
 }
 
+/** Client URLs of started voting members: where membership RPCs must go (a learner refuses them). */
+export function voterClientURLs(members: readonly Member[]): string[] {
+  return members.filter((m) => !m.isLearner && m.name !== '').flatMap((m) => m.clientURLs);
+}
+
 /** Number of voting (non-learner) members. */
 export function voterCount(members: readonly Member[]): number {
   return members.filter((m) => !m.isLearner).length;

@@ -8,9 +8,11 @@ node_running() { local p; p=$(launcher_pid "$1"); [ -n "$p" ] && kill -0 "$p" 2>
 
 # The container's init: the process in the payload cgroup whose PID inside its namespace is 1.
 node_init_pid() {
-  local procs=$(node_cg1 "$1")/payload/cgroup.procs pid
-  [ -f "$procs" ] || return 0
-  for pid in $(cat "$procs"); do
+  local payload pid
+  payload=$(node_cg1 "$1")/payload
+  [ -d "$payload" ] || return 0
+  # systemd inside the node moves itself to payload/init.scope: search the whole subtree.
+  for pid in $(find "$payload" -name cgroup.procs -exec cat {} +); do
     if awk '/^NSpid:/ { exit ($NF == 1) ? 0 : 1 }' "/proc/$pid/status" 2>/dev/null; then echo "$pid"; return; fi
   done
 }
@@ -26,6 +28,8 @@ ensure_netns() {
   local node=$1 ns veth addr
   ns=$(node_netns "$node"); veth=$(node_veth "$node"); addr=$(node_addr "$node")
   ip netns list | grep -qw "^$ns" && return
+  # A veth can outlive its namespace's name (the kernel may still hold the namespace): delete it.
+  ip link del "$veth" 2>/dev/null || true
   ip netns add "$ns"
   ip link add "$veth" type veth peer name eth0 netns "$ns"
   ip link set "$veth" master "$LAB_BRIDGE" up
@@ -87,5 +91,6 @@ node_cleanup() {
   node_running "$node" && node_crash "$node"
   remove_cgroup_tree "$(node_cg1 "$node")"; remove_cgroup_tree "$(node_cg2 "$node")"
   ip netns del "$(node_netns "$node")" 2>/dev/null || true
+  ip link del "$(node_veth "$node")" 2>/dev/null || true
   rm -rf /run/systemd/nspawn/propagate/"$node" 2>/dev/null || true
 }

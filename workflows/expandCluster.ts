@@ -118,13 +118,14 @@ export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult
   };
 }
 
-/** Undo in reverse order: remove the member, stop etcd, move the data dir aside (never delete). */
+/** Undo in reverse order: move leadership off it, remove the member, stop etcd, move the data dir aside (never delete). */
 async function compensate(tracker: ProgressTracker, base: { cluster: string; inventoryDigest?: string }, added: MemberSpec[], label: string) {
   for (const spec of [...added].reverse()) {
     const n = { ...base, node: spec.node };
     const id = `compensate:${spec.node}`;
     tracker.progress.steps.push({ id, title: `${spec.node}: remove member, stop etcd, move data dir aside`, node: spec.node, status: 'pending' });
     await tracker.run(id, async () => {
+      await changes.moveLeaderOff(n);
       await changes.removeMember(n);
       await changes.stopMember(n);
       return (await changes.moveDataDirAside({ ...n, tag: label })).result;

@@ -1,4 +1,4 @@
-import { findMember, initialClusterFor, type Member } from '../../domain/members';
+import { findMember, initialClusterFor, voterClientURLs, type Member } from '../../domain/members';
 import type { MemberId } from '../../domain/memberId';
 import type { ClusterOps } from '../cluster';
 import { CommandFailedError, PreconditionError, WaitTimeoutError } from '../errors';
@@ -32,12 +32,12 @@ export async function addLearner(ops: ClusterOps, node: string): Promise<Learner
     return { memberId: standing.member.id, initialCluster: initialClusterFor(view.members, { name: spec.memberName, peerURL: spec.peerURL }), alreadyPresent: true };
   }
   if (standing.kind === 'unstarted') {
-    await ops.runOk(view.control, ops.etcdctlArgv(ops.allClientURLs(), ['member', 'remove', standing.member.id]));
+    await ops.runOk(view.control, ops.etcdctlArgv(voterClientURLs(view.members), ['member', 'remove', standing.member.id]));
   }
   const others = view.members.filter((m) => !m.peerURLs.includes(spec.peerURL));
   const learners = others.filter((m) => m.isLearner);
   if (learners.length) throw new PreconditionError(`learner ${learners[0].name || learners[0].id} is already in the cluster; etcd allows one learner at a time`);
-  const r = await ops.runOk(view.control, ops.etcdctlArgv(ops.allClientURLs(), ['-w', 'json', 'member', 'add', spec.memberName, `--peer-urls=${spec.peerURL}`, '--learner']));
+  const r = await ops.runOk(view.control, ops.etcdctlArgv(voterClientURLs(view.members), ['-w', 'json', 'member', 'add', spec.memberName, `--peer-urls=${spec.peerURL}`, '--learner']));
   const added = parseMemberAdd(r.stdout);
   const after: Member[] = added.members;
   return { memberId: added.memberId, initialCluster: initialClusterFor(after, { name: spec.memberName, peerURL: spec.peerURL }), alreadyPresent: false };
@@ -53,7 +53,7 @@ export async function promoteLearner(ops: ClusterOps, node: string): Promise<{ m
   const standing = findMember(view.members, { name: spec.memberName, peerURL: spec.peerURL });
   if (standing.kind === 'voter') return { memberId: standing.member.id, alreadyVoter: true };
   if (standing.kind !== 'learner') throw new PreconditionError(`${node}: cannot promote, member is ${standing.kind}${standing.kind === 'conflict' ? ` (${standing.reason})` : ''}`);
-  await ops.runOk(view.control, ops.etcdctlArgv(ops.allClientURLs(), ['member', 'promote', standing.member.id]));
+  await ops.runOk(view.control, ops.etcdctlArgv(voterClientURLs(view.members), ['member', 'promote', standing.member.id]));
   return { memberId: standing.member.id, alreadyVoter: false };
 }
 
@@ -64,7 +64,7 @@ export async function removeMemberOfNode(ops: ClusterOps, node: string): Promise
   const m = state.members.find((x) => x.peerURLs.includes(spec.peerURL));
   if (!m) return {};
   if (m.isLeader) throw new PreconditionError(`${node}: member ${m.name} is the leader; move leadership first`);
-  await ops.runOk(state.control, ops.etcdctlArgv(ops.allClientURLs(), ['member', 'remove', m.id]));
+  await ops.runOk(state.control, ops.etcdctlArgv(voterClientURLs(state.members.filter((x) => x.id !== m.id)), ['member', 'remove', m.id]));
   return { removed: m.id };
 }
 
@@ -81,4 +81,20 @@ export async function waitFor<T>(what: string, timeoutMs: number, intervalMs: nu
     tick?.();
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/**
+ * If the node's member is the leader, transfers leadership to another healthy voter
+ * (`move-leader`, which must be sent to the leader's own endpoint; lab notes). Otherwise does nothing.
+ * Source: reference 000 §7 (move the leader before removing it).
+ */
+export async function moveLeaderOff(ops: ClusterOps, node: string): Promise<{ movedTo?: MemberId }> {
+  const spec = ops.node(node).etcd;
+  const state = await clusterState(ops);
+  const m = state.members.find((x) => x.peerURLs.includes(spec.peerURL));
+  if (!m?.isLeader) return {};
+  const target = state.members.find((x) => x !== m && !x.isLearner && x.healthy);
+  if (!target) throw new PreconditionError(`${node}: member ${m.name} is the leader and no other healthy voter can take over`);
+  await ops.runOk(state.control, ops.etcdctlArgv(m.clientURLs, ['move-leader', target.id]));
+  return { movedTo: target.id };
 }

@@ -17,7 +17,13 @@ export async function memberList(ops: ClusterOps, prefer?: string): Promise<Memb
   const errors: string[] = [];
   for (const control of order) {
     try {
-      const r = await ops.etcdctl(control, ops.allClientURLs(), ['-w', 'json', 'member', 'list']);
+      let r = await ops.etcdctl(control, ops.allClientURLs(), ['-w', 'json', 'member', 'list']);
+      if (r.exitCode !== 0 && /not supported for learner/.test(r.stderr)) {
+        // etcdctl's balancer picked a learner: ask only the endpoints that say they are voters.
+        const st = await ops.etcdctl(control, ops.allClientURLs(), ['-w', 'json', 'endpoint', 'status']);
+        const voters = parseEndpointStatus(st.stdout || '[]').filter((s) => !s.isLearner).map((s) => s.endpoint);
+        if (voters.length) r = await ops.etcdctl(control, voters, ['-w', 'json', 'member', 'list']);
+      }
       if (r.exitCode === 0) return { control, ...parseMemberList(r.stdout) };
       errors.push(`${control}: ${lastLines(r.stderr, 2)}`);
     } catch (e) {

@@ -1,0 +1,25 @@
+import { Etcd3 } from 'etcd3';
+import type { Inventory } from '../../inventory/schema';
+import { labClientCredentials } from './lab';
+
+/** An etcd3 (gRPC) client to exactly one member's client URL, so reads show that member's own data. */
+export function memberClient(inv: Inventory, node: string): Etcd3 {
+  const n = inv.nodes.find((x) => x.name === node);
+  if (!n) throw new Error(`no node ${node}`);
+  return new Etcd3({ hosts: n.etcd.clientURL, credentials: labClientCredentials(), dialTimeout: 3000 });
+}
+
+/** Writes `count` keys `<prefix>NNNN` = `value-NNNN` through one member, 50 at a time. */
+export async function writeKeys(client: Etcd3, prefix: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 50) {
+    await Promise.all(Array.from({ length: Math.min(50, count - i) }, (_, j) => {
+      const k = String(i + j).padStart(4, '0');
+      return client.put(`${prefix}${k}`).value(`value-${k}`).exec();
+    }));
+  }
+}
+
+/** The member's own (serializable, member-local) view of every key under the prefix. */
+export async function localKeys(client: Etcd3, prefix: string): Promise<Record<string, string>> {
+  return client.getAll().prefix(prefix).serializable(true).strings();
+}

@@ -1,0 +1,43 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadInventoryFile } from '../../inventory/load';
+import type { Inventory } from '../../inventory/schema';
+
+const REPO = join(__dirname, '..', '..');
+const LAB = join(REPO, 'lab', 'lab');
+export const LAB_STATE = join(process.env.ETCD_RUNBOOKS_STATE ?? join(REPO, '.state'), 'lab');
+export const INVENTORY = join(LAB_STATE, 'inventory.yaml');
+
+/** Runs `lab/lab ARGS...` (root), returning stdout; throws with stderr on failure. */
+export function lab(...args: string[]): string {
+  return execFileSync(LAB, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10 * 60_000 });
+}
+
+/** A fresh lab: any old one removed, N nodes booted, node1 a 1-member cluster. */
+export function freshLab(nodes = 3): Inventory {
+  lab('down');
+  lab('up', '--nodes', String(nodes));
+  return loadInventoryFile(INVENTORY);
+}
+
+/** Runs a shell command line on a lab node as root (test-side only; the product builds argv). */
+export function onNode(node: string, command: string): string {
+  return lab('ssh', node, command);
+}
+
+/** Like onNode but returns the exit code instead of throwing. */
+export function onNodeStatus(node: string, command: string): number {
+  try {
+    lab('ssh', node, command);
+    return 0;
+  } catch (e) {
+    return (e as { status?: number }).status ?? 1;
+  }
+}
+
+/** The lab's client certificate, CA and key (host-side copies) for a test's own etcd client. */
+export function labClientCredentials() {
+  const pki = join(LAB_STATE, 'pki');
+  return { rootCertificate: readFileSync(join(pki, 'ca.crt')), certChain: readFileSync(join(pki, 'client.crt')), privateKey: readFileSync(join(pki, 'client.key')) };
+}
