@@ -5,5 +5,6 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   globalSetup: '<rootDir>/test/support/globalSetup.ts',
+  reporters: ['default', '<rootDir>/test/support/summaryReporter.js'],
   verbose: true,
 };

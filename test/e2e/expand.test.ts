@@ -4,7 +4,7 @@ import type { Inventory } from '../../inventory/schema';
 import { inventoryDigest } from '../../inventory/load';
 import { runbookWorkflowId } from '../../client/connect';
 import { expandCluster, progressQuery } from '../../workflows';
-import { freshLab, INVENTORY, onNode, onNodeStatus } from '../support/lab';
+import { freshLab, INVENTORY, lab, onNode, onNodeStatus } from '../support/lab';
 import { localKeys, memberClient, writeKeys } from '../support/etcd';
 import { scheduledActivities, startWorkerAndClient } from '../support/temporal';
 import { errorMessage } from '../../workflows/steps';
@@ -32,6 +32,7 @@ describe('expandCluster on the lab (end to end)', () => {
   afterAll(async () => {
     clients.forEach((c) => c.close());
     await env?.stop();
+    if (!process.env.ETCD_RUNBOOKS_KEEP_LAB) lab('down');
   });
 
   test('pre-flight refuses an even final size and changes nothing', async () => {

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what etcd-runbooks needs on a Debian host, skipping what is already there:
+#  - Debian packages for the lab (debootstrap, systemd-nspawn, iproute2, zstd, openssl, ssh-keygen)
+#  - node modules (npm ci)
+#  - the Temporal CLI with its dev server (scripts/temporal-cli.sh builds it with Go if missing)
+# Needs root for apt-get (the lab needs root anyway).
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+
+packages=(debootstrap systemd-container iproute2 zstd openssl openssh-client ca-certificates)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || { echo "install-deps: need root to apt-get install ${missing[*]}" >&2; exit 1; }
+  echo "install-deps: apt-get install ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "install-deps: npm ci" >&2
+  npm ci --no-fund --no-audit --loglevel=error
+fi
+
+"$repo/scripts/temporal-cli.sh" >/dev/null
