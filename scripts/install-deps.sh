@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what etcd-runbooks needs on a Debian host, skipping what is already there:
 #  - Debian packages for the lab (debootstrap, systemd-nspawn, iproute2, zstd, openssl, ssh-keygen)
-#  - node modules (npm ci)
+#  - node modules (the versions in package-lock.json)
 #  - the Temporal CLI with its dev server (scripts/temporal-cli.sh builds it with Go if missing)
 # Needs root for apt-get (the lab needs root anyway).
 set -euo pipefail
@@ -21,8 +21,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "install-deps: npm ci" >&2
-  npm ci --no-fund --no-audit --loglevel=error
+  # `npm install`, not `npm ci`: it installs the locked versions too, but does not refuse the lock
+  # for leaving out other platforms' optional packages (@swc/core-darwin-*, ...) that this
+  # machine's registry does not serve.
+  echo "install-deps: npm install (locked versions)" >&2
+  npm install --no-fund --no-audit --loglevel=error
 fi
 
 "$repo/scripts/temporal-cli.sh" >/dev/null
