@@ -1,5 +1,6 @@
 import { renderMemberEnvironment } from '../domain/memberConfig';
 import type { MemberSpec } from '../domain/members';
+import type { NodeReadiness } from '../domain/expandPlan';
 import type { ClusterOps } from './cluster';
 import { PreconditionError } from './errors';
 import { addLearner, moveLeaderOff, promoteLearner, removeMemberOfNode, waitFor } from './etcd/membership';
@@ -13,19 +14,10 @@ export type { ClusterInput } from './wrap';
 export type { Step, CommandRecord } from './audit';
 export type { ClusterState, MemberState } from './etcd/reads';
 export type { SnapshotInfo } from './etcd/snapshot';
+export type { NodeReadiness } from '../domain/expandPlan';
 
 /** Input of every per-node step. `node` is an inventory node name. */
 export interface NodeInput extends ClusterInput { node: string }
-
-/** What pre-flight learns about a node that is to become a member. */
-export interface NodeReadiness {
-  spec: MemberSpec;
-  reachable: boolean;
-  dataDirEmpty: boolean;
-  tlsFilesPresent: boolean;
-  etcdActive: boolean;
-  error?: string;
-}
 
 function specOf(ops: ClusterOps, node: string): MemberSpec {
   const n = ops.node(node);

@@ -2,20 +2,26 @@ import { findMember, voterCount, type Member, type MemberSpec } from './members'
 import { isRecommendedSize } from './quorum';
 import type { PlanStep } from './progress';
 
+/** What pre-flight learns about a node that is to become a member (read-only checks over SSH). */
+export interface NodeReadiness {
+  spec: MemberSpec;
+  reachable: boolean;
+  /** The data dir is absent or empty. */
+  dataDirEmpty: boolean;
+  /** Every TLS file named in the inventory exists on the node. */
+  tlsFilesPresent: boolean;
+  etcdActive: boolean;
+  /** Why the node could not be inspected (SSH error), when not reachable. */
+  error?: string;
+}
+
 /** What pre-flight learned about the cluster and each node to add. */
 export interface ExpandFacts {
   members: Member[];
   /** Names of started members whose own endpoint answered health and status checks. */
   healthyMembers: string[];
   /** Per node to add: its member spec from the inventory and what the node itself showed. */
-  candidates: Array<{
-    spec: MemberSpec;
-    reachable: boolean;
-    dataDirEmpty: boolean;
-    tlsFilesPresent: boolean;
-    etcdActive: boolean;
-    error?: string;
-  }>;
+  candidates: NodeReadiness[];
   /** Permit an even number of voters at the end (etcd works but gains no fault tolerance). */
   allowEvenSize: boolean;
 }
