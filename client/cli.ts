@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { expandCommand } from './commands/expand';
 import { statusCommand } from './commands/status';
+import { historyCommand } from './commands/history';
 import { runWorker } from '../worker/main';
 
 /** The `etcd-runbooks` command line. Temporal server from TEMPORAL_ADDRESS (default 127.0.0.1:7233). */
@@ -20,6 +21,12 @@ export function buildCli(): Command {
     .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster')
     .option('--json', 'print JSON')
     .action(async (o) => { process.exitCode = await statusCommand(o); });
+  program.command('history')
+    .description("a run's audit trail: each step's commands, nodes, exit codes, durations, output, approvals")
+    .argument('<workflow-id>', 'e.g. etcd-runbooks-<cluster>')
+    .option('--run-id <id>', 'a specific run (default: the latest)')
+    .option('--json', 'print JSON rows')
+    .action(async (id, o) => { process.exitCode = await historyCommand(id, o); });
   program.command('worker')
     .description('run the worker that executes runbook steps (needs SSH access to the nodes)')
     .option('-i, --inventory <path...>', 'inventory files or directories (default: ETCD_RUNBOOKS_INVENTORY)', [])

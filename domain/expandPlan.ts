@@ -1,6 +1,7 @@
 import { findMember, voterCount, type Member, type MemberSpec } from './members';
 import { isRecommendedSize } from './quorum';
 import type { PlanStep } from './progress';
+import { addMemberSteps } from './memberSteps';
 
 /** What pre-flight learns about a node that is to become a member (read-only checks over SSH). */
 export interface NodeReadiness {
@@ -82,26 +83,12 @@ export function planExpand(facts: ExpandFacts): ExpandPlan {
   return { toAdd, alreadyVoters, problems, votersBefore, votersAfter };
 }
 
-/** Ids of the per-member steps of an expand, in order. */
-export const EXPAND_MEMBER_STEPS = [
-  ['add-learner', 'add as learner (member add --learner)'],
-  ['write-config', 'write member configuration (initial cluster, state existing, TLS)'],
-  ['start', 'start etcd on the node'],
-  ['wait-caught-up', 'wait until the learner has caught up with the leader'],
-  ['promote', 'promote the learner to a voting member'],
-  ['wait-healthy', 'wait until every member is healthy'],
-] as const;
-
-export type ExpandStepKind = (typeof EXPAND_MEMBER_STEPS)[number][0];
-
 /** The step list shown as the plan: snapshot, then the member steps for each node, then verify. */
 export function expandSteps(plan: ExpandPlan): PlanStep[] {
   const steps: PlanStep[] = [{ id: 'preflight', title: 'pre-flight checks (members healthy, nodes reachable, data dirs empty)', status: 'done' }];
   if (plan.toAdd.length === 0) return steps;
   steps.push({ id: 'snapshot', title: 'snapshot on the leader, integrity verified', status: 'pending' });
-  for (const spec of plan.toAdd) {
-    for (const [kind, title] of EXPAND_MEMBER_STEPS) steps.push({ id: `${kind}:${spec.node}`, title: `${spec.node}: ${title}`, node: spec.node, status: 'pending' });
-  }
+  for (const spec of plan.toAdd) steps.push(...addMemberSteps(spec.node));
   steps.push({ id: 'verify', title: 'verify: all members voting, healthy, equal hashkv', status: 'pending' });
   return steps;
 }

@@ -20,7 +20,28 @@ export interface PlanStep {
   detail?: string;
 }
 
-export type RunOutcome = 'planning' | 'running' | 'completed' | 'failed' | 'compensated';
+export type RunOutcome = 'planning' | 'running' | 'waiting-approval' | 'completed' | 'failed' | 'compensated' | 'stopped';
+
+/** A destructive step waiting for a human. */
+export interface PendingApproval {
+  /** The step id that waits (e.g. `remove:node2`). */
+  step: string;
+  /** What will happen, in operator terms. */
+  question: string;
+  requestedAt: string;
+  /** When the run stops at a safe point if nobody approves. */
+  expiresAt: string;
+}
+
+/** Who approved which step and when; part of the run's audit trail. */
+export interface ApprovalRecord {
+  step: string;
+  question: string;
+  by: string;
+  at: string;
+  /** True when approved up front (`--yes`) rather than at the prompt. */
+  upFront: boolean;
+}
 
 export interface RunbookProgress {
   runbook: string;
@@ -29,6 +50,8 @@ export interface RunbookProgress {
   /** Why the run is in its outcome (pre-flight problems, the failing step's error). */
   message?: string;
   steps: PlanStep[];
+  pendingApproval?: PendingApproval;
+  approvals: ApprovalRecord[];
 }
 
 /** Counts for display: done (incl. skipped), current step id, remaining. */

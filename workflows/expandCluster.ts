@@ -1,5 +1,7 @@
-import { ApplicationFailure, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Activities, NodeReadiness } from '../activities';
+import { ApplicationFailure, defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { NodeReadiness } from '../activities';
+import { changes, long, reads, type Base } from './proxies';
+import { addMember } from './memberSteps';
 import { expandSteps, planExpand, type ExpandPlan } from '../domain/expandPlan';
 import { describeZodError, ExpandInputSchema, type ExpandInput } from '../domain/inputs';
 import type { MemberSpec } from '../domain/members';
@@ -8,23 +10,6 @@ import { errorMessage, ProgressTracker } from './steps';
 
 /** Query: the plan and the progress of the run (steps done, current, remaining). */
 export const progressQuery = defineQuery<RunbookProgress>('progress');
-
-/** Reads: quick, retried a few times. */
-const reads = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
-});
-/** Membership changes: etcd refuses transiently ("unhealthy cluster", "not in sync"): retry for ~2 min. */
-const changes = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 1.5, maximumInterval: '5s', maximumAttempts: 30 },
-});
-/** Long steps (snapshot, waits) heartbeat; a dead worker is noticed within the heartbeat timeout. */
-const long = proxyActivities<Activities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '20 seconds',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
-});
 
 export interface ExpandResult {
   outcome: 'completed' | 'nothing-to-do';
@@ -49,7 +34,7 @@ export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult
   if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid expandCluster input: ${describeZodError(parsed.error)}`, 'InvalidInput');
   const input = parsed.data;
   const base = { cluster: input.cluster, ...(input.inventoryDigest ? { inventoryDigest: input.inventoryDigest } : {}) };
-  const tracker = new ProgressTracker({ runbook: 'expandCluster', cluster: input.cluster, outcome: 'planning', steps: [] });
+  const tracker = new ProgressTracker({ runbook: 'expandCluster', cluster: input.cluster, outcome: 'planning', steps: [], approvals: [] });
   setHandler(progressQuery, () => tracker.progress);
 
   const state = (await reads.inspectCluster(base)).result;
@@ -82,19 +67,8 @@ export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult
   const added: MemberSpec[] = [];
   try {
     for (const spec of plan.toAdd) {
-      const n = { ...base, node: spec.node };
-      const learner = await tracker.run(`add-learner:${spec.node}`, async () => (await changes.addLearner(n)).result,
-        (r) => `member ${r.memberId}${r.alreadyPresent ? ' (already present)' : ''}`);
       added.push(spec);
-      await tracker.run(`write-config:${spec.node}`, async () => (await changes.writeMemberConfig({ ...n, initialCluster: learner.initialCluster })).result,
-        (r) => `${r.path} ${r.changed ? 'written' : 'unchanged'}`);
-      await tracker.run(`start:${spec.node}`, async () => (await long.startMember(n)).result, (r) => `member ${r.memberId} started`);
-      await tracker.run(`wait-caught-up:${spec.node}`, async () => (await long.waitLearnerCaughtUp(n)).result,
-        (r) => `applied index ${r.appliedIndex} >= leader ${r.leaderIndex}`);
-      await tracker.run(`promote:${spec.node}`, async () => (await changes.promoteLearner(n)).result,
-        (r) => (r.alreadyVoter ? 'already a voter' : `member ${r.memberId} promoted`));
-      await tracker.run(`wait-healthy:${spec.node}`, async () => (await long.waitClusterHealthy(n)).result,
-        (r) => `${r.voters} voters healthy, leader ${r.leader}`);
+      await addMember(tracker, base, spec.node);
     }
   } catch (e) {
     tracker.progress.message = `failed: ${errorMessage(e)}; removing the members this run added`;
@@ -119,7 +93,7 @@ export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult
 }
 
 /** Undo in reverse order: move leadership off it, remove the member, stop etcd, move the data dir aside (never delete). */
-async function compensate(tracker: ProgressTracker, base: { cluster: string; inventoryDigest?: string }, added: MemberSpec[], label: string) {
+async function compensate(tracker: ProgressTracker, base: Base, added: MemberSpec[], label: string) {
   for (const spec of [...added].reverse()) {
     const n = { ...base, node: spec.node };
     const id = `compensate:${spec.node}`;

@@ -17,6 +17,13 @@ export class ProgressTracker {
     return s;
   }
 
+  /** Marks a step skipped with the reason. */
+  skip(id: string, reason: string): void {
+    const s = this.step(id);
+    s.status = 'skipped';
+    s.detail = reason;
+  }
+
   /** Runs `fn` as step `id`; `describe` turns its result into the step's detail line. */
   async run<T>(id: string, fn: () => Promise<T>, describe?: (r: T) => string): Promise<T> {
     const s = this.step(id);
