@@ -3,9 +3,9 @@ import type { MemberSpec } from '../domain/members';
 import type { NodeReadiness } from '../domain/expandPlan';
 import type { ClusterOps } from './cluster';
 import { PreconditionError } from './errors';
-import { addLearner, moveLeaderOff, promoteLearner, removeMemberOfNode, waitFor } from './etcd/membership';
+import { addLearner, moveLeaderOff, moveLeaderTo, promoteLearner, removeMemberOfNode, waitFor } from './etcd/membership';
 import { clusterState, hashKV, type ClusterState } from './etcd/reads';
-import { snapshotOnLeader } from './etcd/snapshot';
+import { backupOnLeader, snapshotOnLeader } from './etcd/snapshot';
 import { dataDirState, filesPresent, moveDataDirAside } from './node/dataDir';
 import { serviceLog, serviceState, startService, stopService, writeFileIfChanged } from './node/service';
 import { clusterActivity, type ActivityDeps, type ClusterInput } from './wrap';
@@ -13,7 +13,7 @@ import { clusterActivity, type ActivityDeps, type ClusterInput } from './wrap';
 export type { ClusterInput } from './wrap';
 export type { Step, CommandRecord } from './audit';
 export type { ClusterState, MemberState } from './etcd/reads';
-export type { SnapshotInfo } from './etcd/snapshot';
+export type { SnapshotInfo, BackupInfo } from './etcd/snapshot';
 export type { NodeReadiness } from '../domain/expandPlan';
 
 /** Input of every per-node step. `node` is an inventory node name. */
@@ -50,7 +50,7 @@ export function createActivities(deps: ActivityDeps) {
           const etcdActive = (await serviceState(ops, node)) === 'active';
           out.push({ spec, reachable: true, dataDirEmpty: dir !== 'nonempty', tlsFilesPresent, etcdActive });
         } catch (e) {
-          if ((e as Error).name === 'HostKeyMismatchError') throw e;
+          if (['HostKeyMismatchError', 'UnknownNodeError'].includes((e as Error).name)) throw e;
           out.push({ spec, reachable: false, dataDirEmpty: false, tlsFilesPresent: false, etcdActive: false, error: (e as Error).message });
         }
       }
@@ -150,6 +150,12 @@ export function createActivities(deps: ActivityDeps) {
       if (distinct.size !== 1) throw new Error(`members differ at revision ${rev}: ${hashes.map((h) => `${h.endpoint}=${h.hash}`).join(', ')}`);
       return { state, revision: rev, hash: hashes[0].hash };
     }),
+
+    /** Backup with retention: `<cluster>-<member>-rev<revision>-<stamp>.db`, newest `keep` kept. */
+    takeBackup: clusterActivity(deps, (ops, input: ClusterInput & { stamp: string; keep: number }) => backupOnLeader(ops, input.stamp, input.keep)),
+
+    /** Makes the node's member the leader (move-leader sent to the current leader). */
+    moveLeaderTo: clusterActivity(deps, (ops, input: NodeInput) => moveLeaderTo(ops, input.node)),
 
     /** Moves leadership away from the node's member if it leads; no-op otherwise. */
     moveLeaderOff: clusterActivity(deps, (ops, input: NodeInput) => moveLeaderOff(ops, input.node)),

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { InventoryError } from '../inventory/schema';
+import { InventoryError, UnknownNodeError } from '../inventory/schema';
 import type { Step } from './audit';
 import { ClusterOps } from './cluster';
 import { isTransientEtcdError } from './etcd/membership';
@@ -18,7 +18,7 @@ export interface ClusterInput {
 
 export interface ActivityDeps { registry: InventoryRegistry; pool: SshPool }
 
-const NON_RETRYABLE = [PreconditionError, WaitTimeoutError, HostKeyMismatchError, InventoryError];
+const NON_RETRYABLE = [PreconditionError, WaitTimeoutError, HostKeyMismatchError, InventoryError, UnknownNodeError];
 
 /**
  * Turns `fn(ops, input)` into a Temporal activity returning Step<T>: the result plus every command

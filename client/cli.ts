@@ -1,38 +1,83 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { expandCommand } from './commands/expand';
-import { statusCommand } from './commands/status';
+import {
+  BackupInputSchema, ExpandInputSchema, MigrateMemberInputSchema, MoveLeaderInputSchema, PromoteInputSchema,
+  RemoveMemberInputSchema, ReplaceMemberInputSchema,
+} from '../domain/inputs';
+import { backupCluster, expandCluster, migrateMember, moveLeader, promoteMember, removeMember, replaceMember } from '../workflows';
+import { approveCommand } from './commands/approve';
 import { historyCommand } from './commands/history';
+import { statusCommand } from './commands/status';
+import { runRunbook, type RunbookCliOptions } from './runRunbook';
 import { runWorker } from '../worker/main';
+
+const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+
+/** Adds --inventory, --yes, --approval-timeout and --no-wait to a runbook verb. */
+function runbookVerb(program: Command, name: string, description: string): Command {
+  return program.command(name).description(description)
+    .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster')
+    .option('-y, --yes', 'approve every destructive step up front (recorded as you)')
+    .option('--approval-timeout <seconds>', 'stop at a safe point if a step is not approved in time (default 3600)')
+    .option('--no-wait', 'start the run and return without following it');
+}
 
 /** The `etcd-runbooks` command line. Temporal server from TEMPORAL_ADDRESS (default 127.0.0.1:7233). */
 export function buildCli(): Command {
   const program = new Command('etcd-runbooks').description('Durable runbooks for etcd clusters, run by Temporal').showHelpAfterError();
-  program.command('expand')
-    .description('add members one at a time (learner, start, promote), after pre-flight checks and a verified snapshot')
-    .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster')
+  const run = (p: Promise<number>) => p.then((code) => { process.exitCode = code; });
+
+  runbookVerb(program, 'expand', 'add members one at a time (learner, start, promote) after pre-flight checks and a verified snapshot')
     .requiredOption('-a, --add <nodes>', 'comma-separated inventory node names to add, in order')
     .option('--allow-even-size', 'permit an even number of voting members at the end')
-    .option('--no-wait', 'start the run and return without following it')
-    .action(async (o) => { process.exitCode = await expandCommand(o); });
+    .action((o: RunbookCliOptions & { add: string; allowEvenSize?: boolean }) => run(runRunbook(expandCluster, ExpandInputSchema, o, { add: list(o.add), allowEvenSize: Boolean(o.allowEvenSize) }, list(o.add))));
+  runbookVerb(program, 'add-member', 'add one member (learner, start, promote); an even final size is allowed')
+    .requiredOption('-n, --node <node>', 'inventory node to add')
+    .action((o: RunbookCliOptions & { node: string }) => run(runRunbook(expandCluster, ExpandInputSchema, o, { add: [o.node], allowEvenSize: true }, [o.node])));
+  runbookVerb(program, 'replace', 'replace a failed member: remove it, then add the replacement as a learner and promote it')
+    .requiredOption('--failed <node>', 'the failed member\'s node')
+    .option('--replacement <node>', 'the node to add instead (default: the same node, repaired)')
+    .action((o: RunbookCliOptions & { failed: string; replacement?: string }) => run(runRunbook(replaceMember, ReplaceMemberInputSchema, o, { failed: o.failed, ...(o.replacement ? { replacement: o.replacement } : {}) }, [o.failed, ...(o.replacement ? [o.replacement] : [])])));
+  runbookVerb(program, 'migrate', 'move a member to another node: add the new one first, then remove the old one')
+    .requiredOption('--from <node>', 'current node').requiredOption('--to <node>', 'new node')
+    .action((o: RunbookCliOptions & { from: string; to: string }) => run(runRunbook(migrateMember, MigrateMemberInputSchema, o, { from: o.from, to: o.to }, [o.from, o.to])));
+  runbookVerb(program, 'remove-member', 'remove a member (refused if quorum would be lost or it is the leader)')
+    .requiredOption('-n, --node <node>', 'inventory node whose member to remove')
+    .action((o: RunbookCliOptions & { node: string }) => run(runRunbook(removeMember, RemoveMemberInputSchema, o, { node: o.node }, [o.node])));
+  runbookVerb(program, 'move-leader', 'make a member the leader')
+    .requiredOption('--to <node>', 'inventory node whose member should lead')
+    .action((o: RunbookCliOptions & { to: string }) => run(runRunbook(moveLeader, MoveLeaderInputSchema, o, { to: o.to }, [o.to])));
+  runbookVerb(program, 'promote', 'promote a learner once it has caught up')
+    .requiredOption('-n, --node <node>', 'inventory node whose learner to promote')
+    .action((o: RunbookCliOptions & { node: string }) => run(runRunbook(promoteMember, PromoteInputSchema, o, { node: o.node }, [o.node])));
+  runbookVerb(program, 'backup', 'verified snapshot on the leader into the backup dir, with retention')
+    .option('--keep <n>', 'backups to keep (default 7)')
+    .action((o: RunbookCliOptions & { keep?: string }) => run(runRunbook(backupCluster, BackupInputSchema, o, o.keep ? { keep: Number(o.keep) } : {}, [])));
+
+  program.command('approve')
+    .description('approve the step the cluster\'s running runbook waits on (without --step: show it)')
+    .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster')
+    .option('--step <id>', 'the step id shown as waiting')
+    .option('--by <name>', 'approver recorded in the audit trail (default: you)')
+    .action((o) => run(approveCommand(o)));
   program.command('status')
     .description('members, leader, raft index, db size and health of every member')
     .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster')
     .option('--json', 'print JSON')
-    .action(async (o) => { process.exitCode = await statusCommand(o); });
+    .action((o) => run(statusCommand(o)));
   program.command('history')
     .description("a run's audit trail: each step's commands, nodes, exit codes, durations, output, approvals")
     .argument('<workflow-id>', 'e.g. etcd-runbooks-<cluster>')
     .option('--run-id <id>', 'a specific run (default: the latest)')
     .option('--json', 'print JSON rows')
-    .action(async (id, o) => { process.exitCode = await historyCommand(id, o); });
+    .action((id, o) => run(historyCommand(id, o)));
   program.command('worker')
     .description('run the worker that executes runbook steps (needs SSH access to the nodes)')
     .option('-i, --inventory <path...>', 'inventory files or directories (default: ETCD_RUNBOOKS_INVENTORY)', [])
     .action(async (o) => { await runWorker(o.inventory); });
   program.command('lab')
-    .description('the rehearsal lab of real Debian nodes (root): up [--nodes N], down, status, crash|start|freeze|thaw|partition|heal|wipe NODE, ssh NODE')
+    .description('the rehearsal lab of real Debian nodes (root): up [--nodes N] [--members M], down, status, crash|start|freeze|thaw|partition|heal|wipe NODE, ssh NODE')
     .allowUnknownOption().helpOption(false)
     .argument('[args...]')
     .action((args: string[]) => {

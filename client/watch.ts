@@ -1,13 +1,17 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import type { RunbookProgress } from '../domain/progress';
-import { progressQuery } from '../workflows/expandCluster';
+import type { PendingApproval, RunbookProgress } from '../domain/progress';
+import { progressQuery } from '../workflows/runbook';
 import { planTable, stepLine } from './render';
 
 /**
  * Prints a run's plan once it is known, then a line each time a step changes state, until the run
- * ends. Polls the `progress` query every `intervalMs`. Resolves with the last progress seen.
+ * ends. Polls the `progress` query every `intervalMs`. When a step waits for approval, calls
+ * `onApproval` once for it. Resolves with the last progress seen.
  */
-export async function watchProgress(handle: WorkflowHandle, out: (line: string) => void, intervalMs = 300): Promise<RunbookProgress | undefined> {
+export async function watchProgress(
+  handle: WorkflowHandle, out: (line: string) => void, onApproval?: (pending: PendingApproval) => Promise<void>, intervalMs = 300,
+): Promise<RunbookProgress | undefined> {
+  let askedFor: string | undefined;
   const seen = new Map<string, string>();
   let last: RunbookProgress | undefined;
   let planShown = false;
@@ -31,6 +35,11 @@ export async function watchProgress(handle: WorkflowHandle, out: (line: string) 
         seen.set(s.id, key);
         if (!(s.id === 'preflight' && s.status === 'done')) out(stepLine(s));
       }
+    }
+    const pending = last?.pendingApproval;
+    if (pending && pending.step !== askedFor) {
+      askedFor = pending.step;
+      if (onApproval) await onApproval(pending);
     }
     if (wasFinished) return last;
     await new Promise((r) => setTimeout(r, intervalMs));

@@ -24,11 +24,14 @@ export type ApproveInput = z.input<typeof ApproveSchema>;
  * names through its inventory. `inventoryDigest` is the SHA-256 of the inventory file the client
  * used; the worker refuses to act if its own file differs.
  */
+const Digest = z.string().regex(/^[0-9a-f]{64}$/, 'must be a hex SHA-256').optional();
+
 export const ExpandInputSchema = z.strictObject({
   cluster: NameSchema,
   add: z.array(NameSchema).min(1, 'name at least one node to add').max(8),
   allowEvenSize: z.boolean().default(false),
-  inventoryDigest: z.string().regex(/^[0-9a-f]{64}$/, 'must be a hex SHA-256').optional(),
+  inventoryDigest: Digest,
+  ...ApprovalInputSchema.shape,
 });
 export type ExpandInput = z.input<typeof ExpandInputSchema>;
 
@@ -36,3 +39,27 @@ export type ExpandInput = z.input<typeof ExpandInputSchema>;
 export function describeZodError(e: z.ZodError): string {
   return e.issues.map((i) => `${i.path.length ? i.path.join('.') : 'input'}: ${i.message}`).join('; ');
 }
+
+/** Common fields of every runbook input: the cluster, the inventory digest, approval settings. */
+const RunbookFields = { cluster: NameSchema, inventoryDigest: Digest, ...ApprovalInputSchema.shape };
+
+/** `removeMember`: take `node`'s member out (refused if quorum would be lost or it leads). */
+export const RemoveMemberInputSchema = z.strictObject({ ...RunbookFields, node: NameSchema });
+/** `moveLeader`: make `to`'s member the leader. */
+export const MoveLeaderInputSchema = z.strictObject({ ...RunbookFields, to: NameSchema });
+/** `promoteMember`: promote `node`'s learner. */
+export const PromoteInputSchema = z.strictObject({ ...RunbookFields, node: NameSchema });
+/** `backupCluster`: snapshot with retention of the newest `keep` backups. */
+export const BackupInputSchema = z.strictObject({ ...RunbookFields, keep: z.number().int().min(1).max(1000).default(7) });
+/** `replaceMember`: remove `failed`'s member, then add `replacement` (default: the same node, repaired). */
+export const ReplaceMemberInputSchema = z.strictObject({ ...RunbookFields, failed: NameSchema, replacement: NameSchema.optional() });
+/** `migrateMember`: add `to` first, then remove `from`. */
+export const MigrateMemberInputSchema = z.strictObject({ ...RunbookFields, from: NameSchema, to: NameSchema })
+  .refine((v) => v.from !== v.to, { message: 'from and to must be different nodes', path: ['to'] });
+
+export type RemoveMemberInput = z.input<typeof RemoveMemberInputSchema>;
+export type MoveLeaderInput = z.input<typeof MoveLeaderInputSchema>;
+export type PromoteInput = z.input<typeof PromoteInputSchema>;
+export type BackupInput = z.input<typeof BackupInputSchema>;
+export type ReplaceMemberInput = z.input<typeof ReplaceMemberInputSchema>;
+export type MigrateMemberInput = z.input<typeof MigrateMemberInputSchema>;

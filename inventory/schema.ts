@@ -99,9 +99,17 @@ export function parseInventory(doc: unknown, source = '(inline)'): Inventory {
   return r.data;
 }
 
-/** The node of that name, or an error listing the known node names. */
+/** A node name that the inventory does not describe. Permanent: retrying cannot help. */
+export class UnknownNodeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnknownNodeError';
+  }
+}
+
+/** The node of that name, or UnknownNodeError listing the known node names. */
 export function nodeByName(inv: Inventory, name: string): InventoryNode {
   const n = inv.nodes.find((x) => x.name === name);
-  if (!n) throw new Error(`unknown node ${JSON.stringify(name)} in cluster ${inv.cluster} (known: ${inv.nodes.map((x) => x.name).join(', ')})`);
+  if (!n) throw new UnknownNodeError(`unknown node ${JSON.stringify(name)} in cluster ${inv.cluster} (known: ${inv.nodes.map((x) => x.name).join(', ')})`);
   return n;
 }

@@ -1,15 +1,13 @@
-import { ApplicationFailure, defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
+import { workflowInfo } from '@temporalio/workflow';
 import type { NodeReadiness } from '../activities';
-import { changes, long, reads, type Base } from './proxies';
-import { addMember } from './memberSteps';
+import { long, reads } from './proxies';
+import { addMember, undoAddedMember } from './memberSteps';
 import { expandSteps, planExpand, type ExpandPlan } from '../domain/expandPlan';
-import { describeZodError, ExpandInputSchema, type ExpandInput } from '../domain/inputs';
+import { ExpandInputSchema, type ExpandInput } from '../domain/inputs';
 import type { MemberSpec } from '../domain/members';
-import type { RunbookProgress } from '../domain/progress';
-import { errorMessage, ProgressTracker } from './steps';
+import { errorMessage } from './steps';
+import { refuse, startRunbook } from './runbook';
 
-/** Query: the plan and the progress of the run (steps done, current, remaining). */
-export const progressQuery = defineQuery<RunbookProgress>('progress');
 
 export interface ExpandResult {
   outcome: 'completed' | 'nothing-to-do';
@@ -30,12 +28,7 @@ export interface ExpandResult {
  * Re-running on a cluster that already has the members changes nothing.
  */
 export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult> {
-  const parsed = ExpandInputSchema.safeParse(rawInput);
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid expandCluster input: ${describeZodError(parsed.error)}`, 'InvalidInput');
-  const input = parsed.data;
-  const base = { cluster: input.cluster, ...(input.inventoryDigest ? { inventoryDigest: input.inventoryDigest } : {}) };
-  const tracker = new ProgressTracker({ runbook: 'expandCluster', cluster: input.cluster, outcome: 'planning', steps: [], approvals: [] });
-  setHandler(progressQuery, () => tracker.progress);
+  const { input, base, tracker } = startRunbook('expandCluster', ExpandInputSchema, rawInput);
 
   const state = (await reads.inspectCluster(base)).result;
   const readiness: NodeReadiness[] = (await reads.inspectNodes({ ...base, nodes: input.add })).result;
@@ -46,12 +39,7 @@ export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult
     allowEvenSize: input.allowEvenSize,
   });
   tracker.setSteps(expandSteps(plan));
-  if (plan.problems.length) {
-    tracker.progress.outcome = 'failed';
-    tracker.progress.message = `pre-flight refused: ${plan.problems.join('; ')}`;
-    tracker.step('preflight').status = 'failed';
-    throw ApplicationFailure.nonRetryable(tracker.progress.message, 'PreflightFailed', plan.problems);
-  }
+  if (plan.problems.length) refuse(tracker, plan.problems);
   const voters = state.members.filter((m) => !m.isLearner).length;
   if (plan.toAdd.length === 0) {
     tracker.progress.outcome = 'completed';
@@ -72,7 +60,7 @@ export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult
     }
   } catch (e) {
     tracker.progress.message = `failed: ${errorMessage(e)}; removing the members this run added`;
-    await compensate(tracker, base, added, label);
+    for (const spec of [...added].reverse()) await undoAddedMember(tracker, base, spec.node, label);
     tracker.progress.outcome = 'compensated';
     tracker.progress.message = `failed: ${errorMessage(e)}; the members this run added were removed again`;
     throw e;
@@ -90,21 +78,4 @@ export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult
     voters: verified.state.members.filter((m) => !m.isLearner).length,
     revision: verified.revision,
   };
-}
-
-/** Undo in reverse order: move leadership off it, remove the member, stop etcd, move the data dir aside (never delete). */
-async function compensate(tracker: ProgressTracker, base: Base, added: MemberSpec[], label: string) {
-  for (const spec of [...added].reverse()) {
-    const n = { ...base, node: spec.node };
-    const id = `compensate:${spec.node}`;
-    tracker.progress.steps.push({ id, title: `${spec.node}: remove member, stop etcd, move data dir aside`, node: spec.node, status: 'pending' });
-    await tracker.run(id, async () => {
-      await changes.moveLeaderOff(n);
-      await changes.removeMember(n);
-      await changes.stopMember(n);
-      return (await changes.moveDataDirAside({ ...n, tag: label })).result;
-    }, (r) => (r.movedTo ? `data dir moved to ${r.movedTo}` : 'no data to move'));
-    tracker.step(id).status = 'compensated';
-    for (const s of tracker.progress.steps) if (s.node === spec.node && s.status === 'done') s.status = 'compensated';
-  }
 }

@@ -1,3 +1,11 @@
 /** Every workflow the worker registers. Deterministic code only (see eslint.config.mjs). */
-export { expandCluster, progressQuery } from './expandCluster';
+export { expandCluster } from './expandCluster';
+export { replaceMember } from './replaceMember';
+export { migrateMember } from './migrateMember';
+export { removeMember } from './removeMember';
+export { moveLeader } from './moveLeader';
+export { promoteMember } from './promoteMember';
+export { backupCluster } from './backupCluster';
 export { clusterStatus } from './clusterStatus';
+export { progressQuery } from './runbook';
+export { approveUpdate } from './approval';

@@ -46,3 +46,22 @@ export async function retireMember(tracker: ProgressTracker, gate: ApprovalGate 
   await tracker.run(`move-aside:${node}`, async () => (await changes.moveDataDirAside({ ...n, tag })).result,
     (r) => (r.movedTo ? `moved to ${r.movedTo}` : 'no data to move'));
 }
+
+/**
+ * Compensation for a member this run added: leadership moved off it, member removed, etcd stopped
+ * and disabled, data dir moved to `<dataDir>.aside-<tag>` (never deleted). Automatic (it undoes the
+ * run's own change), so no approval. Marks the node's finished steps `compensated`.
+ */
+export async function undoAddedMember(tracker: ProgressTracker, base: Base, node: string, tag: string): Promise<void> {
+  const n = { ...base, node };
+  const id = `compensate:${node}`;
+  tracker.progress.steps.push({ id, title: `${node}: remove member, stop etcd, move data dir aside`, node, status: 'pending' });
+  await tracker.run(id, async () => {
+    await changes.moveLeaderOff(n);
+    await changes.removeMember(n);
+    await changes.stopMember(n);
+    return (await changes.moveDataDirAside({ ...n, tag })).result;
+  }, (r) => (r.movedTo ? `data dir moved to ${r.movedTo}` : 'no data to move'));
+  for (const s of tracker.progress.steps) if (s.node === node && s.status === 'done') s.status = 'compensated';
+  tracker.step(id).status = 'compensated';
+}

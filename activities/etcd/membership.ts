@@ -2,7 +2,7 @@ import { findMember, initialClusterFor, voterClientURLs, type Member } from '../
 import type { MemberId } from '../../domain/memberId';
 import type { ClusterOps } from '../cluster';
 import { CommandFailedError, PreconditionError, WaitTimeoutError } from '../errors';
-import { memberList, clusterState } from './reads';
+import { memberList, clusterState, type ClusterState, type MemberState } from './reads';
 import { parseMemberAdd } from './parse';
 
 /** Transient refusals etcd gives during membership changes; the caller should retry later. */
@@ -84,9 +84,19 @@ export async function waitFor<T>(what: string, timeoutMs: number, intervalMs: nu
 }
 
 /**
- * If the node's member is the leader, transfers leadership to another healthy voter
- * (`move-leader`, which must be sent to the leader's own endpoint; lab notes). Otherwise does nothing.
- * Source: reference 000 §7 (move the leader before removing it).
+ * Sends `move-leader` for `target` to the current leader's own endpoint (etcd requires that; lab
+ * notes). A learner or unknown target gives "bad leader transferee". Source: etcd docs
+ * "etcdctl move-leader"; reference 000 §7.
+ */
+async function transferLeadership(ops: ClusterOps, state: ClusterState, target: MemberState): Promise<void> {
+  const leader = state.members.find((x) => x.isLeader);
+  if (!leader) throw new Error(`cluster ${ops.inv.cluster} has no leader right now`);
+  await ops.runOk(state.control, ops.etcdctlArgv(leader.clientURLs, ['move-leader', target.id]));
+}
+
+/**
+ * If the node's member is the leader, transfers leadership to another healthy voter.
+ * Otherwise does nothing. Source: reference 000 §7 (move the leader before removing it).
  */
 export async function moveLeaderOff(ops: ClusterOps, node: string): Promise<{ movedTo?: MemberId }> {
   const spec = ops.node(node).etcd;
@@ -95,6 +105,18 @@ export async function moveLeaderOff(ops: ClusterOps, node: string): Promise<{ mo
   if (!m?.isLeader) return {};
   const target = state.members.find((x) => x !== m && !x.isLearner && x.healthy);
   if (!target) throw new PreconditionError(`${node}: member ${m.name} is the leader and no other healthy voter can take over`);
-  await ops.runOk(state.control, ops.etcdctlArgv(m.clientURLs, ['move-leader', target.id]));
+  await transferLeadership(ops, state, target);
   return { movedTo: target.id };
+}
+
+/** Makes the node's member the leader. Already leader -> done. The target must be a healthy voter. */
+export async function moveLeaderTo(ops: ClusterOps, node: string): Promise<{ leader: MemberId; moved: boolean }> {
+  const spec = ops.node(node).etcd;
+  const state = await clusterState(ops);
+  const target = state.members.find((x) => x.peerURLs.includes(spec.peerURL));
+  if (!target) throw new PreconditionError(`${node}: not a member of cluster ${ops.inv.cluster}`);
+  if (target.isLeader) return { leader: target.id, moved: false };
+  if (target.isLearner || !target.healthy) throw new PreconditionError(`${node}: member ${target.name || target.id} is ${target.isLearner ? 'a learner' : 'not healthy'}; only a healthy voting member can lead`);
+  await transferLeadership(ops, state, target);
+  return { leader: target.id, moved: true };
 }

@@ -66,3 +66,41 @@ export async function snapshotOnLeader(ops: ClusterOps, label: string): Promise<
   await ops.runOk(node.name, ['mv', '-f', '--', tmp, path]);
   return { ...info, member: leader.name, path };
 }
+
+/** A backup taken by `backupOnLeader`, and the older backups its retention removed. */
+export interface BackupInfo extends SnapshotInfo { pruned: string[] }
+
+/**
+ * Backup: a verified snapshot from the leader, named `<cluster>-<member>-rev<revision>-<stamp>.db`
+ * in the backup dir on the leader's node, then retention: only the newest `keep` backups of this
+ * cluster in that dir are kept. Idempotent per `stamp`: a verified file for it is returned as is.
+ * Source: reference 000 §4 (backup on the leader, named by node and time).
+ */
+export async function backupOnLeader(ops: ClusterOps, stamp: string, keep: number): Promise<BackupInfo> {
+  if (!/^[0-9]{8}T[0-9]{6}Z$/.test(stamp)) throw new PreconditionError(`bad backup stamp ${JSON.stringify(stamp)}`);
+  const { backupDir, cluster } = ops.inv;
+  const state = await clusterState(ops);
+  const leader = state.members.find((m) => m.isLeader);
+  const node = ops.inv.nodes.find((n) => n.etcd.memberName === leader?.name);
+  if (!leader || !node) throw new Error(`cluster ${cluster} has no leader described in the inventory`);
+  const found = await ops.run(node.name, shScript('ls -1 "$1"/"$2"-*-rev*-"$3".db 2>/dev/null | head -n 1', backupDir, cluster, stamp));
+  let info: SnapshotInfo | undefined;
+  if (found.stdout.trim()) {
+    try {
+      info = { member: leader.name, ...(await verifySnapshotFile(ops, node.name, found.stdout.trim())) };
+    } catch {
+      info = undefined;
+    }
+  }
+  if (!info) {
+    const snap = await snapshotOnLeader(ops, `backup-${stamp}`);
+    const path = `${backupDir}/${cluster}-${snap.member}-rev${snap.revision}-${stamp}.db`;
+    await ops.runOk(snap.node, ['mv', '-f', '--', snap.path, path]);
+    info = { ...snap, path };
+  }
+  const prune = await ops.runOk(info.node, shScript(
+    'ls -1t "$1"/"$2"-*-rev*-*.db 2>/dev/null | tail -n +$(($3 + 1)) | while read -r f; do rm -f -- "$f" && echo "$f"; done',
+    backupDir, cluster, String(Math.max(1, keep)),
+  ));
+  return { ...info, pruned: prune.stdout.split('\n').filter(Boolean) };
+}

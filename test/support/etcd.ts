@@ -23,3 +23,23 @@ export async function writeKeys(client: Etcd3, prefix: string, count: number): P
 export async function localKeys(client: Etcd3, prefix: string): Promise<Record<string, string>> {
   return client.getAll().prefix(prefix).serializable(true).strings();
 }
+
+/** Member names (learners marked), sorted, as the given member sees the member list. */
+export async function memberNames(client: Etcd3): Promise<string[]> {
+  return (await client.cluster.memberList({})).members!.map((m) => `${m.name}${m.isLearner ? '(learner)' : ''}`).sort();
+}
+
+/** The inventory node name of the current leader, asked of every reachable member in turn. */
+export async function leaderNode(inv: Inventory, clients: Record<string, Etcd3>): Promise<string> {
+  for (const c of Object.values(clients)) {
+    try {
+      const st = await c.maintenance.status();
+      const members = (await c.cluster.memberList({})).members!;
+      const leader = members.find((m) => m.ID === st.leader);
+      if (leader) return inv.nodes.find((n) => n.etcd.memberName === leader.name)!.name;
+    } catch {
+      // that member does not answer; ask the next
+    }
+  }
+  throw new Error('no member knows a leader');
+}

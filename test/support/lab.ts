@@ -16,8 +16,13 @@ export function lab(...args: string[]): string {
 
 /** A fresh lab: any old one removed, N nodes booted, node1 a 1-member cluster. */
 export function freshLab(nodes = 3): Inventory {
+  return freshLabWith(nodes, 1);
+}
+
+/** A fresh lab of `nodes` nodes whose first `members` form a cluster (bootstrapped by the lab). */
+export function freshLabWith(nodes: number, members: number): Inventory {
   lab('down');
-  lab('up', '--nodes', String(nodes));
+  lab('up', '--nodes', String(nodes), '--members', String(members));
   return loadInventoryFile(INVENTORY);
 }
 

@@ -35,3 +35,25 @@ export async function scheduledActivities(client: Client, workflowId: string, ru
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   return (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
 }
+
+/** Starts a workflow on the test's task queue under a fresh workflow id. */
+export async function startRun<A extends unknown[], R>(env: { client: Client; taskQueue: string }, workflow: (...args: A) => Promise<R>, ...args: A) {
+  return env.client.workflow.start(workflow, {
+    taskQueue: env.taskQueue, workflowId: `e2e-${workflow.name}-${Date.now()}-${Math.random().toString(16).slice(2, 8)}`, args,
+  });
+}
+
+/** Polls `probe` every 250 ms until it returns a value, or throws after `timeoutMs`. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

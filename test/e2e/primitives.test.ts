@@ -1,0 +1,106 @@
+import type { Etcd3 } from 'etcd3';
+import type { Inventory } from '../../inventory/schema';
+import { inventoryDigest } from '../../inventory/load';
+import { backupCluster, moveLeader, progressQuery, approveUpdate, removeMember, expandCluster } from '../../workflows';
+import { auditTrail } from '../../client/auditTrail';
+import { errorMessage } from '../../workflows/steps';
+import { freshLabWith, INVENTORY, lab, onNode, onNodeStatus } from '../support/lab';
+import { leaderNode, memberClient, memberNames } from '../support/etcd';
+import { eventually, startRun, startWorkerAndClient } from '../support/temporal';
+
+jest.setTimeout(10 * 60_000);
+
+// Primitives on a real 3-member cluster (4 nodes): refusals first, then the changes.
+describe('primitives on the lab (end to end)', () => {
+  let inv: Inventory;
+  let env: Awaited<ReturnType<typeof startWorkerAndClient>>;
+  const clients: Record<string, Etcd3> = {};
+  const base = () => ({ cluster: 'lab', inventoryDigest: inventoryDigest(INVENTORY) });
+
+  beforeAll(async () => {
+    inv = freshLabWith(4, 3);
+    for (const n of ['node1', 'node2', 'node3']) clients[n] = memberClient(inv, n);
+    env = await startWorkerAndClient([INVENTORY]);
+  });
+  afterAll(async () => {
+    Object.values(clients).forEach((c) => c.close());
+    await env?.stop();
+    if (!process.env.ETCD_RUNBOOKS_KEEP_LAB) lab('down');
+  });
+
+  test('remove-member refuses the leader and changes nothing', async () => {
+    const leader = await leaderNode(inv, clients);
+    const h = await startRun(env, removeMember, { ...base(), node: leader, approvedBy: 'e2e' });
+    expect(errorMessage(await h.result().catch((e) => e))).toMatch(/pre-flight refused: member node\d is the leader; move leadership/);
+    expect(await memberNames(clients.node1)).toEqual(['node1', 'node2', 'node3']);
+  });
+
+  test('remove-member refuses to break quorum while another member is down', async () => {
+    const leader = await leaderNode(inv, clients);
+    const [down, victim] = ['node1', 'node2', 'node3'].filter((n) => n !== leader);
+    lab('crash', down);
+    try {
+      const h = await startRun(env, removeMember, { ...base(), node: victim, approvedBy: 'e2e' });
+      expect(errorMessage(await h.result().catch((e) => e))).toMatch(/would leave 1 healthy of 2 voting members, below the quorum of 2/);
+      expect(await memberNames(clients[leader])).toEqual(['node1', 'node2', 'node3']);
+    } finally {
+      lab('start', down);
+    }
+    await eventually('the crashed member back', async () => ((await clients[down].maintenance.status()).leader !== '0' ? true : undefined));
+  });
+
+  test('bad inputs get clear errors and change nothing', async () => {
+    const metachar = await startRun(env, removeMember, { ...base(), node: 'node2;reboot', approvedBy: 'e2e' });
+    expect(errorMessage(await metachar.result().catch((e) => e))).toMatch(/invalid removeMember input: node: must be lowercase/);
+    const unknown = await startRun(env, removeMember, { ...base(), node: 'node9', approvedBy: 'e2e' });
+    const started = Date.now();
+    expect(errorMessage(await unknown.result().catch((e) => e))).toMatch(/unknown node "node9" in cluster lab/);
+    expect(Date.now() - started).toBeLessThan(10_000); // not retried
+    const present = await startRun(env, expandCluster, { ...base(), add: ['node2'], allowEvenSize: true });
+    expect(await present.result()).toMatchObject({ outcome: 'nothing-to-do', alreadyVoters: ['node2'] });
+    expect(await memberNames(clients.node1)).toEqual(['node1', 'node2', 'node3']);
+  });
+
+  test('backup: verified snapshots named by cluster, member, revision and time; retention keeps the newest', async () => {
+    const results = [];
+    for (let i = 0; i < 3; i++) {
+      await clients.node1.put(`backup/key-${i}`).value('x');
+      results.push(await (await startRun(env, backupCluster, { ...base(), keep: 2 })).result());
+      await new Promise((r) => setTimeout(r, 1100)); // stamps have one-second resolution
+    }
+    for (const b of results) expect(b.path).toMatch(/^\/var\/backups\/etcd-runbooks\/lab-node\d-rev\d+-\d{8}T\d{6}Z\.db$/);
+    expect(results[2].pruned).toEqual([results[0].path]);
+    const listed = onNode(results[2].node, 'ls -1 /var/backups/etcd-runbooks/lab-node*-rev*.db').trim().split('\n');
+    expect(listed.sort()).toEqual([results[1].path, results[2].path].sort());
+    expect(results[2].revision).toBeGreaterThan(results[1].revision);
+  });
+
+  test('move-leader makes a follower the leader', async () => {
+    const leader = await leaderNode(inv, clients);
+    const target = ['node1', 'node2', 'node3'].find((n) => n !== leader)!;
+    expect(await (await startRun(env, moveLeader, { ...base(), to: target })).result()).toMatchObject({ moved: true });
+    expect(await leaderNode(inv, clients)).toBe(target);
+  });
+
+  test('remove-member waits for approval of each destructive step and records who approved', async () => {
+    const leader = await leaderNode(inv, clients);
+    const victim = ['node1', 'node2', 'node3'].find((n) => n !== leader)!;
+    const h = await startRun(env, removeMember, { ...base(), node: victim });
+    for (const step of [`remove:${victim}`, `move-aside:${victim}`]) {
+      await eventually(`approval request for ${step}`, async () => ((await h.query(progressQuery)).pendingApproval?.step === step ? true : undefined));
+      await expect(h.executeUpdate(approveUpdate, { args: [{ step: 'remove:node9', by: 'mallory' }] })).rejects.toThrow();
+      expect((await h.executeUpdate(approveUpdate, { args: [{ step, by: 'alice' }] })).by).toBe('alice');
+    }
+    const r = await h.result();
+    expect(r.approvals.map((a) => [a.step, a.by, a.upFront])).toEqual([[`remove:${victim}`, 'alice', false], [`move-aside:${victim}`, 'alice', false]]);
+    expect(await memberNames(clients[leader])).toEqual(['node1', 'node2', 'node3'].filter((n) => n !== victim));
+    expect(onNodeStatus(victim, 'systemctl is-active --quiet etcd')).not.toBe(0);
+    expect(onNode(victim, 'ls -d /var/lib/etcd/default.aside-remove-*')).toMatch(/aside-remove-[0-9a-f]{8}/);
+
+    const trail = auditTrail((await h.fetchHistory()).events ?? []);
+    expect(trail.filter((row) => row.step === 'approval').map((row) => row.output)).toEqual(['approved by alice', 'approved by alice']);
+    const removal = trail.find((row) => row.step === 'removeMember' && row.what.includes('member remove'));
+    expect(removal).toMatchObject({ exitCode: 0, outcome: 'ok' });
+    expect(trail.every((row) => !/BEGIN .*PRIVATE KEY/.test(row.output + row.what))).toBe(true);
+  });
+});

@@ -1,0 +1,55 @@
+import { ApplicationFailure, defineQuery, setHandler } from '@temporalio/workflow';
+import type { z } from 'zod';
+import { describeZodError } from '../domain/inputs';
+import type { RunbookProgress } from '../domain/progress';
+import { ApprovalGate } from './approval';
+import type { Base } from './proxies';
+import { ProgressTracker } from './steps';
+
+/** Query: the plan and the progress of a run (steps done, current, remaining, pending approval). */
+export const progressQuery = defineQuery<RunbookProgress>('progress');
+
+/** What every runbook starts with once its input is valid. */
+export interface RunbookContext<I> {
+  input: I;
+  base: Base;
+  tracker: ProgressTracker;
+  gate: ApprovalGate;
+}
+
+type RunbookInput = { cluster: string; inventoryDigest?: string; approvedBy?: string; approvalTimeoutSeconds?: number };
+
+/**
+ * Validates the raw input with `schema` (a bad input fails the run with InvalidInput naming the
+ * field, before anything is read or changed), then sets up progress tracking, the `progress`
+ * query and the approval gate.
+ */
+export function startRunbook<S extends z.ZodType<RunbookInput>>(runbook: string, schema: S, raw: unknown): RunbookContext<z.output<S>> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid ${runbook} input: ${describeZodError(parsed.error)}`, 'InvalidInput');
+  const input = parsed.data;
+  const tracker = new ProgressTracker({ runbook, cluster: input.cluster, outcome: 'planning', steps: [], approvals: [] });
+  setHandler(progressQuery, () => tracker.progress);
+  const gate = new ApprovalGate(tracker, input.approvedBy, input.approvalTimeoutSeconds ?? 3600);
+  const base: Base = { cluster: input.cluster, ...(input.inventoryDigest ? { inventoryDigest: input.inventoryDigest } : {}) };
+  return { input, base, tracker, gate };
+}
+
+/** Fails the run at pre-flight with every problem listed; nothing has been changed. */
+export function refuse(tracker: ProgressTracker, problems: string[]): never {
+  tracker.progress.outcome = 'failed';
+  tracker.progress.message = `pre-flight refused: ${problems.join('; ')}`;
+  const pre = tracker.progress.steps.find((s) => s.id === 'preflight');
+  if (pre) pre.status = 'failed';
+  throw ApplicationFailure.nonRetryable(tracker.progress.message, 'PreflightFailed', problems);
+}
+
+/** A tag unique to this run for file names (`<runbook>-<first 8 of run id>`); stable across replays. */
+export function runTag(runbook: string, runId: string): string {
+  return `${runbook}-${runId.slice(0, 8)}`;
+}
+
+/** `YYYYMMDDTHHMMSSZ` from workflow time (deterministic). */
+export function stamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
