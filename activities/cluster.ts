@@ -7,6 +7,8 @@ import type { ExecOptions, ExecResult, SshPool } from './ssh/session';
 /** Default etcdctl timeouts: dial 2 s, command 10 s (etcdctl flags --dial-timeout, --command-timeout). */
 const DIAL_TIMEOUT = '2s';
 const COMMAND_TIMEOUT = '10s';
+/** For per-endpoint probes (status, health, hashkv): a dead member costs this much, not 10 s. */
+export const PROBE_TIMEOUT = '3s';
 
 /**
  * What one activity invocation works with: the cluster's inventory (loaded on the worker), the
@@ -43,13 +45,13 @@ export class ClusterOps {
   }
 
   /** argv for etcdctl (API v3) against `endpoints`, authenticating with the inventory's client certificate. */
-  etcdctlArgv(endpoints: readonly string[], args: readonly string[]): string[] {
+  etcdctlArgv(endpoints: readonly string[], args: readonly string[], commandTimeout = COMMAND_TIMEOUT): string[] {
     const t = this.inv.tls;
     return [
       'env', 'ETCDCTL_API=3', 'etcdctl',
       `--endpoints=${endpoints.join(',')}`,
       `--cacert=${t.caFile}`, `--cert=${t.clientCertFile}`, `--key=${t.clientKeyFile}`,
-      `--dial-timeout=${DIAL_TIMEOUT}`, `--command-timeout=${COMMAND_TIMEOUT}`,
+      `--dial-timeout=${DIAL_TIMEOUT}`, `--command-timeout=${commandTimeout}`,
       ...args,
     ];
   }
@@ -57,6 +59,11 @@ export class ClusterOps {
   /** Runs etcdctl on `node` (any exit code). */
   etcdctl(node: string, endpoints: readonly string[], args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     return this.run(node, this.etcdctlArgv(endpoints, args), { timeoutMs: 30_000, ...opts });
+  }
+
+  /** etcdctl with the short probe timeout, for reads that ask each endpoint in turn. */
+  etcdctlProbe(node: string, endpoints: readonly string[], args: readonly string[]): Promise<ExecResult> {
+    return this.run(node, this.etcdctlArgv(endpoints, args, PROBE_TIMEOUT), { timeoutMs: 30_000 });
   }
 
   /** Client URLs of every node in the inventory. */

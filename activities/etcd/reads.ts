@@ -20,7 +20,7 @@ export async function memberList(ops: ClusterOps, prefer?: string): Promise<Memb
       let r = await ops.etcdctl(control, ops.allClientURLs(), ['-w', 'json', 'member', 'list']);
       if (r.exitCode !== 0 && /not supported for learner/.test(r.stderr)) {
         // etcdctl's balancer picked a learner: ask only the endpoints that say they are voters.
-        const st = await ops.etcdctl(control, ops.allClientURLs(), ['-w', 'json', 'endpoint', 'status']);
+        const st = await ops.etcdctlProbe(control, ops.allClientURLs(), ['-w', 'json', 'endpoint', 'status']);
         const voters = parseEndpointStatus(st.stdout || '[]').filter((s) => !s.isLearner).map((s) => s.endpoint);
         if (voters.length) r = await ops.etcdctl(control, voters, ['-w', 'json', 'member', 'list']);
       }
@@ -57,10 +57,13 @@ export interface ClusterState {
 export async function clusterState(ops: ClusterOps, prefer?: string): Promise<ClusterState> {
   const view = await memberList(ops, prefer);
   const endpoints = view.members.flatMap((m) => m.clientURLs);
-  const statuses = endpoints.length ? parseEndpointStatus((await ops.etcdctl(view.control, endpoints, ['-w', 'json', 'endpoint', 'status'])).stdout || '[]') : [];
   // Learners refuse the health read, and etcdctl spends ~2.6 s retrying it: judge them by status alone.
   const voterEndpoints = view.members.filter((m) => !m.isLearner).flatMap((m) => m.clientURLs);
-  const healthRun = voterEndpoints.length ? await ops.etcdctl(view.control, voterEndpoints, ['-w', 'json', 'endpoint', 'health']) : undefined;
+  const [statusRun, healthRun] = await Promise.all([
+    endpoints.length ? ops.etcdctlProbe(view.control, endpoints, ['-w', 'json', 'endpoint', 'status']) : undefined,
+    voterEndpoints.length ? ops.etcdctlProbe(view.control, voterEndpoints, ['-w', 'json', 'endpoint', 'health']) : undefined,
+  ]);
+  const statuses = statusRun ? parseEndpointStatus(statusRun.stdout || '[]') : [];
   const health = healthRun ? parseEndpointHealth(healthRun.stdout || '[]') : [];
   const leaders = new Set(statuses.map((s) => s.leader).filter((l) => l !== '0'));
   const leader = leaders.size === 1 ? [...leaders][0] : undefined;
@@ -76,6 +79,6 @@ export async function clusterState(ops: ClusterOps, prefer?: string): Promise<Cl
 
 /** KV hash of each endpoint at one revision (`endpoint hashkv --rev`). Equal hashes mean equal data. */
 export async function hashKV(ops: ClusterOps, control: string, endpoints: string[], revision: number) {
-  const r = await ops.etcdctl(control, endpoints, ['-w', 'json', 'endpoint', 'hashkv', `--rev=${revision}`]);
+  const r = await ops.etcdctlProbe(control, endpoints, ['-w', 'json', 'endpoint', 'hashkv', `--rev=${revision}`]);
   return { hashes: parseHashKV(r.stdout || '[]'), stderr: r.stderr, exitCode: r.exitCode };
 }
