@@ -1,7 +1,7 @@
 import type { Inventory, InventoryNode } from '../inventory/schema';
 import { nodeByName } from '../inventory/schema';
 import type { CommandRecord } from './audit';
-import { CommandFailedError } from './errors';
+import { CommandFailedError, WaitTimeoutError } from './errors';
 import type { ExecOptions, ExecResult, SshPool } from './ssh/session';
 
 /** Default etcdctl timeouts: dial 2 s, command 10 s (etcdctl flags --dial-timeout, --command-timeout). */
@@ -64,6 +64,26 @@ export class ClusterOps {
   /** etcdctl with the short probe timeout, for reads that ask each endpoint in turn. */
   etcdctlProbe(node: string, endpoints: readonly string[], args: readonly string[]): Promise<ExecResult> {
     return this.run(node, this.etcdctlArgv(endpoints, args, PROBE_TIMEOUT), { timeoutMs: 30_000 });
+  }
+
+  /** Records a heartbeat for the running activity (no-op outside one). */
+  heartbeat(): void {
+    this.tick?.();
+  }
+
+  /**
+   * Polls `check` every `intervalMs` until it returns a value (not undefined), heartbeating
+   * between polls. Throws WaitTimeoutError with `describe()` after `timeoutMs`.
+   */
+  async waitFor<T>(what: string, timeoutMs: number, intervalMs: number, check: () => Promise<T | undefined>, describe: () => string): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = await check();
+      if (v !== undefined) return v;
+      if (Date.now() > deadline) throw new WaitTimeoutError(`${what}: not reached within ${Math.round(timeoutMs / 1000)} s (${describe()})`);
+      this.heartbeat();
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
   }
 
   /** Client URLs of every node in the inventory. */

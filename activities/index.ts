@@ -2,10 +2,14 @@ import { renderMemberEnvironment } from '../domain/memberConfig';
 import type { MemberSpec } from '../domain/members';
 import type { NodeReadiness } from '../domain/expandPlan';
 import type { ClusterOps } from './cluster';
-import { PreconditionError } from './errors';
-import { addLearner, moveLeaderOff, moveLeaderTo, promoteLearner, removeMemberOfNode, waitFor } from './etcd/membership';
+import { CommandFailedError, PreconditionError } from './errors';
+import { addLearner, moveLeaderOff, moveLeaderTo, promoteLearner, removeMemberOfNode } from './etcd/membership';
 import { clusterState, hashKV, type ClusterState } from './etcd/reads';
-import { backupOnLeader, snapshotOnLeader } from './etcd/snapshot';
+import { backupOnLeader, snapshotOnLeader, verifySnapshotFile } from './etcd/snapshot';
+import { ensurePeerURL, startRestoredMember } from './etcd/single';
+import { backupDataDir, clearForceNewCluster, forceNewCluster, forceNewClusterFlag, memberEvidence, waitReachable } from './etcd/recovery';
+import { fenceService } from './node/fence';
+import { copySnapshot, restoreDataDir } from './node/restore';
 import { dataDirState, filesPresent, moveDataDirAside } from './node/dataDir';
 import { serviceLog, serviceState, startService, stopService, writeFileIfChanged } from './node/service';
 import { clusterActivity, type ActivityDeps, type ClusterInput } from './wrap';
@@ -93,7 +97,7 @@ export function createActivities(deps: ActivityDeps) {
         }
         await startService(ops, input.node);
       }
-      return waitFor(`${input.node}: member started`, 90_000, 1_000, async () => {
+      return ops.waitFor(`${input.node}: member started`, 90_000, 1_000, async () => {
         const svc = await serviceState(ops, input.node);
         if (svc === 'failed') throw new PreconditionError(`${input.node}: etcd failed to start: ${await serviceLog(ops, input.node)}`);
         const state = await clusterState(ops);
@@ -108,7 +112,7 @@ export function createActivities(deps: ActivityDeps) {
       const leader = first.members.find((m) => m.isLeader);
       const target = leader?.status?.raftIndex ?? 0;
       let last = '';
-      return waitFor(`${input.node}: learner caught up`, 10 * 60_000, 500, async () => {
+      return ops.waitFor(`${input.node}: learner caught up`, 10 * 60_000, 500, async () => {
         const state = await clusterState(ops);
         const m = memberOfNode(state, ops, input.node);
         if (!m) throw new PreconditionError(`${input.node}: member disappeared from the member list`);
@@ -125,7 +129,7 @@ export function createActivities(deps: ActivityDeps) {
     /** Waits until every started member is healthy, the node's member is a voter, and a leader is known. */
     waitClusterHealthy: clusterActivity(deps, async (ops, input: NodeInput) => {
       let last = '';
-      return waitFor(`${input.node}: cluster healthy`, 3 * 60_000, 1_000, async () => {
+      return ops.waitFor(`${input.node}: cluster healthy`, 3 * 60_000, 1_000, async () => {
         const state = await clusterState(ops);
         const m = memberOfNode(state, ops, input.node);
         const sick = state.members.filter((x) => !x.healthy);
@@ -159,6 +163,53 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Moves leadership away from the node's member if it leads; no-op otherwise. */
     moveLeaderOff: clusterActivity(deps, (ops, input: NodeInput) => moveLeaderOff(ops, input.node)),
+
+    /** Checks a snapshot file on a node (SHA-256 trailer, `snapshot status`). Read-only; a bad file is a verdict, not an error. */
+    verifySnapshot: clusterActivity(deps, async (ops, input: NodeInput & { path: string }) => {
+      try {
+        return { ok: true as const, info: await verifySnapshotFile(ops, input.node, input.path) };
+      } catch (e) {
+        if (e instanceof CommandFailedError) return { ok: false as const, error: e.message };
+        throw e;
+      }
+    }),
+
+    /** Copies a snapshot to another node's backup dir through the worker, verified there. */
+    copySnapshot: clusterActivity(deps, (ops, input: ClusterInput & { from: string; path: string; to: string }) => copySnapshot(ops, input.from, input.path, input.to)),
+
+    /** Stops, disables and runtime-masks etcd on the node so nothing starts it during a restore or recovery. */
+    fenceMember: clusterActivity(deps, (ops, input: NodeInput) => fenceService(ops, input.node)),
+
+    /** Restores the snapshot into the node's data dir (via a temporary dir) with a fresh cluster token. */
+    restoreDataDir: clusterActivity(deps, (ops, input: NodeInput & { path: string; token: string; tag: string }) => restoreDataDir(ops, input.node, input.path, input.token, input.tag)),
+
+    /** Starts the restored member as a new 1-member cluster and waits until it serves. */
+    startRestoredMember: clusterActivity(deps, (ops, input: NodeInput & { token: string }) => startRestoredMember(ops, input.node, input.token)),
+
+    /** Makes the member advertise the inventory's peer URL (reference 002: restored members may advertise localhost). */
+    ensurePeerURL: clusterActivity(deps, (ops, input: NodeInput) => ensurePeerURL(ops, input.node)),
+
+    /** Raft term/index/revision of each node's member, from its status or its data files. Read-only. */
+    gatherEvidence: clusterActivity(deps, async (ops, input: ClusterInput & { nodes: string[] }) => {
+      const out = [];
+      for (const node of input.nodes) out.push(await memberEvidence(ops, node));
+      return out;
+    }),
+
+    /** Copies the node's data dir to `<dataDir>.backup-<tag>`; keeps the original. */
+    backupDataDir: clusterActivity(deps, (ops, input: NodeInput & { tag: string }) => backupDataDir(ops, input.node, input.tag)),
+
+    /** Restarts the node's etcd with --force-new-cluster (drop-in) and waits for a 1-member cluster. */
+    forceNewCluster: clusterActivity(deps, (ops, input: NodeInput) => forceNewCluster(ops, input.node)),
+
+    /** Removes the --force-new-cluster drop-in, restarts, and checks the process no longer has the flag. */
+    clearForceNewCluster: clusterActivity(deps, (ops, input: NodeInput) => clearForceNewCluster(ops, input.node)),
+
+    /** Whether the node's etcd unit or process carries --force-new-cluster. Read-only. */
+    forceNewClusterFlag: clusterActivity(deps, (ops, input: NodeInput) => forceNewClusterFlag(ops, input.node)),
+
+    /** Waits (heartbeating) until the node answers over SSH. */
+    waitReachable: clusterActivity(deps, (ops, input: NodeInput & { timeoutSeconds: number }) => waitReachable(ops, input.node, input.timeoutSeconds * 1000)),
 
     /** Compensation: removes the node's member if present (never the leader). */
     removeMember: clusterActivity(deps, (ops, input: NodeInput) => removeMemberOfNode(ops, input.node)),

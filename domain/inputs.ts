@@ -63,3 +63,31 @@ export type PromoteInput = z.input<typeof PromoteInputSchema>;
 export type BackupInput = z.input<typeof BackupInputSchema>;
 export type ReplaceMemberInput = z.input<typeof ReplaceMemberInputSchema>;
 export type MigrateMemberInput = z.input<typeof MigrateMemberInputSchema>;
+
+/** An absolute path without spaces or shell characters. */
+const SafePath = z.string().regex(/^\/[A-Za-z0-9._/-]+$/, 'must be an absolute path of letters, digits, ".", "_", "-" and "/"');
+
+/**
+ * `restoreCluster`: the snapshot (a file on one node), the node to restore on (default: the first
+ * member) and the nodes whose members form the restored cluster, in the order they are added.
+ */
+export const RestoreInputSchema = z.strictObject({
+  ...RunbookFields,
+  snapshot: z.strictObject({ node: NameSchema, path: SafePath }),
+  restoreOn: NameSchema.optional(),
+  members: z.array(NameSchema).min(1).max(9),
+}).refine((v) => !v.restoreOn || v.members.includes(v.restoreOn), { message: 'restoreOn must be one of members', path: ['restoreOn'] })
+  .refine((v) => new Set(v.members).size === v.members.length, { message: 'members must not repeat a node', path: ['members'] });
+
+/**
+ * `recoverQuorum`: the nodes of the cluster's members (survivors and lost ones). The lost ones are
+ * re-added once they answer again, waiting up to `waitForNodesSeconds` for each.
+ */
+export const RecoverQuorumInputSchema = z.strictObject({
+  ...RunbookFields,
+  members: z.array(NameSchema).min(1).max(9),
+  waitForNodesSeconds: z.number().int().min(10).max(7 * 24 * 3600).default(3600),
+}).refine((v) => new Set(v.members).size === v.members.length, { message: 'members must not repeat a node', path: ['members'] });
+
+export type RestoreInput = z.input<typeof RestoreInputSchema>;
+export type RecoverQuorumInput = z.input<typeof RecoverQuorumInputSchema>;

@@ -9,3 +9,5 @@ export { backupCluster } from './backupCluster';
 export { clusterStatus } from './clusterStatus';
 export { progressQuery } from './runbook';
 export { approveUpdate } from './approval';
+export { restoreCluster } from './restoreCluster';
+export { recoverQuorum } from './recoverQuorum';

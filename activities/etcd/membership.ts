@@ -1,7 +1,7 @@
 import { findMember, initialClusterFor, voterClientURLs, type Member } from '../../domain/members';
 import type { MemberId } from '../../domain/memberId';
 import type { ClusterOps } from '../cluster';
-import { CommandFailedError, PreconditionError, WaitTimeoutError } from '../errors';
+import { CommandFailedError, PreconditionError } from '../errors';
 import { memberList, clusterState, type ClusterState, type MemberState } from './reads';
 import { parseMemberAdd } from './parse';
 
@@ -66,21 +66,6 @@ export async function removeMemberOfNode(ops: ClusterOps, node: string): Promise
   if (m.isLeader) throw new PreconditionError(`${node}: member ${m.name} is the leader; move leadership first`);
   await ops.runOk(state.control, ops.etcdctlArgv(voterClientURLs(state.members.filter((x) => x.id !== m.id)), ['member', 'remove', m.id]));
   return { removed: m.id };
-}
-
-/**
- * Polls until `check` returns a value (not undefined), calling `tick` for heartbeats.
- * Throws WaitTimeoutError with `describe()` after `timeoutMs`.
- */
-export async function waitFor<T>(what: string, timeoutMs: number, intervalMs: number, check: () => Promise<T | undefined>, describe: () => string, tick?: () => void): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new WaitTimeoutError(`${what}: not reached within ${Math.round(timeoutMs / 1000)} s (${describe()})`);
-    tick?.();
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 /**

@@ -14,6 +14,8 @@ export function parseJsonLossless(text: string): unknown {
 }
 
 const id = z.bigint().transform((v) => memberIdFrom(v));
+/** etcd omits zero values: a status with no leader (quorum lost) has no `leader` field. '0' means none. */
+const idOrZero = z.bigint().default(0n).transform((v) => memberIdFrom(v));
 const count = z.union([z.bigint(), z.number()]).transform((v, ctx) => {
   const n = Number(v);
   if (!Number.isSafeInteger(n)) ctx.addIssue({ code: 'custom', message: `counter ${v} is not exactly representable` });
@@ -67,7 +69,7 @@ const StatusJson = z.array(z.object({
     version: z.string(),
     dbSize: count,
     dbSizeInUse: count.default(0),
-    leader: id,
+    leader: idOrZero,
     raftIndex: count,
     raftTerm: count,
     raftAppliedIndex: count.default(0),

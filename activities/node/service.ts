@@ -8,12 +8,12 @@ export async function serviceState(ops: ClusterOps, node: string): Promise<strin
 }
 
 /**
- * daemon-reload, enable, then start without waiting for readiness (a joining learner may take
- * a while to notify systemd; readiness is checked through etcd afterwards). Idempotent.
+ * Unmask (a fence), daemon-reload, enable, then start without waiting for readiness (a joining
+ * learner may take a while to notify systemd; readiness is checked through etcd afterwards). Idempotent.
  */
 export async function startService(ops: ClusterOps, node: string): Promise<void> {
   const unit = ops.inv.systemd.unit;
-  await ops.runOk(node, shScript('systemctl daemon-reload && systemctl enable --quiet "$1" && systemctl start --no-block "$1"', unit));
+  await ops.runOk(node, shScript('systemctl unmask --runtime --quiet "$1" && systemctl daemon-reload && systemctl enable --quiet "$1" && systemctl start --no-block "$1"', unit));
 }
 
 /** Stops the unit and disables it so it cannot start on boot with stale settings. Idempotent. */

@@ -30,6 +30,13 @@ describe('etcdctl JSON parsers', () => {
     expect(s).toMatchObject({ endpoint: 'https://10.213.0.11:2379', memberId: 'bbfce78df04002de', leader: 'bbfce78df04002de', revision: 1, raftIndex: 4, dbSize: 20480, isLearner: false });
   });
 
+  test('endpoint status of a member that lost quorum has no leader field: leader "0"', () => {
+    // Captured on the lab after 2 of 3 members crashed.
+    const [s] = parseEndpointStatus('[{"Endpoint":"https://10.213.0.11:2379","Status":{"header":{"cluster_id":8877901871082058311,"member_id":15162569641618182868,"revision":301,"raft_term":2},"version":"3.4.23","dbSize":49152,"raftIndex":312,"raftTerm":3,"raftAppliedIndex":312,"dbSizeInUse":49152}}]');
+    expect(s.leader).toBe('0');
+    expect(s.memberId).toBe(15162569641618182868n.toString(16));
+  });
+
   test('endpoint health keeps failed endpoints with their error', () => {
     const h = parseEndpointHealth('[{"endpoint":"https://a:2379","health":true,"took":"5ms"},{"endpoint":"https://b:2379","health":false,"took":"2s","error":"context deadline exceeded"}]');
     expect(h).toEqual([{ endpoint: 'https://a:2379', health: true }, { endpoint: 'https://b:2379', health: false, error: 'context deadline exceeded' }]);

@@ -1,0 +1,100 @@
+import type { MemberEvidence } from '../../domain/recovery';
+import type { ClusterOps } from '../cluster';
+import { PreconditionError } from '../errors';
+import { serviceState } from '../node/service';
+import { shScript } from '../ssh/quote';
+import { parseEndpointStatus } from './parse';
+import { ownView, type SingleMemberState } from './single';
+
+/** Evidence of one node's member progress (see MemberEvidence). Never changes anything. */
+export async function memberEvidence(ops: ClusterOps, node: string): Promise<MemberEvidence> {
+  const n = ops.node(node);
+  let active: boolean;
+  try {
+    active = (await serviceState(ops, node)) === 'active';
+  } catch (e) {
+    return { node, reachable: false, etcdActive: false, source: 'none', error: (e as Error).message.slice(0, 200) };
+  }
+  if (active) {
+    const st = await ops.etcdctlProbe(node, [n.etcd.clientURL], ['-w', 'json', 'endpoint', 'status']);
+    const [s] = st.exitCode === 0 ? parseEndpointStatus(st.stdout) : [];
+    if (s) return { node, reachable: true, etcdActive: true, source: 'status', raftTerm: s.raftTerm, raftIndex: s.raftIndex, revision: s.revision, clusterId: s.clusterId };
+  }
+  const files = await ops.run(node, shScript('ls -1 "$1"/member/snap/ 2>/dev/null | grep "\\.snap$" | sort | tail -n 1', n.etcd.dataDir));
+  const m = /^([0-9a-f]{16})-([0-9a-f]{16})\.snap$/.exec(files.stdout.trim());
+  if (m) return { node, reachable: true, etcdActive: active, source: 'files', raftTerm: parseInt(m[1], 16), raftIndex: parseInt(m[2], 16) };
+  const wal = await ops.run(node, ['test', '-d', `${n.etcd.dataDir}/member/wal`]);
+  return wal.exitCode === 0
+    ? { node, reachable: true, etcdActive: active, source: 'files', raftTerm: 0, raftIndex: 0 }
+    : { node, reachable: true, etcdActive: active, source: 'none' };
+}
+
+/** Copies the data dir to `<dataDir>.backup-<tag>` (cp -a), keeping the original. Idempotent. */
+export async function backupDataDir(ops: ClusterOps, node: string, tag: string): Promise<{ copy?: string }> {
+  const dir = ops.node(node).etcd.dataDir;
+  const copy = `${dir}.backup-${tag}`;
+  const r = await ops.runOk(node, shScript('if [ -e "$2" ]; then echo "$2"; elif [ -d "$1" ]; then cp -a -- "$1" "$2.copying" && mv -- "$2.copying" "$2" && echo "$2"; fi', dir, copy), { timeoutMs: 30 * 60_000 });
+  return r.stdout.trim() ? { copy } : {};
+}
+
+function dropInPath(ops: ClusterOps): string {
+  return `/etc/systemd/system/${ops.inv.systemd.unit}.d/etcd-runbooks-force-new-cluster.conf`;
+}
+
+/** Whether the running etcd process, or its unit, carries ETCD_FORCE_NEW_CLUSTER. */
+export async function forceNewClusterFlag(ops: ClusterOps, node: string): Promise<{ dropIn: boolean; inProcess: boolean }> {
+  const unit = ops.inv.systemd.unit;
+  const r = await ops.runOk(node, shScript(
+    'd=no; [ -e "$2" ] && d=yes; p=$(systemctl show -p MainPID --value "$1"); e=no; [ "${p:-0}" != 0 ] && tr "\\0" "\\n" < /proc/$p/environ | grep -q "^ETCD_FORCE_NEW_CLUSTER=" && e=yes; echo "$d $e"',
+    unit, dropInPath(ops)));
+  const [d, e] = r.stdout.trim().split(' ');
+  return { dropIn: d === 'yes', inProcess: e === 'yes' };
+}
+
+/**
+ * Restarts the node's etcd with --force-new-cluster (a systemd drop-in setting
+ * ETCD_FORCE_NEW_CLUSTER=true) and waits until it is a 1-member cluster leading itself with its
+ * data. Idempotent: a member that already is a 1-member cluster is left as is.
+ * Source: reference 001, 002; 004 (ETCD_FORCE_NEW_CLUSTER drop-in).
+ */
+export async function forceNewCluster(ops: ClusterOps, node: string): Promise<SingleMemberState> {
+  const before = await ownView(ops, node).catch(() => undefined);
+  if (before && before.members === 1 && before.status.leader === before.memberId) return before;
+  const unit = ops.inv.systemd.unit;
+  await ops.runOk(node, shScript('mkdir -p "$(dirname "$2")" && printf "[Service]\\nEnvironment=ETCD_FORCE_NEW_CLUSTER=true\\n" > "$2" && systemctl unmask --runtime --quiet "$1" && systemctl daemon-reload && systemctl restart --no-block "$1"', unit, dropInPath(ops)));
+  return ops.waitFor(`${node}: forced new cluster`, 120_000, 1_000, async () => {
+    const v = await ownView(ops, node);
+    return v && v.members === 1 && v.status.leader === v.memberId ? v : undefined;
+  }, () => `${node} not yet a 1-member cluster`);
+}
+
+/**
+ * Removes the --force-new-cluster drop-in, restarts etcd without it and checks that neither the
+ * unit nor the running process carries the flag (leaving it is a classic outage: every restart
+ * would discard the membership again). Source: reference 004 (remove the drop-in afterwards).
+ */
+export async function clearForceNewCluster(ops: ClusterOps, node: string): Promise<SingleMemberState & { flag: { dropIn: boolean; inProcess: boolean } }> {
+  const flag = await forceNewClusterFlag(ops, node);
+  if (flag.dropIn || flag.inProcess) {
+    await ops.runOk(node, shScript('rm -f -- "$2" && systemctl daemon-reload && systemctl restart --no-block "$1"', ops.inv.systemd.unit, dropInPath(ops)));
+  }
+  const v = await ops.waitFor(`${node}: serving without --force-new-cluster`, 120_000, 1_000, async () => {
+    const view = await ownView(ops, node);
+    return view && view.status.leader === view.memberId ? view : undefined;
+  }, () => `${node} not yet serving`);
+  const after = await forceNewClusterFlag(ops, node);
+  if (after.dropIn || after.inProcess) throw new PreconditionError(`${node}: etcd still carries --force-new-cluster (drop-in ${after.dropIn}, process ${after.inProcess})`);
+  return { ...v, flag: after };
+}
+
+/** Waits until the node answers over SSH (a crashed node being repaired). Heartbeats while waiting. */
+export async function waitReachable(ops: ClusterOps, node: string, timeoutMs: number): Promise<{ reachable: true }> {
+  return ops.waitFor(`${node}: reachable`, timeoutMs, 2_000, async () => {
+    try {
+      await ops.runOk(node, ['true'], { timeoutMs: 5_000 });
+      return { reachable: true as const };
+    } catch {
+      return undefined;
+    }
+  }, () => `${node} does not answer over SSH`);
+}
