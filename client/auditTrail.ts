@@ -14,12 +14,22 @@ export interface AuditRow {
   node: string;
   /** Shell-free rendering of the argv, or the approval's question. */
   what: string;
+  /** The command's argv (absent for approvals and step failures). */
+  argv?: string[];
   exitCode: number | null;
   startedAt: string;
   durationMs: number;
   /** stdout/stderr excerpt, the error, or who approved. */
   output: string;
   outcome: 'ok' | 'failed' | 'approved';
+}
+
+const CONSTANT_FLAGS = /^--(cacert|cert|key|dial-timeout|command-timeout)=/;
+
+/** A command for the table: etcdctl without its constant TLS and timeout flags; the JSON keeps all. */
+export function displayCommand(argv: string[]): string {
+  const a = argv[0] === 'env' && argv[1] === 'ETCDCTL_API=3' ? argv.slice(2) : argv;
+  return a.filter((w) => !CONSTANT_FLAGS.test(w)).join(' ');
 }
 
 function decode<T>(p: Payloads, i = 0): T | undefined {
@@ -29,7 +39,7 @@ function decode<T>(p: Payloads, i = 0): T | undefined {
 
 function commandRows(step: string, commands: CommandRecord[], failedWith?: string): AuditRow[] {
   const rows = commands.map((c): AuditRow => ({
-    step, node: c.node, what: c.argv.join(' '), exitCode: c.exitCode, startedAt: c.startedAt, durationMs: c.durationMs,
+    step, node: c.node, what: c.argv.join(' '), argv: c.argv, exitCode: c.exitCode, startedAt: c.startedAt, durationMs: c.durationMs,
     output: (c.error ? `${c.error}: ` : '') + (c.stderr.trim() || c.stdout.trim()).slice(0, 600),
     outcome: c.exitCode === 0 ? 'ok' : 'failed',
   }));

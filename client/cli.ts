@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import {
   BackupInputSchema, ExpandInputSchema, MigrateMemberInputSchema, MoveLeaderInputSchema, PromoteInputSchema,
-  RemoveMemberInputSchema, ReplaceMemberInputSchema,
+  RecoverQuorumInputSchema, RemoveMemberInputSchema, ReplaceMemberInputSchema, RestoreInputSchema,
 } from '../domain/inputs';
-import { backupCluster, expandCluster, migrateMember, moveLeader, promoteMember, removeMember, replaceMember } from '../workflows';
+import { backupCluster, expandCluster, migrateMember, moveLeader, promoteMember, recoverQuorum, removeMember, replaceMember, restoreCluster } from '../workflows';
 import { approveCommand } from './commands/approve';
 import { historyCommand } from './commands/history';
 import { statusCommand } from './commands/status';
@@ -54,6 +54,21 @@ export function buildCli(): Command {
   runbookVerb(program, 'backup', 'verified snapshot on the leader into the backup dir, with retention')
     .option('--keep <n>', 'backups to keep (default 7)')
     .action((o: RunbookCliOptions & { keep?: string }) => run(runRunbook(backupCluster, BackupInputSchema, o, o.keep ? { keep: Number(o.keep) } : {}, [])));
+
+  runbookVerb(program, 'restore', 'disaster restore from a snapshot: fence every node, move data dirs aside, restore on one node, re-add the others')
+    .requiredOption('--snapshot <node:path>', 'the snapshot file, e.g. node1:/var/backups/etcd-runbooks/lab-node1-rev42-20261121T100000Z.db')
+    .requiredOption('--members <nodes>', 'comma-separated nodes of the restored cluster, in order')
+    .option('--restore-on <node>', 'node to restore on (default: the first member)')
+    .action((o: RunbookCliOptions & { snapshot: string; members: string; restoreOn?: string }) => {
+      const [node, ...rest] = o.snapshot.split(':');
+      const fields = { snapshot: { node, path: rest.join(':') }, members: list(o.members), ...(o.restoreOn ? { restoreOn: o.restoreOn } : {}) };
+      return run(runRunbook(restoreCluster, RestoreInputSchema, o, fields, [node, ...list(o.members)]));
+    });
+  runbookVerb(program, 'recover-quorum', 'after losing a majority: --force-new-cluster on the most advanced survivor, then re-add the others')
+    .requiredOption('--members <nodes>', 'comma-separated nodes of all the cluster\'s members')
+    .option('--wait-for-nodes <seconds>', 'how long to wait for each lost node to answer again (default 3600)')
+    .action((o: RunbookCliOptions & { members: string; waitForNodes?: string }) => run(runRunbook(recoverQuorum, RecoverQuorumInputSchema, o,
+      { members: list(o.members), ...(o.waitForNodes ? { waitForNodesSeconds: Number(o.waitForNodes) } : {}) }, list(o.members))));
 
   program.command('approve')
     .description('approve the step the cluster\'s running runbook waits on (without --step: show it)')

@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import { connectClient } from '../connect';
-import { auditTrail } from '../auditTrail';
+import { auditTrail, displayCommand } from '../auditTrail';
 
 /**
  * `etcd-runbooks history RUN`: the audit trail of a run (workflow id, optionally a run id): every
@@ -17,7 +17,7 @@ export async function historyCommand(workflowId: string, opts: { runId?: string;
       return 0;
     }
     const t = new Table({ style: { head: [], border: [] }, head: ['time', 'step', 'node', 'command', 'exit', 'ms', 'output'], colWidths: [14, 20, 8, 60, 6, 7, 50], wordWrap: true });
-    for (const r of rows) t.push([r.startedAt.slice(11, 23), r.step, r.node, r.what, r.exitCode ?? (r.outcome === 'approved' ? '' : '-'), r.durationMs, r.output]);
+    for (const r of rows) t.push([r.startedAt.slice(11, 23), r.step, r.node, r.argv ? displayCommand(r.argv) : r.what, r.exitCode ?? (r.outcome === 'approved' ? '' : '-'), r.durationMs, r.output]);
     out(`audit trail of ${workflowId}${opts.runId ? ` run ${opts.runId}` : ''}: ${rows.length} rows`);
     out(t.toString());
     return 0;

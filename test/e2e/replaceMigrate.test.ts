@@ -5,6 +5,7 @@ import { migrateMember, replaceMember } from '../../workflows';
 import { freshLabWith, INVENTORY, lab, onNodeStatus } from '../support/lab';
 import { leaderNode, localKeys, memberClient, memberNames, writeKeys } from '../support/etcd';
 import { eventually, startRun, startWorkerAndClient } from '../support/temporal';
+import { startWriter } from '../support/writer';
 
 jest.setTimeout(10 * 60_000);
 
@@ -57,9 +58,20 @@ describe('replace and migrate on the lab (end to end, real faults)', () => {
     await writeKeys(client('node1'), 'r2/', 500);
     const oldId = (await client('node1').cluster.memberList({})).members!.find((m) => m.name === 'node2')!.ID;
     lab('crash', 'node2');
+    const writerClient = memberClient(inv, 'node1');
+    const writer = startWriter(writerClient, 'rw/');
     const started = Date.now();
-    const r = await (await startRun(env, replaceMember, { ...base(), failed: 'node2', replacement: 'node4' })).result();
-    console.log(`replaceMember (node4) took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    let r;
+    let written = { writes: 0, errors: [] as string[] };
+    try {
+      r = await (await startRun(env, replaceMember, { ...base(), failed: 'node2', replacement: 'node4' })).result();
+    } finally {
+      written = await writer.stop();
+      writerClient.close();
+    }
+    const { writes, errors } = written;
+    console.log(`replaceMember (node4) took ${((Date.now() - started) / 1000).toFixed(1)} s; ${writes} writes through node1, ${errors.length} failed`);
+    expect(errors).toEqual([]);
     expect(r).toMatchObject({ removed: 'node2', added: 'node4', voters: 3 });
     expect(await memberNames(client('node1'))).toEqual(['node1', 'node3', 'node4']);
     await expectKeysEverywhere(['node1', 'node3', 'node4'], 'r2/', 500);
@@ -76,32 +88,19 @@ describe('replace and migrate on the lab (end to end, real faults)', () => {
     await writeKeys(client('node1'), 'm/', 200);
     const leader = await leaderNode(inv, { node1: client('node1'), node2: client('node2'), node3: client('node3') });
     const stay = ['node1', 'node2', 'node3'].filter((n) => n !== leader);
-    const writer = memberClient(inv, stay[0]);
-    const hosts = stay.map((n) => inv.nodes.find((x) => x.name === n)!.etcd.clientURL);
-    let writes = 0;
-    const errors: string[] = [];
-    let stop = false;
-    const writing = (async () => {
-      while (!stop) {
-        try {
-          await writer.put(`w/${String(writes).padStart(6, '0')}`).value('v').exec();
-          writes++;
-        } catch (e) {
-          errors.push((e as Error).message);
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
+    const writerClient = memberClient(inv, stay[0]);
+    const writer = startWriter(writerClient, 'w/');
     const started = Date.now();
+    let result;
     try {
       const r = await (await startRun(env, migrateMember, { ...base(), from: leader, to: 'node4' })).result();
       expect(r).toMatchObject({ from: leader, to: 'node4', voters: 3 });
     } finally {
-      stop = true;
-      await writing;
-      writer.close();
+      result = await writer.stop();
+      writerClient.close();
     }
-    console.log(`migrateMember (leader ${leader} -> node4) took ${((Date.now() - started) / 1000).toFixed(1)} s; ${writes} writes through ${hosts.join(',')}, ${errors.length} failed`);
+    const { writes, errors } = result;
+    console.log(`migrateMember (leader ${leader} -> node4) took ${((Date.now() - started) / 1000).toFixed(1)} s; ${writes} writes through ${stay[0]}, ${errors.length} failed`);
     expect(errors).toEqual([]);
     expect(writes).toBeGreaterThan(50);
     expect(await memberNames(client(stay[0]))).toEqual([...stay, 'node4'].sort());
