@@ -1,4 +1,4 @@
-import { workflowInfo } from '@temporalio/workflow';
+import { patched, workflowInfo } from '@temporalio/workflow';
 import { checkRemoval } from '../domain/removal';
 import { RemoveMemberInputSchema, type RemoveMemberInput } from '../domain/inputs';
 import { retireMemberSteps } from '../domain/memberSteps';
@@ -32,6 +32,11 @@ export async function removeMember(raw: RemoveMemberInput): Promise<RemoveMember
   const tag = runTag('remove', workflowInfo().runId);
   const snap = await tracker.run('snapshot', async () => (await long.takeSnapshot({ ...base, label: tag })).result, (s) => `${s.node}:${s.path} rev ${s.revision}`);
   await retireMember(tracker, gate, base, input.node, tag, node.reachable);
+  // Added while runs were in flight: runs started before this change replay without the step.
+  if (patched('remove-member-verifies')) {
+    tracker.progress.steps.push({ id: 'verify', title: 'verify: remaining members healthy, equal hashkv', status: 'pending' });
+    await tracker.run('verify', async () => (await reads.verifyCluster(base)).result, (r) => `${r.state.members.length} members, hashkv equal at revision ${r.revision}`);
+  }
   tracker.progress.outcome = 'completed';
   return { removed: true, snapshot: `${snap.node}:${snap.path}`, approvals: tracker.progress.approvals };
 }

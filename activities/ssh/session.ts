@@ -82,6 +82,17 @@ export class NodeSession {
       if (error) record.error = error;
       return record;
     };
+    // Heartbeat now and every 2 s until the command ends, connecting included.
+    opts.onTick?.();
+    const tick = opts.onTick ? setInterval(opts.onTick, 2_000) : undefined;
+    try {
+      return await this.execConnected(argv, opts, finish);
+    } finally {
+      if (tick) clearInterval(tick);
+    }
+  }
+
+  private async execConnected(argv: readonly string[], opts: ExecOptions, finish: (out: string, err: string, code: number | null, error?: string) => CommandRecord): Promise<ExecResult> {
     let client: Client;
     try {
       client = await this.connect();
@@ -96,12 +107,10 @@ export class NodeSession {
       let settled = false;
       let channel: ClientChannel | undefined;
       const timeoutMs = opts.timeoutMs ?? 60_000;
-      const tick = opts.onTick ? setInterval(opts.onTick, 2_000) : undefined;
       const done = (fn: () => void) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        if (tick) clearInterval(tick);
         client.removeListener('close', onClose);
         fn();
       };

@@ -92,6 +92,7 @@ describe('primitives on the lab (end to end)', () => {
       expect((await h.executeUpdate(approveUpdate, { args: [{ step, by: 'alice' }] })).by).toBe('alice');
     }
     const r = await h.result();
+    expect((await h.query(progressQuery)).steps.find((s) => s.id === 'verify')?.status).toBe('done'); // the patched() branch
     expect(r.approvals.map((a) => [a.step, a.by, a.upFront])).toEqual([[`remove:${victim}`, 'alice', false], [`move-aside:${victim}`, 'alice', false]]);
     expect(await memberNames(clients[leader])).toEqual(['node1', 'node2', 'node3'].filter((n) => n !== victim));
     expect(onNodeStatus(victim, 'systemctl is-active --quiet etcd')).not.toBe(0);
