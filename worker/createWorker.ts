@@ -25,6 +25,8 @@ export async function createWorker(settings: TemporalSettings, inventoryPaths: s
     taskQueue: settings.taskQueue,
     workflowsPath: require.resolve('../workflows'),
     activities: createActivities({ registry, pool }),
+    // After a worker dies, its runs' next workflow task moves to another worker after this long.
+    stickyQueueScheduleToStartTimeout: '2 seconds',
   });
   return {
     worker,

@@ -10,7 +10,7 @@ export async function runWorker(inventoryPaths: string[]): Promise<void> {
   if (!paths.length) throw new Error('worker: name at least one inventory file or directory (--inventory, or ETCD_RUNBOOKS_INVENTORY)');
   const settings = temporalSettings();
   const w = await createWorker(settings, paths);
-  console.error(`worker: task queue ${settings.taskQueue} on ${settings.address}, inventories ${paths.join(', ')}`);
+  console.error(`worker: ready, task queue ${settings.taskQueue} on ${settings.address}, inventories ${paths.join(', ')}`);
   await w.run();
 }
 
