@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Temporal dev server for development and tests, state kept in a SQLite file so runs survive restarts.
-# Usage: scripts/temporal-server.sh start|stop|status
+# Usage: scripts/temporal-server.sh start|stop|kill|status
 #   start   reuse a server answering on $TEMPORAL_ADDRESS (default 127.0.0.1:7233), else start one
 #           with --db-filename $ETCD_RUNBOOKS_STATE/temporal/temporal.db (UI on :8233; --headless when CI is set)
-#   stop    stop the server this script started
+#   stop    stop the server this script started (kill: SIGKILL it, as a crash would)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 state=${ETCD_RUNBOOKS_STATE:-$repo/.state}/temporal
@@ -27,9 +27,16 @@ case ${1:-start} in
       sleep 0.5
     done
     echo "temporal: server did not answer within 60 s (log $state/server.log)" >&2; exit 1 ;;
-  stop)
-    if [ -f "$state/server.pid" ]; then kill "$(cat "$state/server.pid")" 2>/dev/null || true; rm -f "$state/server.pid"; fi ;;
+  stop|kill)
+    # kill: SIGKILL, as a crash or power loss would (the SQLite file stays).
+    sig=TERM; [ "$1" = kill ] && sig=KILL
+    if [ -f "$state/server.pid" ]; then
+      pid=$(cat "$state/server.pid")
+      kill -s "$sig" "$pid" 2>/dev/null || true
+      for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      rm -f "$state/server.pid"
+    fi ;;
   status)
     healthy && echo "temporal: serving on $addr" || { echo "temporal: not answering on $addr"; exit 1; } ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|kill|status" >&2; exit 2 ;;
 esac

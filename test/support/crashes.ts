@@ -15,6 +15,7 @@ export interface Crash { activity: string; point: CrashPoint; at: number; resume
 export async function runWithCrashes(handle: WorkflowHandle, worker: WorkerProcess, point: CrashPoint, skip: string[] = []): Promise<Crash[]> {
   const crashed = new Set(skip);
   const crashes: Crash[] = [];
+  const seen = new Set<string>();
   let pendingResume: { crash: Crash; completedBefore: number } | undefined;
   for (;;) {
     const desc = await handle.describe();
@@ -29,14 +30,20 @@ export async function runWithCrashes(handle: WorkflowHandle, worker: WorkerProce
     if (point === 'running') {
       victim = (desc.raw.pendingActivities ?? []).find((a) => String(a.state).includes('STARTED') || a.state === 2)?.activityType?.name ?? undefined;
     } else {
+      // The newest scheduled/completed event not looked at before (a completion is at once
+      // followed by a workflow task event, so "last event" would never match).
       const scheduled = new Map<string, string>();
       for (const e of events) {
-        const s = e.activityTaskScheduledEventAttributes;
-        if (s) scheduled.set(String(e.eventId), s.activityType?.name ?? '');
+        const id = String(e.eventId);
+        const sch = e.activityTaskScheduledEventAttributes;
+        if (sch) scheduled.set(id, sch.activityType?.name ?? '');
+        if (seen.has(id)) continue;
+        seen.add(id);
+        if (point === 'scheduled' && sch) victim = sch.activityType?.name ?? undefined;
+        const done = e.activityTaskCompletedEventAttributes;
+        if (point === 'completed' && done) victim = scheduled.get(String(done.scheduledEventId));
+        if (victim && crashed.has(victim)) victim = undefined;
       }
-      const last = events.at(-1);
-      if (point === 'scheduled' && last?.activityTaskScheduledEventAttributes) victim = last.activityTaskScheduledEventAttributes.activityType?.name ?? undefined;
-      if (point === 'completed' && last?.activityTaskCompletedEventAttributes) victim = scheduled.get(String(last.activityTaskCompletedEventAttributes.scheduledEventId));
     }
     if (victim && !crashed.has(victim) && !pendingResume) {
       crashed.add(victim);

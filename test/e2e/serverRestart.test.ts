@@ -1,0 +1,104 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { Etcd3 } from 'etcd3';
+import { temporalSettings } from '../../config/temporal';
+import { inventoryDigest } from '../../inventory/load';
+import type { Inventory } from '../../inventory/schema';
+import { approveUpdate, expandCluster, progressQuery, removeMember } from '../../workflows';
+import { localKeys, memberClient, memberNames, writeKeys } from '../support/etcd';
+import { freshLabWith, INVENTORY, lab } from '../support/lab';
+import { eventually } from '../support/temporal';
+import { WorkerProcess } from '../support/workerProcess';
+
+jest.setTimeout(10 * 60_000);
+
+const SERVER = join(__dirname, '..', '..', 'scripts', 'temporal-server.sh');
+const server = (cmd: 'start' | 'kill') => execFileSync(SERVER, [cmd], { stdio: 'ignore' });
+
+/** Waits until the run's history holds a completed activity of `type` (asked again after outages). */
+async function untilCompleted(h: WorkflowHandle, type: string, nth = 1): Promise<void> {
+  await eventually(`${type} #${nth} completed`, async () => {
+    const events = (await h.fetchHistory()).events ?? [];
+    const ids = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type).map((e) => String(e.eventId)));
+    return events.filter((e) => ids.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId))).length >= nth ? true : undefined;
+  }, 300_000);
+}
+
+// The Temporal dev server (SQLite file kept) and the worker are killed mid-run, as a crash of the
+// head node would; once they are back, the run continues from where it was and completes.
+describe('the Temporal server or the whole head node dies mid-run (end to end)', () => {
+  let inv: Inventory;
+  let connection: Connection;
+  let client: Client;
+  let worker: WorkerProcess;
+  const clients: Etcd3[] = [];
+  const etcd = (n: string) => { const c = memberClient(inv, n); clients.push(c); return c; };
+  const base = () => ({ cluster: 'lab', inventoryDigest: inventoryDigest(INVENTORY) });
+  const start = (wf: (...a: never[]) => Promise<unknown>, input: Record<string, unknown>) =>
+    client.workflow.start(wf as never, { taskQueue: `restart-${process.pid}`, workflowId: `restart-${wf.name}-${Date.now()}`, args: [input] as never });
+
+  beforeAll(async () => {
+    connection = await Connection.connect({ address: temporalSettings().address });
+    client = new Client({ connection, namespace: temporalSettings().namespace });
+  });
+  afterEach(async () => {
+    clients.splice(0).forEach((c) => c.close());
+    await worker?.kill();
+    server('start');
+  });
+  afterAll(async () => {
+    await connection?.close();
+    if (!process.env.ETCD_RUNBOOKS_KEEP_LAB) lab('down');
+  });
+
+  test('server killed after a member was added; restarted; the expand completes', async () => {
+    inv = freshLabWith(3, 1);
+    worker = new WorkerProcess(`restart-${process.pid}`, INVENTORY);
+    await worker.start();
+    await writeKeys(etcd('node1'), 's/', 200);
+    const h = await start(expandCluster, { ...base(), add: ['node2', 'node3'] });
+    await untilCompleted(h, 'addLearner');
+    server('kill');
+    await new Promise((r) => setTimeout(r, 3000));
+    server('start');
+    await h.result();
+    expect(await memberNames(etcd('node1'))).toEqual(['node1', 'node2', 'node3']);
+    for (const n of ['node1', 'node2', 'node3']) expect(Object.keys(await eventually(`${n} reads`, () => localKeys(etcd(n), 's/')))).toHaveLength(200);
+    expect(worker.starts).toBe(1); // the same worker carried on once the server was back
+  });
+
+  test('head node reboot: worker and server killed together mid-run; both restarted; the expand completes', async () => {
+    inv = freshLabWith(3, 1);
+    worker = new WorkerProcess(`restart-${process.pid}`, INVENTORY);
+    await worker.start();
+    await writeKeys(etcd('node1'), 'h/', 200);
+    const h = await start(expandCluster, { ...base(), add: ['node2', 'node3'] });
+    await untilCompleted(h, 'promoteLearner'); // node2 done, node3 next
+    await worker.kill();
+    server('kill');
+    server('start');
+    await worker.start();
+    await h.result();
+    expect(await memberNames(etcd('node1'))).toEqual(['node1', 'node2', 'node3']);
+    for (const n of ['node1', 'node2', 'node3']) expect(Object.keys(await eventually(`${n} reads`, () => localKeys(etcd(n), 'h/')))).toHaveLength(200);
+  });
+
+  test('a run waiting for approval survives a head node reboot; approved afterwards, it completes', async () => {
+    inv = freshLabWith(3, 3);
+    worker = new WorkerProcess(`restart-${process.pid}`, INVENTORY);
+    await worker.start();
+    const h = await start(removeMember, { ...base(), node: 'node3' });
+    await eventually('approval request', async () => ((await h.query(progressQuery)).pendingApproval?.step === 'remove:node3' ? true : undefined));
+    await worker.kill();
+    server('kill');
+    server('start');
+    await worker.start();
+    await eventually('approval accepted after the restart', async () => h.executeUpdate(approveUpdate, { args: [{ step: 'remove:node3', by: 'carol' }] }));
+    await eventually('second approval request', async () => ((await h.query(progressQuery)).pendingApproval?.step === 'move-aside:node3' ? true : undefined));
+    await h.executeUpdate(approveUpdate, { args: [{ step: 'move-aside:node3', by: 'carol' }] });
+    const r = (await h.result()) as { approvals: Array<{ step: string; by: string }> };
+    expect(r.approvals.map((a) => `${a.step} by ${a.by}`)).toEqual(['remove:node3 by carol', 'move-aside:node3 by carol']);
+    expect(await memberNames(etcd('node1'))).toEqual(['node1', 'node2']);
+  });
+});
