@@ -37,10 +37,23 @@ export async function addLearner(ops: ClusterOps, node: string): Promise<Learner
   const others = view.members.filter((m) => !m.peerURLs.includes(spec.peerURL));
   const learners = others.filter((m) => m.isLearner);
   if (learners.length) throw new PreconditionError(`learner ${learners[0].name || learners[0].id} is already in the cluster; etcd allows one learner at a time`);
-  const r = await ops.runOk(view.control, ops.etcdctlArgv(voterClientURLs(view.members), ['-w', 'json', 'member', 'add', spec.memberName, `--peer-urls=${spec.peerURL}`, '--learner']));
-  const added = parseMemberAdd(r.stdout);
-  const after: Member[] = added.members;
-  return { memberId: added.memberId, initialCluster: initialClusterFor(after, { name: spec.memberName, peerURL: spec.peerURL }), alreadyPresent: false };
+  const argv = ops.etcdctlArgv(voterClientURLs(view.members), ['-w', 'json', 'member', 'add', spec.memberName, `--peer-urls=${spec.peerURL}`, '--learner']);
+  for (let attempt = 1; ; attempt++) {
+    const r = await ops.run(view.control, argv);
+    if (r.exitCode === 0) {
+      const added = parseMemberAdd(r.stdout);
+      const after: Member[] = added.members;
+      return { memberId: added.memberId, initialCluster: initialClusterFor(after, { name: spec.memberName, peerURL: spec.peerURL }), alreadyPresent: false };
+    }
+    // For about a second after a member remove, etcd 3.4 refuses adds with "member not found"
+    // (seen on the lab); the refused add leaves nothing behind. Look again, then retry.
+    if (!/member not found/.test(r.stderr) || attempt >= 20) throw new CommandFailedError(r.record, r.stderr);
+    const again = await memberList(ops);
+    const now = findMember(again.members, { name: spec.memberName, peerURL: spec.peerURL });
+    if (now.kind !== 'absent') return { memberId: now.member.id, initialCluster: initialClusterFor(again.members, { name: spec.memberName, peerURL: spec.peerURL }), alreadyPresent: true };
+    ops.heartbeat();
+    await new Promise((res) => setTimeout(res, 500));
+  }
 }
 
 /**

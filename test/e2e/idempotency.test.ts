@@ -12,7 +12,18 @@ describe('activities are idempotent (lab, no Temporal needed)', () => {
   let acts: ReturnType<typeof createActivities>;
   let pool: SshPool;
   const base = { cluster: 'lab' };
-  const twice = async <T>(fn: () => Promise<{ result: T }>) => [(await fn()).result, (await fn()).result] as const;
+  /** One run as a workflow makes it: retryable failures (e.g. etcd's transient "unhealthy cluster") are retried. */
+  const once = async <T>(fn: () => Promise<{ result: T }>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await fn()).result;
+      } catch (e) {
+        if ((e as { nonRetryable?: boolean }).nonRetryable || attempt >= 15) throw e;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  };
+  const twice = async <T>(fn: () => Promise<{ result: T }>) => [await once(fn), await once(fn)] as const;
 
   beforeAll(() => {
     freshLabWith(4, 1);
