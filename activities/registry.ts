@@ -26,8 +26,4 @@ export class InventoryRegistry {
     }
     return loadInventoryFile(file);
   }
-
-  clusters(): string[] {
-    return [...this.index.keys()];
-  }
 }

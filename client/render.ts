@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import type { ClusterState } from '../activities';
 import type { PlanStep, RunbookProgress } from '../domain/progress';
+import { faultTolerance, quorumSize } from '../domain/quorum';
 
 /** No colours: output is read in logs and CI as often as on a terminal. */
 const PLAIN = { head: [], border: [] };
@@ -14,7 +15,9 @@ export function memberTable(state: ClusterState): string {
     t.push([m.name || '-', m.id, role, m.healthy ? 'healthy' : `UNHEALTHY${m.error ? `: ${m.error.slice(0, 40)}` : ''}`,
       s?.raftIndex ?? '-', s?.raftAppliedIndex ?? '-', s?.revision ?? '-', s ? formatBytes(s.dbSize) : '-', s?.version ?? '-', m.clientURLs.join(',') || '-']);
   }
-  return `cluster ${state.clusterId} (leader ${state.leader ?? 'none'})\n${t.toString()}`;
+  const voters = state.members.filter((m) => !m.isLearner).length;
+  const health = voters ? `${voters} voting members, quorum ${quorumSize(voters)}, tolerates ${faultTolerance(voters)} failed` : 'no voting members';
+  return `cluster ${state.clusterId} (leader ${state.leader ?? 'none'}; ${health})\n${t.toString()}`;
 }
 
 /** The plan as shown before the run proceeds. */

@@ -17,14 +17,3 @@ export function memberIdFrom(value: bigint | string): MemberId {
   if (n < 0n || n > UINT64_MAX) throw new Error(`member ID out of uint64 range: ${n}`);
   return n.toString(16) as MemberId;
 }
-
-/** Accepts a hex member ID (as printed by etcdctl in table mode or by this project); throws otherwise. */
-export function memberIdFromHex(hex: string): MemberId {
-  if (!/^[0-9a-fA-F]{1,16}$/.test(hex)) throw new Error(`member ID must be 1-16 hex digits, got ${JSON.stringify(hex)}`);
-  return BigInt(`0x${hex}`).toString(16) as MemberId;
-}
-
-/** The decimal form, for comparing with etcd output printed in decimal. */
-export function memberIdToDecimal(id: MemberId): string {
-  return BigInt(`0x${id}`).toString(10);
-}

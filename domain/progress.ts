@@ -53,11 +53,3 @@ export interface RunbookProgress {
   pendingApproval?: PendingApproval;
   approvals: ApprovalRecord[];
 }
-
-/** Counts for display: done (incl. skipped), current step id, remaining. */
-export function summarize(p: RunbookProgress): { done: number; current?: string; remaining: number } {
-  const done = p.steps.filter((s) => s.status === 'done' || s.status === 'skipped').length;
-  const current = p.steps.find((s) => s.status === 'running')?.id;
-  const remaining = p.steps.filter((s) => s.status === 'pending').length;
-  return { done, current, remaining };
-}

@@ -1,0 +1,23 @@
+import { memberTable } from '../../client/render';
+import type { ClusterState } from '../../activities';
+import type { MemberId } from '../../domain/memberId';
+
+const member = (name: string, id: string, extra = {}) => ({
+  id: id as MemberId, name, peerURLs: [`https://${name}:2380`], clientURLs: [`https://${name}:2379`], isLearner: false, healthy: true, isLeader: false, ...extra,
+});
+
+describe('member table', () => {
+  test('header gives leader, voters, quorum and tolerated failures; rows sorted by name with roles and health', () => {
+    const state: ClusterState = {
+      control: 'node1', clusterId: 'c1' as MemberId, leader: 'a2' as MemberId,
+      members: [member('node3', 'a3', { healthy: false, error: 'status: no answer' }), member('node2', 'a2', { isLeader: true }), member('node1', 'a1'), member('node4', 'a4', { isLearner: true })],
+    };
+    const out = memberTable(state);
+    expect(out.split('\n')[0]).toBe('cluster c1 (leader a2; 3 voting members, quorum 2, tolerates 1 failed)');
+    const rows = out.split('\n').filter((l) => /node\d/.test(l));
+    expect(rows.map((r) => r.match(/node\d/)![0])).toEqual(['node1', 'node2', 'node3', 'node4']);
+    expect(rows[1]).toMatch(/leader/);
+    expect(rows[2]).toMatch(/UNHEALTHY: status: no answer/);
+    expect(rows[3]).toMatch(/learner/);
+  });
+});
