@@ -3,7 +3,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { InventoryError, UnknownNodeError } from '../inventory/schema';
 import type { Step } from './audit';
 import { ClusterOps } from './cluster';
-import { isTransientEtcdError } from './etcd/membership';
 import { PreconditionError, WaitTimeoutError } from './errors';
 import type { InventoryRegistry } from './registry';
 import { HostKeyMismatchError } from './ssh/fingerprint';
@@ -36,7 +35,7 @@ export function clusterActivity<I extends ClusterInput, T>(deps: ActivityDeps, f
       return { result: await fn(ops, input), commands: ops.commands };
     } catch (e) {
       const err = e as Error;
-      const nonRetryable = NON_RETRYABLE.some((c) => err instanceof c) && !isTransientEtcdError(err);
+      const nonRetryable = NON_RETRYABLE.some((c) => err instanceof c);
       throw ApplicationFailure.create({ message: err.message, type: err.name || 'Error', nonRetryable, details: [ops?.commands ?? []], cause: err });
     }
   };

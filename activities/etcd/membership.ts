@@ -5,13 +5,6 @@ import { CommandFailedError, PreconditionError } from '../errors';
 import { memberList, clusterState, type ClusterState, type MemberState } from './reads';
 import { parseMemberAdd } from './parse';
 
-/** Transient refusals etcd gives during membership changes; the caller should retry later. */
-export const TRANSIENT_ETCD_ERRORS = [/unhealthy cluster/, /not in sync with leader/, /too many requests/, /leader changed/, /context deadline exceeded/];
-
-export function isTransientEtcdError(e: unknown): boolean {
-  return e instanceof CommandFailedError && TRANSIENT_ETCD_ERRORS.some((re) => re.test(e.stderr));
-}
-
 /** Result of adding a learner: its ID and ETCD_INITIAL_CLUSTER for its configuration. */
 export interface LearnerAdded { memberId: MemberId; initialCluster: string; alreadyPresent: boolean }
 

@@ -12,10 +12,9 @@ export interface MemberListView { control: string; clusterId: MemberId; members:
  * client URL (etcdctl's balancer skips those that do not answer). Throws with every node's error
  * when none could list the members (no quorum is not needed for this read; a dead cluster is).
  */
-export async function memberList(ops: ClusterOps, prefer?: string): Promise<MemberListView> {
-  const order = [...ops.inv.nodes.map((n) => n.name)].sort((a, b) => (a === prefer ? -1 : b === prefer ? 1 : 0));
+export async function memberList(ops: ClusterOps): Promise<MemberListView> {
   const errors: string[] = [];
-  for (const control of order) {
+  for (const control of ops.inv.nodes.map((n) => n.name)) {
     try {
       let r = await ops.etcdctl(control, ops.allClientURLs(), ['-w', 'json', 'member', 'list']);
       if (r.exitCode !== 0 && /not supported for learner/.test(r.stderr)) {
@@ -54,8 +53,8 @@ export interface ClusterState {
  * A learner counts as healthy when its status answers (etcd 3.4 learners refuse the health read).
  * Source: reference 000 §3 (check status and health before and after every change).
  */
-export async function clusterState(ops: ClusterOps, prefer?: string): Promise<ClusterState> {
-  const view = await memberList(ops, prefer);
+export async function clusterState(ops: ClusterOps): Promise<ClusterState> {
+  const view = await memberList(ops);
   const endpoints = view.members.flatMap((m) => m.clientURLs);
   // Learners refuse the health read, and etcdctl spends ~2.6 s retrying it: judge them by status alone.
   const voterEndpoints = view.members.filter((m) => !m.isLearner).flatMap((m) => m.clientURLs);

@@ -1,7 +1,8 @@
 import type { ClusterOps } from '../cluster';
 import { PreconditionError } from '../errors';
 import { shScript } from '../ssh/quote';
-import { clusterState } from './reads';
+import { clusterState, type MemberState } from './reads';
+import type { InventoryNode } from '../../inventory/schema';
 import { parseSnapshotStatus } from './parse';
 
 /** A snapshot file on a node, verified. */
@@ -43,13 +44,19 @@ export async function verifySnapshotFile(ops: ClusterOps, node: string, path: st
  * name on the leader's node is returned as is; a file that fails verification is replaced.
  * Source: reference 000 §4 (snapshot from the leader; check status after), etcd docs "Disaster recovery".
  */
-export async function snapshotOnLeader(ops: ClusterOps, label: string): Promise<SnapshotInfo> {
-  if (!/^[A-Za-z0-9._-]+$/.test(label)) throw new PreconditionError(`bad snapshot label ${JSON.stringify(label)}`);
+/** The leader's member and the inventory node it runs on. Throws if there is no leader or it is not in the inventory. */
+async function leaderNode(ops: ClusterOps): Promise<{ leader: MemberState; node: InventoryNode }> {
   const state = await clusterState(ops);
   const leader = state.members.find((m) => m.isLeader);
   if (!leader) throw new Error(`cluster ${ops.inv.cluster} has no leader; cannot take a snapshot`);
   const node = ops.inv.nodes.find((n) => n.etcd.memberName === leader.name);
   if (!node) throw new PreconditionError(`leader ${leader.name} is not described in the inventory`);
+  return { leader, node };
+}
+
+export async function snapshotOnLeader(ops: ClusterOps, label: string, at?: { leader: MemberState; node: InventoryNode }): Promise<SnapshotInfo> {
+  if (!/^[A-Za-z0-9._-]+$/.test(label)) throw new PreconditionError(`bad snapshot label ${JSON.stringify(label)}`);
+  const { leader, node } = at ?? (await leaderNode(ops));
   const path = `${ops.inv.backupDir}/${ops.inv.cluster}-${label}.db`;
   const exists = await ops.run(node.name, ['test', '-f', path]);
   if (exists.exitCode === 0) {
@@ -79,10 +86,8 @@ export interface BackupInfo extends SnapshotInfo { pruned: string[] }
 export async function backupOnLeader(ops: ClusterOps, stamp: string, keep: number): Promise<BackupInfo> {
   if (!/^[0-9]{8}T[0-9]{6}Z$/.test(stamp)) throw new PreconditionError(`bad backup stamp ${JSON.stringify(stamp)}`);
   const { backupDir, cluster } = ops.inv;
-  const state = await clusterState(ops);
-  const leader = state.members.find((m) => m.isLeader);
-  const node = ops.inv.nodes.find((n) => n.etcd.memberName === leader?.name);
-  if (!leader || !node) throw new Error(`cluster ${cluster} has no leader described in the inventory`);
+  const at = await leaderNode(ops);
+  const { leader, node } = at;
   const found = await ops.run(node.name, shScript('ls -1 "$1"/"$2"-*-rev*-"$3".db 2>/dev/null | head -n 1', backupDir, cluster, stamp));
   let info: SnapshotInfo | undefined;
   if (found.stdout.trim()) {
@@ -93,7 +98,7 @@ export async function backupOnLeader(ops: ClusterOps, stamp: string, keep: numbe
     }
   }
   if (!info) {
-    const snap = await snapshotOnLeader(ops, `backup-${stamp}`);
+    const snap = await snapshotOnLeader(ops, `backup-${stamp}`, at);
     const path = `${backupDir}/${cluster}-${snap.member}-rev${snap.revision}-${stamp}.db`;
     await ops.runOk(snap.node, ['mv', '-f', '--', snap.path, path]);
     info = { ...snap, path };
