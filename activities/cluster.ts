@@ -1,8 +1,10 @@
 import type { Inventory, InventoryNode } from '../inventory/schema';
 import { nodeByName } from '../inventory/schema';
-import type { CommandRecord } from './audit';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CommandLog, excerpt, type CommandRecord } from './audit';
 import { CommandFailedError, WaitTimeoutError } from './errors';
-import type { ExecOptions, ExecResult, SshPool } from './ssh/session';
+import { SshError, type ExecOptions, type ExecResult, type SshPool } from './ssh/session';
 
 /** Default etcdctl timeouts: dial 2 s, command 10 s (etcdctl flags --dial-timeout, --command-timeout). */
 const DIAL_TIMEOUT = '2s';
@@ -15,9 +17,9 @@ export const PROBE_TIMEOUT = '3s';
  * worker's SSH sessions, and the list of commands run so far (returned for the audit trail).
  */
 export class ClusterOps {
-  readonly commands: CommandRecord[] = [];
+  readonly commands = new CommandLog();
 
-  constructor(readonly inv: Inventory, private readonly pool: SshPool, private readonly tick?: () => void) {}
+  constructor(readonly inv: Inventory, private readonly pool: SshPool, private readonly tick?: (details?: unknown) => void) {}
 
   node(name: string): InventoryNode {
     return nodeByName(this.inv, name);
@@ -66,9 +68,57 @@ export class ClusterOps {
     return this.run(node, this.etcdctlArgv(endpoints, args, PROBE_TIMEOUT), { timeoutMs: 30_000 });
   }
 
-  /** Records a heartbeat for the running activity (no-op outside one). */
-  heartbeat(): void {
-    this.tick?.();
+  /** Records a heartbeat for the running activity, with progress details if given (no-op outside one). */
+  heartbeat(details?: unknown): void {
+    this.tick?.(details);
+  }
+
+  /**
+   * Streams the stdout of `src.argv` on `src.node` into the stdin of `dst.argv` on `dst.node`
+   * through the worker (two SSH channels, backpressure kept, nothing buffered beyond a chunk), with
+   * a heartbeat carrying bytes, rate and ETA about every second. Fails (SshError) when no byte
+   * moves for `stallMs`, and (CommandFailedError) when either side exits non-zero.
+   */
+  async pipe(src: { node: string; argv: string[] }, dst: { node: string; argv: string[] }, totalBytes: number, stallMs = 60_000): Promise<{ bytes: number; seconds: number }> {
+    const started = Date.now();
+    const open = async (node: string, argv: string[]) => this.pool.session(node, this.node(node).ssh).openStream(argv);
+    const a = await open(src.node, src.argv);
+    const b = await open(dst.node, dst.argv);
+    let bytes = 0;
+    let lastMove = Date.now();
+    let stalled: string | undefined;
+    const report = () => {
+      const seconds = (Date.now() - started) / 1000;
+      const rate = seconds > 0 ? Math.round(bytes / seconds) : 0;
+      this.heartbeat({ bytes, totalBytes, rateBytesPerSec: rate, etaSeconds: rate > 0 ? Math.round((totalBytes - bytes) / rate) : undefined });
+    };
+    const counter = new Transform({ transform(chunk: Buffer, _enc, cb) { bytes += chunk.length; lastMove = Date.now(); cb(null, chunk); } });
+    const timer = setInterval(() => {
+      report();
+      if (Date.now() - lastMove > stallMs) { stalled = `no data moved for ${stallMs / 1000} s`; a.channel.close(); b.channel.close(); }
+    }, 1000);
+    const rec = (node: string, argv: string[], code: number | null, stderr: string, error?: string): CommandRecord => ({
+      node, argv, exitCode: code, stdout: '', stderr: code === 0 && !error ? '' : excerpt(stderr), startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, ...(error ? { error } : {}),
+    });
+    let failure: string | undefined;
+    try {
+      await pipeline(a.channel, counter, b.channel);
+    } catch (e) {
+      failure = (e as Error).message;
+    } finally {
+      clearInterval(timer);
+    }
+    failure = stalled ?? failure;
+    const [ea, eb] = await Promise.all([a.exit, b.exit]);
+    const ra = rec(src.node, src.argv, ea.code, ea.stderr, failure);
+    const rb = rec(dst.node, dst.argv, eb.code, eb.stderr, failure);
+    this.commands.push(ra);
+    this.commands.push(rb);
+    if (failure) throw new SshError(`copy ${src.node} -> ${dst.node} stopped after ${bytes} bytes: ${failure}`, rb);
+    if (ea.code !== 0) throw new CommandFailedError(ra, ea.stderr);
+    if (eb.code !== 0) throw new CommandFailedError(rb, eb.stderr);
+    report();
+    return { bytes, seconds: (Date.now() - started) / 1000 };
   }
 
   /**

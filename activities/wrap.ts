@@ -30,13 +30,14 @@ export function clusterActivity<I extends ClusterInput, T>(deps: ActivityDeps, f
     let ops: ClusterOps | undefined;
     try {
       const inv = deps.registry.load(input.cluster, input.inventoryDigest);
-      const heartbeat = inActivity() ? () => Context.current().heartbeat() : undefined;
+      const heartbeat = inActivity() ? (details?: unknown) => Context.current().heartbeat(details) : undefined;
       ops = new ClusterOps(inv, deps.pool, heartbeat);
-      return { result: await fn(ops, input), commands: ops.commands };
+      const result = await fn(ops, input);
+      return { result, commands: ops.commands.records, commandCount: ops.commands.count };
     } catch (e) {
       const err = e as Error;
       const nonRetryable = NON_RETRYABLE.some((c) => err instanceof c);
-      throw ApplicationFailure.create({ message: err.message, type: err.name || 'Error', nonRetryable, details: [ops?.commands ?? []], cause: err });
+      throw ApplicationFailure.create({ message: err.message, type: err.name || 'Error', nonRetryable, details: [ops?.commands.records ?? []], cause: err });
     }
   };
 }

@@ -64,8 +64,13 @@ export type BackupInput = z.input<typeof BackupInputSchema>;
 export type ReplaceMemberInput = z.input<typeof ReplaceMemberInputSchema>;
 export type MigrateMemberInput = z.input<typeof MigrateMemberInputSchema>;
 
-/** An absolute path without spaces or shell characters. */
-const SafePath = z.string().regex(/^\/[A-Za-z0-9._/-]+$/, 'must be an absolute path of letters, digits, ".", "_", "-" and "/"');
+/**
+ * An absolute, normalised path without spaces, shell or control characters: no `..` or `.`
+ * component, no `//`, no trailing `/`. Shared with the inventory's path fields.
+ */
+export const SafePath = z.string().max(4096)
+  .regex(/^\/[A-Za-z0-9._/+@:-]*$/, 'must be an absolute path of letters, digits and . _ - + @ : / (no spaces, quotes or control characters)')
+  .refine((p) => p === '/' || p.split('/').slice(1).every((c) => c !== '' && c !== '.' && c !== '..'), 'must be normalised: no "..", "." or empty components, no trailing "/"');
 
 /**
  * `restoreCluster`: the snapshot (a file on one node), the node to restore on (default: the first

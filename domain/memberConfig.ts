@@ -17,7 +17,15 @@ export interface MemberConfigInput {
   /** `existing` when joining a running cluster; `new` only when bootstrapping. */
   initialClusterState: 'new' | 'existing';
   tls: MemberTlsPaths;
+  /** ETCD_INITIAL_CLUSTER_TOKEN, for a member that bootstraps a new cluster (restore). */
+  token?: string;
 }
+
+/**
+ * A value the environment file may hold: systemd reads `KEY=value` lines, so a newline would add
+ * a setting (e.g. ETCD_FORCE_NEW_CLUSTER) and quotes or `$` would change the value.
+ */
+const PLAIN_VALUE = /^[A-Za-z0-9._/:=,@+-]+$/;
 
 /**
  * The environment file Debian's etcd.service reads (`EnvironmentFile=-/etc/default/etcd`) for a
@@ -27,8 +35,10 @@ export interface MemberConfigInput {
  * reference 004 (ETCD_INITIAL_CLUSTER / ETCD_INITIAL_CLUSTER_STATE=existing drop-in).
  */
 export function renderMemberEnvironment(c: MemberConfigInput): string {
-  for (const [k, v] of Object.entries({ name: c.name, peerURL: c.peerURL, clientURL: c.clientURL, dataDir: c.dataDir, initialCluster: c.initialCluster })) {
-    if (/[\s"'\\$`]/.test(v)) throw new Error(`member config ${k} contains whitespace, a quote or a shell character: ${JSON.stringify(v)}`);
+  const values: Record<string, string> = { name: c.name, peerURL: c.peerURL, clientURL: c.clientURL, dataDir: c.dataDir, initialCluster: c.initialCluster, ...c.tls };
+  if (c.token !== undefined) values.token = c.token;
+  for (const [k, v] of Object.entries(values)) {
+    if (!PLAIN_VALUE.test(v)) throw new Error(`member config ${k} is not a plain value (letters, digits and . _ - / : = , @ + only): ${JSON.stringify(v.slice(0, 80))}`);
   }
   const client = new URL(c.clientURL);
   const loopback = `${client.protocol}//127.0.0.1:${client.port || '2379'}`;
@@ -50,6 +60,7 @@ export function renderMemberEnvironment(c: MemberConfigInput): string {
     ['ETCD_PEER_KEY_FILE', c.tls.peerKeyFile],
     ['ETCD_PEER_TRUSTED_CA_FILE', c.tls.caFile],
     ['ETCD_PEER_CLIENT_CERT_AUTH', 'true'],
+    ...(c.token !== undefined ? [['ETCD_INITIAL_CLUSTER_TOKEN', c.token] as [string, string]] : []),
   ];
   return `# Written by etcd-runbooks for member ${c.name}.\n${lines.map(([k, v]) => `${k}=${v}`).join('\n')}\n`;
 }

@@ -9,23 +9,44 @@ export interface MemberEvidence {
   etcdActive: boolean;
   source: 'status' | 'files' | 'none';
   raftTerm?: number;
+  /** From status: the last raft index. From files: a lower bound (the newest snap file's index). */
   raftIndex?: number;
+  raftAppliedIndex?: number;
   revision?: number;
   clusterId?: string;
   error?: string;
 }
 
-/** Orders evidence by Raft's own rule: higher last term first, then higher index; status beats files. */
-function rank(e: MemberEvidence): [number, number, number] {
+/** The 0.1 ordering (term first), kept only for runs started before 0.2 (workflows/v1). */
+function rankV1(e: MemberEvidence): [number, number, number] {
   return [e.source === 'status' ? 2 : e.source === 'files' ? 1 : 0, e.raftTerm ?? -1, e.raftIndex ?? -1];
 }
 
+/** The 0.1 survivor choice (term, then index). Frozen for replay of runs started before 0.2. */
+export function chooseSurvivorV1(evidence: readonly MemberEvidence[]): MemberEvidence | undefined {
+  let best: MemberEvidence | undefined;
+  for (const e of evidence) {
+    if (e.source === 'none') continue;
+    if (!best) { best = e; continue; }
+    const [a, b] = [rankV1(e), rankV1(best)];
+    if (a[0] > b[0] || (a[0] === b[0] && (a[1] > b[1] || (a[1] === b[1] && a[2] > b[2])))) best = e;
+  }
+  return best;
+}
+
+/** Highest raft index, then applied index, then revision; a running member's exact figures beat a lower bound on a tie. */
+function rank(e: MemberEvidence): number[] {
+  return [e.raftIndex ?? -1, e.raftAppliedIndex ?? -1, e.revision ?? -1, e.source === 'status' ? 1 : 0];
+}
+
 /**
- * Picks the most advanced survivor to restart with --force-new-cluster: the one whose log is most
- * up to date (highest term, then highest index), preferring evidence from a running member.
- * Returns undefined when no node showed any data. Ties go to the first node listed.
+ * Picks the survivor to restart with --force-new-cluster: the member whose log reaches furthest
+ * (highest raft index, then applied index, then revision). Never the current term: an isolated
+ * member inflates its term by campaigning without gaining a single entry. Evidence from a stopped
+ * member's files is a lower bound of its index (see `lowerBound`). Returns undefined when no node
+ * showed any data. Ties go to the first node listed.
  * Source: reference 001 and 002 (force-new-cluster on the member with the latest data); etcd docs
- * "Disaster recovery".
+ * "Disaster recovery"; Raft §5.4.1 (the log that is longer at the same last term is more up to date).
  */
 export function chooseSurvivor(evidence: readonly MemberEvidence[]): MemberEvidence | undefined {
   let best: MemberEvidence | undefined;
@@ -33,16 +54,24 @@ export function chooseSurvivor(evidence: readonly MemberEvidence[]): MemberEvide
     if (e.source === 'none') continue;
     if (!best) { best = e; continue; }
     const [a, b] = [rank(e), rank(best)];
-    if (a[0] > b[0] || (a[0] === b[0] && (a[1] > b[1] || (a[1] === b[1] && a[2] > b[2])))) best = e;
+    const i = a.findIndex((x, k) => x !== b[k]);
+    if (i >= 0 && a[i] > b[i]) best = e;
   }
   return best;
+}
+
+/** True when the evidence is only a lower bound (read from a stopped member's files). */
+export function lowerBound(e: MemberEvidence): boolean {
+  return e.source === 'files';
 }
 
 /** One line per node for the plan, e.g. `node1: running, term 3, index 1042, revision 1001`. */
 export function describeEvidence(e: MemberEvidence): string {
   if (!e.reachable) return `${e.node}: does not answer${e.error ? ` (${e.error})` : ''}`;
   if (e.source === 'none') return `${e.node}: no etcd data`;
-  const parts = [e.source === 'status' ? 'running' : 'stopped (from its data files)', `term ${e.raftTerm}`, `index ${e.raftIndex}`];
+  const parts = e.source === 'status'
+    ? ['running', `term ${e.raftTerm}`, `index ${e.raftIndex}`, ...(e.raftAppliedIndex !== undefined ? [`applied ${e.raftAppliedIndex}`] : [])]
+    : ['stopped', `index >= ${e.raftIndex} (lower bound from its data files; its WAL may hold more)`];
   if (e.revision !== undefined) parts.push(`revision ${e.revision}`);
   return `${e.node}: ${parts.join(', ')}`;
 }

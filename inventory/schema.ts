@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { SafePath } from '../domain/inputs';
 
-const absolutePath = z.string().regex(/^\/[^\0]*$/, 'must be an absolute path');
+/** Paths go into commands and into /etc/default/etcd: absolute, normalised, no control or shell characters. */
+const absolutePath = SafePath;
 /** Names that are safe as node names, member names, file-name parts and CLI arguments. */
 const safeName = z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/, 'must be lowercase letters, digits, "-" or "." (DNS label style, 1-63 chars)');
 const etcdURL = z.url({ protocol: /^https?$/ }).refine((u) => !/[,=\s]/.test(u), 'must not contain ",", "=" or spaces (it goes into ETCD_INITIAL_CLUSTER)');

@@ -7,7 +7,8 @@ set -euo pipefail
 
 LAB_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LAB_STATE=${ETCD_RUNBOOKS_STATE:-$LAB_REPO/.state}/lab
-LAB_CACHE=${ETCD_RUNBOOKS_LAB_CACHE:-$LAB_REPO/.lab-cache}
+# Heavy builds (the node root filesystem) are cached outside the clone, so CI and later clones reuse them.
+LAB_CACHE=${ETCD_RUNBOOKS_LAB_CACHE:-/var/cache/etcd-runbooks/lab}
 LAB_NAME=erlab
 LAB_BRIDGE=erlab0
 LAB_SUBNET_PREFIX=10.213.0

@@ -8,7 +8,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
-packages=(debootstrap systemd-container iproute2 zstd openssl openssh-client ca-certificates)
+packages=(debootstrap systemd-container iproute2 zstd openssl openssh-client ca-certificates nftables)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -18,7 +18,7 @@ export async function memberEvidence(ops: ClusterOps, node: string): Promise<Mem
   if (active) {
     const st = await ops.etcdctlProbe(node, [n.etcd.clientURL], ['-w', 'json', 'endpoint', 'status']);
     const [s] = st.exitCode === 0 ? parseEndpointStatus(st.stdout) : [];
-    if (s) return { node, reachable: true, etcdActive: true, source: 'status', raftTerm: s.raftTerm, raftIndex: s.raftIndex, revision: s.revision, clusterId: s.clusterId };
+    if (s) return { node, reachable: true, etcdActive: true, source: 'status', raftTerm: s.raftTerm, raftIndex: s.raftIndex, raftAppliedIndex: s.raftAppliedIndex, revision: s.revision, clusterId: s.clusterId };
   }
   const files = await ops.run(node, shScript('ls -1 "$1"/member/snap/ 2>/dev/null | grep "\\.snap$" | sort | tail -n 1', n.etcd.dataDir));
   const m = /^([0-9a-f]{16})-([0-9a-f]{16})\.snap$/.exec(files.stdout.trim());

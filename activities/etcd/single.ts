@@ -30,8 +30,8 @@ export async function startRestoredMember(ops: ClusterOps, node: string, token: 
   const n = ops.node(node);
   const content = renderMemberEnvironment({
     name: n.etcd.memberName, peerURL: n.etcd.peerURL, clientURL: n.etcd.clientURL, dataDir: n.etcd.dataDir,
-    initialCluster: `${n.etcd.memberName}=${n.etcd.peerURL}`, initialClusterState: 'new', tls: ops.inv.tls,
-  }) + `ETCD_INITIAL_CLUSTER_TOKEN=${token}\n`;
+    initialCluster: `${n.etcd.memberName}=${n.etcd.peerURL}`, initialClusterState: 'new', tls: ops.inv.tls, token,
+  });
   await writeFileIfChanged(ops, node, ops.inv.systemd.environmentFile, content);
   if ((await serviceState(ops, node)) !== 'active') await startService(ops, node);
   return ops.waitFor(`${node}: restored member serving`, 120_000, 1_000, async () => {

@@ -78,7 +78,8 @@ export class NodeSession {
     const record: CommandRecord = { node: this.node, argv: [...argv], exitCode: null, stdout: '', stderr: '', startedAt: startedAt.toISOString(), durationMs: 0 };
     if (opts.stdin !== undefined) record.stdinBytes = Buffer.byteLength(opts.stdin);
     const finish = (out: string, err: string, code: number | null, error?: string): CommandRecord => {
-      Object.assign(record, { stdout: excerpt(out), stderr: excerpt(err), exitCode: code, durationMs: Date.now() - startedAt.getTime() });
+      const failed = code !== 0 || error !== undefined;
+      Object.assign(record, { stdout: failed ? excerpt(out) : '', stderr: failed ? excerpt(err) : '', exitCode: code, durationMs: Date.now() - startedAt.getTime() });
       if (error) record.error = error;
       return record;
     };
@@ -137,6 +138,34 @@ export class NodeSession {
         else ch.end();
       });
     });
+  }
+
+  /**
+   * Starts argv on the node and hands back its channel for streaming (stdout readable, stdin
+   * writable), plus a promise of its exit code and the last 4 KB of its stderr. Nothing is
+   * captured: for file transfers. Raises SshError if the command cannot start.
+   */
+  async openStream(argv: readonly string[]): Promise<{ channel: ClientChannel; exit: Promise<{ code: number | null; stderr: string }> }> {
+    let client: Client;
+    try {
+      client = await this.connect();
+    } catch (e) {
+      if (e instanceof HostKeyMismatchError) throw e;
+      throw new SshError((e as Error).message);
+    }
+    const command = shellCommand(argv);
+    const channel = await new Promise<ClientChannel>((resolve, reject) => {
+      client.exec(command, (e, ch) => (e ? reject(new SshError(`${this.node}: cannot start command (${e.message}): ${command}`)) : resolve(ch)));
+    });
+    const exit = new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      let err = '';
+      let code: number | null = null;
+      channel.stderr.on('data', (d: Buffer) => { err = (err + d.toString('utf8')).slice(-4096); });
+      channel.on('exit', (c: number | null) => { code = typeof c === 'number' ? c : null; });
+      channel.on('close', () => resolve({ code, stderr: err }));
+      client.once('close', () => resolve({ code: null, stderr: `${err}\nSSH connection lost` }));
+    });
+    return { channel, exit };
   }
 
   /** Closes the connection (a later exec reconnects). */

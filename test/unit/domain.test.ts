@@ -68,6 +68,11 @@ describe('member environment file', () => {
     expect(env).toContain('ETCD_CLIENT_CERT_AUTH=true\n');
   });
   test('refuses values that would break the environment file', () => {
-    expect(() => renderMemberEnvironment({ name: 'a b', peerURL: 'https://x:2380', clientURL: 'https://x:2379', dataDir: '/d/x', initialCluster: 'a=https://x:2380', initialClusterState: 'existing', tls })).toThrow(/name contains whitespace/);
+    const base = { name: 'n', peerURL: 'https://x:2380', clientURL: 'https://x:2379', dataDir: '/d/x', initialCluster: 'n=https://x:2380', initialClusterState: 'existing' as const, tls };
+    expect(() => renderMemberEnvironment({ ...base, name: 'a b' })).toThrow(/member config name is not a plain value/);
+    // a TLS path ending in a newline would add a setting to the file
+    expect(() => renderMemberEnvironment({ ...base, tls: { ...tls, caFile: '/p/ca.crt\nETCD_FORCE_NEW_CLUSTER=true' } })).toThrow(/member config caFile is not a plain value/);
+    expect(() => renderMemberEnvironment({ ...base, token: 'x$(reboot)' })).toThrow(/token is not a plain value/);
+    expect(renderMemberEnvironment({ ...base, initialClusterState: 'new', token: 'lab-restore-1' })).toContain('ETCD_INITIAL_CLUSTER_TOKEN=lab-restore-1\n');
   });
 });

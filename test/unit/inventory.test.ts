@@ -66,4 +66,19 @@ describe('inventory validation', () => {
       expect.stringMatching(/^runtime: /),
     ]));
   });
+
+  test('paths are absolute, normalised and plain: no "..", newlines or shell characters', () => {
+    const doc = valid() as any;
+    doc.tls.caFile = '/p/ca.crt\nETCD_FORCE_NEW_CLUSTER=true';
+    doc.backupDir = '/var/backups/../../etc';
+    doc.nodes[0].etcd.dataDir = '/var/lib/etcd/default/';
+    doc.nodes[1].ssh.privateKeyPath = '/keys/id $(reboot)';
+    const p = problems(doc);
+    expect(p).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^tls\.caFile: must be an absolute path of letters/),
+      expect.stringMatching(/^backupDir: must be normalised/),
+      expect.stringMatching(/^nodes\.0\.etcd\.dataDir: must be normalised/),
+      expect.stringMatching(/^nodes\.1\.ssh\.privateKeyPath: must be an absolute path of letters/),
+    ]));
+  });
 });

@@ -1,0 +1,79 @@
+import { Socket } from 'node:net';
+import type { MemberLiveness } from '../../domain/liveness';
+import type { ClusterOps } from '../cluster';
+import { shScript } from '../ssh/quote';
+import { parseEndpointStatus, parseMemberList } from './parse';
+
+/** True when a TCP connection to host:port opens within `timeoutMs` (from the worker). */
+export function tcpOpen(url: string, timeoutMs = 1500): Promise<boolean> {
+  const u = new URL(url);
+  const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+  return new Promise((resolve) => {
+    const s = new Socket();
+    const done = (ok: boolean) => { s.destroy(); resolve(ok); };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.once('error', () => done(false));
+    s.connect(port, u.hostname.replace(/^\[|\]$/g, ''), () => done(true));
+  });
+}
+
+/**
+ * Liveness of each named node's member, asked of etcd itself: SSH is tried on every node (in
+ * parallel, judged apart); from every node that answers, one `endpoint status` against every
+ * member's client URL over TLS; from the worker, TCP connects to every client and peer port; and
+ * each member that gave a status is asked for its own member list (served without quorum).
+ * Read-only. Source: the safety rule "judge a member by asking etcd (its client URL)"; reference 000 §3.
+ */
+export async function probeLiveness(ops: ClusterOps, nodes: string[]): Promise<MemberLiveness[]> {
+  const specs = nodes.map((n) => ops.node(n));
+  const urls = specs.map((n) => n.etcd.clientURL);
+  const ssh = await Promise.all(specs.map(async (n) => {
+    try {
+      await ops.runOk(n.name, ['true'], { timeoutMs: 8_000 });
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, error: (e as Error).message.split('\n')[0].slice(0, 160) };
+    }
+  }));
+  const observers = specs.filter((_, i) => ssh[i].ok).map((n) => n.name);
+  const seen = await Promise.all(observers.map(async (o) => {
+    const r = await ops.etcdctlProbe(o, urls, ['-w', 'json', 'endpoint', 'status']).catch(() => undefined);
+    return { observer: o, statuses: r?.stdout.trim() ? parseEndpointStatus(r.stdout) : [] };
+  }));
+  const tcp = await Promise.all(specs.map(async (n) => ({ client: await tcpOpen(n.etcd.clientURL), peer: await tcpOpen(n.etcd.peerURL) })));
+  const out: MemberLiveness[] = [];
+  for (const [i, n] of specs.entries()) {
+    const views = seen.flatMap((v) => v.statuses.filter((s) => s.endpoint === n.etcd.clientURL).map((s) => ({ observer: v.observer, s })));
+    const seenBy = views.filter((v) => v.observer !== n.name).map((v) => v.observer);
+    const s = views[0]?.s;
+    const m: MemberLiveness = { node: n.name, ssh: ssh[i], seenBy, selfSeen: views.some((v) => v.observer === n.name), workerTcp: tcp[i] };
+    if (s) {
+      m.status = { memberId: s.memberId, clusterId: s.clusterId, leader: s.leader, raftTerm: s.raftTerm, raftIndex: s.raftIndex, raftAppliedIndex: s.raftAppliedIndex, revision: s.revision, isLearner: s.isLearner, version: s.version };
+      const list = await ops.etcdctlProbe(views[0].observer, [n.etcd.clientURL], ['-w', 'json', 'member', 'list']).catch(() => undefined);
+      if (list?.exitCode === 0) m.voterIds = parseMemberList(list.stdout).members.filter((x) => !x.isLearner).map((x) => x.id);
+    }
+    out.push(m);
+  }
+  return out;
+}
+
+/** What the survivor's node sees of another member right before --force-new-cluster. */
+export interface FromSurvivor { node: string; clientAnswers: boolean; peerPortOpen: boolean; workerTcp: { client: boolean; peer: boolean } }
+
+/**
+ * From the survivor's node: does each other member answer `endpoint status` on its client URL, and
+ * does its peer port accept TCP (bash /dev/tcp, 2 s)? From the worker: TCP to both ports. A member
+ * is proven not serving only when all four are no. Read-only. Source: reference 001 and 004 (every
+ * other member must be down before --force-new-cluster, or there are two clusters).
+ */
+export async function viewFromSurvivor(ops: ClusterOps, survivor: string, others: string[]): Promise<FromSurvivor[]> {
+  const out: FromSurvivor[] = [];
+  for (const o of others) {
+    const e = ops.node(o).etcd;
+    const st = await ops.etcdctlProbe(survivor, [e.clientURL], ['-w', 'json', 'endpoint', 'status']);
+    const peer = new URL(e.peerURL);
+    const t = await ops.run(survivor, shScript('timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null && echo open || echo closed', peer.hostname, peer.port || '2380'));
+    out.push({ node: o, clientAnswers: st.exitCode === 0 && st.stdout.trim().length > 2, peerPortOpen: t.stdout.trim() === 'open', workerTcp: { client: await tcpOpen(e.clientURL), peer: await tcpOpen(e.peerURL) } });
+  }
+  return out;
+}

@@ -1,0 +1,43 @@
+import type { ClusterOps } from '../cluster';
+import { PreconditionError } from '../errors';
+import { shScript } from '../ssh/quote';
+
+/** WAL segments etcd preallocates in a fresh data dir (64 MiB each; etcd docs "Hardware recommendations"). */
+export const WAL_RESERVE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Bytes free for an unprivileged writer on the filesystem that holds `path` (or its nearest existing
+ * parent, for a directory not created yet), from `df -B1 --output=avail`.
+ */
+export async function freeBytes(ops: ClusterOps, node: string, path: string): Promise<number> {
+  const r = await ops.runOk(node, shScript('p=$1; while [ ! -e "$p" ]; do p=$(dirname "$p"); done; df -P -B1 --output=avail -- "$p" | tail -n 1', path));
+  const n = Number(r.stdout.trim());
+  if (!Number.isSafeInteger(n)) throw new Error(`${node}: cannot read free disk space of ${path}: ${r.stdout.trim().slice(0, 80)}`);
+  return n;
+}
+
+/** One disk-space requirement: `needBytes` free on the filesystem of `path` on `node`. */
+export interface DiskNeed { node: string; path: string; needBytes: number; why: string }
+
+/** A requirement as measured: free bytes and whether it is met. */
+export interface DiskCheck extends DiskNeed { freeBytes: number; ok: boolean }
+
+/** Measures every requirement (read-only). Requirements on one filesystem are not summed: give the sum as one need. */
+export async function checkDisk(ops: ClusterOps, needs: DiskNeed[]): Promise<DiskCheck[]> {
+  const out: DiskCheck[] = [];
+  for (const n of needs) {
+    const free = await freeBytes(ops, n.node, n.path);
+    out.push({ ...n, freeBytes: free, ok: free >= n.needBytes });
+  }
+  return out;
+}
+
+/** Throws PreconditionError (never retried) unless `path` on `node` has `needBytes` free. */
+export async function requireFree(ops: ClusterOps, node: string, path: string, needBytes: number, why: string): Promise<void> {
+  const free = await freeBytes(ops, node, path);
+  if (free < needBytes) throw new PreconditionError(`${node}: not enough free disk for ${why}: ${path} has ${mib(free)} free, needs ${mib(needBytes)}`);
+}
+
+export function mib(bytes: number): string {
+  return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+}
