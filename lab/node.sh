@@ -84,6 +84,35 @@ node_crash() {
 }
 
 node_freeze() { echo "$2" > "$(node_cg2 "$1")/payload/cgroup.freeze"; }
+
+# Block TCP ports of a node from the network (its loopback still works), in its own netns:
+# ssh = port 22 only (etcd keeps serving); etcd = client and peer ports both ways (sshd keeps answering).
+node_block() {
+  local ns ports
+  ns=$(node_netns "$1")
+  case $2 in ssh) ports=22;; etcd) ports=2379,2380;; *) die "block: want ssh or etcd, got '$2'";; esac
+  ip netns exec "$ns" nft add table inet lab_fault
+  ip netns exec "$ns" nft add chain inet lab_fault in_"$2" '{ type filter hook input priority 0; }'
+  ip netns exec "$ns" nft add rule inet lab_fault in_"$2" iifname eth0 tcp dport "{ $ports }" drop
+  if [ "$2" = etcd ]; then
+    ip netns exec "$ns" nft add chain inet lab_fault out_etcd '{ type filter hook output priority 0; }'
+    ip netns exec "$ns" nft add rule inet lab_fault out_etcd oifname eth0 tcp dport "{ 2379, 2380 }" drop
+  fi
+}
+node_unblock() { ip netns exec "$(node_netns "$1")" nft delete table inet lab_fault 2>/dev/null || true; }
+
+# Mount a SIZE tmpfs at PATH inside the running node (a small disk that fills up); etcd owns it
+# when PATH is under /var/lib/etcd. Gone at the node's next boot, or with 'bigdisk'.
+node_smalldisk() {
+  local node=$1 path=$2 size=$3 init owner=root
+  init=$(node_init_pid "$node"); [ -n "$init" ] || die "$node is not running"
+  case $path in /var/lib/etcd*) owner=etcd;; esac
+  nsenter -t "$init" -m -r -- sh -c 'mkdir -p "$1" && mount -t tmpfs -o "size=$2,mode=0700" tmpfs "$1" && chown "$3:$3" "$1"' sh "$path" "$size" "$owner"
+}
+node_bigdisk() {
+  local init; init=$(node_init_pid "$1"); [ -n "$init" ] || die "$1 is not running"
+  nsenter -t "$init" -m -r -- umount "$2"
+}
 node_link() { ip link set "$(node_veth "$1")" "$2"; }
 
 node_cleanup() {
