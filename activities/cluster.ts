@@ -1,6 +1,7 @@
 import type { Inventory, InventoryNode } from '../inventory/schema';
 import { nodeByName } from '../inventory/schema';
 import { Transform } from 'node:stream';
+import { CancelledFailure } from '@temporalio/common';
 import { pipeline } from 'node:stream/promises';
 import { CommandLog, excerpt, type CommandRecord } from './audit';
 import { CommandFailedError, WaitTimeoutError } from './errors';
@@ -19,7 +20,7 @@ export const PROBE_TIMEOUT = '3s';
 export class ClusterOps {
   readonly commands = new CommandLog();
 
-  constructor(readonly inv: Inventory, private readonly pool: SshPool, private readonly tick?: (details?: unknown) => void) {}
+  constructor(readonly inv: Inventory, private readonly pool: SshPool, private readonly tick?: (details?: unknown) => void, private readonly cancelled?: () => boolean) {}
 
   node(name: string): InventoryNode {
     return nodeByName(this.inv, name);
@@ -27,6 +28,8 @@ export class ClusterOps {
 
   /** Runs argv on a node; resolves with any exit code. Records the command. Throws SshError if it could not run. */
   async run(node: string, argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    // A cancelled run must not go on acting: stop before the next command (the workflow waits for this).
+    if (this.cancelled?.()) throw new CancelledFailure('activity cancelled before its next command');
     const n = this.node(node);
     try {
       const r = await this.pool.session(n.name, n.ssh).exec(argv, { onTick: this.tick, ...opts });
@@ -95,7 +98,7 @@ export class ClusterOps {
     const counter = new Transform({ transform(chunk: Buffer, _enc, cb) { bytes += chunk.length; lastMove = Date.now(); cb(null, chunk); } });
     const timer = setInterval(() => {
       report();
-      if (Date.now() - lastMove > stallMs) { stalled = `no data moved for ${stallMs / 1000} s`; a.channel.close(); b.channel.close(); }
+      if (Date.now() - lastMove > stallMs || this.cancelled?.()) { stalled = this.cancelled?.() ? 'cancelled' : `no data moved for ${stallMs / 1000} s`; a.channel.close(); b.channel.close(); }
     }, 1000);
     const rec = (node: string, argv: string[], code: number | null, stderr: string, error?: string): CommandRecord => ({
       node, argv, exitCode: code, stdout: '', stderr: code === 0 && !error ? '' : excerpt(stderr), startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, ...(error ? { error } : {}),
@@ -133,6 +136,7 @@ export class ClusterOps {
       if (Date.now() > deadline) throw new WaitTimeoutError(`${what}: not reached within ${Math.round(timeoutMs / 1000)} s (${describe()})`);
       this.heartbeat();
       await new Promise((r) => setTimeout(r, intervalMs));
+      if (this.cancelled?.()) throw new CancelledFailure('activity cancelled while waiting');
     }
   }
 

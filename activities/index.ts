@@ -13,6 +13,8 @@ import { copySnapshot, restoreDataDir } from './node/restore';
 import { dataDirState, filesPresent, moveDataDirAside } from './node/dataDir';
 import { serviceLog, serviceState, startService, stopService, writeFileIfChanged } from './node/service';
 import { clusterActivity, type ActivityDeps, type ClusterInput } from './wrap';
+import { freeBytes } from './node/disk';
+import { safetyActivities } from './safety';
 
 export type { ClusterInput } from './wrap';
 export type { Step, CommandRecord } from './audit';
@@ -39,6 +41,8 @@ function memberOfNode(state: ClusterState, ops: ClusterOps, node: string) {
  */
 export function createActivities(deps: ActivityDeps) {
   return {
+    ...safetyActivities(deps),
+
     /** Members, per-member status and health, leader. Read-only. Source: reference 000 §3. */
     inspectCluster: clusterActivity(deps, (ops) => clusterState(ops)),
 
@@ -52,7 +56,8 @@ export function createActivities(deps: ActivityDeps) {
           const dir = await dataDirState(ops, node);
           const tlsFilesPresent = await filesPresent(ops, node, [t.caFile, t.serverCertFile, t.serverKeyFile, t.peerCertFile, t.peerKeyFile, t.clientCertFile, t.clientKeyFile]);
           const etcdActive = (await serviceState(ops, node)) === 'active';
-          out.push({ spec, reachable: true, dataDirEmpty: dir !== 'nonempty', tlsFilesPresent, etcdActive });
+          const dataDirFreeBytes = await freeBytes(ops, node, spec.dataDir);
+          out.push({ spec, reachable: true, dataDirEmpty: dir !== 'nonempty', tlsFilesPresent, etcdActive, dataDirFreeBytes });
         } catch (e) {
           if (['HostKeyMismatchError', 'UnknownNodeError'].includes((e as Error).name)) throw e;
           out.push({ spec, reachable: false, dataDirEmpty: false, tlsFilesPresent: false, etcdActive: false, error: (e as Error).message });
@@ -78,7 +83,7 @@ export function createActivities(deps: ActivityDeps) {
         initialCluster: input.initialCluster, initialClusterState: 'existing', tls: ops.inv.tls,
       });
       const changed = await writeFileIfChanged(ops, input.node, ops.inv.systemd.environmentFile, content);
-      return { path: ops.inv.systemd.environmentFile, changed, content };
+      return { path: ops.inv.systemd.environmentFile, changed };
     }),
 
     /**
@@ -174,7 +179,7 @@ export function createActivities(deps: ActivityDeps) {
       }
     }),
 
-    /** Copies a snapshot to another node's backup dir through the worker, verified there. */
+    /** Streams a snapshot to another node's backup dir (bytes and rate in heartbeats), verified there; free disk checked first. */
     copySnapshot: clusterActivity(deps, (ops, input: ClusterInput & { from: string; path: string; to: string }) => copySnapshot(ops, input.from, input.path, input.to)),
 
     /** Stops, disables and runtime-masks etcd on the node so nothing starts it during a restore or recovery. */

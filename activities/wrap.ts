@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { InventoryError, UnknownNodeError } from '../inventory/schema';
 import type { Step } from './audit';
 import { ClusterOps } from './cluster';
@@ -30,11 +30,14 @@ export function clusterActivity<I extends ClusterInput, T>(deps: ActivityDeps, f
     let ops: ClusterOps | undefined;
     try {
       const inv = deps.registry.load(input.cluster, input.inventoryDigest);
-      const heartbeat = inActivity() ? (details?: unknown) => Context.current().heartbeat(details) : undefined;
-      ops = new ClusterOps(inv, deps.pool, heartbeat);
+      const active = inActivity();
+      const heartbeat = active ? (details?: unknown) => Context.current().heartbeat(details) : undefined;
+      const cancelled = active ? () => Context.current().cancellationSignal.aborted : undefined;
+      ops = new ClusterOps(inv, deps.pool, heartbeat, cancelled);
       const result = await fn(ops, input);
       return { result, commands: ops.commands.records, commandCount: ops.commands.count };
     } catch (e) {
+      if (e instanceof CancelledFailure) throw e;
       const err = e as Error;
       const nonRetryable = NON_RETRYABLE.some((c) => err instanceof c);
       throw ApplicationFailure.create({ message: err.message, type: err.name || 'Error', nonRetryable, details: [ops?.commands.records ?? []], cause: err });

@@ -2,11 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import {
-  BackupInputSchema, ExpandInputSchema, MigrateMemberInputSchema, MoveLeaderInputSchema, PromoteInputSchema,
+  BackupInputSchema, CleanupInputSchema, ExpandInputSchema, MigrateMemberInputSchema, MoveLeaderInputSchema, PromoteInputSchema,
   RecoverQuorumInputSchema, RemoveMemberInputSchema, ReplaceMemberInputSchema, RestoreInputSchema,
 } from '../domain/inputs';
-import { backupCluster, expandCluster, migrateMember, moveLeader, promoteMember, recoverQuorum, removeMember, replaceMember, restoreCluster } from '../workflows';
+import { backupCluster, cleanupNode, expandCluster, migrateMember, moveLeader, promoteMember, recoverQuorum, removeMember, replaceMember, restoreCluster } from '../workflows';
 import { approveCommand } from './commands/approve';
+import { cancelCommand } from './commands/cancel';
 import { historyCommand } from './commands/history';
 import { statusCommand } from './commands/status';
 import { runRunbook, type RunbookCliOptions } from './runRunbook';
@@ -70,6 +71,14 @@ export function buildCli(): Command {
     .action((o: RunbookCliOptions & { members: string; waitForNodes?: string }) => run(runRunbook(recoverQuorum, RecoverQuorumInputSchema, o,
       { members: list(o.members), ...(o.waitForNodes ? { waitForNodesSeconds: Number(o.waitForNodes) } : {}) }, list(o.members))));
 
+  runbookVerb(program, 'cleanup', 'finish what a run left on a node that is not a member: stop and disable etcd, drop --force-new-cluster, move a non-empty data dir aside')
+    .requiredOption('-n, --node <node>', 'the node named in the run\'s leftovers')
+    .action((o: RunbookCliOptions & { node: string }) => run(runRunbook(cleanupNode, CleanupInputSchema, o, { node: o.node }, [o.node])));
+
+  program.command('cancel')
+    .description('cancel the cluster\'s running runbook: before its point of no return it undoes its changes, after it stops at its safe point')
+    .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster')
+    .action((o) => run(cancelCommand(o)));
   program.command('approve')
     .description('approve the step the cluster\'s running runbook waits on (without --step: show it)')
     .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster')

@@ -6,10 +6,10 @@ import { describeZodError } from '../domain/inputs';
 import { inventoryDigest, loadInventoryFile } from '../inventory/load';
 import { nodeByName, type Inventory } from '../inventory/schema';
 import { approveUpdate, clusterStatus } from '../workflows';
-import { errorMessage } from '../workflows/steps';
 import { connectClient, runbookWorkflowId } from './connect';
 import { memberTable } from './render';
 import { watchProgress } from './watch';
+import { describeFailure } from './failure';
 
 /** Options every runbook verb takes. */
 export interface RunbookCliOptions {
@@ -77,7 +77,7 @@ export async function runRunbook<W extends Workflow>(
       const r = await handle.result();
       out(`${workflow.name} completed: ${JSON.stringify(r, (k, v) => (k === 'approvals' ? undefined : v))}`);
     } catch (e) {
-      out(`${workflow.name} failed: ${errorMessage(e)}`);
+      for (const line of describeFailure(workflow.name, e)) out(line);
       return 1;
     }
     const state = await client.workflow.execute(clusterStatus, { taskQueue: settings.taskQueue, workflowId: `${workflowId}-status-${Date.now()}`, args: [{ cluster: inv.cluster }] });

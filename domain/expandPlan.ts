@@ -12,6 +12,8 @@ export interface NodeReadiness {
   /** Every TLS file named in the inventory exists on the node. */
   tlsFilesPresent: boolean;
   etcdActive: boolean;
+  /** Bytes free on the filesystem of the data dir (absent when the node was not reachable). */
+  dataDirFreeBytes?: number;
   /** Why the node could not be inspected (SSH error), when not reachable. */
   error?: string;
 }
@@ -25,6 +27,16 @@ export interface ExpandFacts {
   candidates: NodeReadiness[];
   /** Permit an even number of voters at the end (etcd works but gains no fault tolerance). */
   allowEvenSize: boolean;
+  /** The largest member database (bytes): a new member receives this much. 0 when unknown. */
+  dbSizeBytes?: number;
+}
+
+/** WAL segments etcd preallocates in a fresh data dir (64 MiB; etcd docs "Hardware recommendations"). */
+const WAL_RESERVE = 64 * 1024 * 1024;
+
+/** Free bytes a new member's data dir needs: the database it will receive, 10% slack and the WAL. */
+export function newMemberDiskNeed(dbSizeBytes: number): number {
+  return Math.ceil(dbSizeBytes * 1.1) + WAL_RESERVE;
 }
 
 export interface ExpandPlan {
@@ -71,6 +83,10 @@ export function planExpand(facts: ExpandFacts): ExpandPlan {
     if (standing.kind === 'absent' || standing.kind === 'unstarted') {
       if (c.etcdActive) problems.push(`${spec.node}: etcd is already running there but is not a member of this cluster`);
       if (!c.dataDirEmpty) problems.push(`${spec.node}: data dir ${spec.dataDir} is not empty; a new member must start empty (move it aside first)`);
+      const need = newMemberDiskNeed(facts.dbSizeBytes ?? 0);
+      if (c.dataDirFreeBytes !== undefined && c.dataDirFreeBytes < need) {
+        problems.push(`${spec.node}: ${(c.dataDirFreeBytes / 2 ** 20).toFixed(1)} MiB free for ${spec.dataDir}, needs ${(need / 2 ** 20).toFixed(1)} MiB (database ${((facts.dbSizeBytes ?? 0) / 2 ** 20).toFixed(1)} MiB plus WAL)`);
+      }
     }
     toAdd.push(spec);
   }

@@ -57,6 +57,10 @@ export const ReplaceMemberInputSchema = z.strictObject({ ...RunbookFields, faile
 export const MigrateMemberInputSchema = z.strictObject({ ...RunbookFields, from: NameSchema, to: NameSchema })
   .refine((v) => v.from !== v.to, { message: 'from and to must be different nodes', path: ['to'] });
 
+/** `cleanupNode`: finish what a run left on `node` (not a member). */
+export const CleanupInputSchema = z.strictObject({ ...RunbookFields, node: NameSchema });
+export type CleanupInput = z.input<typeof CleanupInputSchema>;
+
 export type RemoveMemberInput = z.input<typeof RemoveMemberInputSchema>;
 export type MoveLeaderInput = z.input<typeof MoveLeaderInputSchema>;
 export type PromoteInput = z.input<typeof PromoteInputSchema>;

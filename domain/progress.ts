@@ -52,4 +52,21 @@ export interface RunbookProgress {
   steps: PlanStep[];
   pendingApproval?: PendingApproval;
   approvals: ApprovalRecord[];
+  /** Per member: SSH and etcd judged apart, from pre-flight (shown with the plan). */
+  liveness?: string[];
+  /** What the run left undone, per node (a safe point that is not the start or the goal). */
+  leftovers?: Leftover[];
+}
+
+/**
+ * Something a run could not undo or finish, and where: e.g. a node that did not answer while its
+ * member was being taken back out. Shown in the progress, the failure's details, the CLI and the
+ * audit trail, with the command that finishes it.
+ */
+export interface Leftover {
+  node: string;
+  /** What is left there, in operator terms (config file, data dir, running or enabled etcd). */
+  what: string;
+  /** The command that finishes it once the node answers. */
+  fix: string;
 }

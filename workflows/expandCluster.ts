@@ -1,13 +1,13 @@
-import { workflowInfo } from '@temporalio/workflow';
+import { patched, workflowInfo } from '@temporalio/workflow';
 import type { NodeReadiness } from '../activities';
 import { long, reads } from './proxies';
-import { addMember, undoAddedMember } from './memberSteps';
+import { addMember, undoAddedMembers } from './memberSteps';
 import { expandSteps, planExpand, type ExpandPlan } from '../domain/expandPlan';
 import { ExpandInputSchema, type ExpandInput } from '../domain/inputs';
 import type { MemberSpec } from '../domain/members';
-import { errorMessage } from './steps';
-import { refuse, startRunbook } from './runbook';
-
+import { endAfterCompensation } from './compensation';
+import { NEVER_WORSE, refuse, startRunbook } from './runbook';
+import { expandClusterV1 } from './v1/expandCluster';
 
 export interface ExpandResult {
   outcome: 'completed' | 'nothing-to-do';
@@ -21,13 +21,16 @@ export interface ExpandResult {
 /**
  * Expands an etcd cluster by adding members one at a time as learners, then promoting them.
  * Source: reference 000 §8.1 (snapshot, add twice), §5 (learner, promote); etcd docs "Runtime
- * reconfiguration". Pre-flight refuses unhealthy members, unreachable nodes, non-empty data dirs
- * and an even final size (unless allowEvenSize). If a step fails after a member was added, every
- * member this run added is removed again, its etcd stopped and its data dir moved aside, so the
- * cluster ends as it started; the run then fails with the original error.
- * Re-running on a cluster that already has the members changes nothing.
+ * reconfiguration". Pre-flight refuses unhealthy members, unreachable nodes, non-empty data dirs,
+ * a data dir without room for the database, and an even final size (unless allowEvenSize).
+ * If a step fails, or the run is cancelled, after a member was added, every member this run added
+ * is removed again (cluster side first), then its etcd stopped and its data dir moved aside, so the
+ * cluster ends as it started; a node that does not answer is recorded as a leftover. There is no
+ * point of no return: a cancel at any step compensates. A re-run on a cluster that already has the
+ * members changes nothing.
  */
 export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult> {
+  if (!patched(NEVER_WORSE)) return expandClusterV1(rawInput);
   const { input, base, tracker } = startRunbook('expandCluster', ExpandInputSchema, rawInput);
 
   const state = (await reads.inspectCluster(base)).result;
@@ -37,6 +40,7 @@ export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult
     healthyMembers: state.members.filter((m) => m.healthy).map((m) => m.name),
     candidates: readiness,
     allowEvenSize: input.allowEvenSize,
+    dbSizeBytes: Math.max(0, ...state.members.map((m) => m.status?.dbSize ?? 0)),
   });
   tracker.setSteps(expandSteps(plan));
   if (plan.problems.length) refuse(tracker, plan.problems);
@@ -49,21 +53,19 @@ export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult
 
   tracker.progress.outcome = 'running';
   const label = `expand-${workflowInfo().runId.slice(0, 8)}`;
-  const snap = await tracker.run('snapshot', async () => (await long.takeSnapshot({ ...base, label })).result,
-    (s) => `${s.node}:${s.path} rev ${s.revision}, ${s.totalKeys} keys, ${s.sizeBytes} bytes, sha256 ok`);
-
   const added: MemberSpec[] = [];
+  let snap;
   try {
+    snap = await tracker.run('snapshot', async () => (await long.takeSnapshot({ ...base, label })).result,
+      (s) => `${s.node}:${s.path} rev ${s.revision}, ${s.totalKeys} keys, ${s.sizeBytes} bytes, sha256 ok`);
     for (const spec of plan.toAdd) {
       added.push(spec);
       await addMember(tracker, base, spec.node);
     }
   } catch (e) {
-    tracker.progress.message = `failed: ${errorMessage(e)}; removing the members this run added`;
-    for (const spec of [...added].reverse()) await undoAddedMember(tracker, base, spec.node, label);
-    tracker.progress.outcome = 'compensated';
-    tracker.progress.message = `failed: ${errorMessage(e)}; the members this run added were removed again`;
-    throw e;
+    tracker.progress.message = 'removing the members this run added';
+    const leftovers = await undoAddedMembers(tracker, base, added.map((s) => s.node), label);
+    endAfterCompensation(tracker, e, added.length ? `the members this run added (${added.map((s) => s.node).join(', ')}) were taken out again` : 'nothing had been changed', leftovers);
   }
 
   const verified = await tracker.run('verify', async () => (await reads.verifyCluster(base)).result,

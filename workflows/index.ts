@@ -11,3 +11,4 @@ export { progressQuery } from './runbook';
 export { approveUpdate } from './approval';
 export { restoreCluster } from './restoreCluster';
 export { recoverQuorum } from './recoverQuorum';
+export { cleanupNode } from './cleanupNode';

@@ -1,30 +1,64 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
 // Every activity heartbeats when each command starts and every 2 s while one runs (activities/ssh),
 // so a short heartbeat timeout lets a new worker retry an activity whose worker died within seconds
-// instead of waiting out the start-to-close timeout.
+// instead of waiting out the start-to-close timeout. On cancel the workflow waits until the
+// activity has stopped (it checks before each command), so an undo never races the step it undoes.
+// Each start-to-close exceeds the longest command its activities run (fence/stop: 100 s).
 const HEARTBEAT = '6 seconds';
+const cancellationType = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED;
 
 /** Reads: quick, retried a few times. */
 export const reads = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: HEARTBEAT,
+  cancellationType,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
 });
 
 /** Membership changes: etcd refuses transiently ("unhealthy cluster", "not in sync"): retry for ~2 min. */
 export const changes = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: '3 minutes',
   heartbeatTimeout: HEARTBEAT,
+  cancellationType,
   retry: { initialInterval: '1s', backoffCoefficient: 1.5, maximumInterval: '5s', maximumAttempts: 30 },
 });
 
-/** Long steps (snapshot, restore, waits) heartbeat; a dead worker is noticed within the heartbeat timeout. */
+/** Long steps (snapshot, copy, restore, bounded waits) heartbeat; a dead worker is noticed within the heartbeat timeout. */
 export const long = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: HEARTBEAT,
+  cancellationType,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
+});
+
+/**
+ * Short probes for waits kept as workflow timers (a node coming back, a learner catching up):
+ * one attempt each, the workflow decides when to ask again.
+ */
+export const probes = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: HEARTBEAT,
+  cancellationType,
+  retry: { maximumAttempts: 1 },
+});
+
+/**
+ * Undo steps on nodes: two quick attempts, so a node that does not answer costs about 30 s,
+ * never minutes; what could not be undone is recorded as a leftover instead.
+ */
+export const undo = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: HEARTBEAT,
+  retry: { initialInterval: '1s', maximumAttempts: 2 },
+});
+
+/** Undo steps on the cluster (member remove): etcd refuses transiently for a few seconds after a change; about 30 s of retries. */
+export const undoCluster = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  heartbeatTimeout: HEARTBEAT,
+  retry: { initialInterval: '1s', backoffCoefficient: 1.5, maximumInterval: '5s', maximumAttempts: 8 },
 });
 
 /** Cluster name plus the inventory digest: what every activity input starts with. */

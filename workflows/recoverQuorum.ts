@@ -1,12 +1,14 @@
-import { workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import { RecoverQuorumInputSchema, type RecoverQuorumInput } from '../domain/inputs';
+import { describeLiveness, judgeQuorum, splitBrainProblems } from '../domain/liveness';
 import { addMemberSteps } from '../domain/memberSteps';
-import type { ApprovalRecord, PlanStep } from '../domain/progress';
-import { hasQuorum } from '../domain/quorum';
-import { chooseSurvivor, describeEvidence } from '../domain/recovery';
-import { changes, long, reads } from './proxies';
+import type { ApprovalRecord, Leftover, PlanStep } from '../domain/progress';
+import { chooseSurvivor, describeEvidence, lowerBound } from '../domain/recovery';
+import { changes, long, probes, reads, undo } from './proxies';
 import { addMember } from './memberSteps';
-import { refuse, runTag, startRunbook } from './runbook';
+import { compensate, endAfterCompensation, stopAtSafePoint } from './compensation';
+import { NEVER_WORSE, refuse, runTag, startRunbook } from './runbook';
+import { recoverQuorumV1 } from './v1/recoverQuorum';
 
 export interface RecoverQuorumResult {
   survivor: string;
@@ -18,77 +20,142 @@ export interface RecoverQuorumResult {
 }
 
 /**
- * Recovers a cluster that lost quorum. Gathers evidence (raft term, index, revision) from every
- * member node that answers and picks the most advanced survivor, showing the evidence in the plan.
- * Refuses if the cluster still has quorum. Then (approved) etcd is fenced on every node that
- * answers, every data dir is copied aside while stopped, (approved) the survivor restarts with --force-new-cluster
- * (a drop-in), is verified as a healthy 1-member cluster with its data, and restarts without the
- * flag (checked in the running process: a leftover flag is a classic outage). Each other node,
- * once it answers again, is fenced, (approved) its data dir moved aside, and re-added as a learner
- * with an empty data dir and promoted, one at a time.
- * Source: reference 001 (quorum loss, --force-new-cluster); 002 (restore as a single node with
- * --force-new-cluster, then add members); 004 (ETCD_FORCE_NEW_CLUSTER drop-in, remove it afterwards).
+ * Recovers a cluster that lost quorum. Liveness is asked of etcd itself (every member's client URL
+ * from every node that answers, TCP from the worker) and SSH is judged apart: the run refuses, whatever
+ * `--yes` says, while a quorum of voting members may still serve, or while serving members disagree
+ * on the cluster (two clusters). The survivor is the member with the highest raft index (then
+ * applied index, then revision), never the current term. Then (approved, with what the operator
+ * must guarantee for members that do not answer) etcd is fenced on every node that answers and
+ * their data dirs are copied aside; every other member must be proven down from the survivor's
+ * node and the worker (client and peer ports) or fenced, else nothing is forced. Then (approved)
+ * the survivor restarts with --force-new-cluster (a drop-in), is verified as a 1-member cluster
+ * with its data, and restarts without the flag (checked in the running process). Each other node,
+ * once it answers (waited for as workflow timers), is fenced before it can rejoin, (approved) its
+ * data dir moved aside, and it is re-added as a learner and promoted.
+ * Point of no return: --force-new-cluster. A failure or cancel before it starts etcd again where it
+ * ran (the cluster as found); after it, the run stops with the survivor serving and the members
+ * not yet re-added listed. Source: reference 001 (quorum loss, --force-new-cluster); 002 (restore
+ * as a single node, then add members); 004 (ETCD_FORCE_NEW_CLUSTER drop-in, remove it afterwards).
  */
 export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuorumResult> {
+  if (!patched(NEVER_WORSE)) return recoverQuorumV1(raw);
   const { input, base, tracker, gate } = startRunbook('recoverQuorum', RecoverQuorumInputSchema, raw);
   const tag = runTag('recover', workflowInfo().runId);
-  tracker.setSteps([{ id: 'preflight', title: 'pre-flight: evidence from every member node, quorum really lost', status: 'running' }]);
-  const evidence = (await reads.gatherEvidence({ ...base, nodes: input.members })).result;
+  tracker.setSteps([{ id: 'preflight', title: 'pre-flight: etcd liveness of every member (SSH judged apart), quorum really lost, evidence', status: 'running' }]);
+
+  const liveness = (await reads.probeLiveness({ ...base, nodes: input.members })).result;
+  tracker.progress.liveness = liveness.map(describeLiveness);
+  const quorum = judgeQuorum(liveness);
+  const problems = splitBrainProblems(liveness);
+  if (quorum.hasQuorum) {
+    problems.push(`${quorum.answering.length} of ${quorum.voters} voting members may still serve (${quorum.answering.join(', ')}; quorum is ${quorum.quorum}): the cluster has quorum, or a network partition separates members that still run; forcing a new cluster now would make two clusters. Replace the failed members instead, or fix the network`);
+  }
+  if (problems.length) refuse(tracker, problems);
+  const sshNodes = liveness.filter((m) => m.ssh.ok).map((m) => m.node);
+  const evidence = (await reads.gatherEvidence({ ...base, nodes: sshNodes })).result;
   const lines = evidence.map(describeEvidence);
   const survivor = chooseSurvivor(evidence);
-  const problems: string[] = [];
-  if (!survivor) problems.push('no member node showed any etcd data; restore from a snapshot instead (restoreCluster)');
-  const running = evidence.filter((e) => e.source === 'status');
-  if (running.length && hasQuorum(input.members.length, running.length)) {
-    const state = (await reads.inspectCluster(base)).result;
-    const voters = state.members.filter((m) => !m.isLearner);
-    if (state.leader && hasQuorum(voters.length, voters.filter((m) => m.healthy).length)) problems.push('the cluster has quorum; replace the failed members instead (replaceMember)');
-  }
-  tracker.step('preflight').detail = lines.join('; ');
-  if (problems.length || !survivor) refuse(tracker, problems);
-  const others = input.members.filter((n) => n !== survivor.node);
-  // Every reachable node is fenced, the survivor too: its data dir is copied while etcd is stopped.
-  const reachable = evidence.filter((e) => e.reachable).map((e) => e.node);
-  const steps: PlanStep[] = [
-    { ...tracker.step('preflight'), status: 'done', detail: `survivor ${survivor.node} (${describeEvidence(survivor)}); ${lines.join('; ')}` },
-    ...reachable.map((n): PlanStep => ({ id: `fence:${n}`, title: `${n}: stop, disable and mask etcd`, node: n, status: 'pending' })),
-    ...evidence.filter((e) => e.reachable).map((e): PlanStep => ({ id: `backup-data:${e.node}`, title: `${e.node}: copy the data dir aside`, node: e.node, status: 'pending' })),
-    { id: `force-new-cluster:${survivor.node}`, title: `${survivor.node}: restart with --force-new-cluster, verify a 1-member cluster with its data`, node: survivor.node, status: 'pending' },
-    { id: `clear-flag:${survivor.node}`, title: `${survivor.node}: remove --force-new-cluster, restart, verify the process runs without it`, node: survivor.node, status: 'pending' },
-    { id: `peer-url:${survivor.node}`, title: `${survivor.node}: check and fix the advertised peer URL`, node: survivor.node, status: 'pending' },
+  if (!survivor) refuse(tracker, ['no member node that answers showed any etcd data; restore from a snapshot instead (restoreCluster)']);
+  const s = survivor.node;
+  const others = input.members.filter((n) => n !== s);
+  const unreachable = liveness.filter((m) => !m.ssh.ok).map((m) => m.node);
+  const lowerBounds = evidence.filter(lowerBound).map((e) => e.node);
+  tracker.step('preflight').detail = `survivor ${s} (${describeEvidence(survivor)})${lowerBounds.length ? `; for ${lowerBounds.join(', ')} only a lower bound of the raft index is known (stopped)` : ''}; ${lines.join('; ')}`;
+  tracker.step('preflight').status = 'done';
+  const step = (id: string, title: string, node?: string): PlanStep => ({ id, title, ...(node ? { node } : {}), status: 'pending' });
+  tracker.setSteps([
+    tracker.step('preflight'),
+    ...sshNodes.map((n) => step(`fence:${n}`, `${n}: stop, disable and mask etcd`, n)),
+    ...sshNodes.map((n) => step(`backup-data:${n}`, `${n}: copy the data dir aside`, n)),
+    step('prove-down', `from ${s} and the worker: every other member proven down (client and peer ports) or fenced`, s),
+    step(`force-new-cluster:${s}`, `${s}: restart with --force-new-cluster, verify a 1-member cluster with its data (point of no return)`, s),
+    step(`clear-flag:${s}`, `${s}: remove --force-new-cluster, restart, verify the process runs without it`, s),
+    step(`peer-url:${s}`, `${s}: check and fix the advertised peer URL`, s),
     ...others.flatMap((n): PlanStep[] => [
-      { id: `wait-reachable:${n}`, title: `${n}: wait until the node answers (repair it if needed)`, node: n, status: 'pending' },
-      { id: `refence:${n}`, title: `${n}: stop, disable and mask its stale etcd`, node: n, status: 'pending' },
-      { id: `move-aside:${n}`, title: `${n}: move the stale data dir aside`, node: n, status: 'pending' },
+      step(`wait-reachable:${n}`, `${n}: wait until the node answers (repair it if needed)`, n),
+      step(`refence:${n}`, `${n}: stop, disable and mask its stale etcd before it can rejoin`, n),
+      step(`move-aside:${n}`, `${n}: move the stale data dir aside`, n),
       ...addMemberSteps(n),
     ]),
-    { id: 'verify', title: 'verify: all members voting, healthy, equal hashkv', status: 'pending' },
-  ];
-  tracker.setSteps(steps);
+    step('verify', 'verify: all members voting, healthy, equal hashkv'),
+  ]);
   tracker.progress.outcome = 'running';
-  const s = survivor.node;
 
-  await gate.require('fence', `stop, disable and mask etcd on ${reachable.join(', ')} and copy their data dirs aside`);
-  for (const n of reachable) await tracker.run(`fence:${n}`, async () => (await changes.fenceMember({ ...base, node: n })).result, (r) => `etcd ${r.service}, masked`);
-  for (const e of evidence.filter((x) => x.reachable)) {
-    await tracker.run(`backup-data:${e.node}`, async () => (await long.backupDataDir({ ...base, node: e.node, tag })).result, (r) => (r.copy ? `copied to ${r.copy}` : 'no data dir'));
+  const guarantee = unreachable.length
+    ? `; ${unreachable.join(', ')} do${unreachable.length === 1 ? 'es' : ''} not answer over SSH and their etcd does not answer: before approving, make sure they are powered off, or that etcd there is disabled before they come back (this run fences them when they answer)`
+    : '';
+  await gate.require('fence', `stop, disable and mask etcd on ${sshNodes.join(', ')} and copy their data dirs aside${guarantee}`);
+  const fenced: string[] = [];
+  const wasActive = new Map(evidence.map((e) => [e.node, e.etcdActive]));
+  try {
+    for (const n of sshNodes) {
+      fenced.push(n);
+      await tracker.run(`fence:${n}`, async () => (await changes.fenceMember({ ...base, node: n })).result, (r) => `etcd ${r.service}, masked`);
+    }
+    for (const n of sshNodes) {
+      await tracker.run(`backup-data:${n}`, async () => (await long.backupDataDir({ ...base, node: n, tag })).result, (r) => (r.copy ? `copied to ${r.copy}` : 'no data dir'));
+    }
+    await tracker.run('prove-down', async () => {
+      const view = (await reads.viewFromSurvivor({ ...base, node: s, others: unreachable })).result;
+      const alive = view.filter((v) => v.clientAnswers || v.peerPortOpen || v.workerTcp.client || v.workerTcp.peer);
+      for (const n of others.filter((x) => sshNodes.includes(x))) {
+        const st = (await reads.etcdServiceState({ ...base, node: n })).result.service;
+        if (st === 'active') alive.push({ node: n, clientAnswers: true, peerPortOpen: true, workerTcp: { client: true, peer: true } });
+      }
+      if (alive.length) {
+        throw ApplicationFailure.nonRetryable(`not proven down: ${alive.map((v) => `${v.node} (client ${v.clientAnswers ? 'answers' : 'silent'}, peer port ${v.peerPortOpen ? 'open' : 'closed'} from ${s}; worker TCP client ${v.workerTcp.client ? 'open' : 'closed'}, peer ${v.workerTcp.peer ? 'open' : 'closed'})`).join('; ')}; --force-new-cluster now would make two clusters`, 'NotProvenDown');
+      }
+      return `${unreachable.length ? `${unreachable.join(', ')} silent on client and peer ports` : 'no unreachable member'}; ${fenced.filter((n) => n !== s).join(', ') || 'no other node'} fenced`;
+    }, (d) => d);
+    await gate.require(`force-new-cluster:${s}`, `restart ${s} with --force-new-cluster (the membership becomes ${s} alone; there is no way back after this)`);
+  } catch (e) {
+    const leftovers = await compensate(tracker, [...fenced].reverse().map((n) => ({
+      id: `unfence:${n}`, title: `${n}: unmask etcd${wasActive.get(n) ? ' and start it again' : ''}`, node: n,
+      run: async () => ((await undo.unfence({ ...base, node: n, tag, start: wasActive.get(n) ?? false })).result.restarted ? 'etcd started' : 'unmasked'),
+      leftover: { what: 'etcd fenced (masked)', fix: 'systemctl unmask --runtime etcd, then start it if it ran before' },
+    })));
+    endAfterCompensation(tracker, e, 'etcd was unmasked and started again where it ran; the cluster is as it was found', leftovers);
   }
-  await gate.require(`force-new-cluster:${s}`, `restart ${s} with --force-new-cluster (the membership becomes ${s} alone)`);
-  const single = await tracker.run(`force-new-cluster:${s}`, async () => (await long.forceNewCluster({ ...base, node: s })).result,
-    (v) => `1-member cluster ${v.clusterId}, revision ${v.status.revision}`);
-  if (survivor.revision !== undefined && single.status.revision < survivor.revision) throw new Error(`${s}: revision ${single.status.revision} after --force-new-cluster is below the ${survivor.revision} it had`);
-  await tracker.run(`clear-flag:${s}`, async () => (await long.clearForceNewCluster({ ...base, node: s })).result,
-    (v) => `running without the flag (drop-in ${v.flag.dropIn}, process ${v.flag.inProcess}), revision ${v.status.revision}`);
-  await tracker.run(`peer-url:${s}`, async () => (await changes.ensurePeerURL({ ...base, node: s })).result, (r) => (r.updated ? `was ${r.before.join(',')}; fixed` : 'correct'));
 
-  for (const n of others) {
-    await tracker.run(`wait-reachable:${n}`, async () => (await long.waitReachable({ ...base, node: n, timeoutSeconds: input.waitForNodesSeconds })).result, () => 'answers');
-    await tracker.run(`refence:${n}`, async () => (await changes.fenceMember({ ...base, node: n })).result, (r) => `etcd ${r.service}, masked`);
-    await gate.require(`move-aside:${n}`, `move ${n}'s stale data dir aside`);
-    await tracker.run(`move-aside:${n}`, async () => (await changes.moveDataDirAside({ ...base, node: n, tag })).result, (r) => (r.movedTo ? `moved to ${r.movedTo}` : 'no data to move'));
-    await addMember(tracker, base, n);
+  const readded: string[] = [];
+  try {
+    const single = await tracker.run(`force-new-cluster:${s}`, async () => (await long.forceNewCluster({ ...base, node: s })).result,
+      (v) => `1-member cluster ${v.clusterId}, revision ${v.status.revision}`);
+    if (survivor.revision !== undefined && single.status.revision < survivor.revision) {
+      throw ApplicationFailure.nonRetryable(`${s}: revision ${single.status.revision} after --force-new-cluster is below the ${survivor.revision} it had`, 'InvariantViolated');
+    }
+    await tracker.run(`clear-flag:${s}`, async () => (await long.clearForceNewCluster({ ...base, node: s })).result,
+      (v) => `running without the flag (drop-in ${v.flag.dropIn}, process ${v.flag.inProcess}), revision ${v.status.revision}`);
+    await tracker.run(`peer-url:${s}`, async () => (await changes.ensurePeerURL({ ...base, node: s })).result, (r) => (r.updated ? `was ${r.before.join(',')}; fixed` : 'correct'));
+    for (const n of others) {
+      await tracker.run(`wait-reachable:${n}`, () => waitReachable(base, n, input.waitForNodesSeconds), () => 'answers');
+      await tracker.run(`refence:${n}`, async () => (await changes.fenceMember({ ...base, node: n })).result, (r) => `etcd ${r.service}, masked`);
+      await gate.require(`move-aside:${n}`, `move ${n}'s stale data dir aside`);
+      await tracker.run(`move-aside:${n}`, async () => (await changes.moveDataDirAside({ ...base, node: n, tag })).result, (r) => (r.movedTo ? `moved to ${r.movedTo}` : 'no data to move'));
+      await addMember(tracker, base, n);
+      readded.push(n);
+    }
+  } catch (e) {
+    const missing = others.filter((n) => !readded.includes(n));
+    const flagLeft = tracker.step(`clear-flag:${s}`).status !== 'done' && tracker.step(`force-new-cluster:${s}`).status !== 'pending';
+    const leftovers: Leftover[] = [
+      ...(flagLeft ? [{ node: s, what: 'etcd may still carry --force-new-cluster (drop-in etcd-runbooks-force-new-cluster.conf)', fix: 'remove the drop-in, systemctl daemon-reload and restart etcd (or run recover-quorum again)' }] : []),
+      ...missing.map((n) => ({ node: n, what: 'not a member of the recovered cluster (its etcd fenced, or not reached yet)', fix: `etcd-runbooks cleanup --node ${n} && etcd-runbooks add-member --node ${n}` })),
+    ];
+    stopAtSafePoint(tracker, e, `past the point of no return: ${s} serves as the recovered cluster${readded.length ? ` with ${readded.join(', ')}` : ''}`, leftovers);
   }
   const verified = await tracker.run('verify', async () => (await reads.verifyCluster(base)).result, (r) => `${r.state.members.length} members, hashkv equal at revision ${r.revision}`);
   tracker.progress.outcome = 'completed';
-  return { survivor: s, evidence: lines, readded: others, revision: verified.revision, members: verified.state.members.map((m) => m.name).sort(), approvals: tracker.progress.approvals };
+  return { survivor: s, evidence: lines, readded, revision: verified.revision, members: verified.state.members.map((m) => m.name).sort(), approvals: tracker.progress.approvals };
+}
+
+/** Waits until the node answers SSH, as workflow timers around an 8 s probe, up to `seconds`. */
+async function waitReachable(base: { cluster: string; inventoryDigest?: string }, node: string, seconds: number): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const r = (await probes.checkReachable({ ...base, node })).result;
+    if (r.reachable) return;
+    if (Date.now() > deadline) throw ApplicationFailure.nonRetryable(`${node} did not answer within ${seconds} s`, 'NodeNotBack');
+    await sleep('5 seconds');
+  }
 }

@@ -1,11 +1,13 @@
-import { workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
 import { RestoreInputSchema, type RestoreInput } from '../domain/inputs';
+import { describeLiveness } from '../domain/liveness';
 import { addMemberSteps } from '../domain/memberSteps';
-import type { ApprovalRecord, PlanStep } from '../domain/progress';
-import { describeEvidence } from '../domain/recovery';
-import { changes, long, reads } from './proxies';
+import type { ApprovalRecord, Leftover, PlanStep } from '../domain/progress';
+import { changes, long, reads, undo } from './proxies';
 import { addMember } from './memberSteps';
-import { refuse, runTag, startRunbook } from './runbook';
+import { compensate, endAfterCompensation, stopAtSafePoint } from './compensation';
+import { NEVER_WORSE, refuse, runTag, startRunbook } from './runbook';
+import { restoreClusterV1 } from './v1/restoreCluster';
 
 export interface RestoreResult {
   restoredOn: string;
@@ -17,64 +19,109 @@ export interface RestoreResult {
   approvals: ApprovalRecord[];
 }
 
+const WAL = 64 * 1024 * 1024;
+
 /**
- * Disaster restore from a snapshot file. Nothing is touched until the snapshot passes its integrity
- * check and every member's node answers. Then (approved) etcd is fenced on every node (stopped,
- * disabled, masked: an empty etcd must never come up where Kubernetes would take it as the desired
- * state), (approved) every data dir is moved aside (never deleted), the snapshot is restored on one
- * node into a temporary dir with a fresh cluster token and that node's own name and peer URL,
- * renamed into place and started as a 1-member cluster; its advertised peer URL is checked and
- * fixed; then the other members join one at a time as learners with empty data dirs and are promoted.
- * Source: reference 000 §8.4; 001 (restore then join); 002 (localhost peer URL); 003 (fence first,
- * ownership).
+ * Disaster restore from a snapshot file. Everything that can fail runs while the cluster still
+ * serves: the snapshot's integrity on its node; every member's node answering SSH (each must be
+ * fenced); the snapshot streamed to the restore node and verified there; free disk on every
+ * member's data dir; a trial restore into a scratch dir beside the data dir. Only then, after
+ * approval, is etcd fenced on every node (stopped, disabled, masked: an empty etcd must never come
+ * up where Kubernetes would take it as the desired state) and every data dir moved aside (never
+ * deleted); the trial restore is renamed into place on the restore node and started as a new
+ * 1-member cluster with a fresh cluster token; its peer URL is checked; the others join one at a
+ * time as learners and are promoted.
+ * Point of no return: the restored member serving at the snapshot's revision. A failure or cancel
+ * before it puts every data dir back and starts etcd again where it ran (the cluster as it was);
+ * after it, the run stops with the restored cluster serving and says which members still need
+ * `add-member`. Source: reference 000 §8.4; 001 (restore then join); 002 (localhost peer URL);
+ * 003 (fence first, ownership); etcd docs "Disaster recovery".
  */
 export async function restoreCluster(raw: RestoreInput): Promise<RestoreResult> {
+  if (!patched(NEVER_WORSE)) return restoreClusterV1(raw);
   const { input, base, tracker, gate } = startRunbook('restoreCluster', RestoreInputSchema, raw);
   const restoreOn = input.restoreOn ?? input.members[0];
   const others = input.members.filter((n) => n !== restoreOn);
   const tag = runTag('restore', workflowInfo().runId);
   const token = `${input.cluster}-${tag}`;
-  const steps: PlanStep[] = [
-    { id: 'preflight', title: 'pre-flight: snapshot integrity, every member node answers', status: 'running' },
-    ...input.members.map((n): PlanStep => ({ id: `fence:${n}`, title: `${n}: stop, disable and mask etcd`, node: n, status: 'pending' })),
-    ...input.members.map((n): PlanStep => ({ id: `move-aside:${n}`, title: `${n}: move the data dir aside`, node: n, status: 'pending' })),
-    { id: 'copy-snapshot', title: `copy the snapshot to ${restoreOn} and verify it there`, node: restoreOn, status: 'pending' },
-    { id: `restore:${restoreOn}`, title: `${restoreOn}: snapshot restore into a temporary dir, rename into place, chown`, node: restoreOn, status: 'pending' },
-    { id: `start-restored:${restoreOn}`, title: `${restoreOn}: start as a new 1-member cluster, verify revision`, node: restoreOn, status: 'pending' },
-    { id: `peer-url:${restoreOn}`, title: `${restoreOn}: check and fix the advertised peer URL`, node: restoreOn, status: 'pending' },
+  const step = (id: string, title: string, node?: string): PlanStep => ({ id, title, ...(node ? { node } : {}), status: 'pending' });
+  tracker.setSteps([
+    { id: 'preflight', title: 'pre-flight: snapshot integrity; every member node answers SSH; etcd liveness of each member', status: 'running' },
+    step('copy-snapshot', `stream the snapshot to ${restoreOn} and verify it there`, restoreOn),
+    step('check-disk', 'free disk on every member node for the restored data and the WAL'),
+    step('trial-restore', `${restoreOn}: trial restore into a scratch dir beside the data dir (the cluster still serves)`, restoreOn),
+    ...input.members.map((n) => step(`fence:${n}`, `${n}: stop, disable and mask etcd`, n)),
+    ...input.members.map((n) => step(`move-aside:${n}`, `${n}: move the data dir aside`, n)),
+    step(`install:${restoreOn}`, `${restoreOn}: rename the trial restore into the data dir`, restoreOn),
+    step(`start-restored:${restoreOn}`, `${restoreOn}: start as a new 1-member cluster, verify the revision (point of no return)`, restoreOn),
+    step(`peer-url:${restoreOn}`, `${restoreOn}: check and fix the advertised peer URL`, restoreOn),
     ...others.flatMap(addMemberSteps),
-    { id: 'verify', title: 'verify: all members voting, healthy, equal hashkv', status: 'pending' },
-  ];
-  tracker.setSteps(steps);
+    step('verify', 'verify: all members voting, healthy, equal hashkv'),
+  ]);
 
   const check = (await reads.verifySnapshot({ ...base, node: input.snapshot.node, path: input.snapshot.path })).result;
-  const evidence = (await reads.gatherEvidence({ ...base, nodes: input.members })).result;
+  const liveness = (await reads.probeLiveness({ ...base, nodes: input.members })).result;
+  tracker.progress.liveness = liveness.map(describeLiveness);
   const problems: string[] = [];
   if (!check.ok) problems.push(`snapshot ${input.snapshot.node}:${input.snapshot.path} failed its integrity check: ${check.error}`);
-  for (const e of evidence) if (!e.reachable) problems.push(`${e.node} does not answer; every member's node must be fenced before a restore`);
-  tracker.step('preflight').detail = evidence.map(describeEvidence).join('; ');
+  for (const m of liveness) if (!m.ssh.ok) problems.push(`${m.node} does not answer over SSH (${describeLiveness(m)}); every member's node must be fenced before a restore`);
   if (problems.length || !check.ok) refuse(tracker, problems);
+  const evidence = (await reads.gatherEvidence({ ...base, nodes: input.members })).result;
   tracker.step('preflight').status = 'done';
+  tracker.step('preflight').detail = `snapshot revision ${check.info.revision}, ${check.info.totalKeys} keys, ${check.info.sizeBytes} bytes`;
   const snap = check.info;
   tracker.progress.outcome = 'running';
 
-  await gate.require('fence', `stop, disable and mask etcd on ${input.members.join(', ')} (the cluster goes down)`);
-  for (const n of input.members) await tracker.run(`fence:${n}`, async () => (await changes.fenceMember({ ...base, node: n })).result, (r) => `etcd ${r.service}, masked`);
-  await gate.require('move-aside', `move the data dirs of ${input.members.join(', ')} aside`);
-  for (const n of input.members) {
-    await tracker.run(`move-aside:${n}`, async () => (await changes.moveDataDirAside({ ...base, node: n, tag })).result, (r) => (r.movedTo ? `moved to ${r.movedTo}` : 'no data to move'));
-  }
   const local = await tracker.run('copy-snapshot', async () => (await long.copySnapshot({ ...base, from: input.snapshot.node, path: input.snapshot.path, to: restoreOn })).result,
-    (c) => `${restoreOn}:${c.path} verified (rev ${c.revision})`);
-  await gate.require(`restore:${restoreOn}`, `restore ${input.snapshot.path} (revision ${snap.revision}) on ${restoreOn} as a new cluster`);
-  await tracker.run(`restore:${restoreOn}`, async () => (await long.restoreDataDir({ ...base, node: restoreOn, path: local.path, token, tag })).result,
-    (r) => `${r.dataDir} ${r.restored ? 'restored' : 'already restored'}`);
-  const started = await tracker.run(`start-restored:${restoreOn}`, async () => (await long.startRestoredMember({ ...base, node: restoreOn, token })).result,
-    (v) => `cluster ${v.clusterId}, revision ${v.status.revision}`);
-  if (started.status.revision < snap.revision) throw new Error(`${restoreOn}: restored revision ${started.status.revision} is below the snapshot's ${snap.revision}`);
-  await tracker.run(`peer-url:${restoreOn}`, async () => (await changes.ensurePeerURL({ ...base, node: restoreOn })).result,
-    (r) => (r.updated ? `was ${r.before.join(',')}; fixed` : 'correct'));
-  for (const n of others) await addMember(tracker, base, n);
+    (c) => `${restoreOn}:${c.path} verified${c.copiedBytes ? `, ${c.copiedBytes} bytes streamed` : ''}`);
+  const disk = await tracker.run('check-disk', async () => (await reads.checkDisk({
+    ...base, needs: input.members.map((n) => ({ node: n, dir: 'dataDir' as const, needBytes: Math.ceil(snap.sizeBytes * 1.1) + WAL, why: n === restoreOn ? 'the restored data dir' : 'the data it receives as a learner' })),
+  })).result, (d) => d.map((x) => `${x.node} ${(x.freeBytes / 2 ** 20).toFixed(0)} MiB free`).join(', '));
+  const short = disk.filter((d) => !d.ok);
+  if (short.length) refuse(tracker, short.map((d) => `${d.node}: ${(d.freeBytes / 2 ** 20).toFixed(1)} MiB free at ${d.path}, needs ${(d.needBytes / 2 ** 20).toFixed(1)} MiB for ${d.why}`));
+  await tracker.run('trial-restore', async () => (await long.trialRestore({ ...base, node: restoreOn, path: local.path, sizeBytes: snap.sizeBytes, token, tag })).result,
+    (r) => `${r.dir} ${r.restored ? 'restored' : 'already restored'}`);
+
+  await gate.require('fence', `stop and mask etcd on ${input.members.join(', ')}, move their data dirs aside and start ${restoreOn} as a new cluster from ${input.snapshot.path} (revision ${snap.revision}): the cluster is down until the restored member serves`);
+  const fenced: string[] = [];
+  try {
+    for (const n of input.members) {
+      fenced.push(n);
+      await tracker.run(`fence:${n}`, async () => (await changes.fenceMember({ ...base, node: n })).result, (r) => `etcd ${r.service}, masked`);
+    }
+    for (const n of input.members) {
+      await tracker.run(`move-aside:${n}`, async () => (await changes.moveDataDirAside({ ...base, node: n, tag })).result, (r) => (r.movedTo ? `moved to ${r.movedTo}` : 'no data to move'));
+    }
+    await tracker.run(`install:${restoreOn}`, async () => (await changes.installRestored({ ...base, node: restoreOn, tag })).result, (r) => `${r.dataDir} ${r.installed ? 'in place' : 'already in place'}`);
+    const started = await tracker.run(`start-restored:${restoreOn}`, async () => (await long.startRestoredMember({ ...base, node: restoreOn, token })).result,
+      (v) => `cluster ${v.clusterId}, revision ${v.status.revision}`);
+    if (started.status.revision < snap.revision) throw ApplicationFailure.nonRetryable(`${restoreOn}: restored revision ${started.status.revision} is below the snapshot's ${snap.revision}`, 'InvariantViolated');
+  } catch (e) {
+    const wasActive = new Map(evidence.map((x) => [x.node, x.etcdActive]));
+    const leftovers = await compensate(tracker, [...fenced].reverse().map((n) => ({
+      id: `unfence:${n}`, title: `${n}: put its own data dir back, unmask etcd${wasActive.get(n) ? ' and start it' : ''}`, node: n,
+      run: async () => {
+        const r = (await undo.unfence({ ...base, node: n, tag, start: wasActive.get(n) ?? false })).result;
+        return `${r.movedBack ? 'data dir back' : 'data dir in place'}${r.restarted ? ', etcd started' : ''}`;
+      },
+      leftover: { what: `etcd fenced (masked); its data dir may still be at <data dir>.aside-${tag}`, fix: `move <data dir>.aside-${tag} back to the data dir, then systemctl unmask --runtime etcd and start it` },
+    })));
+    endAfterCompensation(tracker, e, 'every fenced member got its own data dir back and etcd was started again where it ran', leftovers);
+  }
+
+  const joined: string[] = [restoreOn];
+  try {
+    await tracker.run(`peer-url:${restoreOn}`, async () => (await changes.ensurePeerURL({ ...base, node: restoreOn })).result,
+      (r) => (r.updated ? `was ${r.before.join(',')}; fixed` : 'correct'));
+    for (const n of others) {
+      await addMember(tracker, base, n);
+      joined.push(n);
+    }
+  } catch (e) {
+    const missing = others.filter((n) => !joined.includes(n));
+    const leftovers: Leftover[] = missing.map((n) => ({ node: n, what: 'not a member of the restored cluster (etcd fenced or stopped, old data moved aside)', fix: `etcd-runbooks cleanup --node ${n} && etcd-runbooks add-member --node ${n}` }));
+    stopAtSafePoint(tracker, e, `past the point of no return: the restored cluster serves on ${joined.join(', ')}`, leftovers);
+  }
   const verified = await tracker.run('verify', async () => (await reads.verifyCluster(base)).result, (r) => `${r.state.members.length} members, hashkv equal at revision ${r.revision}`);
   tracker.progress.outcome = 'completed';
   return {

@@ -6,6 +6,12 @@ import { ApprovalGate } from './approval';
 import type { Base } from './proxies';
 import { ProgressTracker } from './steps';
 
+/**
+ * Patch id of the 0.2 safety changes (liveness from etcd, checks before fencing, compensation that
+ * always completes, waits as timers). Runs started before it replay through workflows/v1.
+ */
+export const NEVER_WORSE = 'never-worse';
+
 /** Query: the plan and the progress of a run (steps done, current, remaining, pending approval). */
 export const progressQuery = defineQuery<RunbookProgress>('progress');
 

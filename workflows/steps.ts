@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/workflow';
 import type { PlanStep, RunbookProgress } from '../domain/progress';
 
 /**
@@ -13,7 +14,7 @@ export class ProgressTracker {
 
   step(id: string): PlanStep {
     const s = this.progress.steps.find((x) => x.id === id);
-    if (!s) throw new Error(`unknown step ${id}`);
+    if (!s) throw ApplicationFailure.nonRetryable(`internal: unknown step ${id}`, 'InvariantViolated');
     return s;
   }
 

@@ -4,6 +4,7 @@ import { shScript } from '../ssh/quote';
 import { clusterState, type MemberState } from './reads';
 import type { InventoryNode } from '../../inventory/schema';
 import { parseSnapshotStatus } from './parse';
+import { requireFree } from '../node/disk';
 
 /** A snapshot file on a node, verified. */
 export interface SnapshotInfo {
@@ -26,7 +27,7 @@ const VERIFY_SCRIPT = [
   '[ "$size" -gt 32 ] || { echo "snapshot $f is too short ($size bytes)" >&2; exit 4; }',
   'want=$(tail -c 32 "$f" | od -An -v -tx1 | tr -d " \\n")',
   'got=$(head -c -32 "$f" | sha256sum | cut -d" " -f1)',
-  '[ "$want" = "$got" ] || { echo "snapshot $f fails its SHA-256 check (trailer $want, content $got)" >&2; exit 5; }',
+  '[ "$want" = "$got" ] || { echo "snapshot $f fails its SHA-256 check (its content does not match its trailer)" >&2; exit 5; }',
   'echo "$size $got"',
 ].join('\n');
 
@@ -66,9 +67,16 @@ export async function snapshotOnLeader(ops: ClusterOps, label: string, at?: { le
       // a partial or corrupt file from an interrupted attempt: take it again
     }
   }
+  await requireFree(ops, node.name, ops.inv.backupDir, Math.ceil((leader.status?.dbSize ?? 0) * 1.05), `a snapshot of ${leader.name}`);
   await ops.runOk(node.name, ['install', '-d', '-m', '0700', ops.inv.backupDir]);
   const tmp = `${path}.saving`;
-  await ops.runOk(node.name, ops.etcdctlArgv([node.etcd.clientURL], ['snapshot', 'save', tmp]), { timeoutMs: 30 * 60_000 });
+  try {
+    await ops.runOk(node.name, ops.etcdctlArgv([node.etcd.clientURL], ['snapshot', 'save', tmp]), { timeoutMs: 30 * 60_000 });
+  } catch (e) {
+    // A partial file (a full disk, a timeout) must not keep the backup dir full.
+    await ops.run(node.name, ['rm', '-f', '--', tmp]).catch(() => undefined);
+    throw e;
+  }
   const info = await verifySnapshotFile(ops, node.name, tmp);
   await ops.runOk(node.name, ['mv', '-f', '--', tmp, path]);
   return { ...info, member: leader.name, path };

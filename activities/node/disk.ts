@@ -16,18 +16,19 @@ export async function freeBytes(ops: ClusterOps, node: string, path: string): Pr
   return n;
 }
 
-/** One disk-space requirement: `needBytes` free on the filesystem of `path` on `node`. */
-export interface DiskNeed { node: string; path: string; needBytes: number; why: string }
+/** One disk-space requirement: `needBytes` free on the filesystem of the node's data dir or of the backup dir. */
+export interface DiskNeed { node: string; dir: 'dataDir' | 'backupDir'; needBytes: number; why: string }
 
-/** A requirement as measured: free bytes and whether it is met. */
-export interface DiskCheck extends DiskNeed { freeBytes: number; ok: boolean }
+/** A requirement as measured: the path, free bytes and whether it is met. */
+export interface DiskCheck extends DiskNeed { path: string; freeBytes: number; ok: boolean }
 
 /** Measures every requirement (read-only). Requirements on one filesystem are not summed: give the sum as one need. */
 export async function checkDisk(ops: ClusterOps, needs: DiskNeed[]): Promise<DiskCheck[]> {
   const out: DiskCheck[] = [];
   for (const n of needs) {
-    const free = await freeBytes(ops, n.node, n.path);
-    out.push({ ...n, freeBytes: free, ok: free >= n.needBytes });
+    const path = n.dir === 'dataDir' ? ops.node(n.node).etcd.dataDir : ops.inv.backupDir;
+    const free = await freeBytes(ops, n.node, path);
+    out.push({ ...n, path, freeBytes: free, ok: free >= n.needBytes });
   }
   return out;
 }

@@ -10,6 +10,6 @@ import { serviceState } from './service';
  */
 export async function fenceService(ops: ClusterOps, node: string): Promise<{ service: string }> {
   const unit = ops.inv.systemd.unit;
-  await ops.runOk(node, shScript('systemctl disable --now --quiet "$1" && systemctl mask --runtime --quiet "$1"', unit), { timeoutMs: 120_000 });
+  await ops.runOk(node, shScript('systemctl disable --now --quiet "$1" && systemctl mask --runtime --quiet "$1"', unit), { timeoutMs: 100_000 });
   return { service: await serviceState(ops, node) };
 }

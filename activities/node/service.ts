@@ -18,7 +18,7 @@ export async function startService(ops: ClusterOps, node: string): Promise<void>
 
 /** Stops the unit and disables it so it cannot start on boot with stale settings. Idempotent. */
 export async function stopService(ops: ClusterOps, node: string): Promise<void> {
-  await ops.runOk(node, ['systemctl', 'disable', '--now', '--quiet', ops.inv.systemd.unit], { timeoutMs: 120_000 });
+  await ops.runOk(node, ['systemctl', 'disable', '--now', '--quiet', ops.inv.systemd.unit], { timeoutMs: 100_000 });
 }
 
 /** The last lines of the member's journal, for error messages (TLS errors only show there). */

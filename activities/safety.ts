@@ -1,0 +1,131 @@
+import type { MemberSpec } from '../domain/members';
+import type { ClusterOps } from './cluster';
+import { PreconditionError } from './errors';
+import { probeLiveness, viewFromSurvivor } from './etcd/liveness';
+import { clusterState } from './etcd/reads';
+import { forceNewClusterFlag } from './etcd/recovery';
+import { dataDirState, moveDataDirAside } from './node/dataDir';
+import { checkDisk, type DiskNeed } from './node/disk';
+import { installRestored, restoringDir, trialRestore } from './node/restore';
+import { serviceState, startService, stopService } from './node/service';
+import { shScript } from './ssh/quote';
+import { clusterActivity, type ActivityDeps, type ClusterInput } from './wrap';
+
+interface NodeInput extends ClusterInput { node: string }
+
+const TAG = /^[A-Za-z0-9._-]+$/;
+function checkTag(tag: string): void {
+  if (!TAG.test(tag)) throw new PreconditionError(`bad tag ${JSON.stringify(tag)}`);
+}
+
+function memberOf(ops: ClusterOps, node: string): MemberSpec {
+  const n = ops.node(node);
+  return { node: n.name, name: n.etcd.memberName, peerURL: n.etcd.peerURL, clientURL: n.etcd.clientURL, dataDir: n.etcd.dataDir };
+}
+
+/**
+ * The activities added for the "never worse" rules: liveness asked of etcd, proof that members are
+ * down before --force-new-cluster, disk checks, the trial restore before fencing, the undo steps
+ * of a restore or recovery, short probes for waits kept as workflow timers, and node clean-up.
+ */
+export function safetyActivities(deps: ActivityDeps) {
+  return {
+    /** Per member: SSH, and etcd asked from every node that answers and TCP from the worker. Read-only. */
+    probeLiveness: clusterActivity(deps, (ops, input: ClusterInput & { nodes: string[] }) => probeLiveness(ops, input.nodes)),
+
+    /** From the survivor's node and the worker: does each other member still answer (client status, peer port)? Read-only. */
+    viewFromSurvivor: clusterActivity(deps, (ops, input: NodeInput & { others: string[] }) => viewFromSurvivor(ops, input.node, input.others)),
+
+    /** Whether etcd's unit is active on the node, or undefined when SSH does not answer. Read-only. */
+    etcdServiceState: clusterActivity(deps, async (ops, input: NodeInput) => ({ service: await serviceState(ops, input.node) })),
+
+    /** Free disk for each need (node, path, bytes). Read-only. */
+    checkDisk: clusterActivity(deps, (ops, input: ClusterInput & { needs: DiskNeed[] }) => checkDisk(ops, input.needs)),
+
+    /** One SSH probe of the node (8 s). For waits that the workflow keeps as timers. */
+    checkReachable: clusterActivity(deps, async (ops, input: NodeInput) => {
+      try {
+        await ops.runOk(input.node, ['true'], { timeoutMs: 8_000 });
+        return { reachable: true };
+      } catch (e) {
+        return { reachable: false, error: (e as Error).message.split('\n')[0].slice(0, 160) };
+      }
+    }),
+
+    /**
+     * Learner catch-up, bounded: polls for up to `forSeconds` (at most 60) and reports the learner's
+     * applied index against the leader's index at the first poll. The workflow loops on it with
+     * timers while the index moves. Source: etcd docs "Learner" (promote once in sync).
+     */
+    learnerProgress: clusterActivity(deps, async (ops, input: NodeInput & { target?: number; forSeconds: number }) => {
+      const spec = memberOf(ops, input.node);
+      const until = Date.now() + Math.min(60, input.forSeconds) * 1000;
+      let target = input.target;
+      for (;;) {
+        const state = await clusterState(ops);
+        const m = state.members.find((x) => x.peerURLs.includes(spec.peerURL));
+        if (!m) throw new PreconditionError(`${input.node}: member disappeared from the member list`);
+        target ??= state.members.find((x) => x.isLeader)?.status?.raftIndex ?? 0;
+        const applied = m.status?.raftAppliedIndex ?? 0;
+        if (!m.isLearner || applied >= target) return { caughtUp: true, appliedIndex: applied, leaderIndex: target, dbSize: m.status?.dbSize ?? 0 };
+        if (Date.now() > until) return { caughtUp: false, appliedIndex: applied, leaderIndex: target, dbSize: m.status?.dbSize ?? 0 };
+        ops.heartbeat({ appliedIndex: applied, leaderIndex: target });
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }),
+
+    /** Trial restore into `<dataDir>.restoring-<tag>` before anything is fenced (disk checked). */
+    trialRestore: clusterActivity(deps, (ops, input: NodeInput & { path: string; sizeBytes: number; token: string; tag: string }) => {
+      checkTag(input.tag);
+      return trialRestore(ops, input.node, input.path, input.sizeBytes, input.token, input.tag);
+    }),
+
+    /** Renames the trial restore into the data dir (etcd fenced, data dir moved aside). */
+    installRestored: clusterActivity(deps, (ops, input: NodeInput & { tag: string }) => {
+      checkTag(input.tag);
+      return installRestored(ops, input.node, input.tag);
+    }),
+
+    /**
+     * Undo of a restore or recovery before its point of no return, per node: a restored data dir
+     * put in place by this run goes back to its scratch name, the data dir moved aside by this run
+     * comes back, and etcd is unmasked and, if it ran before (`start`), started again.
+     */
+    unfence: clusterActivity(deps, async (ops, input: NodeInput & { tag: string; start: boolean }) => {
+      checkTag(input.tag);
+      const dir = ops.node(input.node).etcd.dataDir;
+      const restoredHere = (await ops.run(input.node, ['test', '-f', `${dir}/.etcd-runbooks-restored-${input.tag}`])).exitCode === 0;
+      const active = (await serviceState(ops, input.node)) === 'active';
+      if (active && input.start && !restoredHere) return { restarted: false, movedBack: false };
+      if (active) await stopService(ops, input.node);
+      const r = await ops.runOk(input.node, shScript([
+        'moved=no',
+        'if [ -f "$1/.etcd-runbooks-restored-$4" ]; then mv -T -- "$1" "$3" && rm -f "$3/.etcd-runbooks-restored-$4"; fi',
+        'if [ -d "$2" ]; then if [ -d "$1" ] && [ -z "$(ls -A "$1")" ]; then rmdir "$1"; fi; [ -e "$1" ] || { mv -T -- "$2" "$1" && moved=yes; }; fi',
+        'echo $moved',
+      ].join('\n'), dir, `${dir}.aside-${input.tag}`, restoringDir(dir, input.tag), input.tag));
+      if (input.start) await startService(ops, input.node);
+      else await ops.runOk(input.node, ['systemctl', 'unmask', '--runtime', '--quiet', ops.inv.systemd.unit]);
+      return { restarted: input.start, movedBack: r.stdout.trim() === 'yes' };
+    }),
+
+    /**
+     * `etcd-runbooks cleanup`: finishes what a run left on a node that is not a member: stops and
+     * disables etcd, removes a --force-new-cluster drop-in, moves a non-empty data dir aside. Refuses
+     * while the node's member is in the cluster (that is remove-member's work).
+     */
+    cleanupNode: clusterActivity(deps, async (ops, input: NodeInput & { tag: string }) => {
+      checkTag(input.tag);
+      const spec = memberOf(ops, input.node);
+      const state = await clusterState(ops);
+      const m = state.members.find((x) => x.peerURLs.includes(spec.peerURL) || (x.name !== '' && x.name === spec.name));
+      if (m) throw new PreconditionError(`${input.node}: member ${m.name || m.id} is in the cluster; use remove-member, not cleanup`);
+      await stopService(ops, input.node);
+      const flag = await forceNewClusterFlag(ops, input.node);
+      if (flag.dropIn) await ops.runOk(input.node, shScript('rm -f -- /etc/systemd/system/"$1".d/etcd-runbooks-force-new-cluster.conf && systemctl daemon-reload', ops.inv.systemd.unit));
+      const hadData = (await dataDirState(ops, input.node)) === 'nonempty';
+      const movedTo = hadData ? await moveDataDirAside(ops, input.node, input.tag) : undefined;
+      return { service: await serviceState(ops, input.node), removedDropIn: flag.dropIn, ...(movedTo ? { movedTo } : {}) };
+    }),
+  };
+}
