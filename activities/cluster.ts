@@ -2,7 +2,6 @@ import type { Inventory, InventoryNode } from '../inventory/schema';
 import { nodeByName } from '../inventory/schema';
 import { Transform } from 'node:stream';
 import { CancelledFailure } from '@temporalio/common';
-import { pipeline } from 'node:stream/promises';
 import { CommandLog, excerpt, type CommandRecord } from './audit';
 import { CommandFailedError, WaitTimeoutError } from './errors';
 import { SshError, type ExecOptions, type ExecResult, type SshPool } from './ssh/session';
@@ -85,17 +84,25 @@ export class ClusterOps {
   async pipe(src: { node: string; argv: string[] }, dst: { node: string; argv: string[] }, totalBytes: number, stallMs = 60_000): Promise<{ bytes: number; seconds: number }> {
     const started = Date.now();
     const open = async (node: string, argv: string[]) => this.pool.session(node, this.node(node).ssh).openStream(argv);
-    const a = await open(src.node, src.argv);
+    // The reader opens last and is piped at once: a short file can be sent and its channel closed
+    // before a later await returns, and a closed channel's unread data is lost.
     const b = await open(dst.node, dst.argv);
+    b.channel.resume();
+    const a = await open(src.node, src.argv);
     let bytes = 0;
     let lastMove = Date.now();
     let stalled: string | undefined;
+    const counter = new Transform({ transform(chunk: Buffer, _enc, cb) { bytes += chunk.length; lastMove = Date.now(); cb(null, chunk); } });
+    const broken = (e: Error) => { stalled ??= e.message; a.channel.close(); b.channel.close(); };
+    for (const st of [a.channel, counter, b.channel]) st.on('error', broken);
+    // The writer side ending early (a full disk) must stop the reader too.
+    void b.exit.then(() => a.channel.close());
+    a.channel.pipe(counter).pipe(b.channel);
     const report = () => {
       const seconds = (Date.now() - started) / 1000;
       const rate = seconds > 0 ? Math.round(bytes / seconds) : 0;
       this.heartbeat({ bytes, totalBytes, rateBytesPerSec: rate, etaSeconds: rate > 0 ? Math.round((totalBytes - bytes) / rate) : undefined });
     };
-    const counter = new Transform({ transform(chunk: Buffer, _enc, cb) { bytes += chunk.length; lastMove = Date.now(); cb(null, chunk); } });
     const timer = setInterval(() => {
       report();
       if (Date.now() - lastMove > stallMs || this.cancelled?.()) { stalled = this.cancelled?.() ? 'cancelled' : `no data moved for ${stallMs / 1000} s`; a.channel.close(); b.channel.close(); }
@@ -103,16 +110,8 @@ export class ClusterOps {
     const rec = (node: string, argv: string[], code: number | null, stderr: string, error?: string): CommandRecord => ({
       node, argv, exitCode: code, stdout: '', stderr: code === 0 && !error ? '' : excerpt(stderr), startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, ...(error ? { error } : {}),
     });
-    let failure: string | undefined;
-    try {
-      await pipeline(a.channel, counter, b.channel);
-    } catch (e) {
-      failure = (e as Error).message;
-    } finally {
-      clearInterval(timer);
-    }
-    failure = stalled ?? failure;
-    const [ea, eb] = await Promise.all([a.exit, b.exit]);
+    const [ea, eb] = await Promise.all([a.exit, b.exit]).finally(() => clearInterval(timer));
+    const failure = stalled;
     const ra = rec(src.node, src.argv, ea.code, ea.stderr, failure);
     const rb = rec(dst.node, dst.argv, eb.code, eb.stderr, failure);
     this.commands.push(ra);

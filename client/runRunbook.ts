@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { describeZodError } from '../domain/inputs';
 import { inventoryDigest, loadInventoryFile } from '../inventory/load';
 import { nodeByName, type Inventory } from '../inventory/schema';
-import { approveUpdate, clusterStatus } from '../workflows';
+import { approveUpdate, clusterStatus, progressQuery } from '../workflows';
 import { connectClient, runbookWorkflowId } from './connect';
 import { memberTable } from './render';
 import { watchProgress } from './watch';
@@ -76,6 +76,8 @@ export async function runRunbook<W extends Workflow>(
     try {
       const r = await handle.result();
       out(`${workflow.name} completed: ${JSON.stringify(r, (k, v) => (k === 'approvals' ? undefined : v))}`);
+      const left = (await handle.query(progressQuery).catch(() => undefined))?.leftovers ?? [];
+      for (const l of left) out(`  left on ${l.node}: ${l.what} -> ${l.fix}`);
     } catch (e) {
       for (const line of describeFailure(workflow.name, e)) out(line);
       return 1;

@@ -1,9 +1,9 @@
-import { ApplicationFailure, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, sleep } from '@temporalio/workflow';
 import type { Leftover } from '../domain/progress';
 import type { ApprovalGate } from './approval';
 import { compensate, type UndoStep } from './compensation';
 import { changes, long, probes, undo, undoCluster, type Base } from './proxies';
-import type { ProgressTracker } from './steps';
+import { errorMessage, type ProgressTracker } from './steps';
 
 /** A learner that applies no new entry for this long is stuck: the add fails (and is undone). */
 const CATCH_UP_STALL_MS = 3 * 60_000;
@@ -70,10 +70,17 @@ export async function retireMember(tracker: ProgressTracker, gate: ApprovalGate 
     tracker.skip(`move-aside:${node}`, 'node unreachable');
     return;
   }
-  await tracker.run(`stop:${node}`, async () => (await changes.stopMember(n)).result, (r) => `etcd ${r.service}`);
-  await gate?.require(`move-aside:${node}`, `move ${node}'s data dir aside`);
-  await tracker.run(`move-aside:${node}`, async () => (await changes.moveDataDirAside({ ...n, tag })).result,
-    (r) => (r.movedTo ? `moved to ${r.movedTo}` : 'no data to move'));
+  // The member is out: a node that stops answering now must not hold the run. What is left on it
+  // is recorded (a removed member's etcd exits by itself if it starts; cleanup finishes the node).
+  try {
+    await tracker.run(`stop:${node}`, async () => (await undo.stopMember(n)).result, (r) => `etcd ${r.service}`);
+    await gate?.require(`move-aside:${node}`, `move ${node}'s data dir aside`);
+    await tracker.run(`move-aside:${node}`, async () => (await undo.moveDataDirAside({ ...n, tag })).result,
+      (r) => (r.movedTo ? `moved to ${r.movedTo}` : 'no data to move'));
+  } catch (e) {
+    if (isCancellation(e) || (e as { type?: string }).type === 'ApprovalTimeout' || errorMessage(e).includes('not approved')) throw e;
+    tracker.progress.leftovers = [...(tracker.progress.leftovers ?? []), { node, what: `the removed member's etcd may still be enabled there, with its data dir (${errorMessage(e).slice(0, 120)})`, fix: `etcd-runbooks cleanup --node ${node}` }];
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import type { ClusterOps } from '../cluster';
 import { PreconditionError } from '../errors';
 import { serviceState } from '../node/service';
 import { shScript } from '../ssh/quote';
+import { requireFree } from '../node/disk';
 import { parseEndpointStatus } from './parse';
 import { ownView, type SingleMemberState } from './single';
 
@@ -33,7 +34,12 @@ export async function memberEvidence(ops: ClusterOps, node: string): Promise<Mem
 export async function backupDataDir(ops: ClusterOps, node: string, tag: string): Promise<{ copy?: string }> {
   const dir = ops.node(node).etcd.dataDir;
   const copy = `${dir}.backup-${tag}`;
-  const r = await ops.runOk(node, shScript('if [ -e "$2" ]; then echo "$2"; elif [ -d "$1" ]; then cp -a -- "$1" "$2.copying" && mv -- "$2.copying" "$2" && echo "$2"; fi', dir, copy), { timeoutMs: 30 * 60_000 });
+  if ((await ops.run(node, ['test', '-e', copy])).exitCode !== 0) {
+    const du = await ops.run(node, shScript('[ -d "$1" ] && du -sb -- "$1" | cut -f1 || echo 0', dir));
+    const size = Number(du.stdout.trim()) || 0;
+    await requireFree(ops, node, dir, Math.ceil(size * 1.05), `a copy of ${dir}`);
+  }
+  const r = await ops.runOk(node, shScript('if [ -e "$2" ]; then echo "$2"; elif [ -d "$1" ]; then rm -rf -- "$2.copying" && cp -a -- "$1" "$2.copying" && mv -- "$2.copying" "$2" && echo "$2"; fi', dir, copy), { timeoutMs: 30 * 60_000 });
   return r.stdout.trim() ? { copy } : {};
 }
 

@@ -10,8 +10,8 @@ export const WAL_RESERVE_BYTES = 64 * 1024 * 1024;
  * parent, for a directory not created yet), from `df -B1 --output=avail`.
  */
 export async function freeBytes(ops: ClusterOps, node: string, path: string): Promise<number> {
-  const r = await ops.runOk(node, shScript('p=$1; while [ ! -e "$p" ]; do p=$(dirname "$p"); done; df -P -B1 --output=avail -- "$p" | tail -n 1', path));
-  const n = Number(r.stdout.trim());
+  const r = await ops.runOk(node, shScript('p=$1; while [ ! -e "$p" ]; do p=$(dirname "$p"); done; df -B1 --output=avail -- "$p" | tail -n 1', path));
+  const n = /^[0-9]+$/.test(r.stdout.trim()) ? Number(r.stdout.trim()) : NaN;
   if (!Number.isSafeInteger(n)) throw new Error(`${node}: cannot read free disk space of ${path}: ${r.stdout.trim().slice(0, 80)}`);
   return n;
 }

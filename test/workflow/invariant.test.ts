@@ -1,0 +1,47 @@
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { temporalSettings } from '../../config/temporal';
+import { describeFailure } from '../../client/failure';
+import { recoverQuorum } from '../../workflows';
+
+jest.setTimeout(2 * 60_000);
+
+const step = <T>(result: T) => async () => ({ result, commands: [], commandCount: 0 });
+const seen = (node: string) => ({ node, ssh: { ok: true }, seenBy: [], selfSeen: node === 'node1', workerTcp: { client: node === 'node1', peer: node === 'node1' } });
+
+// Workflow logic on the real Temporal server, with the activities answering as a lab would: a
+// failed invariant must end the run as Failed (a plain Error would fail the workflow task, which
+// Temporal retries forever, leaving the run Running).
+test('an invariant that fails after --force-new-cluster ends the run as Failed, with its safe point', async () => {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const settings = temporalSettings();
+  const taskQueue = `wf-invariant-${process.pid}-${Date.now()}`;
+  const activities = {
+    probeLiveness: step([seen('node1'), seen('node2'), seen('node3')]),
+    gatherEvidence: step([
+      { node: 'node1', reachable: true, etcdActive: true, source: 'status', raftTerm: 5, raftIndex: 900, raftAppliedIndex: 900, revision: 100 },
+      { node: 'node2', reachable: true, etcdActive: false, source: 'files', raftTerm: 0, raftIndex: 0 },
+      { node: 'node3', reachable: true, etcdActive: false, source: 'files', raftTerm: 0, raftIndex: 0 },
+    ]),
+    fenceMember: step({ service: 'inactive' }),
+    backupDataDir: step({ copy: '/var/lib/etcd/default.backup-x' }),
+    viewFromSurvivor: step([]),
+    etcdServiceState: step({ service: 'inactive' }),
+    // the survivor comes back with fewer revisions than it had: the invariant fails
+    forceNewCluster: step({ memberId: 'a1', clusterId: 'c1', peerURLs: [], members: 1, status: { revision: 50 } }),
+  };
+  const connection = await Connection.connect({ address: settings.address });
+  const native = await NativeConnection.connect({ address: settings.address });
+  const worker = await Worker.create({ connection: native, namespace: settings.namespace, taskQueue, workflowsPath: require.resolve('../../workflows'), activities });
+  const client = new Client({ connection, namespace: settings.namespace });
+  await worker.runUntil(async () => {
+    const h = await client.workflow.start(recoverQuorum, { taskQueue, workflowId: `wf-invariant-${Date.now()}`, args: [{ cluster: 'lab', members: ['node1', 'node2', 'node3'], approvedBy: 'test' }] });
+    const err = await h.result().catch((e) => e);
+    expect((await h.describe()).status.name).toBe('FAILED');
+    const lines = describeFailure('recoverQuorum', err);
+    expect(lines[0]).toMatch(/^recoverQuorum stopped at a safe point: failed: node1: revision 50 after --force-new-cluster is below the 100 it had; past the point of no return/);
+    expect(lines.slice(1).join('\n')).toMatch(/left on node1: etcd may still carry --force-new-cluster/);
+  });
+  await connection.close();
+  await native.close();
+});
