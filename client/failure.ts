@@ -22,8 +22,18 @@ export function describeFailure(runbook: string, e: unknown): string[] {
   const chain = e as { cause?: unknown };
   const cancelled = chain?.cause instanceof CancelledFailure;
   const cause = cancelled ? 'cancelled on request' : errorMessage(e).split('\n')[0];
-  const detail = app?.details?.[0] as { leftovers?: Leftover[] } | undefined;
+  const detail = app?.details?.[0] as { leftovers?: Leftover[]; end?: 'undone' | 'safe point' } | undefined;
   const left = detail?.leftovers ?? [];
-  const kind = app?.type === 'RunCancelled' ? 'cancelled' : app?.type === 'StoppedAtSafePoint' ? 'stopped at a safe point' : app?.type === 'Compensated' ? 'failed and was undone' : 'failed';
+  const kind = app?.type === 'PreflightFailed' ? 'refused'
+    : detail?.end === 'safe point' ? (app?.type === 'RunCancelled' ? 'cancelled and stopped at a safe point' : 'stopped at a safe point')
+      : detail?.end === 'undone' ? (app?.type === 'RunCancelled' ? 'cancelled' : 'failed and was undone') : 'failed';
   return [`${runbook} ${kind}: ${cause}`, ...left.map((l) => `  left on ${l.node}: ${l.what} -> ${l.fix}`)];
+}
+
+/** How the run ended, from its failure: refused at pre-flight, undone, stopped at a safe point, or failed. */
+export function failureEnd(e: unknown): 'refused' | 'undone' | 'safe point' | 'failed' {
+  const app = application(e);
+  if (app?.type === 'PreflightFailed') return 'refused';
+  const end = (app?.details?.[0] as { end?: 'undone' | 'safe point' } | undefined)?.end;
+  return end ?? 'failed';
 }

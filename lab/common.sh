@@ -6,12 +6,17 @@
 set -euo pipefail
 
 LAB_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-LAB_STATE=${ETCD_RUNBOOKS_STATE:-$LAB_REPO/.state}/lab
+# Several labs can run at once (one per test worker): ETCD_RUNBOOKS_LAB_ID=K (0-9) gives lab K its
+# own state dir, names, bridge and subnet 10.213.K.0/24. Lab 0 keeps the plain names.
+LAB_ID=${ETCD_RUNBOOKS_LAB_ID:-0}
+[[ $LAB_ID =~ ^[0-9]$ ]] || { echo "[lab] error: ETCD_RUNBOOKS_LAB_ID must be 0-9" >&2; exit 1; }
+LAB_SUFFIX=$([ "$LAB_ID" = 0 ] || echo "$LAB_ID")
+LAB_STATE=${ETCD_RUNBOOKS_STATE:-$LAB_REPO/.state}/lab$LAB_SUFFIX
 # Heavy builds (the node root filesystem) are cached outside the clone, so CI and later clones reuse them.
 LAB_CACHE=${ETCD_RUNBOOKS_LAB_CACHE:-/var/cache/etcd-runbooks/lab}
-LAB_NAME=erlab
-LAB_BRIDGE=erlab0
-LAB_SUBNET_PREFIX=10.213.0
+LAB_NAME=erlab$LAB_SUFFIX
+LAB_BRIDGE=erlab$([ "$LAB_ID" = 0 ] && echo 0 || echo "${LAB_ID}br")
+LAB_SUBNET_PREFIX=10.213.$LAB_ID
 LAB_HOST_ADDR=$LAB_SUBNET_PREFIX.1
 LAB_SUITE=bookworm
 LAB_CLUSTER=lab
@@ -31,7 +36,7 @@ node_addr() {
 }
 node_dir() { echo "$LAB_STATE/nodes/$1"; }
 node_netns() { echo "$LAB_NAME-$1"; }
-node_veth() { echo "$1-h"; }
+node_veth() { echo "$1-h$LAB_SUFFIX"; }
 node_cg1() { echo "$LAB_CGROUP_V1/$1"; }
 node_cg2() { echo "$LAB_CGROUP_V2/$1"; }
 lab_nodes() { [ -d "$LAB_STATE/nodes" ] && ls "$LAB_STATE/nodes" | sort -V || true; }

@@ -41,6 +41,9 @@ build() {
   local base=$LAB_STATE/base-$key
   if [ -f "$base/.complete" ]; then echo "$base"; return; fi
   mkdir -p "$LAB_CACHE" "$LAB_STATE"
+  # Labs booting at once (parallel test workers) build the cache once, one after the other.
+  exec 9>"$LAB_CACHE/.build.lock"
+  flock 9
   if [ ! -f "$cache" ]; then
     tmp=$(mktemp -d "$LAB_CACHE/build.XXXXXX")
     log "debootstrap $LAB_SUITE into $tmp (about a minute, once)"

@@ -51,14 +51,15 @@ export function endAfterCompensation(tracker: ProgressTracker, e: unknown, done:
   const cause = cancelled ? 'cancelled on request' : `failed: ${errorMessage(e)}`;
   tracker.progress.outcome = 'compensated';
   tracker.progress.message = safePointMessage(cause, done, leftovers);
-  throw ApplicationFailure.create({ message: tracker.progress.message, type: cancelled ? 'RunCancelled' : 'Compensated', nonRetryable: true, details: [{ leftovers }] });
+  throw ApplicationFailure.create({ message: tracker.progress.message, type: cancelled ? 'RunCancelled' : 'Compensated', nonRetryable: true, details: [{ leftovers, end: 'undone' }] });
 }
 
 /** Ends the run at a documented safe point that is not a compensation (past the point of no return). */
 export function stopAtSafePoint(tracker: ProgressTracker, e: unknown, where: string, leftovers: readonly Leftover[]): never {
   const cause = isCancellation(e) ? 'cancelled on request' : `failed: ${errorMessage(e)}`;
   tracker.progress.outcome = 'stopped';
-  tracker.progress.leftovers = [...(tracker.progress.leftovers ?? []), ...leftovers.filter((l) => !tracker.progress.leftovers?.includes(l))];
-  tracker.progress.message = safePointMessage(cause, where, leftovers);
-  throw ApplicationFailure.create({ message: tracker.progress.message, type: isCancellation(e) ? 'RunCancelled' : 'StoppedAtSafePoint', nonRetryable: true, details: [{ leftovers }] });
+  const all = [...(tracker.progress.leftovers ?? []), ...leftovers];
+  tracker.progress.leftovers = all;
+  tracker.progress.message = safePointMessage(cause, where, all);
+  throw ApplicationFailure.create({ message: tracker.progress.message, type: isCancellation(e) ? 'RunCancelled' : 'StoppedAtSafePoint', nonRetryable: true, details: [{ leftovers: all, end: 'safe point' }] });
 }

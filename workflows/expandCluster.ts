@@ -6,7 +6,7 @@ import { expandSteps, planExpand, type ExpandPlan } from '../domain/expandPlan';
 import { ExpandInputSchema, type ExpandInput } from '../domain/inputs';
 import type { MemberSpec } from '../domain/members';
 import { endAfterCompensation } from './compensation';
-import { NEVER_WORSE, refuse, startRunbook } from './runbook';
+import { NEVER_WORSE, refuse, runTag, startRunbook } from './runbook';
 import { expandClusterV1 } from './v1/expandCluster';
 
 export interface ExpandResult {
@@ -52,7 +52,7 @@ export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult
   }
 
   tracker.progress.outcome = 'running';
-  const label = `expand-${workflowInfo().runId.slice(0, 8)}`;
+  const label = runTag('expand', workflowInfo().runId);
   const added: MemberSpec[] = [];
   let snap;
   try {

@@ -1,4 +1,4 @@
-import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import { RestoreInputSchema, type RestoreInput } from '../domain/inputs';
 import { describeLiveness } from '../domain/liveness';
 import { addMemberSteps } from '../domain/memberSteps';
@@ -7,6 +7,7 @@ import { changes, long, reads, undo } from './proxies';
 import { addMember } from './memberSteps';
 import { compensate, endAfterCompensation, stopAtSafePoint } from './compensation';
 import { NEVER_WORSE, refuse, runTag, startRunbook } from './runbook';
+import { errorMessage } from './steps';
 import { restoreClusterV1 } from './v1/restoreCluster';
 
 export interface RestoreResult {
@@ -72,16 +73,22 @@ export async function restoreCluster(raw: RestoreInput): Promise<RestoreResult> 
   const snap = check.info;
   tracker.progress.outcome = 'running';
 
-  const local = await tracker.run('copy-snapshot', async () => (await long.copySnapshot({ ...base, from: input.snapshot.node, path: input.snapshot.path, to: restoreOn })).result,
-    (c) => `${restoreOn}:${c.path} verified${c.copiedBytes ? `, ${c.copiedBytes} bytes streamed` : ''}`);
-  const disk = await tracker.run('check-disk', async () => (await reads.checkDisk({
-    ...base, needs: input.members.map((n) => ({ node: n, dir: 'dataDir' as const, needBytes: Math.ceil(snap.sizeBytes * 1.1) + WAL, why: n === restoreOn ? 'the restored data dir' : 'the data it receives as a learner' })),
-  })).result, (d) => d.map((x) => `${x.node} ${(x.freeBytes / 2 ** 20).toFixed(0)} MiB free`).join(', '));
-  const short = disk.filter((d) => !d.ok);
-  if (short.length) refuse(tracker, short.map((d) => `${d.node}: ${(d.freeBytes / 2 ** 20).toFixed(1)} MiB free at ${d.path}, needs ${(d.needBytes / 2 ** 20).toFixed(1)} MiB for ${d.why}`));
-  await tracker.run('trial-restore', async () => (await long.trialRestore({ ...base, node: restoreOn, path: local.path, sizeBytes: snap.sizeBytes, token, tag })).result,
-    (r) => `${r.dir} ${r.restored ? 'restored' : 'already restored'}`);
-
+  // Everything that can fail before the point of no return runs here, while the cluster serves.
+  try {
+    const local = await tracker.run('copy-snapshot', async () => (await long.copySnapshot({ ...base, from: input.snapshot.node, path: input.snapshot.path, to: restoreOn })).result,
+      (c) => `${restoreOn}:${c.path} verified${c.copiedBytes ? `, ${c.copiedBytes} bytes streamed` : ''}`);
+    const disk = await tracker.run('check-disk', async () => (await reads.checkDisk({
+      ...base, needs: input.members.map((n) => ({ node: n, dir: 'dataDir' as const, needBytes: Math.ceil(snap.sizeBytes * 1.1) + WAL, why: n === restoreOn ? 'the restored data dir' : 'the data it receives as a learner' })),
+    })).result, (d) => d.map((x) => `${x.node} ${(x.freeBytes / 2 ** 20).toFixed(0)} MiB free`).join(', '));
+    const short = disk.filter((d) => !d.ok);
+    if (short.length) refuse(tracker, short.map((d) => `${d.node}: ${(d.freeBytes / 2 ** 20).toFixed(1)} MiB free at ${d.path}, needs ${(d.needBytes / 2 ** 20).toFixed(1)} MiB for ${d.why}`));
+    await tracker.run('trial-restore', async () => (await long.trialRestore({ ...base, node: restoreOn, path: local.path, sizeBytes: snap.sizeBytes, token, tag })).result,
+      (r) => `${r.dir} ${r.restored ? 'restored' : 'already restored'}`);
+  } catch (e) {
+    if ((e as { type?: string }).type === 'PreflightFailed') throw e;
+    if (isCancellation(e)) endAfterCompensation(tracker, e, 'nothing was changed (no member was fenced)', []);
+    refuse(tracker, [`before fencing: ${errorMessage(e)}`]);
+  }
   await gate.require('fence', `stop and mask etcd on ${input.members.join(', ')}, move their data dirs aside and start ${restoreOn} as a new cluster from ${input.snapshot.path} (revision ${snap.revision}): the cluster is down until the restored member serves`);
   const fenced: string[] = [];
   try {

@@ -50,8 +50,17 @@ export function refuse(tracker: ProgressTracker, problems: string[]): never {
   throw ApplicationFailure.nonRetryable(tracker.progress.message, 'PreflightFailed', problems);
 }
 
-/** A tag unique to this run for file names (`<runbook>-<first 8 of run id>`); stable across replays. */
+/**
+ * A tag unique to this run for file names (`<runbook>-<last 12 hex digits of the run id>`); stable
+ * across replays. Not the first digits: run ids are UUIDv7, whose leading digits are a timestamp
+ * shared by every run started in the same minute (two restores would share `.aside-` dirs).
+ */
 export function runTag(runbook: string, runId: string): string {
+  return `${runbook}-${runId.replace(/-/g, '').slice(-12)}`;
+}
+
+/** The 0.1 tag (first 8 digits of the run id), kept for runs started before 0.2 (workflows/v1). */
+export function runTagV1(runbook: string, runId: string): string {
   return `${runbook}-${runId.slice(0, 8)}`;
 }
 

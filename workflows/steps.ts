@@ -47,11 +47,11 @@ export class ProgressTracker {
 
 /** The innermost message of a Temporal failure chain (ActivityFailure -> ApplicationFailure). */
 export function errorMessage(e: unknown): string {
-  let cur = e as { message?: string; cause?: unknown } | undefined;
-  let msg = cur?.message ?? String(e);
+  let cur = e as { message?: unknown; cause?: unknown } | undefined;
+  let msg = typeof cur?.message === 'string' ? cur.message : String(e);
   while (cur?.cause) {
     cur = cur.cause as typeof cur;
-    if (cur?.message) msg = cur.message;
+    if (typeof cur?.message === 'string' && cur.message) msg = cur.message;
   }
   return msg;
 }

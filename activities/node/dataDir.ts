@@ -12,14 +12,15 @@ export async function dataDirState(ops: ClusterOps, node: string): Promise<DataD
 
 /**
  * Moves a data dir aside to `<dataDir>.aside-<tag>` (never deletes it). Idempotent: if the target
- * already exists, or there is nothing to move, it does nothing. The member must be stopped.
+ * already exists and the data dir is empty, or there is nothing to move, it does nothing; if both
+ * hold data it fails (never overwrite, never report a move that did not happen). The member must be stopped.
  * Returns the path the data now lives at, or undefined when there was nothing to move.
  */
 export async function moveDataDirAside(ops: ClusterOps, node: string, tag: string): Promise<string | undefined> {
   const dir = ops.node(node).etcd.dataDir;
   const target = `${dir}.aside-${tag}`;
   const r = await ops.runOk(node, shScript(
-    'if [ -e "$2" ]; then echo "$2"; elif [ -d "$1" ] && [ -n "$(ls -A "$1")" ]; then mv -- "$1" "$2" && echo "$2"; else echo; fi',
+    'full=no; [ -d "$1" ] && [ -n "$(ls -A "$1")" ] && full=yes; if [ -e "$2" ]; then [ $full = no ] || { echo "both $1 and $2 hold data" >&2; exit 3; }; echo "$2"; elif [ $full = yes ]; then mv -- "$1" "$2" && echo "$2"; else echo; fi',
     dir, target,
   ));
   return r.stdout.trim() || undefined;

@@ -6,7 +6,11 @@ import type { Inventory } from '../../inventory/schema';
 
 const REPO = join(__dirname, '..', '..');
 const LAB = join(REPO, 'lab', 'lab');
-export const LAB_STATE = join(process.env.ETCD_RUNBOOKS_STATE ?? join(REPO, '.state'), 'lab');
+// Each jest worker gets a lab of its own (own names and subnet, see lab/common.sh), so test files
+// run two at a time. The lab scripts read the id from the environment.
+const LAB_ID = process.env.ETCD_RUNBOOKS_LAB_ID ?? String(Math.max(0, Number(process.env.JEST_WORKER_ID ?? '1') - 1) % 10);
+process.env.ETCD_RUNBOOKS_LAB_ID = LAB_ID;
+export const LAB_STATE = join(process.env.ETCD_RUNBOOKS_STATE ?? join(REPO, '.state'), `lab${LAB_ID === '0' ? '' : LAB_ID}`);
 export const INVENTORY = join(LAB_STATE, 'inventory.yaml');
 
 /** Runs `lab/lab ARGS...` (root), returning stdout; throws with stderr on failure. */

@@ -7,7 +7,7 @@ import type { ApprovalRecord, PlanStep } from '../../domain/progress';
 import { planMigrate } from '../../domain/replacePlans';
 import { long, reads } from '../proxies';
 import { addMember, retireMember, undoAddedMember } from './memberSteps';
-import { refuse, runTag, startRunbook } from '../runbook';
+import { refuse, runTagV1, startRunbook } from '../runbook';
 import { errorMessage } from '../steps';
 
 export interface MigrateMemberResult { from: string; to: string; snapshot: string; voters: number; approvals: ApprovalRecord[] }
@@ -33,7 +33,7 @@ export async function migrateMemberV1(raw: MigrateMemberInput): Promise<MigrateM
   tracker.setSteps(steps);
   if (plan.problems.length) refuse(tracker, plan.problems);
   tracker.progress.outcome = 'running';
-  const tag = runTag('migrate', workflowInfo().runId);
+  const tag = runTagV1('migrate', workflowInfo().runId);
   const snap = await tracker.run('snapshot', async () => (await long.takeSnapshot({ ...base, label: tag })).result, (s) => `${s.node}:${s.path} rev ${s.revision}`);
   if (plan.addTarget) {
     try {

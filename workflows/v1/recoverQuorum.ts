@@ -8,7 +8,7 @@ import { hasQuorum } from '../../domain/quorum';
 import { chooseSurvivorV1 as chooseSurvivor, describeEvidence } from '../../domain/recovery';
 import { changes, long, reads } from '../proxies';
 import { addMember } from './memberSteps';
-import { refuse, runTag, startRunbook } from '../runbook';
+import { refuse, runTagV1, startRunbook } from '../runbook';
 
 export interface RecoverQuorumResult {
   survivor: string;
@@ -33,7 +33,7 @@ export interface RecoverQuorumResult {
  */
 export async function recoverQuorumV1(raw: RecoverQuorumInput): Promise<RecoverQuorumResult> {
   const { input, base, tracker, gate } = startRunbook('recoverQuorum', RecoverQuorumInputSchema, raw);
-  const tag = runTag('recover', workflowInfo().runId);
+  const tag = runTagV1('recover', workflowInfo().runId);
   tracker.setSteps([{ id: 'preflight', title: 'pre-flight: evidence from every member node, quorum really lost', status: 'running' }]);
   const evidence = (await reads.gatherEvidence({ ...base, nodes: input.members })).result;
   const lines = evidence.map(describeEvidence);

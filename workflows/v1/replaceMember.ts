@@ -7,7 +7,7 @@ import type { ApprovalRecord, PlanStep } from '../../domain/progress';
 import { planReplace } from '../../domain/replacePlans';
 import { long, reads } from '../proxies';
 import { addMember, retireMember, undoAddedMember } from './memberSteps';
-import { refuse, runTag, startRunbook } from '../runbook';
+import { refuse, runTagV1, startRunbook } from '../runbook';
 import { errorMessage } from '../steps';
 
 export interface ReplaceMemberResult { removed: string; added?: string; snapshot: string; voters: number; approvals: ApprovalRecord[] }
@@ -42,7 +42,7 @@ export async function replaceMemberV1(raw: ReplaceMemberInput): Promise<ReplaceM
   tracker.setSteps(steps);
   if (plan.problems.length) refuse(tracker, plan.problems);
   tracker.progress.outcome = 'running';
-  const tag = runTag('replace', workflowInfo().runId);
+  const tag = runTagV1('replace', workflowInfo().runId);
   const snap = await tracker.run('snapshot', async () => (await long.takeSnapshot({ ...base, label: tag })).result, (s) => `${s.node}:${s.path} rev ${s.revision}`);
   await retireMember(tracker, gate, base, input.failed, tag, failed.reachable);
   if (plan.addReplacement) {

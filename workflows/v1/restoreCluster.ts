@@ -7,7 +7,7 @@ import type { ApprovalRecord, PlanStep } from '../../domain/progress';
 import { describeEvidence } from '../../domain/recovery';
 import { changes, long, reads } from '../proxies';
 import { addMember } from './memberSteps';
-import { refuse, runTag, startRunbook } from '../runbook';
+import { refuse, runTagV1, startRunbook } from '../runbook';
 
 export interface RestoreResult {
   restoredOn: string;
@@ -34,7 +34,7 @@ export async function restoreClusterV1(raw: RestoreInput): Promise<RestoreResult
   const { input, base, tracker, gate } = startRunbook('restoreCluster', RestoreInputSchema, raw);
   const restoreOn = input.restoreOn ?? input.members[0];
   const others = input.members.filter((n) => n !== restoreOn);
-  const tag = runTag('restore', workflowInfo().runId);
+  const tag = runTagV1('restore', workflowInfo().runId);
   const token = `${input.cluster}-${tag}`;
   const steps: PlanStep[] = [
     { id: 'preflight', title: 'pre-flight: snapshot integrity, every member node answers', status: 'running' },

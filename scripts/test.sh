@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The README's test command (npm test): type-check and lint (npm's pretest), then jest in two phases:
+#  1. every test file except the Temporal-server restarts, two files at a time, each jest worker on
+#     a lab of its own (ETCD_RUNBOOKS_LAB_ID, see lab/common.sh);
+#  2. the server-restart tests alone (they kill the Temporal server every other test talks to).
+# Ends with one line summing both phases: `tests: N passed, N failed`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .state
+workers=${ETCD_RUNBOOKS_TEST_WORKERS:-2}
+status=0
+npx jest --maxWorkers="$workers" --testPathIgnorePatterns serverRestart "$@" 2>&1 | tee .state/test-phase1.log || status=1
+if [ $# -eq 0 ]; then
+  npx jest --runInBand test/e2e/serverRestart.test.ts 2>&1 | tee .state/test-phase2.log || status=1
+else
+  : > .state/test-phase2.log
+fi
+read -r passed failed < <(cat .state/test-phase1.log .state/test-phase2.log | sed -n 's/^tests: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' | awk '{p+=$1; f+=$2} END {print p+0, f+0}')
+# A phase that failed without a summary (jest itself broke) still counts as a failure.
+[ "$status" = 0 ] || [ "$failed" != 0 ] || failed=1
+echo "tests: $passed passed, $failed failed"
+[ "$failed" = 0 ] || status=1
+exit "$status"

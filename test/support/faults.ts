@@ -1,0 +1,126 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { Etcd3 } from 'etcd3';
+import { inventoryDigest } from '../../inventory/load';
+import type { Inventory } from '../../inventory/schema';
+import { progressQuery } from '../../workflows';
+import { describeFailure, failureEnd } from '../../client/failure';
+import { expectSafe, writeBulk } from './cluster';
+import { memberClient } from './etcd';
+import { freshLabWith, INVENTORY, lab } from './lab';
+import { eventually, startWorkerAndClient } from './temporal';
+
+/** Database size every fault case starts from (issue: "a database of at least 200 MB"). */
+export const MATRIX_MIB = 200;
+
+/** How a run ended, in the fault matrix's words. */
+export type EndState = 'completed' | 'refused' | 'undone' | 'safe point' | 'failed before any change';
+
+/** What a case must end with, asserted from etcd itself. */
+export interface Expect { end: EndState; minVoters: number; members?: string[]; leftoverOn?: string[] }
+
+/** One row of the printed table. */
+export interface MatrixRow { runbook: string; fault: string; end: string; seconds: number; members: string; leftovers: string; ok: boolean }
+
+export type Env = Awaited<ReturnType<typeof startWorkerAndClient>>;
+
+/** The lab, worker and helpers one matrix file shares between its cases. */
+export class Matrix {
+  env!: Env;
+  inv!: Inventory;
+  rows: MatrixRow[] = [];
+  private clients: Etcd3[] = [];
+
+  constructor(readonly runbook: string) {}
+
+  async start(): Promise<void> {
+    this.env = await startWorkerAndClient([INVENTORY]);
+  }
+
+  async stop(): Promise<void> {
+    this.clients.forEach((c) => c.close());
+    await this.env?.stop();
+    const dir = join(__dirname, '..', '..', '.state', 'fault-matrix');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${this.runbook}.json`), JSON.stringify(this.rows, null, 2));
+    console.log(formatRows(this.rows));
+    if (!process.env.ETCD_RUNBOOKS_KEEP_LAB) lab('down');
+  }
+
+  /** A fresh lab of `nodes` nodes, the first `members` a cluster holding MATRIX_MIB of data. */
+  async freshLab(nodes: number, members: number): Promise<Inventory> {
+    this.clients.forEach((c) => c.close());
+    this.clients = [];
+    this.inv = freshLabWith(nodes, members);
+    await writeBulk(this.etcd('node1'), 'bulk/', MATRIX_MIB);
+    return this.inv;
+  }
+
+  etcd(node: string): Etcd3 {
+    const c = memberClient(this.inv, node);
+    this.clients.push(c);
+    return c;
+  }
+
+  base() {
+    return { cluster: 'lab', inventoryDigest: inventoryDigest(INVENTORY) };
+  }
+
+  /** Waits until step `id` of the run is in one of `statuses` (or the run has closed). */
+  async stepReaches(h: WorkflowHandle, id: string, statuses: string[], timeoutMs = 300_000): Promise<void> {
+    await eventually(`${id} ${statuses.join('|')}`, async () => {
+      const p = await h.query(progressQuery);
+      const s = p.steps.find((x) => x.id === id)?.status ?? '';
+      if (statuses.includes(s)) return true;
+      const d = await h.describe();
+      if (d.status.name !== 'RUNNING') throw new Error(`run closed (${d.status.name}) before ${id} reached ${statuses.join('|')}`);
+      return undefined;
+    }, timeoutMs);
+  }
+
+  /**
+   * Runs one case: `run` starts the runbook and injects the fault, `heal` repairs the lab after the
+   * run ends; then the end state is classified and asserted from etcd (one cluster, no learner,
+   * at least `minVoters` serving voters, no --force-new-cluster left, members as expected).
+   */
+  async runCase(fault: string, expect: Expect, run: () => Promise<WorkflowHandle>, heal?: () => Promise<void> | void): Promise<void> {
+    const started = Date.now();
+    const h = await run();
+    const outcome = await h.result().then(() => undefined, (e) => e);
+    const seconds = (Date.now() - started) / 1000;
+    await heal?.();
+    const p = await h.query(progressQuery).catch(() => undefined);
+    const end = classify(outcome);
+    const leftovers = (p?.leftovers ?? []).map((l) => l.node);
+    let members = '';
+    let ok = false;
+    try {
+      // The cluster may need a few seconds after a heal (an election): settle, then assert once more.
+      const view = await eventually('the cluster is safe', async () => expectSafe(this.inv, expect.minVoters), 60_000).catch(() => expectSafe(this.inv, expect.minVoters));
+      members = view.find((v) => v.serving)?.members?.join(',') ?? '';
+      if (end !== expect.end) throw new Error(`${this.runbook} × ${fault}: ended ${end}, expected ${expect.end}: ${outcome ? describeFailure(this.runbook, outcome).join(' | ') : 'completed'}`);
+      if (expect.members && members !== expect.members.join(',')) throw new Error(`${this.runbook} × ${fault}: members ${members}, expected ${expect.members.join(',')}`);
+      for (const n of expect.leftoverOn ?? []) if (!leftovers.includes(n)) throw new Error(`${this.runbook} × ${fault}: no leftover recorded on ${n} (${JSON.stringify(p?.leftovers)})`);
+      ok = true;
+    } finally {
+      this.rows.push({ runbook: this.runbook, fault, end: outcome ? `${end}: ${describeFailure(this.runbook, outcome)[0].replace(/^\S+ /, '').slice(0, 90)}` : end, seconds, members, leftovers: [...new Set(leftovers)].join(','), ok });
+    }
+  }
+}
+
+/** completed / refused (pre-flight) / undone (before the point of no return) / safe point / failed before any change. */
+export function classify(e: unknown): EndState {
+  if (!e) return 'completed';
+  const end = failureEnd(e);
+  return end === 'failed' ? 'failed before any change' : end;
+}
+
+/** The matrix as a plain table: runbook, fault, end state, seconds, members at the end, leftovers. */
+export function formatRows(rows: MatrixRow[]): string {
+  const head = ['runbook', 'fault', 'end state', 's', 'members after', 'leftovers', 'ok'];
+  const cells = rows.map((r) => [r.runbook, r.fault, r.end, r.seconds.toFixed(1), r.members, r.leftovers || '-', r.ok ? 'yes' : 'NO']);
+  const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(width[i])).join(' | ')} |`;
+  return [line(head), `|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line)].join('\n');
+}
