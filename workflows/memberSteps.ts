@@ -40,7 +40,7 @@ export async function addMember(tracker: ProgressTracker, base: Base, node: stri
   const n = { ...base, node };
   const learner = await tracker.run(`add-learner:${node}`, async () => (await changes.addLearner(n)).result,
     (r) => `member ${r.memberId}${r.alreadyPresent ? ' (already present)' : ''}`);
-  await tracker.run(`write-config:${node}`, async () => (await changes.writeMemberConfig({ ...n, initialCluster: learner.initialCluster })).result,
+  await tracker.run(`write-config:${node}`, async () => (await long.writeMemberConfig({ ...n, initialCluster: learner.initialCluster })).result,
     (r) => `${r.path} ${r.changed ? 'written' : 'unchanged'}`);
   await tracker.run(`start:${node}`, async () => (await long.startMember(n)).result, (r) => `member ${r.memberId} started`);
   await tracker.run(`wait-caught-up:${node}`, () => waitCaughtUp(tracker, base, node),

@@ -5,7 +5,7 @@ import type { Inventory } from '../../inventory/schema';
 import { approveUpdate, backupCluster, cleanupNode, expandCluster, progressQuery, recoverQuorum, restoreCluster } from '../../workflows';
 import { describeFailure } from '../../client/failure';
 import { clusterView, expectSafe, writeBulk } from '../support/cluster';
-import { localKeys, memberClient, memberNames, writeKeys } from '../support/etcd';
+import { localKeyNames, localKeys, memberClient, memberNames, writeKeys } from '../support/etcd';
 import { freshLabWith, INVENTORY, lab, onNode, onNodeStatus } from '../support/lab';
 import { eventually, startRun, startWorkerAndClient } from '../support/temporal';
 
@@ -64,9 +64,10 @@ describe('never worse: the reported failures (end to end)', () => {
   });
 
   test('restore refuses before fencing when the restore node has no room for the copy; the cluster keeps serving', async () => {
+    await writeBulk(etcd('node1'), 'bulk/', 200);
     const backup = await (await startRun(env, backupCluster, { ...base(), keep: 3, approvedBy: 'e2e' })).result();
     const target = NODES.find((n) => n !== backup.node)!;
-    lab('smalldisk', target, '/var/backups/etcd-runbooks', '1M');
+    lab('smalldisk', target, '/var/backups/etcd-runbooks', '50M');
     try {
       const before = await clusterView(inv);
       const h = await startRun(env, restoreCluster, { ...base(), snapshot: { node: backup.node, path: backup.path }, restoreOn: target, members: NODES, approvedBy: 'e2e' });
@@ -81,7 +82,6 @@ describe('never worse: the reported failures (end to end)', () => {
   });
 
   test('restore of a 200 MiB snapshot onto another node than the one holding it', async () => {
-    await writeBulk(etcd('node1'), 'bulk/', 200);
     await writeKeys(etcd('node1'), 'before/', 100);
     const backup = await (await startRun(env, backupCluster, { ...base(), keep: 3, approvedBy: 'e2e' })).result();
     expect(backup.sizeBytes).toBeGreaterThan(200 * 2 ** 20);
@@ -96,7 +96,7 @@ describe('never worse: the reported failures (end to end)', () => {
     expect(p.steps.find((s) => s.id === 'copy-snapshot')?.detail).toMatch(/bytes streamed/);
     await expectSafe(inv, 3);
     for (const n of NODES) {
-      const keys = Object.keys(await eventually(`${n} reads`, () => localKeys(etcd(n), '')));
+      const keys = await eventually(`${n} reads`, () => localKeyNames(etcd(n), ''));
       expect(keys.filter((k) => k.startsWith('bulk/'))).toHaveLength(200);
       expect(keys.filter((k) => k.startsWith('before/'))).toHaveLength(100);
       expect(keys.filter((k) => k.startsWith('after/'))).toHaveLength(0);

@@ -24,6 +24,11 @@ export async function localKeys(client: Etcd3, prefix: string): Promise<Record<s
   return client.getAll().prefix(prefix).serializable(true).strings();
 }
 
+/** The member's own view of the key names under the prefix (keys only: bulk values would exceed gRPC's message limit). */
+export async function localKeyNames(client: Etcd3, prefix: string): Promise<string[]> {
+  return client.getAll().prefix(prefix).serializable(true).keys();
+}
+
 /** Member names (learners marked), sorted, as the given member sees the member list. */
 export async function memberNames(client: Etcd3): Promise<string[]> {
   return (await client.cluster.memberList({})).members!.map((m) => `${m.name}${m.isLearner ? '(learner)' : ''}`).sort();

@@ -84,7 +84,7 @@ export class Matrix {
    * run ends; then the end state is classified and asserted from etcd (one cluster, no learner,
    * at least `minVoters` serving voters, no --force-new-cluster left, members as expected).
    */
-  async runCase(fault: string, expect: Expect, run: () => Promise<WorkflowHandle>, heal?: () => Promise<void> | void): Promise<void> {
+  async runCase(fault: string, expect: Expect, run: () => Promise<WorkflowHandle>, heal?: () => unknown): Promise<void> {
     const started = Date.now();
     const h = await run();
     const outcome = await h.result().then(() => undefined, (e) => e);
