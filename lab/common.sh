@@ -35,6 +35,8 @@ node_addr() {
   echo "$LAB_SUBNET_PREFIX.$((10 + n))"
 }
 node_dir() { echo "$LAB_STATE/nodes/$1"; }
+# nspawn machine name: unique across labs (nspawn keeps per-machine state under /run/systemd/nspawn).
+node_machine() { echo "$LAB_NAME-$1"; }
 node_netns() { echo "$LAB_NAME-$1"; }
 node_veth() { echo "$1-h$LAB_SUFFIX"; }
 node_cg1() { echo "$LAB_CGROUP_V1/$1"; }

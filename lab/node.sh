@@ -57,7 +57,7 @@ node_start() {
   dir=$(node_dir "$node"); base=$(cat "$LAB_STATE/base")
   ensure_bridge; ensure_netns "$node"
   remove_cgroup_tree "$(node_cg1 "$node")"; remove_cgroup_tree "$(node_cg2 "$node")"
-  rm -rf "$dir"/.#upper* /run/systemd/nspawn/propagate/"$node" 2>/dev/null || true
+  rm -rf "$dir"/.#upper* /run/systemd/nspawn/propagate/"$(node_machine "$node")" 2>/dev/null || true
   mkdir -p "$(node_cg1 "$node")" "$(node_cg2 "$node")"
   setsid bash -c '
     echo $$ > "$1/cgroup.procs"; echo $$ > "$2/cgroup.procs"
@@ -67,7 +67,7 @@ node_start() {
         --capability=CAP_NET_ADMIN --console=read-only >> "$5/console.log" 2>&1
       rc=$?; echo "nspawn exited $rc" >> "$5/console.log"
       [ "$rc" = 133 ] || break
-    done' launcher "$(node_cg1 "$node")" "$(node_cg2 "$node")" "$node" "$base" "$dir" "$(node_netns "$node")" \
+    done' launcher "$(node_cg1 "$node")" "$(node_cg2 "$node")" "$(node_machine "$node")" "$base" "$dir" "$(node_netns "$node")" \
     < /dev/null > /dev/null 2>&1 &
   echo $! > "$dir/launcher.pid"
 }
@@ -121,5 +121,5 @@ node_cleanup() {
   remove_cgroup_tree "$(node_cg1 "$node")"; remove_cgroup_tree "$(node_cg2 "$node")"
   ip netns del "$(node_netns "$node")" 2>/dev/null || true
   ip link del "$(node_veth "$node")" 2>/dev/null || true
-  rm -rf /run/systemd/nspawn/propagate/"$node" 2>/dev/null || true
+  rm -rf /run/systemd/nspawn/propagate/"$(node_machine "$node")" 2>/dev/null || true
 }

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 mkdir -p .state
 workers=${ETCD_RUNBOOKS_TEST_WORKERS:-2}
 status=0
-npx jest --maxWorkers="$workers" --testPathIgnorePatterns serverRestart "$@" 2>&1 | tee .state/test-phase1.log || status=1
+npx jest --maxWorkers="$workers" "$@" --testPathIgnorePatterns serverRestart 2>&1 | tee .state/test-phase1.log || status=1
 if [ $# -eq 0 ]; then
   npx jest --runInBand test/e2e/serverRestart.test.ts 2>&1 | tee .state/test-phase2.log || status=1
 else

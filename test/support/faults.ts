@@ -34,10 +34,6 @@ export class Matrix {
 
   constructor(readonly runbook: string) {}
 
-  async start(): Promise<void> {
-    this.env = await startWorkerAndClient([INVENTORY]);
-  }
-
   async stop(): Promise<void> {
     this.clients.forEach((c) => c.close());
     await this.env?.stop();
@@ -53,6 +49,8 @@ export class Matrix {
     this.clients.forEach((c) => c.close());
     this.clients = [];
     this.inv = freshLabWith(nodes, members);
+    // The worker indexes the inventory when it starts: after the first lab is up.
+    this.env ??= await startWorkerAndClient([INVENTORY]);
     await writeBulk(this.etcd('node1'), 'bulk/', MATRIX_MIB);
     return this.inv;
   }

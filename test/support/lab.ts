@@ -15,7 +15,12 @@ export const INVENTORY = join(LAB_STATE, 'inventory.yaml');
 
 /** Runs `lab/lab ARGS...` (root), returning stdout; throws with stderr on failure. */
 export function lab(...args: string[]): string {
-  return execFileSync(LAB, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10 * 60_000 });
+  try {
+    return execFileSync(LAB, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10 * 60_000 });
+  } catch (e) {
+    const err = e as Error & { stderr?: string; status?: number };
+    throw Object.assign(new Error(`lab ${args.join(' ')} (lab ${LAB_ID}) failed: ${(err.stderr ?? '').trim().split('\n').slice(-3).join(' | ') || err.message}`), { status: err.status });
+  }
 }
 
 /** A fresh lab: any old one removed, N nodes booted, node1 a 1-member cluster. */

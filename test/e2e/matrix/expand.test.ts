@@ -9,7 +9,6 @@ jest.setTimeout(20 * 60_000);
 describe('fault matrix: expand', () => {
   const m = new Matrix('expand');
   const expand = () => startRun(m.env, expandCluster, { ...m.base(), add: ['node2', 'node3'] });
-  beforeAll(() => m.start());
   afterAll(() => m.stop());
   beforeEach(() => m.freshLab(3, 1));
 

@@ -9,7 +9,6 @@ jest.setTimeout(20 * 60_000);
 describe('fault matrix: migrate', () => {
   const m = new Matrix('migrate');
   const migrate = () => startRun(m.env, migrateMember, { ...m.base(), from: 'node1', to: 'node4', approvedBy: 'e2e' });
-  beforeAll(() => m.start());
   afterAll(() => m.stop());
   beforeEach(() => m.freshLab(4, 3));
 

@@ -13,7 +13,6 @@ describe('fault matrix: recover-quorum', () => {
   const m = new Matrix('recover-quorum');
   const recover = (approved = true) => startRun(m.env, recoverQuorum, { ...m.base(), members: NODES, waitForNodesSeconds: 300, ...(approved ? { approvedBy: 'e2e' } : {}) });
   const both = (cmd: string, ...args: string[]) => { lab(cmd, 'node2', ...args); lab(cmd, 'node3', ...args); };
-  beforeAll(() => m.start());
   afterAll(() => m.stop());
   beforeEach(() => m.freshLab(3, 3));
 

@@ -10,7 +10,6 @@ jest.setTimeout(20 * 60_000);
 describe('fault matrix: replace', () => {
   const m = new Matrix('replace');
   const replace = () => startRun(m.env, replaceMember, { ...m.base(), failed: 'node2', replacement: 'node4', approvedBy: 'e2e' });
-  beforeAll(() => m.start());
   afterAll(() => m.stop());
   beforeEach(async () => {
     await m.freshLab(4, 3);

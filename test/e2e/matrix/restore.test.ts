@@ -15,7 +15,6 @@ describe('fault matrix: restore', () => {
   const restore = (approved = true) => startRun(m.env, restoreCluster, {
     ...m.base(), snapshot: { node: backup.node, path: backup.path }, restoreOn, members: [restoreOn, ...NODES.filter((n) => n !== restoreOn)], ...(approved ? { approvedBy: 'e2e' } : {}),
   });
-  beforeAll(() => m.start());
   afterAll(() => m.stop());
   beforeEach(async () => {
     await m.freshLab(3, 3);
