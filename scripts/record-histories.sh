@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # Records real workflow histories from the Temporal server as replay fixtures
-# (test/fixtures/histories/<type>-<status>-<n>.json) for test/unit/replay.test.ts.
-# Run after the end-to-end tests, against the server they used:  scripts/record-histories.sh [max per type and status]
+# (test/fixtures/histories/<type>-<status>-<n>-<label>.json) for test/replay/replay.test.ts.
+# Run after the end-to-end tests, against the server they used:
+#   scripts/record-histories.sh LABEL [max per type and status]
+# LABEL names the workflow code version (v1: before the 'never-worse' patch, v2: after); keep the
+# fixtures of every version whose runs may still be in flight somewhere.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cli=$("$repo/scripts/temporal-cli.sh")
 addr=${TEMPORAL_ADDRESS:-127.0.0.1:7233}
-max=${1:-1}
+label=${1:?usage: record-histories.sh LABEL [max]}
+max=${2:-1}
 dir=$repo/test/fixtures/histories
 mkdir -p "$dir"
-for type in expandCluster replaceMember migrateMember restoreCluster recoverQuorum removeMember moveLeader promoteMember backupCluster clusterStatus; do
+for type in expandCluster replaceMember migrateMember restoreCluster recoverQuorum removeMember moveLeader promoteMember backupCluster clusterStatus cleanupNode; do
   for status in Completed Failed; do
     n=0
     "$cli" workflow list --address "$addr" --query "WorkflowType='$type' AND ExecutionStatus='$status'" --limit "$max" -o json \
       | python3 -c 'import json,sys; [print(w["execution"]["workflowId"], w["execution"]["runId"]) for w in json.load(sys.stdin)]' \
       | while read -r id run; do
-          f=$dir/$type-${status,,}-$n.json
+          f=$dir/$type-${status,,}-$n-$label.json
           "$cli" workflow show --address "$addr" -w "$id" -r "$run" -o json > "$f"
           echo "$f: $id $run"
           n=$((n + 1))

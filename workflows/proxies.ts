@@ -34,14 +34,15 @@ export const long = proxyActivities<Activities>({
 });
 
 /**
- * Short probes for waits kept as workflow timers (a node coming back, a learner catching up):
- * one attempt each, the workflow decides when to ask again.
+ * Short probes for waits kept as workflow timers (a node coming back, a learner catching up): a
+ * few quick attempts (a worker that dies mid-probe is retried, not taken as an answer); the
+ * workflow decides when to ask again.
  */
 export const probes = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: HEARTBEAT,
   cancellationType,
-  retry: { maximumAttempts: 1 },
+  retry: { initialInterval: '1s', maximumInterval: '5s', maximumAttempts: 3 },
 });
 
 /**

@@ -51,7 +51,9 @@ describe('expandCluster on the lab (end to end)', () => {
       expect(errorMessage(err)).toMatch(/node3: etcd failed to start/);
       const progress = await h.query(progressQuery);
       expect(progress.outcome).toBe('compensated');
-      expect(progress.steps.filter((s) => s.id.startsWith('compensate:')).map((s) => [s.id, s.status])).toEqual([['compensate:node3', 'compensated'], ['compensate:node2', 'compensated']]);
+      expect(progress.steps.filter((s) => s.id.startsWith('undo-')).map((s) => [s.id, s.status])).toEqual([
+        ['undo-member:node3', 'compensated'], ['undo-member:node2', 'compensated'], ['undo-node:node3', 'compensated'], ['undo-node:node2', 'compensated'],
+      ]);
     } finally {
       onNode('node3', 'mv /root/peer.crt.good /etc/etcd/pki/peer.crt');
     }
@@ -61,7 +63,7 @@ describe('expandCluster on the lab (end to end)', () => {
       expect(onNodeStatus(node, 'test -e /var/lib/etcd/default')).not.toBe(0);
     }
     // node2 had joined and held data: it was moved aside, not deleted
-    expect(onNode('node2', 'ls -d /var/lib/etcd/default.aside-expand-*/member')).toMatch(/default\.aside-expand-[0-9a-f]{8}\/member/);
+    expect(onNode('node2', 'ls -d /var/lib/etcd/default.aside-expand-*/member')).toMatch(/default\.aside-expand-[0-9a-f]{12}\/member/);
   });
 
   test('expands 1 to 3: three healthy voters, equal hashkv, every key on every member, one activity per step', async () => {
@@ -69,7 +71,7 @@ describe('expandCluster on the lab (end to end)', () => {
     const h = await run(['node2', 'node3']);
     const result = await h.result();
     expect(result).toMatchObject({ outcome: 'completed', added: ['node2', 'node3'], voters: 3 });
-    expect(result.snapshot?.path).toMatch(/^\/var\/backups\/etcd-runbooks\/lab-expand-[0-9a-f]{8}\.db$/);
+    expect(result.snapshot?.path).toMatch(/^\/var\/backups\/etcd-runbooks\/lab-expand-[0-9a-f]{12}\.db$/);
 
     const members = (await client('node1').cluster.memberList({})).members!;
     expect(members.map((m) => m.name).sort()).toEqual(['node1', 'node2', 'node3']);
@@ -88,7 +90,7 @@ describe('expandCluster on the lab (end to end)', () => {
     expect(new Set(hashes.map((x: { HashKV: { hash: number } }) => x.HashKV.hash)).size).toBe(1);
     expect(onNodeStatus('node1', `test -s ${result.snapshot!.path}`)).toBe(0);
 
-    const perNode = ['addLearner', 'writeMemberConfig', 'startMember', 'waitLearnerCaughtUp', 'promoteLearner', 'waitClusterHealthy'];
+    const perNode = ['addLearner', 'writeMemberConfig', 'startMember', 'learnerProgress', 'promoteLearner', 'waitClusterHealthy'];
     expect(await scheduledActivities(env.client, h.workflowId, h.firstExecutionRunId))
       .toEqual(['inspectCluster', 'inspectNodes', 'takeSnapshot', ...perNode, ...perNode, 'verifyCluster']);
   });

@@ -44,6 +44,8 @@ describe('activities are idempotent (lab, no Temporal needed)', () => {
     const [s1, s2] = await twice(() => acts.startMember(n));
     expect(s2.memberId).toBe(s1.memberId);
     await twice(() => acts.waitLearnerCaughtUp(n));
+    const [l1, l2] = await twice(() => acts.learnerProgress({ ...n, forSeconds: 30 }));
+    expect([l1.caughtUp, l2.caughtUp]).toEqual([true, true]);
     const [p1, p2] = await twice(() => acts.promoteLearner(n));
     expect([p1.alreadyVoter, p2.alreadyVoter]).toEqual([false, true]);
     await twice(() => acts.waitClusterHealthy(n));
@@ -104,6 +106,22 @@ describe('activities are idempotent (lab, no Temporal needed)', () => {
     expect(fn2.memberId).toBe(fn1.memberId);
     const [x1, x2] = await twice(() => acts.clearForceNewCluster(n));
     expect([x1.flag, x2.flag]).toEqual([{ dropIn: false, inProcess: false }, { dropIn: false, inProcess: false }]);
+  });
+
+  test('undo pieces: unfence puts a moved-aside data dir back and restarts etcd, twice; cleanup of a non-member, twice', async () => {
+    const n = { ...base, node: 'node4' };
+    onNode('node4', 'mkdir -p /var/lib/etcd/default/member && echo x > /var/lib/etcd/default/member/marker && chown -R etcd:etcd /var/lib/etcd/default');
+    await twice(() => acts.fenceMember(n));
+    const [m1] = await twice(() => acts.moveDataDirAside({ ...n, tag: 'undo' }));
+    expect(m1.movedTo).toBe('/var/lib/etcd/default.aside-undo');
+    const [u1, u2] = await twice(() => acts.unfence({ ...n, tag: 'undo', start: false }));
+    expect([u1.movedBack, u2.movedBack]).toEqual([true, false]);
+    expect(onNode('node4', 'cat /var/lib/etcd/default/member/marker').trim()).toBe('x');
+    expect(onNode('node4', 'systemctl is-enabled etcd || true').trim()).not.toBe('masked-runtime');
+    const [c1, c2] = await twice(() => acts.cleanupNode({ ...n, tag: 'cleanup' }));
+    expect(c1.movedTo).toBe('/var/lib/etcd/default.aside-cleanup');
+    expect(c2.movedTo).toBeUndefined();
+    expect(onNodeStatus('node4', 'test -e /var/lib/etcd/default/member')).not.toBe(0);
   });
 
   test('an unstarted member left by an interrupted add is removed and re-added, never duplicated', async () => {

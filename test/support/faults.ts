@@ -102,7 +102,7 @@ export class Matrix {
       for (const n of expect.leftoverOn ?? []) if (!leftovers.includes(n)) throw new Error(`${this.runbook} × ${fault}: no leftover recorded on ${n} (${JSON.stringify(p?.leftovers)})`);
       ok = true;
     } finally {
-      this.rows.push({ runbook: this.runbook, fault, end: outcome ? `${end}: ${describeFailure(this.runbook, outcome)[0].replace(/^\S+ /, '').slice(0, 90)}` : end, seconds, members, leftovers: [...new Set(leftovers)].join(','), ok });
+      this.rows.push({ runbook: this.runbook, fault, end: outcome ? `${end}: ${describeFailure(this.runbook, outcome)[0].replace(/^[^:]*: /, '').replace(/^pre-flight refused: /, '').slice(0, 80)}` : end, seconds, members, leftovers: [...new Set(leftovers)].join(','), ok });
     }
   }
 }

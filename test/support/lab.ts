@@ -7,16 +7,16 @@ import type { Inventory } from '../../inventory/schema';
 const REPO = join(__dirname, '..', '..');
 const LAB = join(REPO, 'lab', 'lab');
 // Each jest worker gets a lab of its own (own names and subnet, see lab/common.sh), so test files
-// run two at a time. The lab scripts read the id from the environment.
+// run two at a time. The lab scripts read the id from their environment, passed explicitly: jest
+// gives each test file its own copy of process.env, which child_process does not see.
 const LAB_ID = process.env.ETCD_RUNBOOKS_LAB_ID ?? String(Math.max(0, Number(process.env.JEST_WORKER_ID ?? '1') - 1) % 10);
-process.env.ETCD_RUNBOOKS_LAB_ID = LAB_ID;
 export const LAB_STATE = join(process.env.ETCD_RUNBOOKS_STATE ?? join(REPO, '.state'), `lab${LAB_ID === '0' ? '' : LAB_ID}`);
 export const INVENTORY = join(LAB_STATE, 'inventory.yaml');
 
 /** Runs `lab/lab ARGS...` (root), returning stdout; throws with stderr on failure. */
 export function lab(...args: string[]): string {
   try {
-    return execFileSync(LAB, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10 * 60_000 });
+    return execFileSync(LAB, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10 * 60_000, env: { ...process.env, ETCD_RUNBOOKS_LAB_ID: LAB_ID } });
   } catch (e) {
     const err = e as Error & { stderr?: string; status?: number };
     throw Object.assign(new Error(`lab ${args.join(' ')} (lab ${LAB_ID}) failed: ${(err.stderr ?? '').trim().split('\n').slice(-3).join(' | ') || err.message}`), { status: err.status });
