@@ -18,20 +18,26 @@ export interface MemberEvidence {
 }
 
 /** The 0.1 ordering (term first), kept only for runs started before 0.2 (workflows/v1). */
-function rankV1(e: MemberEvidence): [number, number, number] {
+function rankV1(e: MemberEvidence): number[] {
   return [e.source === 'status' ? 2 : e.source === 'files' ? 1 : 0, e.raftTerm ?? -1, e.raftIndex ?? -1];
 }
 
 /** The 0.1 survivor choice (term, then index). Frozen for replay of runs started before 0.2. */
 export function chooseSurvivorV1(evidence: readonly MemberEvidence[]): MemberEvidence | undefined {
-  let best: MemberEvidence | undefined;
+  return best(evidence, rankV1);
+}
+
+/** The evidence with the greatest rank (compared element by element); the first listed wins ties. */
+function best(evidence: readonly MemberEvidence[], rankOf: (e: MemberEvidence) => number[]): MemberEvidence | undefined {
+  let top: MemberEvidence | undefined;
   for (const e of evidence) {
     if (e.source === 'none') continue;
-    if (!best) { best = e; continue; }
-    const [a, b] = [rankV1(e), rankV1(best)];
-    if (a[0] > b[0] || (a[0] === b[0] && (a[1] > b[1] || (a[1] === b[1] && a[2] > b[2])))) best = e;
+    if (!top) { top = e; continue; }
+    const [a, b] = [rankOf(e), rankOf(top)];
+    const i = a.findIndex((x, k) => x !== b[k]);
+    if (i >= 0 && a[i] > b[i]) top = e;
   }
-  return best;
+  return top;
 }
 
 /** Highest raft index, then applied index, then revision; a running member's exact figures beat a lower bound on a tie. */
@@ -49,15 +55,7 @@ function rank(e: MemberEvidence): number[] {
  * "Disaster recovery"; Raft §5.4.1 (the log that is longer at the same last term is more up to date).
  */
 export function chooseSurvivor(evidence: readonly MemberEvidence[]): MemberEvidence | undefined {
-  let best: MemberEvidence | undefined;
-  for (const e of evidence) {
-    if (e.source === 'none') continue;
-    if (!best) { best = e; continue; }
-    const [a, b] = [rank(e), rank(best)];
-    const i = a.findIndex((x, k) => x !== b[k]);
-    if (i >= 0 && a[i] > b[i]) best = e;
-  }
-  return best;
+  return best(evidence, rank);
 }
 
 /** True when the evidence is only a lower bound (read from a stopped member's files). */

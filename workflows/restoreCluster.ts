@@ -60,7 +60,7 @@ export async function restoreCluster(raw: RestoreInput): Promise<RestoreResult> 
     step('verify', 'verify: all members voting, healthy, equal hashkv'),
   ]);
 
-  const check = (await reads.verifySnapshot({ ...base, node: input.snapshot.node, path: input.snapshot.path })).result;
+  const check = (await long.verifySnapshot({ ...base, node: input.snapshot.node, path: input.snapshot.path })).result;
   const liveness = (await reads.probeLiveness({ ...base, nodes: input.members })).result;
   tracker.progress.liveness = liveness.map(describeLiveness);
   const problems: string[] = [];

@@ -1,5 +1,5 @@
 import type { MemberEvidence } from '../../domain/recovery';
-import type { ClusterOps } from '../cluster';
+import { LONG_COMMAND_MS, type ClusterOps } from '../cluster';
 import { PreconditionError } from '../errors';
 import { serviceState } from '../node/service';
 import { shScript } from '../ssh/quote';
@@ -39,7 +39,7 @@ export async function backupDataDir(ops: ClusterOps, node: string, tag: string):
     const size = Number(du.stdout.trim()) || 0;
     await requireFree(ops, node, dir, Math.ceil(size * 1.05), `a copy of ${dir}`);
   }
-  const r = await ops.runOk(node, shScript('if [ -e "$2" ]; then echo "$2"; elif [ -d "$1" ]; then rm -rf -- "$2.copying" && cp -a -- "$1" "$2.copying" && mv -- "$2.copying" "$2" && echo "$2"; fi', dir, copy), { timeoutMs: 30 * 60_000 });
+  const r = await ops.runOk(node, shScript('if [ -e "$2" ]; then echo "$2"; elif [ -d "$1" ]; then rm -rf -- "$2.copying" && cp -a -- "$1" "$2.copying" && mv -- "$2.copying" "$2" && echo "$2"; fi', dir, copy), { timeoutMs: LONG_COMMAND_MS });
   return r.stdout.trim() ? { copy } : {};
 }
 

@@ -1,4 +1,4 @@
-import type { ClusterOps } from '../cluster';
+import { LONG_COMMAND_MS, type ClusterOps } from '../cluster';
 import { PreconditionError } from '../errors';
 import { shScript } from '../ssh/quote';
 import { clusterState, type MemberState } from './reads';
@@ -32,9 +32,10 @@ const VERIFY_SCRIPT = [
 ].join('\n');
 
 export async function verifySnapshotFile(ops: ClusterOps, node: string, path: string): Promise<Omit<SnapshotInfo, 'member'>> {
-  const v = await ops.runOk(node, shScript(VERIFY_SCRIPT, path));
+  // Hashing reads the whole file: allow for multi-GB snapshots (about 250 MB/s here).
+  const v = await ops.runOk(node, shScript(VERIFY_SCRIPT, path), { timeoutMs: LONG_COMMAND_MS });
   const [size, sha] = v.stdout.trim().split(' ');
-  const st = await ops.runOk(node, ['env', 'ETCDCTL_API=3', 'etcdctl', '-w', 'json', 'snapshot', 'status', path]);
+  const st = await ops.runOk(node, ['env', 'ETCDCTL_API=3', 'etcdctl', '-w', 'json', 'snapshot', 'status', path], { timeoutMs: LONG_COMMAND_MS });
   const s = parseSnapshotStatus(st.stdout);
   return { node, path, sizeBytes: Number(size), sha256: sha, revision: s.revision, totalKeys: s.totalKey };
 }
@@ -71,7 +72,7 @@ export async function snapshotOnLeader(ops: ClusterOps, label: string, at?: { le
   await ops.runOk(node.name, ['install', '-d', '-m', '0700', ops.inv.backupDir]);
   const tmp = `${path}.saving`;
   try {
-    await ops.runOk(node.name, ops.etcdctlArgv([node.etcd.clientURL], ['snapshot', 'save', tmp]), { timeoutMs: 30 * 60_000 });
+    await ops.runOk(node.name, ops.etcdctlArgv([node.etcd.clientURL], ['snapshot', 'save', tmp]), { timeoutMs: LONG_COMMAND_MS });
   } catch (e) {
     // A partial file (a full disk, a timeout) must not keep the backup dir full.
     await ops.run(node.name, ['rm', '-f', '--', tmp]).catch(() => undefined);

@@ -1,4 +1,4 @@
-import type { ClusterOps } from '../cluster';
+import { LONG_COMMAND_MS, type ClusterOps } from '../cluster';
 import { PreconditionError } from '../errors';
 import { shScript } from '../ssh/quote';
 import { verifySnapshotFile } from '../etcd/snapshot';
@@ -57,7 +57,7 @@ export async function trialRestore(ops: ClusterOps, node: string, snapshotPath: 
   await requireFree(ops, node, tmp, Math.ceil(sizeBytes * 1.1) + WAL_RESERVE_BYTES, `restoring ${snapshotPath}`);
   await ops.runOk(node, ['env', 'ETCDCTL_API=3', 'etcdctl', 'snapshot', 'restore', snapshotPath,
     `--name=${memberName}`, `--initial-cluster=${memberName}=${peerURL}`, `--initial-cluster-token=${token}`,
-    `--initial-advertise-peer-urls=${peerURL}`, `--data-dir=${tmp}`], { timeoutMs: 30 * 60_000 });
+    `--initial-advertise-peer-urls=${peerURL}`, `--data-dir=${tmp}`], { timeoutMs: LONG_COMMAND_MS });
   const user = ops.inv.systemd.etcdUser;
   await ops.runOk(node, shScript('chown -R "$2:$2" "$1" && chmod 0700 "$1" && touch "$1/$3"', tmp, user, COMPLETE));
   return { dir: tmp, restored: true };

@@ -10,6 +10,7 @@ import { expectSafe, writeBulk } from './cluster';
 import { memberClient } from './etcd';
 import { freshLabWith, INVENTORY, lab } from './lab';
 import { eventually, startWorkerAndClient } from './temporal';
+import { formatRows, type MatrixRow } from './faultTable';
 
 /** Database size every fault case starts from (issue: "a database of at least 200 MB"). */
 export const MATRIX_MIB = 200;
@@ -19,9 +20,6 @@ export type EndState = 'completed' | 'refused' | 'undone' | 'safe point' | 'fail
 
 /** What a case must end with, asserted from etcd itself. */
 export interface Expect { end: EndState; minVoters: number; members?: string[]; leftoverOn?: string[] }
-
-/** One row of the printed table. */
-export interface MatrixRow { runbook: string; fault: string; end: string; seconds: number; members: string; leftovers: string; ok: boolean }
 
 export type Env = Awaited<ReturnType<typeof startWorkerAndClient>>;
 
@@ -59,6 +57,13 @@ export class Matrix {
     const c = memberClient(this.inv, node);
     this.clients.push(c);
     return c;
+  }
+
+  /** Freezes the node for `ms` (longer than the 6 s heartbeat timeout), then thaws it. */
+  async freezeFor(node: string, ms = 12_000): Promise<void> {
+    lab('freeze', node);
+    await new Promise((r) => setTimeout(r, ms));
+    lab('thaw', node);
   }
 
   base() {
@@ -112,13 +117,4 @@ export function classify(e: unknown): EndState {
   if (!e) return 'completed';
   const end = failureEnd(e);
   return end === 'failed' ? 'failed before any change' : end;
-}
-
-/** The matrix as a plain table: runbook, fault, end state, seconds, members at the end, leftovers. */
-export function formatRows(rows: MatrixRow[]): string {
-  const head = ['runbook', 'fault', 'end state', 's', 'members after', 'leftovers', 'ok'];
-  const cells = rows.map((r) => [r.runbook, r.fault, r.end, r.seconds.toFixed(1), r.members, r.leftovers || '-', r.ok ? 'yes' : 'NO']);
-  const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(width[i])).join(' | ')} |`;
-  return [line(head), `|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line)].join('\n');
 }

@@ -29,9 +29,7 @@ describe('fault matrix: migrate', () => {
   test('node4 frozen for 12 s while it catches up: completes', () => m.runCase('freeze', { end: 'completed', minVoters: 3, members: ['node2', 'node3', 'node4'] }, async () => {
     const h = await migrate();
     await m.stepReaches(h, 'start:node4', ['done']);
-    lab('freeze', 'node4');
-    await new Promise((r) => setTimeout(r, 12_000));
-    lab('thaw', 'node4');
+    await m.freezeFor('node4');
     return h;
   }));
 

@@ -40,9 +40,7 @@ describe('fault matrix: restore', () => {
   test('the restore node frozen for 12 s during the copy: completes', () => m.runCase('freeze', { end: 'completed', minVoters: 3, members: NODES }, async () => {
     const h = await restore();
     await m.stepReaches(h, 'copy-snapshot', ['running']);
-    lab('freeze', restoreOn);
-    await new Promise((r) => setTimeout(r, 12_000));
-    lab('thaw', restoreOn);
+    await m.freezeFor(restoreOn);
     return h;
   }));
 
