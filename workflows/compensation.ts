@@ -31,8 +31,15 @@ export async function compensate(tracker: ProgressTracker, steps: UndoStep[]): P
       }
     }
   });
-  tracker.progress.leftovers = [...(tracker.progress.leftovers ?? []), ...leftovers];
+  recordLeftovers(tracker, leftovers);
   return leftovers;
+}
+
+/** Adds leftovers to the run's progress (each once) and returns every leftover of the run. */
+export function recordLeftovers(tracker: ProgressTracker, leftovers: readonly Leftover[]): Leftover[] {
+  const known = tracker.progress.leftovers ?? [];
+  tracker.progress.leftovers = [...known, ...leftovers.filter((l) => !known.includes(l))];
+  return tracker.progress.leftovers;
 }
 
 /** How a run that ended early reads in the progress and the failure: the cause, then what is left where. */
@@ -49,17 +56,17 @@ export function safePointMessage(cause: string, done: string, leftovers: readonl
 export function endAfterCompensation(tracker: ProgressTracker, e: unknown, done: string, leftovers: readonly Leftover[]): never {
   const cancelled = isCancellation(e);
   const cause = cancelled ? 'cancelled on request' : `failed: ${errorMessage(e)}`;
+  const all = recordLeftovers(tracker, leftovers);
   tracker.progress.outcome = 'compensated';
-  tracker.progress.message = safePointMessage(cause, done, leftovers);
-  throw ApplicationFailure.create({ message: tracker.progress.message, type: cancelled ? 'RunCancelled' : 'Compensated', nonRetryable: true, details: [{ leftovers, end: 'undone' }] });
+  tracker.progress.message = safePointMessage(cause, done, all);
+  throw ApplicationFailure.create({ message: tracker.progress.message, type: cancelled ? 'RunCancelled' : 'Compensated', nonRetryable: true, details: [{ leftovers: all, end: 'undone' }] });
 }
 
 /** Ends the run at a documented safe point that is not a compensation (past the point of no return). */
 export function stopAtSafePoint(tracker: ProgressTracker, e: unknown, where: string, leftovers: readonly Leftover[]): never {
   const cause = isCancellation(e) ? 'cancelled on request' : `failed: ${errorMessage(e)}`;
   tracker.progress.outcome = 'stopped';
-  const all = [...(tracker.progress.leftovers ?? []), ...leftovers];
-  tracker.progress.leftovers = all;
+  const all = recordLeftovers(tracker, leftovers);
   tracker.progress.message = safePointMessage(cause, where, all);
   throw ApplicationFailure.create({ message: tracker.progress.message, type: isCancellation(e) ? 'RunCancelled' : 'StoppedAtSafePoint', nonRetryable: true, details: [{ leftovers: all, end: 'safe point' }] });
 }

@@ -1,7 +1,7 @@
 import { ApplicationFailure, isCancellation, sleep } from '@temporalio/workflow';
 import type { Leftover } from '../domain/progress';
 import type { ApprovalGate } from './approval';
-import { compensate, type UndoStep } from './compensation';
+import { compensate, recordLeftovers, type UndoStep } from './compensation';
 import { changes, long, probes, undo, undoCluster, type Base } from './proxies';
 import { errorMessage, type ProgressTracker } from './steps';
 
@@ -79,7 +79,7 @@ export async function retireMember(tracker: ProgressTracker, gate: ApprovalGate 
       (r) => (r.movedTo ? `moved to ${r.movedTo}` : 'no data to move'));
   } catch (e) {
     if (isCancellation(e) || (e as { type?: string }).type === 'ApprovalTimeout' || errorMessage(e).includes('not approved')) throw e;
-    tracker.progress.leftovers = [...(tracker.progress.leftovers ?? []), { node, what: `the removed member's etcd may still be enabled there, with its data dir (${errorMessage(e).slice(0, 120)})`, fix: `etcd-runbooks cleanup --node ${node}` }];
+    recordLeftovers(tracker, [{ node, what: `the removed member's etcd may still be enabled there, with its data dir (${errorMessage(e).slice(0, 120)})`, fix: `etcd-runbooks cleanup --node ${node}` }]);
   }
 }
 
