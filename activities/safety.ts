@@ -30,8 +30,8 @@ function memberOf(ops: ClusterOps, node: string): MemberSpec {
  */
 export function safetyActivities(deps: ActivityDeps) {
   return {
-    /** Per member: SSH, and etcd asked from every node that answers and TCP from the worker. Read-only. */
-    probeLiveness: clusterActivity(deps, (ops, input: ClusterInput & { nodes: string[] }) => probeLiveness(ops, input.nodes)),
+    /** Per node (default: every inventory node): SSH, and etcd asked from every node that answers and TCP from the worker. Read-only. */
+    probeLiveness: clusterActivity(deps, (ops, input: ClusterInput & { nodes?: string[] }) => probeLiveness(ops, input.nodes?.length ? input.nodes : ops.inv.nodes.map((n) => n.name))),
 
     /** From the survivor's node and the worker: does each other member still answer (client status, peer port)? Read-only. */
     viewFromSurvivor: clusterActivity(deps, (ops, input: NodeInput & { others: string[] }) => viewFromSurvivor(ops, input.node, input.others)),

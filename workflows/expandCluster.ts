@@ -1,6 +1,7 @@
 import { patched, workflowInfo } from '@temporalio/workflow';
 import type { NodeReadiness } from '../activities';
 import { long, reads } from './proxies';
+import { describeLiveness } from '../domain/liveness';
 import { addMember, undoAddedMembers } from './memberSteps';
 import { expandSteps, planExpand, type ExpandPlan } from '../domain/expandPlan';
 import { ExpandInputSchema, type ExpandInput } from '../domain/inputs';
@@ -34,6 +35,7 @@ export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult
   const { input, base, tracker } = startRunbook('expandCluster', ExpandInputSchema, rawInput);
 
   const state = (await reads.inspectCluster(base)).result;
+  tracker.progress.liveness = (await reads.probeLiveness(base)).result.map(describeLiveness);
   const readiness: NodeReadiness[] = (await reads.inspectNodes({ ...base, nodes: input.add })).result;
   const plan: ExpandPlan = planExpand({
     members: state.members,

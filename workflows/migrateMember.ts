@@ -4,6 +4,7 @@ import { addMemberSteps, retireMemberSteps } from '../domain/memberSteps';
 import type { ApprovalRecord, PlanStep } from '../domain/progress';
 import { planMigrate } from '../domain/replacePlans';
 import { long, reads } from './proxies';
+import { describeLiveness } from '../domain/liveness';
 import { addMember, retireMember, undoAddedMembers } from './memberSteps';
 import { endAfterCompensation, stopAtSafePoint } from './compensation';
 import { NEVER_WORSE, refuse, runTag, startRunbook } from './runbook';
@@ -23,6 +24,7 @@ export async function migrateMember(raw: MigrateMemberInput): Promise<MigrateMem
   if (!patched(NEVER_WORSE)) return migrateMemberV1(raw);
   const { input, base, tracker, gate } = startRunbook('migrateMember', MigrateMemberInputSchema, raw);
   const state = (await reads.inspectCluster(base)).result;
+  tracker.progress.liveness = (await reads.probeLiveness(base)).result.map(describeLiveness);
   const [from, to] = (await reads.inspectNodes({ ...base, nodes: [input.from, input.to] })).result;
   const plan = planMigrate(state.members, from, to, Math.max(0, ...state.members.map((m) => m.status?.dbSize ?? 0)));
   const steps: PlanStep[] = [

@@ -4,6 +4,7 @@ import { addMemberSteps, retireMemberSteps } from '../domain/memberSteps';
 import type { ApprovalRecord, PlanStep } from '../domain/progress';
 import { planReplace } from '../domain/replacePlans';
 import { long, reads } from './proxies';
+import { describeLiveness } from '../domain/liveness';
 import { addMember, retireMember, undoAddedMembers } from './memberSteps';
 import { endAfterCompensation, stopAtSafePoint } from './compensation';
 import { NEVER_WORSE, refuse, runTag, startRunbook } from './runbook';
@@ -30,6 +31,7 @@ export async function replaceMember(raw: ReplaceMemberInput): Promise<ReplaceMem
   const { input, base, tracker, gate } = startRunbook('replaceMember', ReplaceMemberInputSchema, raw);
   const replacement = input.replacement ?? input.failed;
   const state = (await reads.inspectCluster(base)).result;
+  tracker.progress.liveness = (await reads.probeLiveness(base)).result.map(describeLiveness);
   const nodes = [...new Set([input.failed, replacement])];
   const readiness = (await reads.inspectNodes({ ...base, nodes })).result;
   const failed = readiness[0];

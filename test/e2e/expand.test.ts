@@ -40,7 +40,7 @@ describe('expandCluster on the lab (end to end)', () => {
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect(errorMessage(err)).toMatch(/pre-flight refused: the cluster would end with 2 voting members/);
     expect(await memberNames(client('node1'))).toEqual(['node1']);
-    expect(await scheduledActivities(env.client, h.workflowId, h.firstExecutionRunId)).toEqual(['inspectCluster', 'inspectNodes']);
+    expect(await scheduledActivities(env.client, h.workflowId, h.firstExecutionRunId)).toEqual(['inspectCluster', 'probeLiveness', 'inspectNodes']);
   });
 
   test('a member that fails to start is compensated: every member this run added is removed, data dirs moved aside', async () => {
@@ -71,6 +71,12 @@ describe('expandCluster on the lab (end to end)', () => {
     const h = await run(['node2', 'node3']);
     const result = await h.result();
     expect(result).toMatchObject({ outcome: 'completed', added: ['node2', 'node3'], voters: 3 });
+    // the plan judged each node by SSH and by etcd apart
+    expect((await h.query(progressQuery)).liveness).toEqual([
+      expect.stringMatching(/^node1: ssh ok; etcd serving \(seen by node2, node3\); raft index \d+/),
+      'node2: ssh ok; etcd no answer on client or peer port',
+      'node3: ssh ok; etcd no answer on client or peer port',
+    ]);
     expect(result.snapshot?.path).toMatch(/^\/var\/backups\/etcd-runbooks\/lab-expand-[0-9a-f]{12}\.db$/);
 
     const members = (await client('node1').cluster.memberList({})).members!;
@@ -92,7 +98,7 @@ describe('expandCluster on the lab (end to end)', () => {
 
     const perNode = ['addLearner', 'writeMemberConfig', 'startMember', 'learnerProgress', 'promoteLearner', 'waitClusterHealthy'];
     expect(await scheduledActivities(env.client, h.workflowId, h.firstExecutionRunId))
-      .toEqual(['inspectCluster', 'inspectNodes', 'takeSnapshot', ...perNode, ...perNode, 'verifyCluster']);
+      .toEqual(['inspectCluster', 'probeLiveness', 'inspectNodes', 'takeSnapshot', ...perNode, ...perNode, 'verifyCluster']);
   });
 
   test('running the expand again changes nothing', async () => {
@@ -101,6 +107,6 @@ describe('expandCluster on the lab (end to end)', () => {
     expect(await h.result()).toMatchObject({ outcome: 'nothing-to-do', added: [], alreadyVoters: ['node2', 'node3'], voters: 3 });
     const after = (await client('node1').cluster.memberList({})).members!.map((m) => m.ID).sort();
     expect(after).toEqual(before);
-    expect(await scheduledActivities(env.client, h.workflowId, h.firstExecutionRunId)).toEqual(['inspectCluster', 'inspectNodes']);
+    expect(await scheduledActivities(env.client, h.workflowId, h.firstExecutionRunId)).toEqual(['inspectCluster', 'probeLiveness', 'inspectNodes']);
   });
 });
