@@ -3,6 +3,7 @@ import { nodeByName } from '../inventory/schema';
 import { Transform } from 'node:stream';
 import { CancelledFailure } from '@temporalio/common';
 import { CommandLog, excerpt, type CommandRecord } from './audit';
+import { LONG_COMMAND_CAP_MS } from '../domain/scale';
 import { CommandFailedError, WaitTimeoutError } from './errors';
 import { SshError, type ExecOptions, type ExecResult, type SshPool } from './ssh/session';
 
@@ -14,7 +15,7 @@ const COMMAND_TIMEOUT = '10s';
  * start-to-close of the `long` activities that run them, so a hung command fails the attempt
  * instead of outliving it.
  */
-export const LONG_COMMAND_MS = 25 * 60_000;
+export const LONG_COMMAND_MS = LONG_COMMAND_CAP_MS;
 /** For per-endpoint probes (status, health, hashkv): a dead member costs this much, not 10 s. */
 export const PROBE_TIMEOUT = '3s';
 
@@ -54,14 +55,19 @@ export class ClusterOps {
     return r;
   }
 
-  /** argv for etcdctl (API v3) against `endpoints`, authenticating with the inventory's client certificate. */
-  etcdctlArgv(endpoints: readonly string[], args: readonly string[], commandTimeout = COMMAND_TIMEOUT): string[] {
+  /**
+   * argv for etcdctl against `endpoints`, authenticating with the inventory's client certificate.
+   * No ETCDCTL_API: API v3 is the default from 3.4 on, and etcdctl 3.6 warns about the variable.
+   * `commandTimeout` null leaves --command-timeout out: `snapshot save` then has no etcdctl timeout
+   * (3.5 and 3.6 apply the flag to it only when it is given; the SSH command's timeout bounds it).
+   */
+  etcdctlArgv(endpoints: readonly string[], args: readonly string[], commandTimeout: string | null = COMMAND_TIMEOUT): string[] {
     const t = this.inv.tls;
     return [
-      'env', 'ETCDCTL_API=3', 'etcdctl',
+      'etcdctl',
       `--endpoints=${endpoints.join(',')}`,
       `--cacert=${t.caFile}`, `--cert=${t.clientCertFile}`, `--key=${t.clientKeyFile}`,
-      `--dial-timeout=${DIAL_TIMEOUT}`, `--command-timeout=${commandTimeout}`,
+      `--dial-timeout=${DIAL_TIMEOUT}`, ...(commandTimeout === null ? [] : [`--command-timeout=${commandTimeout}`]),
       ...args,
     ];
   }

@@ -15,6 +15,8 @@ import { serviceLog, serviceState, startService, stopService, writeFileIfChanged
 import { clusterActivity, type ActivityDeps, type ClusterInput } from './wrap';
 import { freeBytes } from './node/disk';
 import { safetyActivities } from './safety';
+import { memberStartTimeoutMs } from '../domain/scale';
+import { clusterVersion, nodeEtcdTools } from './etcd/version';
 
 export type { ClusterInput } from './wrap';
 export type { Step, CommandRecord } from './audit';
@@ -44,7 +46,12 @@ export function createActivities(deps: ActivityDeps) {
     ...safetyActivities(deps),
 
     /** Members, per-member status and health, leader. Read-only. Source: reference 000 §3. */
-    inspectCluster: clusterActivity(deps, (ops) => clusterState(ops)),
+    inspectCluster: clusterActivity(deps, async (ops) => {
+      const state = await clusterState(ops);
+      const serving = state.members.filter((m) => m.status);
+      const cv = await clusterVersion(ops, state.control, serving.flatMap((m) => m.clientURLs), serving.map((m) => m.status?.version ?? ''));
+      return { ...state, ...(cv ? { clusterVersion: cv } : {}) };
+    }),
 
     /** Pre-flight for nodes to add: SSH reachable, TLS files present, etcd not running, data dir empty. Read-only. */
     inspectNodes: clusterActivity(deps, async (ops, input: ClusterInput & { nodes: string[] }) => {
@@ -57,7 +64,8 @@ export function createActivities(deps: ActivityDeps) {
           const tlsFilesPresent = await filesPresent(ops, node, [t.caFile, t.serverCertFile, t.serverKeyFile, t.peerCertFile, t.peerKeyFile, t.clientCertFile, t.clientKeyFile]);
           const etcdActive = (await serviceState(ops, node)) === 'active';
           const dataDirFreeBytes = await freeBytes(ops, node, spec.dataDir);
-          out.push({ spec, reachable: true, dataDirEmpty: dir !== 'nonempty', tlsFilesPresent, etcdActive, dataDirFreeBytes });
+          const etcdVersion = (await nodeEtcdTools(ops, node)).server;
+          out.push({ spec, reachable: true, dataDirEmpty: dir !== 'nonempty', tlsFilesPresent, etcdActive, dataDirFreeBytes, ...(etcdVersion ? { etcdVersion } : {}) });
         } catch (e) {
           if (['HostKeyMismatchError', 'UnknownNodeError'].includes((e as Error).name)) throw e;
           out.push({ spec, reachable: false, dataDirEmpty: false, tlsFilesPresent: false, etcdActive: false, error: (e as Error).message });
@@ -102,7 +110,9 @@ export function createActivities(deps: ActivityDeps) {
         }
         await startService(ops, input.node);
       }
-      return ops.waitFor(`${input.node}: member started`, 90_000, 1_000, async () => {
+      // A joining member first receives the leader's database: the wait grows with its size.
+      const dbBytes = Math.max(0, ...(await clusterState(ops)).members.map((m) => m.status?.dbSize ?? 0));
+      return ops.waitFor(`${input.node}: member started`, memberStartTimeoutMs(dbBytes, 90_000), 1_000, async () => {
         const svc = await serviceState(ops, input.node);
         if (svc === 'failed') throw new PreconditionError(`${input.node}: etcd failed to start: ${await serviceLog(ops, input.node)}`);
         const state = await clusterState(ops);
@@ -117,7 +127,8 @@ export function createActivities(deps: ActivityDeps) {
       const leader = first.members.find((m) => m.isLeader);
       const target = leader?.status?.raftIndex ?? 0;
       let last = '';
-      return ops.waitFor(`${input.node}: learner caught up`, 10 * 60_000, 500, async () => {
+      const dbBytes = leader?.status?.dbSize ?? 0;
+      return ops.waitFor(`${input.node}: learner caught up`, memberStartTimeoutMs(dbBytes, 10 * 60_000), 500, async () => {
         const state = await clusterState(ops);
         const m = memberOfNode(state, ops, input.node);
         if (!m) throw new PreconditionError(`${input.node}: member disappeared from the member list`);

@@ -54,30 +54,38 @@ export function safetyActivities(deps: ActivityDeps) {
 
     /**
      * Learner catch-up, bounded: polls for up to `forSeconds` (at most 60) and reports the learner's
-     * applied index against the leader's index at the first poll. The workflow loops on it with
-     * timers while the index moves. Source: etcd docs "Learner" (promote once in sync).
+     * applied index against the leader's index at the first poll, and the bytes of the leader's
+     * database received so far (the snapshot file etcd writes under member/snap while it streams in)
+     * with rate and ETA in heartbeats, for the CLI. The workflow loops on it with timers while the
+     * index or the bytes move. Source: etcd docs "Learner" (promote once in sync).
      */
     learnerProgress: clusterActivity(deps, async (ops, input: NodeInput & { target?: number; forSeconds: number }) => {
       const spec = memberOf(ops, input.node);
       const until = Date.now() + Math.min(60, input.forSeconds) * 1000;
       let target = input.target;
+      const first = { at: Date.now(), bytes: -1 };
       for (;;) {
         const state = await clusterState(ops);
         const m = state.members.find((x) => x.peerURLs.includes(spec.peerURL));
         if (!m) throw new PreconditionError(`${input.node}: member disappeared from the member list`);
         target ??= state.members.find((x) => x.isLeader)?.status?.raftIndex ?? 0;
+        const totalBytes = state.members.find((x) => x.isLeader)?.status?.dbSize ?? 0;
         const applied = m.status?.raftAppliedIndex ?? 0;
-        if (!m.isLearner || applied >= target) return { caughtUp: true, appliedIndex: applied, leaderIndex: target, dbSize: m.status?.dbSize ?? 0 };
-        if (Date.now() > until) return { caughtUp: false, appliedIndex: applied, leaderIndex: target, dbSize: m.status?.dbSize ?? 0 };
-        ops.heartbeat({ appliedIndex: applied, leaderIndex: target });
+        const receivedBytes = await receivedDbBytes(ops, input.node);
+        const out = { appliedIndex: applied, leaderIndex: target, dbSize: m.status?.dbSize ?? 0, receivedBytes, totalBytes };
+        if (!m.isLearner || applied >= target) return { caughtUp: true, ...out };
+        if (Date.now() > until) return { caughtUp: false, ...out };
+        if (first.bytes < 0) Object.assign(first, { at: Date.now(), bytes: receivedBytes });
+        const rate = (receivedBytes - first.bytes) / Math.max(0.001, (Date.now() - first.at) / 1000);
+        ops.heartbeat({ ...out, bytes: receivedBytes, rateBytesPerSec: Math.round(rate), ...(rate > 0 && totalBytes > receivedBytes ? { etaSeconds: Math.ceil((totalBytes - receivedBytes) / rate) } : {}) });
         await new Promise((r) => setTimeout(r, 500));
       }
     }),
 
     /** Trial restore into `<dataDir>.restoring-<tag>` before anything is fenced (disk checked). */
-    trialRestore: clusterActivity(deps, (ops, input: NodeInput & { path: string; sizeBytes: number; token: string; tag: string }) => {
+    trialRestore: clusterActivity(deps, (ops, input: NodeInput & { path: string; sizeBytes: number; token: string; tag: string; bumpRevision?: number; largestSeen?: number }) => {
       checkTag(input.tag);
-      return trialRestore(ops, input.node, input.path, input.sizeBytes, input.token, input.tag);
+      return trialRestore(ops, input.node, input.path, input.sizeBytes, input.token, input.tag, { requested: input.bumpRevision, largestSeen: input.largestSeen });
     }),
 
     /** Renames the trial restore into the data dir (etcd fenced, data dir moved aside). */
@@ -128,4 +136,15 @@ export function safetyActivities(deps: ActivityDeps) {
       return { service: await serviceState(ops, input.node), removedDropIn: flag.dropIn, ...(movedTo ? { movedTo } : {}) };
     }),
   };
+}
+
+/**
+ * Bytes of the leader's database a joining member holds: the largest of its database file and the
+ * snapshot files etcd writes under member/snap while one streams in (`tmp*` while receiving,
+ * `<index>.snap.db` once received). 0 when there is none yet.
+ */
+async function receivedDbBytes(ops: ClusterOps, node: string): Promise<number> {
+  const snap = `${ops.node(node).etcd.dataDir}/member/snap`;
+  const r = await ops.run(node, shScript('for f in "$1"/db "$1"/tmp* "$1"/*.snap.db; do [ -f "$f" ] && stat -c %s -- "$f"; done; true', snap));
+  return Math.max(0, ...r.stdout.split('\n').map(Number).filter(Number.isFinite));
 }

@@ -2,6 +2,7 @@ import { findMember, voterCount, type Member, type MemberSpec } from './members'
 import { isRecommendedSize } from './quorum';
 import type { PlanStep } from './progress';
 import { addMemberSteps } from './memberSteps';
+import { joinVersionProblem } from './etcdVersion';
 
 /** What pre-flight learns about a node that is to become a member (read-only checks over SSH). */
 export interface NodeReadiness {
@@ -16,6 +17,8 @@ export interface NodeReadiness {
   dataDirFreeBytes?: number;
   /** Why the node could not be inspected (SSH error), when not reachable. */
   error?: string;
+  /** Version of the etcd binary the node's member service would run (absent: not found or unknown). */
+  etcdVersion?: string;
 }
 
 /** What pre-flight learned about the cluster and each node to add. */
@@ -29,6 +32,8 @@ export interface ExpandFacts {
   allowEvenSize: boolean;
   /** The largest member database (bytes): a new member receives this much. 0 when unknown. */
   dbSizeBytes?: number;
+  /** The cluster version (X.Y.0) etcd reports; a joining member must not be older. */
+  clusterVersion?: string;
 }
 
 /** WAL segments etcd preallocates in a fresh data dir (64 MiB; etcd docs "Hardware recommendations"). */
@@ -84,6 +89,8 @@ export function planExpand(facts: ExpandFacts): ExpandPlan {
       if (c.etcdActive) problems.push(`${spec.node}: etcd is already running there but is not a member of this cluster`);
       if (!c.dataDirEmpty) problems.push(`${spec.node}: data dir ${spec.dataDir} is not empty; a new member must start empty (move it aside first)`);
       const need = newMemberDiskNeed(facts.dbSizeBytes ?? 0);
+      const tooOld = joinVersionProblem(spec.node, c.etcdVersion, facts.clusterVersion);
+      if (tooOld) problems.push(tooOld);
       if (c.dataDirFreeBytes !== undefined && c.dataDirFreeBytes < need) {
         problems.push(`${spec.node}: ${(c.dataDirFreeBytes / 2 ** 20).toFixed(1)} MiB free for ${spec.dataDir}, needs ${(need / 2 ** 20).toFixed(1)} MiB (database ${((facts.dbSizeBytes ?? 0) / 2 ** 20).toFixed(1)} MiB plus WAL)`);
       }

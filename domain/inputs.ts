@@ -85,6 +85,12 @@ export const RestoreInputSchema = z.strictObject({
   snapshot: z.strictObject({ node: NameSchema, path: SafePath }),
   restoreOn: NameSchema.optional(),
   members: z.array(NameSchema).min(1).max(9),
+  /**
+   * Revisions to add on top of the snapshot's (`snapshot restore --bump-revision N --mark-compacted`);
+   * 0 turns the bump off. Absent: chosen by domain/revisionBump.ts (on when the inventory says the
+   * cluster backs Kubernetes).
+   */
+  bumpRevision: z.number().int().min(0).max(1e15).optional(),
 }).refine((v) => !v.restoreOn || v.members.includes(v.restoreOn), { message: 'restoreOn must be one of members', path: ['restoreOn'] })
   .refine((v) => new Set(v.members).size === v.members.length, { message: 'members must not repeat a node', path: ['members'] });
 

@@ -44,7 +44,7 @@ export function describeLiveness(m: MemberLiveness): string {
     : e === 'listening' ? `listening (ports open from the worker${m.workerTcp.client ? ': client' : ''}${m.workerTcp.peer ? `${m.workerTcp.client ? ',' : ':'} peer` : ''}), no status`
       : e === 'isolated' ? 'runs but only its own node reaches it' : 'no answer on client or peer port';
   const ssh = m.ssh.ok ? 'ssh ok' : `ssh FAILS${m.ssh.error ? ` (${m.ssh.error.slice(0, 80)})` : ''}`;
-  const idx = m.status ? `; raft index ${m.status.raftIndex}, revision ${m.status.revision}` : '';
+  const idx = m.status ? `; ${m.status.version ? `etcd ${m.status.version}, ` : ''}raft index ${m.status.raftIndex}, revision ${m.status.revision}` : '';
   return `${m.node}: ${ssh}; etcd ${etcd}${idx}`;
 }
 

@@ -55,6 +55,11 @@ export const InventorySchema = z
     /** Member runtime style. Only `systemd` is implemented; the kubeadm static pod comes later. */
     runtime: z.literal('systemd'),
     systemd: SystemdRuntimeSchema.default({ unit: 'etcd.service', environmentFile: '/etc/default/etcd', etcdUser: 'etcd' }),
+    /**
+     * The cluster is Kubernetes' datastore (kube-apiserver's --etcd-servers). A restore then bumps
+     * the revision and marks it compacted by default (domain/revisionBump.ts).
+     */
+    backsKubernetes: z.boolean().default(false),
     /** Directory on the nodes where snapshots are written. */
     backupDir: absolutePath,
     tls: TlsSchema,

@@ -21,9 +21,21 @@ LAB_HOST_ADDR=$LAB_SUBNET_PREFIX.1
 LAB_SUITE=bookworm
 LAB_CLUSTER=lab
 # Packages inside every node; part of the root filesystem cache key.
-LAB_PACKAGES=systemd,systemd-sysv,dbus,openssh-server,etcd-server,etcd-client,iproute2,ca-certificates,procps
+LAB_PACKAGES=systemd,systemd-sysv,dbus,openssh-server,etcd-server,etcd-client,iproute2,ca-certificates,procps,curl
 LAB_CGROUP_V1=/sys/fs/cgroup/systemd/$LAB_NAME
 LAB_CGROUP_V2=/sys/fs/cgroup/unified/$LAB_NAME
+
+# etcd versions a lab node can run: 3.4 is Debian bookworm's package (3.4.23; etcd 3.4 cannot be
+# fetched as a Go module), 3.5 and 3.6 are built from Go modules by lab/etcd-build.sh (pinned here).
+LAB_ETCD_DEFAULT=3.6
+etcd_release() {
+  case $1 in
+    3.4) echo debian-3.4.23;;
+    3.5) echo v3.5.35;;
+    3.6) echo v3.6.16;;
+    *) die "etcd version '$1' is not one the lab runs (3.4, 3.5 or 3.6)";;
+  esac
+}
 
 log() { printf '[lab] %s\n' "$*" >&2; }
 die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }

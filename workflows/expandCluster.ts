@@ -4,6 +4,7 @@ import { long, reads } from './proxies';
 import { describeLiveness } from '../domain/liveness';
 import { addMember, undoAddedMembers } from './memberSteps';
 import { expandSteps, planExpand, type ExpandPlan } from '../domain/expandPlan';
+import { describeVersions } from '../domain/etcdVersion';
 import { ExpandInputSchema, type ExpandInput } from '../domain/inputs';
 import type { MemberSpec } from '../domain/members';
 import { endAfterCompensation } from './compensation';
@@ -43,7 +44,9 @@ export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult
     candidates: readiness,
     allowEvenSize: input.allowEvenSize,
     dbSizeBytes: Math.max(0, ...state.members.map((m) => m.status?.dbSize ?? 0)),
+    ...(state.clusterVersion ? { clusterVersion: state.clusterVersion.version } : {}),
   });
+  tracker.progress.liveness?.push(describeVersions(state.clusterVersion, readiness));
   tracker.setSteps(expandSteps(plan));
   if (plan.problems.length) refuse(tracker, plan.problems);
   const voters = state.members.filter((m) => !m.isLearner).length;

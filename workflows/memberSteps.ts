@@ -23,8 +23,10 @@ export async function waitCaughtUp(tracker: ProgressTracker, base: Base, node: s
     const p = (await probes.learnerProgress({ ...base, node, forSeconds: 30, ...(target !== undefined ? { target } : {}) })).result;
     target = p.leaderIndex;
     if (p.caughtUp) return p;
-    if (p.appliedIndex > last) { last = p.appliedIndex; lastMove = Date.now(); }
-    tracker.step(id).detail = `applied ${p.appliedIndex} of ${p.leaderIndex}`;
+    // Progress is the applied index or, while the leader's database streams in, its bytes.
+    const moved = p.appliedIndex + (p.receivedBytes ?? 0);
+    if (moved > last) { last = moved; lastMove = Date.now(); }
+    tracker.step(id).detail = `applied ${p.appliedIndex} of ${p.leaderIndex}${p.totalBytes ? `; database ${(p.receivedBytes ?? 0) >> 20} of ${p.totalBytes >> 20} MiB` : ''}`;
     if (Date.now() - lastMove > CATCH_UP_STALL_MS) throw ApplicationFailure.nonRetryable(`${node}: learner applied nothing for ${CATCH_UP_STALL_MS / 1000} s (stuck at ${p.appliedIndex} of ${p.leaderIndex})`, 'LearnerStuck');
     await sleep('1 second');
   }

@@ -3,6 +3,7 @@ import { MigrateMemberInputSchema, type MigrateMemberInput } from '../domain/inp
 import { addMemberSteps, retireMemberSteps } from '../domain/memberSteps';
 import type { ApprovalRecord, PlanStep } from '../domain/progress';
 import { planMigrate } from '../domain/replacePlans';
+import { describeVersions } from '../domain/etcdVersion';
 import { long, reads } from './proxies';
 import { describeLiveness } from '../domain/liveness';
 import { addMember, retireMember, undoAddedMembers } from './memberSteps';
@@ -26,7 +27,8 @@ export async function migrateMember(raw: MigrateMemberInput): Promise<MigrateMem
   const state = (await reads.inspectCluster(base)).result;
   tracker.progress.liveness = (await reads.probeLiveness(base)).result.map(describeLiveness);
   const [from, to] = (await reads.inspectNodes({ ...base, nodes: [input.from, input.to] })).result;
-  const plan = planMigrate(state.members, from, to, Math.max(0, ...state.members.map((m) => m.status?.dbSize ?? 0)));
+  const plan = planMigrate(state.members, from, to, Math.max(0, ...state.members.map((m) => m.status?.dbSize ?? 0)), state.clusterVersion?.version);
+  tracker.progress.liveness?.push(describeVersions(state.clusterVersion, [to]));
   const steps: PlanStep[] = [
     { id: 'preflight', title: 'pre-flight checks (every voter healthy, target ready)', status: 'done' },
     { id: 'snapshot', title: 'snapshot on the leader, integrity verified', status: 'pending' },

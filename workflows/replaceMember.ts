@@ -3,6 +3,7 @@ import { ReplaceMemberInputSchema, type ReplaceMemberInput } from '../domain/inp
 import { addMemberSteps, retireMemberSteps } from '../domain/memberSteps';
 import type { ApprovalRecord, PlanStep } from '../domain/progress';
 import { planReplace } from '../domain/replacePlans';
+import { describeVersions } from '../domain/etcdVersion';
 import { long, reads } from './proxies';
 import { describeLiveness } from '../domain/liveness';
 import { addMember, retireMember, undoAddedMembers } from './memberSteps';
@@ -36,7 +37,8 @@ export async function replaceMember(raw: ReplaceMemberInput): Promise<ReplaceMem
   const readiness = (await reads.inspectNodes({ ...base, nodes })).result;
   const failed = readiness[0];
   const rep = readiness[nodes.indexOf(replacement)];
-  const plan = planReplace(state.members, failed, rep, Math.max(0, ...state.members.map((m) => m.status?.dbSize ?? 0)));
+  const plan = planReplace(state.members, failed, rep, Math.max(0, ...state.members.map((m) => m.status?.dbSize ?? 0)), state.clusterVersion?.version);
+  tracker.progress.liveness?.push(describeVersions(state.clusterVersion, [rep]));
   const steps: PlanStep[] = [
     { id: 'preflight', title: 'pre-flight checks (quorum without the failed member, replacement ready)', status: 'done' },
     { id: 'snapshot', title: 'snapshot on the leader, integrity verified', status: 'pending' },

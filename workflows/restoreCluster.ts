@@ -15,6 +15,14 @@ export interface RestoreResult {
   clusterId: string;
   previousClusterIds: string[];
   snapshotRevision: number;
+  /** The largest revision any member reported at pre-flight (what clients may have seen); 0 if none served. */
+  liveRevisionBefore?: number;
+  /** Revisions added on top of the snapshot's by `--bump-revision` (0: none), and why. */
+  revisionBump?: number;
+  revisionBumpWhy?: string;
+  /** The restored member's revision when it first served (snapshot revision + bump). */
+  restoredRevision?: number;
+  /** Revision at the final hashkv check. */
   revision: number;
   members: string[];
   approvals: ApprovalRecord[];
@@ -67,6 +75,10 @@ export async function restoreCluster(raw: RestoreInput): Promise<RestoreResult> 
   if (!check.ok) problems.push(`snapshot ${input.snapshot.node}:${input.snapshot.path} failed its integrity check: ${check.error}`);
   for (const m of liveness) if (!m.ssh.ok) problems.push(`${m.node} does not answer over SSH (${describeLiveness(m)}); every member's node must be fenced before a restore`);
   if (problems.length || !check.ok) refuse(tracker, problems);
+  // Every revision is at most one raft entry: the largest raft index or revision seen bounds how far
+  // clients may have read past the snapshot (domain/revisionBump.ts).
+  const liveRevisionBefore = Math.max(0, ...liveness.map((m) => m.status?.revision ?? 0));
+  const largestSeen = Math.max(liveRevisionBefore, ...liveness.map((m) => m.status?.raftIndex ?? 0));
   const evidence = (await reads.gatherEvidence({ ...base, nodes: input.members })).result;
   tracker.step('preflight').status = 'done';
   tracker.step('preflight').detail = `snapshot revision ${check.info.revision}, ${check.info.totalKeys} keys, ${check.info.sizeBytes} bytes`;
@@ -74,6 +86,7 @@ export async function restoreCluster(raw: RestoreInput): Promise<RestoreResult> 
   tracker.progress.outcome = 'running';
 
   // Everything that can fail before the point of no return runs here, while the cluster serves.
+  let bump = { bump: 0, why: '' };
   try {
     const local = await tracker.run('copy-snapshot', async () => (await long.copySnapshot({ ...base, from: input.snapshot.node, path: input.snapshot.path, to: restoreOn })).result,
       (c) => `${restoreOn}:${c.path} verified${c.copiedBytes ? `, ${c.copiedBytes} bytes streamed` : ''}`);
@@ -82,15 +95,19 @@ export async function restoreCluster(raw: RestoreInput): Promise<RestoreResult> 
     })).result, (d) => d.map((x) => `${x.node} ${(x.freeBytes / 2 ** 20).toFixed(0)} MiB free`).join(', '));
     const short = disk.filter((d) => !d.ok);
     if (short.length) refuse(tracker, short.map((d) => `${d.node}: ${(d.freeBytes / 2 ** 20).toFixed(1)} MiB free at ${d.path}, needs ${(d.needBytes / 2 ** 20).toFixed(1)} MiB for ${d.why}`));
-    await tracker.run('trial-restore', async () => (await long.trialRestore({ ...base, node: restoreOn, path: local.path, sizeBytes: snap.sizeBytes, token, tag })).result,
-      (r) => `${r.dir} ${r.restored ? 'restored' : 'already restored'}`);
+    const trial = await tracker.run('trial-restore', async () => (await long.trialRestore({
+      ...base, node: restoreOn, path: local.path, sizeBytes: snap.sizeBytes, token, tag, largestSeen,
+      ...(input.bumpRevision !== undefined ? { bumpRevision: input.bumpRevision } : {}),
+    })).result, (r) => `${r.dir} ${r.restored ? 'restored' : 'already restored'}${r.tool ? ` with ${r.tool}` : ''}; ${describeBump(snap.revision, r.bump ?? 0, r.bumpWhy)}`);
+    bump = { bump: trial.bump ?? 0, why: trial.bumpWhy ?? '' };
   } catch (e) {
     if ((e as { type?: string }).type === 'PreflightFailed') throw e;
     if (isCancellation(e)) endAfterCompensation(tracker, e, 'nothing was changed (no member was fenced)', []);
     refuse(tracker, [`before fencing: ${errorMessage(e)}`]);
   }
-  await gate.require('fence', `stop and mask etcd on ${input.members.join(', ')}, move their data dirs aside and start ${restoreOn} as a new cluster from ${input.snapshot.path} (revision ${snap.revision}): the cluster is down until the restored member serves`);
+  await gate.require('fence', `stop and mask etcd on ${input.members.join(', ')}, move their data dirs aside and start ${restoreOn} as a new cluster from ${input.snapshot.path} (${describeBump(snap.revision, bump.bump)}): the cluster is down until the restored member serves`);
   const fenced: string[] = [];
+  let restoredRevision = 0;
   try {
     for (const n of input.members) {
       fenced.push(n);
@@ -102,7 +119,8 @@ export async function restoreCluster(raw: RestoreInput): Promise<RestoreResult> 
     await tracker.run(`install:${restoreOn}`, async () => (await changes.installRestored({ ...base, node: restoreOn, tag })).result, (r) => `${r.dataDir} ${r.installed ? 'in place' : 'already in place'}`);
     const started = await tracker.run(`start-restored:${restoreOn}`, async () => (await long.startRestoredMember({ ...base, node: restoreOn, token })).result,
       (v) => `cluster ${v.clusterId}, revision ${v.status.revision}`);
-    if (started.status.revision < snap.revision) throw ApplicationFailure.nonRetryable(`${restoreOn}: restored revision ${started.status.revision} is below the snapshot's ${snap.revision}`, 'InvariantViolated');
+    restoredRevision = started.status.revision;
+    if (started.status.revision < snap.revision + bump.bump) throw ApplicationFailure.nonRetryable(`${restoreOn}: restored revision ${started.status.revision} is below the snapshot's ${snap.revision} plus the bump ${bump.bump}`, 'InvariantViolated');
   } catch (e) {
     const wasActive = new Map(evidence.map((x) => [x.node, x.etcdActive]));
     const leftovers = await compensate(tracker, [...fenced].reverse().map((n) => ({
@@ -134,7 +152,14 @@ export async function restoreCluster(raw: RestoreInput): Promise<RestoreResult> 
   return {
     restoredOn: restoreOn, clusterId: verified.state.clusterId,
     previousClusterIds: [...new Set(evidence.flatMap((e) => (e.clusterId ? [e.clusterId] : [])))],
-    snapshotRevision: snap.revision, revision: verified.revision,
+    snapshotRevision: snap.revision, liveRevisionBefore, revisionBump: bump.bump, ...(bump.why ? { revisionBumpWhy: bump.why } : {}),
+    restoredRevision, revision: verified.revision,
     members: verified.state.members.map((m) => m.name).sort(), approvals: tracker.progress.approvals,
   };
+}
+
+/** `revision 201, bumped by 1000000000 to 1000000201 (marked compacted; why)` or `revision 201, no bump (why)`. */
+function describeBump(snapshotRevision: number, bump: number, why?: string): string {
+  const reason = why ? `; ${why}` : '';
+  return bump > 0 ? `revision ${snapshotRevision}, bumped by ${bump} to ${snapshotRevision + bump} (marked compacted${reason})` : `revision ${snapshotRevision}, no bump${why ? ` (${why})` : ''}`;
 }

@@ -38,9 +38,11 @@ export async function addLearner(ops: ClusterOps, node: string): Promise<Learner
       const after: Member[] = added.members;
       return { memberId: added.memberId, initialCluster: initialClusterFor(after, { name: spec.memberName, peerURL: spec.peerURL }), alreadyPresent: false };
     }
-    // For about a second after a member remove, etcd 3.4 refuses adds with "member not found"
-    // (seen on the lab); the refused add leaves nothing behind. Look again, then retry.
-    if (!/member not found/.test(r.stderr) || attempt >= 20) throw new CommandFailedError(r.record, r.stderr);
+    // For about a second after a member remove, etcd 3.4 refuses adds with "member not found"; etcd
+    // 3.6 refuses with "unhealthy cluster" until the member serving the add has been connected to a
+    // quorum for 5 s (HealthInterval; e.g. right after a promote). Both seen on the lab; a refused add
+    // leaves nothing behind. Look again, then retry (20 x 0.5 s).
+    if (!/member not found|unhealthy cluster/.test(r.stderr) || attempt >= 20) throw new CommandFailedError(r.record, r.stderr);
     const again = await memberList(ops);
     const now = findMember(again.members, { name: spec.memberName, peerURL: spec.peerURL });
     if (now.kind !== 'absent') return { memberId: now.member.id, initialCluster: initialClusterFor(again.members, { name: spec.memberName, peerURL: spec.peerURL }), alreadyPresent: true };

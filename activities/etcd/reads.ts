@@ -46,6 +46,8 @@ export interface ClusterState {
   clusterId: MemberId;
   leader?: MemberId;
   members: MemberState[];
+  /** The cluster version (X.Y.0), read by `inspectCluster` only (etcd's /version, or estimated). */
+  clusterVersion?: { version: string; source: 'etcd' | 'estimated' };
 }
 
 /**

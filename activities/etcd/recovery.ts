@@ -6,6 +6,8 @@ import { shScript } from '../ssh/quote';
 import { requireFree } from '../node/disk';
 import { parseEndpointStatus } from './parse';
 import { ownView, type SingleMemberState } from './single';
+import { dbFileBytes } from '../node/dataDir';
+import { memberStartTimeoutMs } from '../../domain/scale';
 
 /** Evidence of one node's member progress (see MemberEvidence). Never changes anything. */
 export async function memberEvidence(ops: ClusterOps, node: string): Promise<MemberEvidence> {
@@ -68,7 +70,7 @@ export async function forceNewCluster(ops: ClusterOps, node: string): Promise<Si
   if (before && before.members === 1 && before.status.leader === before.memberId) return before;
   const unit = ops.inv.systemd.unit;
   await ops.runOk(node, shScript('mkdir -p "$(dirname "$2")" && printf "[Service]\\nEnvironment=ETCD_FORCE_NEW_CLUSTER=true\\n" > "$2" && systemctl unmask --runtime --quiet "$1" && systemctl daemon-reload && systemctl restart --no-block "$1"', unit, dropInPath(ops)));
-  return ops.waitFor(`${node}: forced new cluster`, 120_000, 1_000, async () => {
+  return ops.waitFor(`${node}: forced new cluster`, memberStartTimeoutMs(await dbFileBytes(ops, node)), 1_000, async () => {
     const v = await ownView(ops, node);
     return v && v.members === 1 && v.status.leader === v.memberId ? v : undefined;
   }, () => `${node} not yet a 1-member cluster`);
@@ -84,7 +86,7 @@ export async function clearForceNewCluster(ops: ClusterOps, node: string): Promi
   if (flag.dropIn || flag.inProcess) {
     await ops.runOk(node, shScript('rm -f -- "$2" && systemctl daemon-reload && systemctl restart --no-block "$1"', ops.inv.systemd.unit, dropInPath(ops)));
   }
-  const v = await ops.waitFor(`${node}: serving without --force-new-cluster`, 120_000, 1_000, async () => {
+  const v = await ops.waitFor(`${node}: serving without --force-new-cluster`, memberStartTimeoutMs(await dbFileBytes(ops, node)), 1_000, async () => {
     const view = await ownView(ops, node);
     return view && view.status.leader === view.memberId ? view : undefined;
   }, () => `${node} not yet serving`);

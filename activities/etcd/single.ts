@@ -4,6 +4,8 @@ import type { ClusterOps } from '../cluster';
 import { PreconditionError } from '../errors';
 import { serviceLog, serviceState, startService, writeFileIfChanged } from '../node/service';
 import { parseEndpointStatus, parseMemberList, type EndpointStatus } from './parse';
+import { dbFileBytes } from '../node/dataDir';
+import { memberStartTimeoutMs } from '../../domain/scale';
 
 /** A 1-member cluster as its only member reports it. */
 export interface SingleMemberState { memberId: MemberId; clusterId: MemberId; peerURLs: string[]; members: number; status: EndpointStatus }
@@ -34,7 +36,7 @@ export async function startRestoredMember(ops: ClusterOps, node: string, token: 
   });
   await writeFileIfChanged(ops, node, ops.inv.systemd.environmentFile, content);
   if ((await serviceState(ops, node)) !== 'active') await startService(ops, node);
-  return ops.waitFor(`${node}: restored member serving`, 120_000, 1_000, async () => {
+  return ops.waitFor(`${node}: restored member serving`, memberStartTimeoutMs(await dbFileBytes(ops, node)), 1_000, async () => {
     if ((await serviceState(ops, node)) === 'failed') throw new PreconditionError(`${node}: etcd failed to start: ${await serviceLog(ops, node)}`);
     const v = await ownView(ops, node);
     return v && v.status.leader === v.memberId ? v : undefined;

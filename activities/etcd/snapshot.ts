@@ -1,10 +1,12 @@
-import { LONG_COMMAND_MS, type ClusterOps } from '../cluster';
+import type { ClusterOps } from '../cluster';
+import { readTimeoutMs } from '../../domain/scale';
 import { PreconditionError } from '../errors';
 import { shScript } from '../ssh/quote';
 import { clusterState, type MemberState } from './reads';
 import type { InventoryNode } from '../../inventory/schema';
 import { parseSnapshotStatus } from './parse';
 import { requireFree } from '../node/disk';
+import { snapshotToolOn } from './version';
 
 /** A snapshot file on a node, verified. */
 export interface SnapshotInfo {
@@ -21,6 +23,7 @@ export interface SnapshotInfo {
 /**
  * Checks a snapshot made by `etcdctl snapshot save`: its last 32 bytes are the SHA-256 of the rest
  * (lab notes; `snapshot status` alone does not detect corruption). Exit 0 and the hash on success.
+ * `snapshot status` then runs with the node's snapshot tool (etcdutl from 3.5 on, etcdctl on 3.4).
  */
 const VERIFY_SCRIPT = [
   'f=$1; size=$(stat -c %s "$f") || exit 3',
@@ -32,10 +35,12 @@ const VERIFY_SCRIPT = [
 ].join('\n');
 
 export async function verifySnapshotFile(ops: ClusterOps, node: string, path: string): Promise<Omit<SnapshotInfo, 'member'>> {
-  // Hashing reads the whole file: allow for multi-GB snapshots (about 250 MB/s here).
-  const v = await ops.runOk(node, shScript(VERIFY_SCRIPT, path), { timeoutMs: LONG_COMMAND_MS });
+  // Hashing reads the whole file: the timeout follows its size (domain/scale.ts).
+  const bytes = Number((await ops.run(node, ['stat', '-c', '%s', '--', path])).stdout.trim()) || 0;
+  const v = await ops.runOk(node, shScript(VERIFY_SCRIPT, path), { timeoutMs: readTimeoutMs(bytes) });
   const [size, sha] = v.stdout.trim().split(' ');
-  const st = await ops.runOk(node, ['env', 'ETCDCTL_API=3', 'etcdctl', '-w', 'json', 'snapshot', 'status', path], { timeoutMs: LONG_COMMAND_MS });
+  const { tool } = await snapshotToolOn(ops, node);
+  const st = await ops.runOk(node, [tool, '-w', 'json', 'snapshot', 'status', path], { timeoutMs: readTimeoutMs(bytes) });
   const s = parseSnapshotStatus(st.stdout);
   return { node, path, sizeBytes: Number(size), sha256: sha, revision: s.revision, totalKeys: s.totalKey };
 }
@@ -72,7 +77,7 @@ export async function snapshotOnLeader(ops: ClusterOps, label: string, at?: { le
   await ops.runOk(node.name, ['install', '-d', '-m', '0700', ops.inv.backupDir]);
   const tmp = `${path}.saving`;
   try {
-    await ops.runOk(node.name, ops.etcdctlArgv([node.etcd.clientURL], ['snapshot', 'save', tmp]), { timeoutMs: LONG_COMMAND_MS });
+    await ops.runOk(node.name, ops.etcdctlArgv([node.etcd.clientURL], ['snapshot', 'save', tmp], null), { timeoutMs: readTimeoutMs(leader.status?.dbSize ?? 0) });
   } catch (e) {
     // A partial file (a full disk, a timeout) must not keep the backup dir full.
     await ops.run(node.name, ['rm', '-f', '--', tmp]).catch(() => undefined);

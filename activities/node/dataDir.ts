@@ -26,6 +26,16 @@ export async function moveDataDirAside(ops: ClusterOps, node: string, tag: strin
   return r.stdout.trim() || undefined;
 }
 
+/**
+ * Size in bytes of the member's database file (`<dataDir>/member/snap/db`), 0 when there is none.
+ * Sizes the waits for the member to start (domain/scale.ts).
+ */
+export async function dbFileBytes(ops: ClusterOps, node: string): Promise<number> {
+  const r = await ops.run(node, ['stat', '-c', '%s', '--', `${ops.node(node).etcd.dataDir}/member/snap/db`]);
+  const n = Number(r.stdout.trim());
+  return r.exitCode === 0 && Number.isFinite(n) ? n : 0;
+}
+
 /** True when every path exists as a regular file on the node. */
 export async function filesPresent(ops: ClusterOps, node: string, paths: string[]): Promise<boolean> {
   const r = await ops.run(node, shScript('for f; do [ -f "$f" ] || { echo "missing $f"; exit 1; }; done', ...paths));

@@ -1,10 +1,13 @@
-import { LONG_COMMAND_MS, type ClusterOps } from '../cluster';
+import type { ClusterOps } from '../cluster';
 import { PreconditionError } from '../errors';
 import { shScript } from '../ssh/quote';
 import { verifySnapshotFile } from '../etcd/snapshot';
 import { dataDirState } from './dataDir';
 import { requireFree, WAL_RESERVE_BYTES } from './disk';
 import { serviceState } from './service';
+import { snapshotToolOn } from '../etcd/version';
+import { chooseRevisionBump } from '../../domain/revisionBump';
+import { restoreTimeoutMs } from '../../domain/scale';
 
 /**
  * Copies a snapshot file from one node into another node's backup dir as a stream (two SSH
@@ -40,27 +43,54 @@ export function restoringDir(dataDir: string, tag: string): string {
 
 const COMPLETE = '.etcd-runbooks-restore-complete';
 
+/** What a trial restore did: where, with which tool, and the revision bump it applied. */
+export interface TrialRestore {
+  dir: string;
+  restored: boolean;
+  /** e.g. `etcdutl 3.6.16`. */
+  tool: string;
+  /** Revisions added on top of the snapshot's (0: none); with --mark-compacted when > 0. */
+  bump: number;
+  bumpWhy: string;
+}
+
 /**
- * Trial restore, before anything is fenced: `etcdctl snapshot restore` into
- * `<dataDir>.restoring-<tag>` with the node's own member name, peer URL and a fresh cluster token,
- * owned by the etcd user, mode 0700, marked complete. The live data dir is not touched, so a
- * snapshot that cannot be restored, or a disk too small for it, stops the run while the cluster
- * still serves. A failed restore leaves a partial dir (lab notes): it is removed before each
- * attempt. Idempotent: a complete scratch dir is kept. Source: etcd docs "Disaster recovery:
- * restoring a cluster"; reference 001, 002, 003 (chown etcd).
+ * Trial restore, before anything is fenced: `snapshot restore` (etcdutl from 3.5 on, etcdctl on
+ * 3.4: domain/etcdVersion.ts) into `<dataDir>.restoring-<tag>` with the node's own member name,
+ * peer URL and a fresh cluster token, plus `--bump-revision N --mark-compacted` when a bump is chosen
+ * (domain/revisionBump.ts; `largestSeen` is the largest raft index or revision any member reported),
+ * owned by the etcd user, mode 0700, marked complete with the bump it used. The live data dir is
+ * not touched, so a snapshot that cannot be restored, a tool that cannot bump, or a disk too small
+ * stops the run while the cluster still serves. A failed restore leaves a partial dir (lab notes):
+ * it is removed before each attempt. Idempotent: a complete scratch dir is kept. Source: etcd docs
+ * "Disaster recovery: restoring a cluster"; reference 001, 002, 003 (chown etcd); etcd issue 16028.
  */
-export async function trialRestore(ops: ClusterOps, node: string, snapshotPath: string, sizeBytes: number, token: string, tag: string): Promise<{ dir: string; restored: boolean }> {
+export async function trialRestore(ops: ClusterOps, node: string, snapshotPath: string, sizeBytes: number, token: string, tag: string,
+  revision: { requested?: number; largestSeen?: number } = {}): Promise<TrialRestore> {
   const { dataDir, memberName, peerURL } = ops.node(node).etcd;
   const tmp = restoringDir(dataDir, tag);
-  if ((await ops.run(node, ['test', '-f', `${tmp}/${COMPLETE}`])).exitCode === 0) return { dir: tmp, restored: false };
+  const { tool, version, canBump } = await snapshotToolOn(ops, node);
+  const done = await ops.run(node, ['cat', '--', `${tmp}/${COMPLETE}`]);
+  if (done.exitCode === 0) {
+    const prior = /^bump (\d+) (.*)$/m.exec(done.stdout);
+    return { dir: tmp, restored: false, tool: `${tool} ${version}`, bump: prior ? Number(prior[1]) : 0, bumpWhy: prior?.[2] ?? 'restored by an earlier attempt' };
+  }
+  let chosen;
+  try {
+    chosen = chooseRevisionBump({ node, tool: `${tool} ${version}`, canBump, requested: revision.requested, largestSeen: revision.largestSeen ?? 0, backsKubernetes: ops.inv.backsKubernetes });
+  } catch (e) {
+    throw new PreconditionError((e as Error).message);
+  }
+  const { bump, why } = chosen;
   await ops.runOk(node, ['rm', '-rf', '--', tmp]);
   await requireFree(ops, node, tmp, Math.ceil(sizeBytes * 1.1) + WAL_RESERVE_BYTES, `restoring ${snapshotPath}`);
-  await ops.runOk(node, ['env', 'ETCDCTL_API=3', 'etcdctl', 'snapshot', 'restore', snapshotPath,
+  await ops.runOk(node, [tool, 'snapshot', 'restore', snapshotPath,
     `--name=${memberName}`, `--initial-cluster=${memberName}=${peerURL}`, `--initial-cluster-token=${token}`,
-    `--initial-advertise-peer-urls=${peerURL}`, `--data-dir=${tmp}`], { timeoutMs: LONG_COMMAND_MS });
+    `--initial-advertise-peer-urls=${peerURL}`, `--data-dir=${tmp}`,
+    ...(bump > 0 ? [`--bump-revision=${bump}`, '--mark-compacted'] : [])], { timeoutMs: restoreTimeoutMs(sizeBytes) });
   const user = ops.inv.systemd.etcdUser;
-  await ops.runOk(node, shScript('chown -R "$2:$2" "$1" && chmod 0700 "$1" && touch "$1/$3"', tmp, user, COMPLETE));
-  return { dir: tmp, restored: true };
+  await ops.runOk(node, shScript('chown -R "$2:$2" "$1" && chmod 0700 "$1" && printf "bump %s %s\\n" "$4" "$5" > "$1/$3"', tmp, user, COMPLETE, String(bump), why));
+  return { dir: tmp, restored: true, tool: `${tool} ${version}`, bump, bumpWhy: why };
 }
 
 /**

@@ -7,7 +7,7 @@ describe('liveness judged from etcd, not from SSH', () => {
   test('a member whose SSH fails but whose etcd answers another node is serving', () => {
     const node2 = m('node2', { ssh: { ok: false, error: 'timed out' }, seenBy: ['node1'], workerTcp: { client: true, peer: true }, status: st });
     expect(etcdLiveness(node2)).toBe('serving');
-    expect(describeLiveness(node2)).toBe('node2: ssh FAILS (timed out); etcd serving (seen by node1); raft index 100, revision 50');
+    expect(describeLiveness(node2)).toBe('node2: ssh FAILS (timed out); etcd serving (seen by node1); etcd 3.4.23, raft index 100, revision 50');
   });
   test('open ports without a status count as listening; only its own node reaching it is isolated', () => {
     expect(etcdLiveness(m('n', { workerTcp: { client: false, peer: true } }))).toBe('listening');

@@ -1,0 +1,72 @@
+import type { ClusterOps } from '../cluster';
+import { PreconditionError } from '../errors';
+import { shScript } from '../ssh/quote';
+import { helpListsBump, lowestMinor, parseHttpVersion, parseToolVersion, snapshotTool, type NodeEtcdTools } from '../../domain/etcdVersion';
+
+/**
+ * Prints, in one SSH round trip: the `--version` of the etcd binary the member's unit runs (its
+ * ExecStart path, else `etcd` on PATH), `etcdctl version`, `etcdutl version` when installed, and the
+ * `snapshot restore --help` of the snapshot tool (etcdutl, else etcdctl) between markers.
+ */
+const TOOLS_SCRIPT = [
+  'bin=$(systemctl show -p ExecStart --value "$1" 2>/dev/null | sed -n "s/^{ path=\\([^ ;]*\\).*/\\1/p" | head -n 1)',
+  '[ -x "$bin" ] || bin=$(command -v etcd || true)',
+  '[ -n "$bin" ] && "$bin" --version 2>/dev/null | head -n 1 | sed "s/^etcd Version:/etcd version:/"',
+  'command -v etcdctl >/dev/null && etcdctl version 2>/dev/null | head -n 1',
+  'if command -v etcdutl >/dev/null; then etcdutl version 2>/dev/null | head -n 1; tool=etcdutl; else tool=etcdctl; fi',
+  'echo "--- restore help"',
+  'command -v "$tool" >/dev/null && "$tool" snapshot restore --help 2>&1 | grep -E -- "--(bump-revision|mark-compacted)"',
+  'exit 0',
+].join('\n');
+
+/** Per ClusterOps (one activity attempt): nodes whose tools were already read. */
+const seen = new WeakMap<ClusterOps, Map<string, NodeEtcdTools>>();
+
+/**
+ * The etcd, etcdctl and etcdutl versions on `node` and whether its restore tool can bump the
+ * revision. Read once per activity attempt and node. Throws SshError when the node does not answer.
+ */
+export async function nodeEtcdTools(ops: ClusterOps, node: string): Promise<NodeEtcdTools> {
+  let cache = seen.get(ops);
+  if (!cache) seen.set(ops, (cache = new Map()));
+  const hit = cache.get(node);
+  if (hit) return hit;
+  const r = await ops.runOk(node, shScript(TOOLS_SCRIPT, ops.inv.systemd.unit));
+  const [versions, help = ''] = r.stdout.split('--- restore help');
+  const server = parseToolVersion('etcd', versions);
+  const etcdctl = parseToolVersion('etcdctl', versions);
+  const etcdutl = parseToolVersion('etcdutl', versions);
+  const tools: NodeEtcdTools = { ...(server ? { server } : {}), ...(etcdctl ? { etcdctl } : {}), ...(etcdutl ? { etcdutl } : {}), restoreCanBump: helpListsBump(help) };
+  cache.set(node, tools);
+  return tools;
+}
+
+/** The binary that runs `snapshot status|restore` on `node` and its version, e.g. `etcdutl 3.6.16`. */
+export async function snapshotToolOn(ops: ClusterOps, node: string): Promise<{ tool: 'etcdutl' | 'etcdctl'; version: string; canBump: boolean }> {
+  const t = await nodeEtcdTools(ops, node);
+  let tool: 'etcdutl' | 'etcdctl';
+  try {
+    tool = snapshotTool(node, t);
+  } catch (e) {
+    throw new PreconditionError((e as Error).message);
+  }
+  return { tool, version: (tool === 'etcdutl' ? t.etcdutl : t.etcdctl) ?? '?', canBump: t.restoreCanBump };
+}
+
+/**
+ * The cluster version (X.Y.0) as etcd reports it on `/version` of a serving member's client URL,
+ * read with curl on `node` using the inventory's client certificate. When curl is missing or no
+ * member answers, the lowest server version among `memberVersions` (what etcd settles on once
+ * every member has reported), marked as estimated. Undefined when neither is known.
+ */
+export async function clusterVersion(ops: ClusterOps, node: string, clientURLs: readonly string[], memberVersions: readonly string[]): Promise<{ version: string; source: 'etcd' | 'estimated' } | undefined> {
+  const t = ops.inv.tls;
+  for (const url of clientURLs) {
+    const r = await ops.run(node, ['curl', '-sS', '--max-time', '3', '--cacert', t.caFile, '--cert', t.clientCertFile, '--key', t.clientKeyFile, `${url.replace(/\/+$/, '')}/version`]).catch(() => undefined);
+    if (!r || r.exitCode === 127) break;
+    const v = r.exitCode === 0 ? parseHttpVersion(r.stdout) : undefined;
+    if (v?.cluster) return { version: v.cluster, source: 'etcd' };
+  }
+  const low = lowestMinor(memberVersions);
+  return low ? { version: low, source: 'estimated' } : undefined;
+}

@@ -1,0 +1,32 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** One runbook run on one etcd version in test/e2e/versions.test.ts. */
+export interface VersionRow { runbook: string; version: string; ok: boolean; seconds: number }
+
+/** runbook x version -> `pass 12.3 s` / `FAIL 40.0 s`, one column per version, in the order seen. */
+export function formatVersionTable(rows: VersionRow[]): string {
+  const versions = [...new Set(rows.map((r) => r.version))].sort();
+  const runbooks = [...new Set(rows.map((r) => r.runbook))];
+  const cell = (rb: string, v: string) => {
+    const r = rows.find((x) => x.runbook === rb && x.version === v);
+    return r ? `${r.ok ? 'pass' : 'FAIL'} ${r.seconds.toFixed(1)} s` : '-';
+  };
+  const head = ['runbook', ...versions.map((v) => `etcd ${v}`)];
+  const cells = runbooks.map((rb) => [rb, ...versions.map((v) => cell(rb, v))]);
+  const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(width[i])).join(' | ')} |`;
+  return [line(head), `|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line)].join('\n');
+}
+
+if (require.main === module) {
+  const dir = process.argv[2] ?? join(__dirname, '..', '..', '.state', 'version-matrix');
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  } catch {
+    // the version matrix did not run
+  }
+  const rows = files.flatMap((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as VersionRow[]);
+  if (rows.length) console.log(`version matrix (runbook x etcd version -> result, seconds):\n${formatVersionTable(rows)}`);
+}
