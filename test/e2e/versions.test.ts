@@ -21,7 +21,7 @@ type Minor = keyof typeof RELEASE;
 describe.each(Object.keys(RELEASE) as Minor[])('etcd %s on the lab', (version) => {
   let inv: Inventory;
   let env: Awaited<ReturnType<typeof startWorkerAndClient>>;
-  let clients: Record<string, Etcd3> = {};
+  const clients: Record<string, Etcd3> = {};
   const rows: VersionRow[] = [];
   const base = () => ({ cluster: 'lab', inventoryDigest: inventoryDigest(INVENTORY), approvedBy: 'e2e' });
   const client = (node: string) => (clients[node] ??= memberClient(inv, node));
