@@ -1,4 +1,4 @@
-import { renderMemberEnvironment } from '../domain/memberConfig';
+import { memberQuotaBytes, renderMemberEnvironment } from '../domain/memberConfig';
 import type { MemberSpec } from '../domain/members';
 import type { NodeReadiness } from '../domain/expandPlan';
 import type { ClusterOps } from './cluster';
@@ -65,7 +65,7 @@ export function createActivities(deps: ActivityDeps) {
           const etcdActive = (await serviceState(ops, node)) === 'active';
           const dataDirFreeBytes = await freeBytes(ops, node, spec.dataDir);
           const etcdVersion = (await nodeEtcdTools(ops, node)).server;
-          out.push({ spec, reachable: true, dataDirEmpty: dir !== 'nonempty', tlsFilesPresent, etcdActive, dataDirFreeBytes, ...(etcdVersion ? { etcdVersion } : {}) });
+          out.push({ spec, reachable: true, dataDirEmpty: dir !== 'nonempty', tlsFilesPresent, etcdActive, dataDirFreeBytes, ...(etcdVersion ? { etcdVersion } : {}), quotaBytes: memberQuotaBytes(ops.inv.memberSettings) });
         } catch (e) {
           if (['HostKeyMismatchError', 'UnknownNodeError'].includes((e as Error).name)) throw e;
           out.push({ spec, reachable: false, dataDirEmpty: false, tlsFilesPresent: false, etcdActive: false, error: (e as Error).message });
@@ -88,7 +88,7 @@ export function createActivities(deps: ActivityDeps) {
       const n = ops.node(input.node);
       const content = renderMemberEnvironment({
         name: n.etcd.memberName, peerURL: n.etcd.peerURL, clientURL: n.etcd.clientURL, dataDir: n.etcd.dataDir,
-        initialCluster: input.initialCluster, initialClusterState: 'existing', tls: ops.inv.tls,
+        initialCluster: input.initialCluster, initialClusterState: 'existing', tls: ops.inv.tls, settings: ops.inv.memberSettings,
       });
       const changed = await writeFileIfChanged(ops, input.node, ops.inv.systemd.environmentFile, content);
       return { path: ops.inv.systemd.environmentFile, changed };

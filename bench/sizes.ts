@@ -109,7 +109,7 @@ async function main() {
   await connection.close();
   lab('down');
 
-  const table = new Table({ head: ['db MiB', 'runbook', 'wall s', 'worker peak RSS MiB', 'moved MiB', 'failed writes', 'ok'] });
+  const table = new Table({ style: { head: [], border: [] }, head: ['db MiB', 'runbook', 'wall s', 'worker peak RSS MiB', 'moved MiB', 'failed writes', 'ok'] });
   for (const r of rows) table.push([r.sizeMiB, r.runbook, r.seconds.toFixed(1), r.workerPeakRssMiB, r.movedMiB, `${r.failedWrites} of ${r.writes + r.failedWrites}`, r.ok ? 'yes' : `NO: ${r.error?.slice(0, 60)}`]);
   console.log(table.toString());
   const dir = join(REPO, '.state', 'bench');

@@ -60,9 +60,13 @@ export function buildCli(): Command {
     .requiredOption('--snapshot <node:path>', 'the snapshot file, e.g. node1:/var/backups/etcd-runbooks/lab-node1-rev42-20261121T100000Z.db')
     .requiredOption('--members <nodes>', 'comma-separated nodes of the restored cluster, in order')
     .option('--restore-on <node>', 'node to restore on (default: the first member)')
-    .action((o: RunbookCliOptions & { snapshot: string; members: string; restoreOn?: string }) => {
+    .option('--bump-revision <n>', 'revisions to add on top of the snapshot\'s, marked compacted (0: none); default: when the inventory says backsKubernetes, 2x the largest raft index or revision seen, at least 1000000000')
+    .action((o: RunbookCliOptions & { snapshot: string; members: string; restoreOn?: string; bumpRevision?: string }) => {
       const [node, ...rest] = o.snapshot.split(':');
-      const fields = { snapshot: { node, path: rest.join(':') }, members: list(o.members), ...(o.restoreOn ? { restoreOn: o.restoreOn } : {}) };
+      const fields = {
+        snapshot: { node, path: rest.join(':') }, members: list(o.members), ...(o.restoreOn ? { restoreOn: o.restoreOn } : {}),
+        ...(o.bumpRevision !== undefined ? { bumpRevision: Number(o.bumpRevision) } : {}),
+      };
       return run(runRunbook(restoreCluster, RestoreInputSchema, o, fields, [node, ...list(o.members)]));
     });
   runbookVerb(program, 'recover-quorum', 'after losing a majority: --force-new-cluster on the most advanced survivor, then re-add the others')

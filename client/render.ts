@@ -17,7 +17,8 @@ export function memberTable(state: ClusterState): string {
   }
   const voters = state.members.filter((m) => !m.isLearner).length;
   const health = voters ? `${voters} voting members, quorum ${quorumSize(voters)}, tolerates ${faultTolerance(voters)} failed` : 'no voting members';
-  return `cluster ${state.clusterId} (leader ${state.leader ?? 'none'}; ${health})\n${t.toString()}`;
+  const cv = state.clusterVersion ? `cluster version ${state.clusterVersion.version}${state.clusterVersion.source === 'estimated' ? ' (estimated)' : ''}; ` : '';
+  return `cluster ${state.clusterId} (${cv}leader ${state.leader ?? 'none'}; ${health})\n${t.toString()}`;
 }
 
 /** The plan as shown before the run proceeds. */

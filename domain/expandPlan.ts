@@ -19,6 +19,17 @@ export interface NodeReadiness {
   error?: string;
   /** Version of the etcd binary the node's member service would run (absent: not found or unknown). */
   etcdVersion?: string;
+  /** Backend quota the new member would run with (inventory memberSettings, else etcd's 2 GiB). */
+  quotaBytes?: number;
+}
+
+/**
+ * A joining member receives the whole database; past its backend quota it raises the NOSPACE alarm
+ * and the cluster stops taking writes. Source: etcd docs "Maintenance: space quota".
+ */
+export function quotaProblem(r: NodeReadiness, dbSizeBytes: number): string | undefined {
+  if (!r.quotaBytes || dbSizeBytes <= r.quotaBytes) return undefined;
+  return `${r.spec.node}: the database (${(dbSizeBytes / 2 ** 20).toFixed(0)} MiB) exceeds the backend quota a new member would run with (${(r.quotaBytes / 2 ** 20).toFixed(0)} MiB); set memberSettings.ETCD_QUOTA_BACKEND_BYTES in the inventory to the cluster's --quota-backend-bytes`;
 }
 
 /** What pre-flight learned about the cluster and each node to add. */
@@ -91,6 +102,8 @@ export function planExpand(facts: ExpandFacts): ExpandPlan {
       const need = newMemberDiskNeed(facts.dbSizeBytes ?? 0);
       const tooOld = joinVersionProblem(spec.node, c.etcdVersion, facts.clusterVersion);
       if (tooOld) problems.push(tooOld);
+      const overQuota = quotaProblem(c, facts.dbSizeBytes ?? 0);
+      if (overQuota) problems.push(overQuota);
       if (c.dataDirFreeBytes !== undefined && c.dataDirFreeBytes < need) {
         problems.push(`${spec.node}: ${(c.dataDirFreeBytes / 2 ** 20).toFixed(1)} MiB free for ${spec.dataDir}, needs ${(need / 2 ** 20).toFixed(1)} MiB (database ${((facts.dbSizeBytes ?? 0) / 2 ** 20).toFixed(1)} MiB plus WAL)`);
       }

@@ -19,6 +19,17 @@ export interface MemberConfigInput {
   tls: MemberTlsPaths;
   /** ETCD_INITIAL_CLUSTER_TOKEN, for a member that bootstraps a new cluster (restore). */
   token?: string;
+  /** The cluster's own settings (inventory `memberSettings`, ETCD_* = plain value), written after ours. */
+  settings?: Record<string, string>;
+}
+
+/** etcd's default backend quota (2 GiB; etcd docs "Maintenance: space quota"). */
+export const DEFAULT_QUOTA_BYTES = 2 * 2 ** 30;
+
+/** The backend quota a member written with `settings` runs with (ETCD_QUOTA_BACKEND_BYTES, else the default). */
+export function memberQuotaBytes(settings: Record<string, string> | undefined): number {
+  const v = Number(settings?.ETCD_QUOTA_BACKEND_BYTES);
+  return Number.isFinite(v) && v > 0 ? v : DEFAULT_QUOTA_BYTES;
 }
 
 /**
@@ -62,5 +73,11 @@ export function renderMemberEnvironment(c: MemberConfigInput): string {
     ['ETCD_PEER_CLIENT_CERT_AUTH', 'true'],
     ...(c.token !== undefined ? [['ETCD_INITIAL_CLUSTER_TOKEN', c.token] as [string, string]] : []),
   ];
+  const ours = new Set(lines.map(([k]) => k));
+  for (const [k, v] of Object.entries(c.settings ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!/^ETCD_[A-Z0-9_]+$/.test(k) || ours.has(k) || k === 'ETCD_FORCE_NEW_CLUSTER') throw new Error(`member setting ${k} is not allowed (not ETCD_*, or written by the runbooks)`);
+    if (!PLAIN_VALUE.test(v)) throw new Error(`member setting ${k} is not a plain value: ${JSON.stringify(v.slice(0, 80))}`);
+    lines.push([k, v]);
+  }
   return `# Written by etcd-runbooks for member ${c.name}.\n${lines.map(([k, v]) => `${k}=${v}`).join('\n')}\n`;
 }

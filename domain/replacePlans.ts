@@ -1,5 +1,5 @@
 import { findMember } from './members';
-import { newMemberDiskNeed, type NodeReadiness } from './expandPlan';
+import { newMemberDiskNeed, quotaProblem, type NodeReadiness } from './expandPlan';
 import { checkRemoval, type ObservedMember } from './removal';
 import { joinVersionProblem } from './etcdVersion';
 
@@ -13,6 +13,8 @@ function newMemberProblems(r: NodeReadiness, dbSizeBytes: number, dataDirWillBeM
   if (!dataDirWillBeMovedAside && r.etcdActive) p.push(`${node}: etcd is running there but the node is not a member`);
   const tooOld = joinVersionProblem(node, r.etcdVersion, clusterVersion);
   if (tooOld) p.push(tooOld);
+  const overQuota = quotaProblem(r, dbSizeBytes);
+  if (overQuota) p.push(overQuota);
   const need = newMemberDiskNeed(dbSizeBytes);
   if (r.dataDirFreeBytes !== undefined && r.dataDirFreeBytes < need) p.push(`${node}: ${(r.dataDirFreeBytes / 2 ** 20).toFixed(1)} MiB free for ${r.spec.dataDir}, needs ${(need / 2 ** 20).toFixed(1)} MiB`);
   return p;

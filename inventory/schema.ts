@@ -49,6 +49,25 @@ export const SystemdRuntimeSchema = z.strictObject({
   etcdUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default('etcd'),
 });
 
+/** Settings the runbooks write themselves; memberSettings must not override them. */
+const MANAGED_SETTINGS = /^ETCD_(NAME|DATA_DIR|WAL_DIR|(LISTEN|ADVERTISE|INITIAL_ADVERTISE)_(PEER|CLIENT)_URLS|INITIAL_CLUSTER(_STATE|_TOKEN)?|FORCE_NEW_CLUSTER|(PEER_)?(CERT_FILE|KEY_FILE|TRUSTED_CA_FILE|CLIENT_CERT_AUTH))$/;
+
+/**
+ * etcd settings every member of the cluster runs with, as the environment variables etcd reads
+ * (e.g. ETCD_QUOTA_BACKEND_BYTES: "8589934592", ETCD_SNAPSHOT_COUNT, ETCD_AUTO_COMPACTION_RETENTION).
+ * Written into the environment file of every member a runbook adds or restores, so it runs like
+ * the others (a new member with the default 2 GiB quota in a 4 GiB cluster raises NOSPACE and stops
+ * every write). Plain values only; the settings the runbooks own are refused.
+ * Source: etcd docs "Configuration flags" (every flag has an ETCD_ variable).
+ */
+export const MemberSettingsSchema = z.record(z.string(), z.string()).superRefine((settings, ctx) => {
+  for (const [k, v] of Object.entries(settings)) {
+    if (!/^ETCD_[A-Z0-9_]+$/.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: 'must be an etcd environment variable (ETCD_...)' });
+    else if (MANAGED_SETTINGS.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: 'is written by the runbooks themselves' });
+    else if (!/^[A-Za-z0-9._/:=,@+-]+$/.test(v)) ctx.addIssue({ code: 'custom', path: [k], message: 'must be a plain value (letters, digits and . _ - / : = , @ + only)' });
+  }
+});
+
 export const InventorySchema = z
   .strictObject({
     cluster: safeName,
@@ -60,6 +79,7 @@ export const InventorySchema = z
      * the revision and marks it compacted by default (domain/revisionBump.ts).
      */
     backsKubernetes: z.boolean().default(false),
+    memberSettings: MemberSettingsSchema.default({}),
     /** Directory on the nodes where snapshots are written. */
     backupDir: absolutePath,
     tls: TlsSchema,

@@ -3,6 +3,7 @@
 #  - Debian packages for the lab (debootstrap, systemd-nspawn, iproute2, zstd, openssl, ssh-keygen)
 #  - node modules (the versions in package-lock.json)
 #  - the Temporal CLI with its dev server (scripts/temporal-cli.sh builds it with Go if missing)
+#  - etcd 3.5 and 3.6 binaries for the lab (lab/etcd-build.sh builds them with Go if missing)
 # Needs root for apt-get (the lab needs root anyway).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,3 +30,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 "$repo/scripts/temporal-cli.sh" >/dev/null
+
+# etcd 3.5 and 3.6 for the lab, built from Go modules once per version and cached outside the clone
+# (lab/etcd-build.sh); building here keeps the minutes of a first build out of the tests' timeouts.
+source "$repo/lab/common.sh"
+for v in 3.5 3.6; do "$repo/lab/etcd-build.sh" "$(etcd_release "$v")" >/dev/null; done

@@ -1,5 +1,5 @@
 import type { MemberEvidence } from '../../domain/recovery';
-import { LONG_COMMAND_MS, type ClusterOps } from '../cluster';
+import type { ClusterOps } from '../cluster';
 import { PreconditionError } from '../errors';
 import { serviceState } from '../node/service';
 import { shScript } from '../ssh/quote';
@@ -7,7 +7,7 @@ import { requireFree } from '../node/disk';
 import { parseEndpointStatus } from './parse';
 import { ownView, type SingleMemberState } from './single';
 import { dbFileBytes } from '../node/dataDir';
-import { memberStartTimeoutMs } from '../../domain/scale';
+import { memberStartTimeoutMs, restoreTimeoutMs } from '../../domain/scale';
 
 /** Evidence of one node's member progress (see MemberEvidence). Never changes anything. */
 export async function memberEvidence(ops: ClusterOps, node: string): Promise<MemberEvidence> {
@@ -36,12 +36,14 @@ export async function memberEvidence(ops: ClusterOps, node: string): Promise<Mem
 export async function backupDataDir(ops: ClusterOps, node: string, tag: string): Promise<{ copy?: string }> {
   const dir = ops.node(node).etcd.dataDir;
   const copy = `${dir}.backup-${tag}`;
+  let size = 0;
   if ((await ops.run(node, ['test', '-e', copy])).exitCode !== 0) {
     const du = await ops.run(node, shScript('[ -d "$1" ] && du -sb -- "$1" | cut -f1 || echo 0', dir));
-    const size = Number(du.stdout.trim()) || 0;
+    size = Number(du.stdout.trim()) || 0;
     await requireFree(ops, node, dir, Math.ceil(size * 1.05), `a copy of ${dir}`);
   }
-  const r = await ops.runOk(node, shScript('if [ -e "$2" ]; then echo "$2"; elif [ -d "$1" ]; then rm -rf -- "$2.copying" && cp -a -- "$1" "$2.copying" && mv -- "$2.copying" "$2" && echo "$2"; fi', dir, copy), { timeoutMs: LONG_COMMAND_MS });
+  // A copy writes as much as it reads: sized like a restore (domain/scale.ts).
+  const r = await ops.runOk(node, shScript('if [ -e "$2" ]; then echo "$2"; elif [ -d "$1" ]; then rm -rf -- "$2.copying" && cp -a -- "$1" "$2.copying" && mv -- "$2.copying" "$2" && echo "$2"; fi', dir, copy), { timeoutMs: restoreTimeoutMs(size) });
   return r.stdout.trim() ? { copy } : {};
 }
 

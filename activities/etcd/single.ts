@@ -32,7 +32,7 @@ export async function startRestoredMember(ops: ClusterOps, node: string, token: 
   const n = ops.node(node);
   const content = renderMemberEnvironment({
     name: n.etcd.memberName, peerURL: n.etcd.peerURL, clientURL: n.etcd.clientURL, dataDir: n.etcd.dataDir,
-    initialCluster: `${n.etcd.memberName}=${n.etcd.peerURL}`, initialClusterState: 'new', tls: ops.inv.tls, token,
+    initialCluster: `${n.etcd.memberName}=${n.etcd.peerURL}`, initialClusterState: 'new', tls: ops.inv.tls, token, settings: ops.inv.memberSettings,
   });
   await writeFileIfChanged(ops, node, ops.inv.systemd.environmentFile, content);
   if ((await serviceState(ops, node)) !== 'active') await startService(ops, node);

@@ -33,6 +33,11 @@ export class WorkerProcess {
     });
   }
 
+  /** The running worker's OS process id (for RSS sampling). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** SIGKILL: the worker dies mid-whatever, as in a crash. */
   kill(): Promise<void> {
     return this.signal('SIGKILL');
