@@ -3,6 +3,9 @@
  * (captured for 3.4, 3.5 and 3.6 in test/fixtures/etcd-output/).
  */
 
+/** etcd's version.MinClusterVersion: what a cluster reports before every member has reported its own. */
+export const MIN_CLUSTER_VERSION = '3.0.0';
+
 /** A release version, e.g. 3.6.16 -> { major: 3, minor: 6, patch: 16 }. */
 export interface EtcdVersion { major: number; minor: number; patch: number }
 
@@ -34,7 +37,9 @@ export function parseToolVersion(tool: 'etcd' | 'etcdctl' | 'etcdutl', text: str
 
 /**
  * etcd's `/version` HTTP answer: `{"etcdserver":"3.6.16","etcdcluster":"3.5.0","storage":"3.5.0"}`
- * (storage from 3.6 on). `etcdcluster` is "not_decided" while a new cluster starts.
+ * (storage from 3.6 on). `etcdcluster` is "not_decided" while a new cluster starts, and 3.0.0
+ * (etcd's MinClusterVersion placeholder) when a cluster started while a member never reported its
+ * version; both are left out (undecided), not taken as the cluster's version.
  */
 export function parseHttpVersion(text: string): { server: string; cluster?: string; storage?: string } | undefined {
   let doc: unknown;
@@ -47,7 +52,7 @@ export function parseHttpVersion(text: string): { server: string; cluster?: stri
   if (typeof d?.etcdserver !== 'string') return undefined;
   return {
     server: d.etcdserver,
-    ...(typeof d.etcdcluster === 'string' && parseVersion(d.etcdcluster) ? { cluster: d.etcdcluster } : {}),
+    ...(typeof d.etcdcluster === 'string' && parseVersion(d.etcdcluster) && d.etcdcluster !== MIN_CLUSTER_VERSION ? { cluster: d.etcdcluster } : {}),
     ...(typeof d.storage === 'string' && parseVersion(d.storage) ? { storage: d.storage } : {}),
   };
 }

@@ -95,8 +95,13 @@ node_block() {
   ip netns exec "$ns" nft add chain inet lab_fault in_"$2" '{ type filter hook input priority 0; }'
   ip netns exec "$ns" nft add rule inet lab_fault in_"$2" iifname eth0 tcp dport "{ $ports }" drop
   if [ "$2" = etcd ]; then
+    # Both ports, both directions, both ends of a connection: etcd's peer streams are dialled by
+    # the receiver and written by the sender, so dropping only dport 2380 leaves established
+    # streams half open and enough votes pass for cut-off members to elect a leader (seen on 3.6).
+    ip netns exec "$ns" nft add rule inet lab_fault in_etcd iifname eth0 tcp sport "{ 2379, 2380 }" drop
     ip netns exec "$ns" nft add chain inet lab_fault out_etcd '{ type filter hook output priority 0; }'
     ip netns exec "$ns" nft add rule inet lab_fault out_etcd oifname eth0 tcp dport "{ 2379, 2380 }" drop
+    ip netns exec "$ns" nft add rule inet lab_fault out_etcd oifname eth0 tcp sport "{ 2379, 2380 }" drop
   fi
 }
 node_unblock() { ip netns exec "$(node_netns "$1")" nft delete table inet lab_fault 2>/dev/null || true; }

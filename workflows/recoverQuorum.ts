@@ -1,13 +1,13 @@
 import { ApplicationFailure, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import { RecoverQuorumInputSchema, type RecoverQuorumInput } from '../domain/inputs';
-import { describeLiveness, judgeQuorum, splitBrainProblems } from '../domain/liveness';
+import { describeLiveness, etcdLiveness, judgeQuorum, splitBrainProblems } from '../domain/liveness';
 import { addMemberSteps } from '../domain/memberSteps';
 import type { ApprovalRecord, Leftover, PlanStep } from '../domain/progress';
 import { chooseSurvivor, describeEvidence, lowerBound } from '../domain/recovery';
 import { changes, long, probes, reads, undo } from './proxies';
 import { addMember } from './memberSteps';
 import { compensate, endAfterCompensation, stopAtSafePoint } from './compensation';
-import { NEVER_WORSE, refuse, runTag, startRunbook } from './runbook';
+import { ISOLATED_SURVIVOR, NEVER_WORSE, refuse, runTag, startRunbook } from './runbook';
 import { recoverQuorumV1 } from './v1/recoverQuorum';
 
 export interface RecoverQuorumResult {
@@ -57,6 +57,12 @@ export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuo
   const survivor = chooseSurvivor(evidence);
   if (!survivor) refuse(tracker, ['no member node that answers showed any etcd data; restore from a snapshot instead (restoreCluster)']);
   const s = survivor.node;
+  // The most advanced member cut off from every other node (its etcd runs, only its own node reaches
+  // it): forced alone, no other member could join it. Runs started before this check skip it.
+  const survivorLiveness = liveness.find((m) => m.node === s);
+  if (survivorLiveness && etcdLiveness(survivorLiveness) === 'isolated' && patched(ISOLATED_SURVIVOR)) {
+    refuse(tracker, [`${s} holds the most advanced data (${describeEvidence(survivor)}) but its etcd is reachable only from its own node: after --force-new-cluster no other member could join it. Fix its network (client and peer ports) and run again`]);
+  }
   const others = input.members.filter((n) => n !== s);
   const unreachable = liveness.filter((m) => !m.ssh.ok).map((m) => m.node);
   const lowerBounds = evidence.filter(lowerBound).map((e) => e.node);

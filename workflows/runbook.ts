@@ -12,6 +12,9 @@ import { ProgressTracker } from './steps';
  */
 export const NEVER_WORSE = 'never-worse';
 
+/** Patch id of recover-quorum's refusal of a survivor whose etcd only its own node reaches (0.3). */
+export const ISOLATED_SURVIVOR = 'isolated-survivor';
+
 /** Query: the plan and the progress of a run (steps done, current, remaining, pending approval). */
 export const progressQuery = defineQuery<RunbookProgress>('progress');
 

@@ -72,14 +72,15 @@ export class Matrix {
 
   /** Waits until step `id` of the run is in one of `statuses` (or the run has closed). */
   async stepReaches(h: WorkflowHandle, id: string, statuses: string[], timeoutMs = 300_000): Promise<void> {
-    await eventually(`${id} ${statuses.join('|')}`, async () => {
+    // `eventually` retries on errors: report a closed run as a value, then fail at once.
+    const r = await eventually(`${id} ${statuses.join('|')}`, async () => {
       const p = await h.query(progressQuery);
       const s = p.steps.find((x) => x.id === id)?.status ?? '';
-      if (statuses.includes(s)) return true;
+      if (statuses.includes(s)) return 'reached';
       const d = await h.describe();
-      if (d.status.name !== 'RUNNING') throw new Error(`run closed (${d.status.name}) before ${id} reached ${statuses.join('|')}`);
-      return undefined;
+      return d.status.name !== 'RUNNING' ? `closed (${d.status.name}): ${p.message ?? ''}` : undefined;
     }, timeoutMs);
+    if (r !== 'reached') throw new Error(`run ${r} before ${id} reached ${statuses.join('|')}`);
   }
 
   /**

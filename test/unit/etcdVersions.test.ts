@@ -74,6 +74,9 @@ describe('versions', () => {
     expect(compareVersions(parseVersion('3.5.35')!, parseVersion('3.6.0')!)).toBeLessThan(0);
     expect(lowestMinor(['3.6.16', '3.5.35', 'garbage'])).toBe('3.5.0');
     expect(lowestMinor([])).toBeUndefined();
+    // 3.0.0 is etcd's placeholder until every member has reported: undecided, not a version to compare with.
+    expect(parseHttpVersion('{"etcdserver":"3.6.16","etcdcluster":"3.0.0","storage":"3.0.0"}')).toEqual({ server: '3.6.16', storage: '3.0.0' });
+    expect(parseHttpVersion('{"etcdserver":"3.6.16","etcdcluster":"not_decided"}')).toEqual({ server: '3.6.16' });
   });
 
   test('a member may join only at the cluster version or one minor newer', () => {

@@ -45,3 +45,33 @@ test('an invariant that fails after --force-new-cluster ends the run as Failed, 
   await connection.close();
   await native.close();
 });
+
+// The most advanced member is cut off (its etcd runs, only its own node reaches it): forcing it
+// alone would leave a cluster nobody can join, so pre-flight refuses before anything is fenced.
+test('recover-quorum refuses a survivor whose etcd only its own node reaches, before fencing', async () => {
+  const settings = temporalSettings();
+  const taskQueue = `wf-isolated-${process.pid}-${Date.now()}`;
+  const fenced: string[] = [];
+  const activities = {
+    // node1 listens (the worker reaches its ports); node2 and node3 are cut off but hold index 210
+    probeLiveness: step([seen('node1'), { ...seen('node2'), selfSeen: true }, { ...seen('node3'), selfSeen: true }]),
+    gatherEvidence: step([
+      { node: 'node1', reachable: true, etcdActive: true, source: 'status', raftTerm: 2, raftIndex: 209, raftAppliedIndex: 209, revision: 201 },
+      { node: 'node2', reachable: true, etcdActive: true, source: 'status', raftTerm: 3, raftIndex: 210, raftAppliedIndex: 210, revision: 201 },
+      { node: 'node3', reachable: true, etcdActive: true, source: 'status', raftTerm: 3, raftIndex: 210, raftAppliedIndex: 210, revision: 201 },
+    ]),
+    fenceMember: async (input: { node: string }) => { fenced.push(input.node); return { result: { service: 'inactive' }, commands: [], commandCount: 0 }; },
+  };
+  const connection = await Connection.connect({ address: settings.address });
+  const native = await NativeConnection.connect({ address: settings.address });
+  const worker = await Worker.create({ connection: native, namespace: settings.namespace, taskQueue, workflowsPath: require.resolve('../../workflows'), activities });
+  const client = new Client({ connection, namespace: settings.namespace });
+  await worker.runUntil(async () => {
+    const h = await client.workflow.start(recoverQuorum, { taskQueue, workflowId: `wf-isolated-${Date.now()}`, args: [{ cluster: 'lab', members: ['node1', 'node2', 'node3'], approvedBy: 'test' }] });
+    const err = await h.result().catch((e) => e);
+    expect(describeFailure('recoverQuorum', err)[0]).toMatch(/pre-flight refused: node2 holds the most advanced data \(node2: running, term 3, index 210.*reachable only from its own node/);
+    expect(fenced).toEqual([]);
+  });
+  await connection.close();
+  await native.close();
+});
