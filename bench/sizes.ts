@@ -12,7 +12,8 @@ process.env.ETCD_RUNBOOKS_LAB_ID ??= '7';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import Table from 'cli-table3';
 import type { Etcd3 } from 'etcd3';
 import { temporalSettings } from '../config/temporal';
@@ -49,6 +50,33 @@ function rssSampler(pid: number) {
     }
   }, 200);
   return { stop: () => { clearInterval(t); return Math.round(peak); } };
+}
+
+/**
+ * Polls the run's pending activities every second and keeps the largest learner catch-up progress
+ * its heartbeats carried (what `watch` prints as bytes, rate and ETA). stop() describes it.
+ */
+function watchLearnerBytes(h: WorkflowHandle) {
+  let best = { bytes: 0, totalBytes: 0, rate: 0, eta: undefined as number | undefined, samples: 0 };
+  const t = setInterval(async () => {
+    try {
+      for (const a of (await h.describe()).raw.pendingActivities ?? []) {
+        const p = a.heartbeatDetails?.payloads?.[0];
+        if (a.activityType?.name !== 'learnerProgress' || !p) continue;
+        const d = defaultPayloadConverter.fromPayload<{ bytes?: number; totalBytes?: number; rateBytesPerSec?: number; etaSeconds?: number }>(p as never);
+        best.samples++;
+        if ((d.bytes ?? 0) >= best.bytes) best = { ...best, bytes: d.bytes ?? 0, totalBytes: d.totalBytes ?? 0, rate: d.rateBytesPerSec ?? 0, eta: d.etaSeconds };
+      }
+    } catch {
+      // closed
+    }
+  }, 1000);
+  return {
+    stop: () => {
+      clearInterval(t);
+      return best.samples ? `${best.samples} samples, up to ${(best.bytes / 2 ** 20).toFixed(0)} of ${(best.totalBytes / 2 ** 20).toFixed(0)} MiB at ${(best.rate / 2 ** 20).toFixed(1)} MiB/s${best.eta !== undefined ? `, ETA ${best.eta} s` : ''}` : 'none (catch-up shorter than a heartbeat)';
+    },
+  };
 }
 
 async function main() {
@@ -91,7 +119,15 @@ async function main() {
       rows.push(row);
       console.log(`[bench] ${JSON.stringify(row)}`);
     };
-    await measure('expand 1->3', async () => (await start(expandCluster, { ...base, add: ['node2', 'node3'] })).result());
+    await measure('expand 1->3', async () => {
+      const h = await start(expandCluster, { ...base, add: ['node2', 'node3'] });
+      const seen = watchLearnerBytes(h);
+      try {
+        return await h.result();
+      } finally {
+        console.log(`[bench] ${size} MiB: learner catch-up progress seen in heartbeats: ${seen.stop()}`);
+      }
+    });
     await measure('replace', async () => {
       lab('crash', 'node3');
       lab('wipe', 'node3');
