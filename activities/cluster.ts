@@ -25,6 +25,7 @@ export const PROBE_TIMEOUT = '3s';
  */
 export class ClusterOps {
   readonly commands = new CommandLog();
+  private lastDetails: unknown;
 
   constructor(readonly inv: Inventory, private readonly pool: SshPool, private readonly tick?: (details?: unknown) => void, private readonly cancelled?: () => boolean) {}
 
@@ -38,7 +39,7 @@ export class ClusterOps {
     if (this.cancelled?.()) throw new CancelledFailure('activity cancelled before its next command');
     const n = this.node(node);
     try {
-      const r = await this.pool.session(n.name, n.ssh).exec(argv, { onTick: this.tick, ...opts });
+      const r = await this.pool.session(n.name, n.ssh).exec(argv, { onTick: this.tick ? () => this.tick?.(this.lastDetails) : undefined, ...opts });
       this.commands.push(r.record);
       return r;
     } catch (e) {
@@ -82,9 +83,14 @@ export class ClusterOps {
     return this.run(node, this.etcdctlArgv(endpoints, args, PROBE_TIMEOUT), { timeoutMs: 30_000 });
   }
 
-  /** Records a heartbeat for the running activity, with progress details if given (no-op outside one). */
+  /**
+   * Records a heartbeat for the running activity, with progress details if given (no-op outside
+   * one). The last details given are repeated by later heartbeats (those of running commands too),
+   * so the progress the CLI shows is not overwritten by an empty heartbeat.
+   */
   heartbeat(details?: unknown): void {
-    this.tick?.(details);
+    if (details !== undefined) this.lastDetails = details;
+    this.tick?.(this.lastDetails);
   }
 
   /**
