@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pipeTable } from './pipeTable';
 
 /** One row of the fault matrix: how a runbook ended under one fault, and the cluster after. */
 export interface MatrixRow { runbook: string; fault: string; end: string; seconds: number; members: string; leftovers: string; ok: boolean }
@@ -7,10 +8,7 @@ export interface MatrixRow { runbook: string; fault: string; end: string; second
 /** The matrix as a plain table: runbook, fault, end state, seconds, members at the end, leftovers. */
 export function formatRows(rows: MatrixRow[]): string {
   const head = ['runbook', 'fault', 'end state', 's', 'members after', 'leftovers', 'ok'];
-  const cells = rows.map((r) => [r.runbook, r.fault, r.end, r.seconds.toFixed(1), r.members, r.leftovers || '-', r.ok ? 'yes' : 'NO']);
-  const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(width[i])).join(' | ')} |`;
-  return [line(head), `|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line)].join('\n');
+  return pipeTable(head, rows.map((r) => [r.runbook, r.fault, r.end, r.seconds.toFixed(1), r.members, r.leftovers || '-', r.ok ? 'yes' : 'NO']));
 }
 
 /** Every matrix file's rows from `dir` (written by test/support/faults.ts), printed as one table. */

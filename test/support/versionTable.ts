@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pipeTable } from './pipeTable';
 
 /** One runbook run on one etcd version in test/e2e/versions.test.ts. */
 export interface VersionRow { runbook: string; version: string; ok: boolean; seconds: number }
@@ -12,11 +13,7 @@ export function formatVersionTable(rows: VersionRow[]): string {
     const r = rows.find((x) => x.runbook === rb && x.version === v);
     return r ? `${r.ok ? 'pass' : 'FAIL'} ${r.seconds.toFixed(1)} s` : '-';
   };
-  const head = ['runbook', ...versions.map((v) => `etcd ${v}`)];
-  const cells = runbooks.map((rb) => [rb, ...versions.map((v) => cell(rb, v))]);
-  const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(width[i])).join(' | ')} |`;
-  return [line(head), `|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line)].join('\n');
+  return pipeTable(['runbook', ...versions.map((v) => `etcd ${v}`)], runbooks.map((rb) => [rb, ...versions.map((v) => cell(rb, v))]));
 }
 
 if (require.main === module) {

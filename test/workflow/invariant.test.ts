@@ -9,13 +9,26 @@ jest.setTimeout(2 * 60_000);
 const step = <T>(result: T) => async () => ({ result, commands: [], commandCount: 0 });
 const seen = (node: string) => ({ node, ssh: { ok: true }, seenBy: [], selfSeen: node === 'node1', workerTcp: { client: node === 'node1', peer: node === 'node1' } });
 
+/** Runs `fn` with a worker on the real server whose activities are `activities`, on a task queue of its own. */
+async function withStubWorker(activities: Record<string, unknown>, fn: (client: Client, taskQueue: string) => Promise<void>): Promise<void> {
+  const settings = temporalSettings();
+  const taskQueue = `wf-stub-${process.pid}-${Date.now()}`;
+  const connection = await Connection.connect({ address: settings.address });
+  const native = await NativeConnection.connect({ address: settings.address });
+  try {
+    const worker = await Worker.create({ connection: native, namespace: settings.namespace, taskQueue, workflowsPath: require.resolve('../../workflows'), activities });
+    await worker.runUntil(fn(new Client({ connection, namespace: settings.namespace }), taskQueue));
+  } finally {
+    await connection.close();
+    await native.close();
+  }
+}
+
 // Workflow logic on the real Temporal server, with the activities answering as a lab would: a
 // failed invariant must end the run as Failed (a plain Error would fail the workflow task, which
 // Temporal retries forever, leaving the run Running).
 test('an invariant that fails after --force-new-cluster ends the run as Failed, with its safe point', async () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const settings = temporalSettings();
-  const taskQueue = `wf-invariant-${process.pid}-${Date.now()}`;
   const activities = {
     probeLiveness: step([seen('node1'), seen('node2'), seen('node3')]),
     gatherEvidence: step([
@@ -30,11 +43,7 @@ test('an invariant that fails after --force-new-cluster ends the run as Failed, 
     // the survivor comes back with fewer revisions than it had: the invariant fails
     forceNewCluster: step({ memberId: 'a1', clusterId: 'c1', peerURLs: [], members: 1, status: { revision: 50 } }),
   };
-  const connection = await Connection.connect({ address: settings.address });
-  const native = await NativeConnection.connect({ address: settings.address });
-  const worker = await Worker.create({ connection: native, namespace: settings.namespace, taskQueue, workflowsPath: require.resolve('../../workflows'), activities });
-  const client = new Client({ connection, namespace: settings.namespace });
-  await worker.runUntil(async () => {
+  await withStubWorker(activities, async (client, taskQueue) => {
     const h = await client.workflow.start(recoverQuorum, { taskQueue, workflowId: `wf-invariant-${Date.now()}`, args: [{ cluster: 'lab', members: ['node1', 'node2', 'node3'], approvedBy: 'test' }] });
     const err = await h.result().catch((e) => e);
     expect((await h.describe()).status.name).toBe('FAILED');
@@ -42,15 +51,11 @@ test('an invariant that fails after --force-new-cluster ends the run as Failed, 
     expect(lines[0]).toMatch(/^recoverQuorum stopped at a safe point: failed: node1: revision 50 after --force-new-cluster is below the 100 it had; past the point of no return/);
     expect(lines.slice(1).join('\n')).toMatch(/left on node1: etcd may still carry --force-new-cluster/);
   });
-  await connection.close();
-  await native.close();
 });
 
 // The most advanced member is cut off (its etcd runs, only its own node reaches it): forcing it
 // alone would leave a cluster nobody can join, so pre-flight refuses before anything is fenced.
 test('recover-quorum refuses a survivor whose etcd only its own node reaches, before fencing', async () => {
-  const settings = temporalSettings();
-  const taskQueue = `wf-isolated-${process.pid}-${Date.now()}`;
   const fenced: string[] = [];
   const activities = {
     // node1 listens (the worker reaches its ports); node2 and node3 are cut off but hold index 210
@@ -62,16 +67,10 @@ test('recover-quorum refuses a survivor whose etcd only its own node reaches, be
     ]),
     fenceMember: async (input: { node: string }) => { fenced.push(input.node); return { result: { service: 'inactive' }, commands: [], commandCount: 0 }; },
   };
-  const connection = await Connection.connect({ address: settings.address });
-  const native = await NativeConnection.connect({ address: settings.address });
-  const worker = await Worker.create({ connection: native, namespace: settings.namespace, taskQueue, workflowsPath: require.resolve('../../workflows'), activities });
-  const client = new Client({ connection, namespace: settings.namespace });
-  await worker.runUntil(async () => {
+  await withStubWorker(activities, async (client, taskQueue) => {
     const h = await client.workflow.start(recoverQuorum, { taskQueue, workflowId: `wf-isolated-${Date.now()}`, args: [{ cluster: 'lab', members: ['node1', 'node2', 'node3'], approvedBy: 'test' }] });
     const err = await h.result().catch((e) => e);
     expect(describeFailure('recoverQuorum', err)[0]).toMatch(/pre-flight refused: node2 holds the most advanced data \(node2: running, term 3, index 210.*reachable only from its own node/);
     expect(fenced).toEqual([]);
   });
-  await connection.close();
-  await native.close();
 });
