@@ -3,19 +3,12 @@ import { nodeByName } from '../inventory/schema';
 import { Transform } from 'node:stream';
 import { CancelledFailure } from '@temporalio/common';
 import { CommandLog, excerpt, type CommandRecord } from './audit';
-import { LONG_COMMAND_CAP_MS } from '../domain/scale';
 import { CommandFailedError, WaitTimeoutError } from './errors';
 import { SshError, type ExecOptions, type ExecResult, type SshPool } from './ssh/session';
 
 /** Default etcdctl timeouts: dial 2 s, command 10 s (etcdctl flags --dial-timeout, --command-timeout). */
 const DIAL_TIMEOUT = '2s';
 const COMMAND_TIMEOUT = '10s';
-/**
- * Longest a single command may run (snapshot save, restore, a data dir copy): below the 30-minute
- * start-to-close of the `long` activities that run them, so a hung command fails the attempt
- * instead of outliving it.
- */
-export const LONG_COMMAND_MS = LONG_COMMAND_CAP_MS;
 /** For per-endpoint probes (status, health, hashkv): a dead member costs this much, not 10 s. */
 export const PROBE_TIMEOUT = '3s';
 
