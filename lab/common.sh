@@ -21,7 +21,8 @@ LAB_HOST_ADDR=$LAB_SUBNET_PREFIX.1
 LAB_SUITE=bookworm
 LAB_CLUSTER=lab
 # Packages inside every node; part of the root filesystem cache key.
-LAB_PACKAGES=systemd,systemd-sysv,dbus,openssh-server,etcd-server,etcd-client,iproute2,ca-certificates,procps,curl
+# containerd .. kmod: what kubelet and kubeadm need on a control-plane node (lab/kube.sh); off elsewhere.
+LAB_PACKAGES=systemd,systemd-sysv,dbus,openssh-server,etcd-server,etcd-client,iproute2,ca-certificates,procps,curl,containerd,runc,iptables,conntrack,socat,ethtool,ebtables,kmod
 LAB_CGROUP_V1=/sys/fs/cgroup/systemd/$LAB_NAME
 LAB_CGROUP_V2=/sys/fs/cgroup/unified/$LAB_NAME
 

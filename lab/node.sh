@@ -50,25 +50,37 @@ remove_cgroup_tree() {
   for d in $(find "$root" -mindepth 0 -type d | sort -r); do rmdir "$d" 2>/dev/null || true; done
 }
 
+# The per-controller cgroup dirs of a control-plane node (lab/kube.sh), recorded when it booted.
+node_kube_cgroups() { cat "$(node_dir "$1")/cgroups" 2>/dev/null || true; }
+remove_node_cgroups() {
+  local d
+  remove_cgroup_tree "$(node_cg1 "$1")"; remove_cgroup_tree "$(node_cg2 "$1")"
+  for d in $(node_kube_cgroups "$1"); do remove_cgroup_tree "$d"; done
+}
+
 # Boot NODE in the background. The launcher loops on exit code 133 (a reboot inside the node).
+# A control-plane node (lab/kube.sh) also gets its own cgroup in every v1 controller, a cgroup
+# namespace and the nspawn options kubelet and containerd need.
 node_start() {
-  local node=$1 dir base
+  local node=$1 dir base opts=--capability=CAP_NET_ADMIN cgns="" kubecg=""
   node_running "$node" && { log "$node already running"; return; }
   dir=$(node_dir "$node"); base=$(cat "$LAB_STATE/base")
   ensure_bridge; ensure_netns "$node"
-  remove_cgroup_tree "$(node_cg1 "$node")"; remove_cgroup_tree "$(node_cg2 "$node")"
+  remove_node_cgroups "$node"
   rm -rf "$dir"/.#upper* /run/systemd/nspawn/propagate/"$(node_machine "$node")" 2>/dev/null || true
   mkdir -p "$(node_cg1 "$node")" "$(node_cg2 "$node")"
+  if is_control_plane "$node"; then opts=$(kube_nspawn_opts "$node"); cgns=SYSTEMD_NSPAWN_USE_CGNS=1; kubecg=$(kube_cgroups "$node"); fi
   setsid bash -c '
     echo $$ > "$1/cgroup.procs"; echo $$ > "$2/cgroup.procs"
+    for d in $9; do echo $$ > "$d/payload/cgroup.procs"; done
     while :; do
-      systemd-nspawn --boot --register=no --keep-unit --machine="$3" -D "$4" \
+      env $8 systemd-nspawn --boot --register=no --keep-unit --machine="$3" -D "$4" \
         --overlay="$4:$5/upper:/" --network-namespace-path="/run/netns/$6" \
-        --capability=CAP_NET_ADMIN --console=read-only >> "$5/console.log" 2>&1
+        $7 --console=read-only >> "$5/console.log" 2>&1
       rc=$?; echo "nspawn exited $rc" >> "$5/console.log"
       [ "$rc" = 133 ] || break
     done' launcher "$(node_cg1 "$node")" "$(node_cg2 "$node")" "$(node_machine "$node")" "$base" "$dir" "$(node_netns "$node")" \
-    < /dev/null > /dev/null 2>&1 &
+    "$opts" "$cgns" "$kubecg" < /dev/null > /dev/null 2>&1 &
   echo $! > "$dir/launcher.pid"
 }
 
@@ -80,7 +92,7 @@ node_crash() {
   p=$(launcher_pid "$node")
   for i in $(seq 50); do node_running "$node" || break; sleep 0.1; done
   [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true
-  remove_cgroup_tree "$(node_cg1 "$node")"; remove_cgroup_tree "$(node_cg2 "$node")"
+  remove_node_cgroups "$node"
 }
 
 node_freeze() { echo "$2" > "$(node_cg2 "$1")/payload/cgroup.freeze"; }
@@ -123,7 +135,7 @@ node_link() { ip link set "$(node_veth "$1")" "$2"; }
 node_cleanup() {
   local node=$1
   node_running "$node" && node_crash "$node"
-  remove_cgroup_tree "$(node_cg1 "$node")"; remove_cgroup_tree "$(node_cg2 "$node")"
+  remove_node_cgroups "$node"
   ip netns del "$(node_netns "$node")" 2>/dev/null || true
   ip link del "$(node_veth "$node")" 2>/dev/null || true
   rm -rf /run/systemd/nspawn/propagate/"$(node_machine "$node")" 2>/dev/null || true

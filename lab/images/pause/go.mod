@@ -1,0 +1,3 @@
+module etcd-runbooks.local/pause
+
+go 1.22
