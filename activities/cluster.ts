@@ -1,5 +1,5 @@
 import type { Inventory, InventoryNode } from '../inventory/schema';
-import { nodeByName } from '../inventory/schema';
+import { nodeByName, sshTarget } from '../inventory/schema';
 import { Transform } from 'node:stream';
 import { CancelledFailure } from '@temporalio/common';
 import { CommandLog, excerpt, type CommandRecord } from './audit';
@@ -30,7 +30,7 @@ export class ClusterOps {
   async run(node: string, argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     // A cancelled run must not go on acting: stop before the next command (the workflow waits for this).
     if (this.cancelled?.()) throw new CancelledFailure('activity cancelled before its next command');
-    const n = this.node(node);
+    const n = sshTarget(this.inv, node);
     try {
       const r = await this.pool.session(n.name, n.ssh).exec(argv, { onTick: this.tick ? () => this.tick?.(this.lastDetails) : undefined, ...opts });
       this.commands.push(r.record);
@@ -94,7 +94,7 @@ export class ClusterOps {
    */
   async pipe(src: { node: string; argv: string[] }, dst: { node: string; argv: string[] }, totalBytes: number, stallMs = 60_000): Promise<{ bytes: number; seconds: number }> {
     const started = Date.now();
-    const open = async (node: string, argv: string[]) => this.pool.session(node, this.node(node).ssh).openStream(argv);
+    const open = async (node: string, argv: string[]) => this.pool.session(node, sshTarget(this.inv, node).ssh).openStream(argv);
     // The reader opens last and is piped at once: a short file can be sent and its channel closed
     // before a later await returns, and a closed channel's unread data is lost.
     const b = await open(dst.node, dst.argv);

@@ -17,12 +17,16 @@ import { freeBytes } from './node/disk';
 import { safetyActivities } from './safety';
 import { memberStartTimeoutMs } from '../domain/scale';
 import { clusterVersion, nodeEtcdTools } from './etcd/version';
+import { kubeState } from './kube/state';
+import { writeConfigMapEndpoints, writeFileEndpoints } from './kube/config';
+import { regenerateApiserver } from './kube/regenerate';
 
 export type { ClusterInput } from './wrap';
 export type { Step, CommandRecord } from './audit';
 export type { ClusterState, MemberState } from './etcd/reads';
 export type { SnapshotInfo, BackupInfo } from './etcd/snapshot';
 export type { NodeReadiness } from '../domain/expandPlan';
+export type { KubeState } from '../domain/kubeSync';
 
 /** Input of every per-node step. `node` is an inventory node name. */
 export interface NodeInput extends ClusterInput { node: string }
@@ -235,6 +239,27 @@ export function createActivities(deps: ActivityDeps) {
       await stopService(ops, input.node);
       return { service: await serviceState(ops, input.node) };
     }),
+
+    /**
+     * The control plane next to the members: the endpoints the voting members offer, the
+     * kubeadm-config ConfigMap, and each control-plane node's running apiserver (via containerd),
+     * /readyz, kubeadm config file and manifest. `enabled` false without a kubernetes section. Read-only.
+     */
+    inspectKube: clusterActivity(deps, (ops) => kubeState(ops)),
+
+    /** Sets etcd.external.endpoints of the kubeadm-config ConfigMap, through the first control plane whose apiserver is ready. */
+    writeKubeConfigMap: clusterActivity(deps, async (ops, input: ClusterInput & { endpoints: string[] }) => {
+      const state = await kubeState(ops);
+      const via = state.nodes.find((n) => n.ready);
+      if (!via) throw new PreconditionError('no kube-apiserver is ready to write the kubeadm-config ConfigMap through');
+      return { via: via.node, ...(await writeConfigMapEndpoints(ops, via.node, input.endpoints)) };
+    }),
+
+    /** Sets etcd.external.endpoints in the node's kubeadm config file (the rest of the file kept). */
+    writeKubeadmConfigFile: clusterActivity(deps, (ops, input: NodeInput & { endpoints: string[] }) => writeFileEndpoints(ops, input.node, input.endpoints)),
+
+    /** Regenerates the node's apiserver manifest with kubeadm and waits for the new pod (kube/regenerate.ts). */
+    regenerateApiserver: clusterActivity(deps, (ops, input: NodeInput & { endpoints: string[] }) => regenerateApiserver(ops, input.node, input.endpoints)),
 
     /** Compensation: moves the node's data dir aside to `<dataDir>.aside-<tag>`; never deletes. */
     moveDataDirAside: clusterActivity(deps, async (ops, input: NodeInput & { tag: string }) => {

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { InventoryError, UnknownNodeError } from '../inventory/schema';
+import { KubeadmConfigError } from './kube/kubeadmConfig';
 import type { Step } from './audit';
 import { ClusterOps } from './cluster';
 import { PreconditionError, WaitTimeoutError } from './errors';
@@ -17,7 +18,7 @@ export interface ClusterInput {
 
 export interface ActivityDeps { registry: InventoryRegistry; pool: SshPool }
 
-const NON_RETRYABLE = [PreconditionError, WaitTimeoutError, HostKeyMismatchError, InventoryError, UnknownNodeError];
+const NON_RETRYABLE = [PreconditionError, WaitTimeoutError, HostKeyMismatchError, InventoryError, UnknownNodeError, KubeadmConfigError];
 
 /**
  * Turns `fn(ops, input)` into a Temporal activity returning Step<T>: the result plus every command

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import {
   BackupInputSchema, CleanupInputSchema, ExpandInputSchema, MigrateMemberInputSchema, MoveLeaderInputSchema, PromoteInputSchema,
-  RecoverQuorumInputSchema, RemoveMemberInputSchema, ReplaceMemberInputSchema, RestoreInputSchema,
+  KubeSyncInputSchema, RecoverQuorumInputSchema, RemoveMemberInputSchema, ReplaceMemberInputSchema, RestoreInputSchema,
 } from '../domain/inputs';
-import { backupCluster, cleanupNode, expandCluster, migrateMember, moveLeader, promoteMember, recoverQuorum, removeMember, replaceMember, restoreCluster } from '../workflows';
+import { backupCluster, cleanupNode, expandCluster, kubeSync, migrateMember, moveLeader, promoteMember, recoverQuorum, removeMember, replaceMember, restoreCluster } from '../workflows';
 import { approveCommand } from './commands/approve';
 import { cancelCommand } from './commands/cancel';
 import { historyCommand } from './commands/history';
@@ -52,6 +52,8 @@ export function buildCli(): Command {
   runbookVerb(program, 'promote', 'promote a learner once it has caught up')
     .requiredOption('-n, --node <node>', 'inventory node whose learner to promote')
     .action((o: RunbookCliOptions & { node: string }) => run(runRunbook(promoteMember, PromoteInputSchema, o, { node: o.node }, [o.node])));
+  runbookVerb(program, 'kube-sync', 'point the kubeadm-config ConfigMap, each kubeadm config file and each kube-apiserver (one at a time) at the voting members')
+    .action((o: RunbookCliOptions) => run(runRunbook(kubeSync, KubeSyncInputSchema, o, {}, [])));
   runbookVerb(program, 'backup', 'verified snapshot on the leader into the backup dir, with retention')
     .option('--keep <n>', 'backups to keep (default 7)')
     .action((o: RunbookCliOptions & { keep?: string }) => run(runRunbook(backupCluster, BackupInputSchema, o, o.keep ? { keep: Number(o.keep) } : {}, [])));

@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
-import type { ClusterState } from '../activities';
+import type { ClusterState, KubeState } from '../activities';
+import { kubeDrift } from '../domain/kubeSync';
 import type { PlanStep, RunbookProgress } from '../domain/progress';
 import { faultTolerance, quorumSize } from '../domain/quorum';
 
@@ -19,6 +20,22 @@ export function memberTable(state: ClusterState): string {
   const health = voters ? `${voters} voting members, quorum ${quorumSize(voters)}, tolerates ${faultTolerance(voters)} failed` : 'no voting members';
   const cv = state.clusterVersion ? `cluster version ${state.clusterVersion.version}${state.clusterVersion.source === 'estimated' ? ' (estimated)' : ''}; ` : '';
   return `cluster ${state.clusterId} (${cv}leader ${state.leader ?? 'none'}; ${health})\n${t.toString()}`;
+}
+
+/**
+ * The control plane next to the members: per control-plane node, the running apiserver's
+ * --etcd-servers, readiness and kubeadm config file, then the drift lines (or "no drift"), as
+ * `cm-kubeadm-manage status` shows them.
+ */
+export function controlPlaneTable(kube: KubeState): string {
+  const t = new Table({ style: PLAIN, head: ['control plane', 'apiserver', '--etcd-servers (running)', 'kubeadm config file'] });
+  for (const n of kube.nodes) {
+    t.push([n.node, !n.reachable ? 'NO SSH' : !n.apiserver ? 'not running' : n.ready ? 'ready' : 'NOT READY',
+      n.apiserver?.etcdServers.join(',') ?? '-', n.fileEndpoints?.join(',') ?? (n.error ? n.error.slice(0, 60) : '-')]);
+  }
+  const cm = kube.configMap && 'endpoints' in kube.configMap ? kube.configMap.endpoints.join(',') : `unreadable (${kube.configMap?.error ?? '?'})`;
+  const drift = kubeDrift(kube);
+  return `control plane: members offer ${kube.desired.join(',') || '(none)'}; kubeadm-config lists ${cm}\n${t.toString()}\n${drift.length ? `drift (fix: etcd-runbooks kube-sync):\n  ${drift.join('\n  ')}` : 'no drift: every apiserver and kubeadm config lists exactly the voting members'}`;
 }
 
 /** The plan as shown before the run proceeds. */

@@ -35,6 +35,14 @@ export const ExpandInputSchema = z.strictObject({
 });
 export type ExpandInput = z.input<typeof ExpandInputSchema>;
 
+/** Input of `kubeSync`: point the control plane of the cluster at its members, nothing else. */
+export const KubeSyncInputSchema = z.strictObject({
+  cluster: NameSchema,
+  inventoryDigest: Digest,
+  ...ApprovalInputSchema.shape,
+});
+export type KubeSyncInput = z.input<typeof KubeSyncInputSchema>;
+
 /** Formats a zod error as `field: message` lines, naming the field. */
 export function describeZodError(e: z.ZodError): string {
   return e.issues.map((i) => `${i.path.length ? i.path.join('.') : 'input'}: ${i.message}`).join('; ');

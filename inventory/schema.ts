@@ -68,6 +68,32 @@ export const MemberSettingsSchema = z.record(z.string(), z.string()).superRefine
   }
 });
 
+/**
+ * A Kubernetes control-plane node: the name of an inventory node (BCM's head node is both an etcd
+ * and a control-plane node; its SSH entry is used), or a node of its own with its SSH entry.
+ */
+export const ControlPlaneSchema = z.union([safeName, z.strictObject({ name: safeName, ssh: NodeSshSchema })]);
+
+/**
+ * The Kubernetes control plane whose kube-apiservers use this etcd cluster as external etcd
+ * (kubeadm `etcd.external.endpoints`). With it, every runbook that changes membership ends by
+ * pointing the kubeadm-config ConfigMap, each node's kubeadm config file and each apiserver's
+ * --etcd-servers at the members. Source: reference 000 §6 (`cm-kubeadm-manage update_configmap`,
+ * `update_apiserver`); kubeadm docs "kubeadm init phase control-plane".
+ */
+export const KubernetesSchema = z.strictObject({
+  controlPlanes: z.array(ControlPlaneSchema).min(1),
+  /** kubeconfig on each control-plane node that kubectl uses (kubeadm writes admin.conf on every control plane). */
+  kubeconfig: absolutePath.default('/etc/kubernetes/admin.conf'),
+  /**
+   * The kubeadm config file on each control-plane node (InitConfiguration with that node's
+   * localAPIEndpoint, plus the ClusterConfiguration); BCM keeps /root/.kube/kubeadm-init-<cluster>.yaml.
+   */
+  kubeadmConfig: absolutePath,
+  /** Where kubelet reads static pod manifests. */
+  manifestsDir: absolutePath.default('/etc/kubernetes/manifests'),
+});
+
 export const InventorySchema = z
   .strictObject({
     cluster: safeName,
@@ -80,6 +106,7 @@ export const InventorySchema = z
      */
     backsKubernetes: z.boolean().default(false),
     memberSettings: MemberSettingsSchema.default({}),
+    kubernetes: KubernetesSchema.optional(),
     /** Directory on the nodes where snapshots are written. */
     backupDir: absolutePath,
     tls: TlsSchema,
@@ -98,6 +125,16 @@ export const InventorySchema = z
     unique('etcd.memberName', (n) => n.etcd.memberName);
     unique('etcd.peerURL', (n) => n.etcd.peerURL);
     unique('etcd.clientURL', (n) => n.etcd.clientURL);
+    const names = new Set(inv.nodes.map((n) => n.name));
+    const seen = new Set<string>();
+    inv.kubernetes?.controlPlanes.forEach((cp, i) => {
+      const name = typeof cp === 'string' ? cp : cp.name;
+      const path = ['kubernetes', 'controlPlanes', i];
+      if (seen.has(name)) ctx.addIssue({ code: 'custom', path, message: `duplicate control-plane node ${name}` });
+      seen.add(name);
+      if (typeof cp === 'string' && !names.has(name)) ctx.addIssue({ code: 'custom', path, message: `${name} is not an inventory node; give it as { name, ssh }` });
+      if (typeof cp !== 'string' && names.has(name)) ctx.addIssue({ code: 'custom', path, message: `${name} is an inventory node: name it alone (its SSH entry is used)` });
+    });
   });
 
 /** A validated inventory: one etcd cluster, its nodes, and where things are on them. */
@@ -105,6 +142,7 @@ export type Inventory = z.infer<typeof InventorySchema>;
 export type InventoryNode = z.infer<typeof NodeSchema>;
 export type NodeSsh = z.infer<typeof NodeSshSchema>;
 export type TlsPaths = z.infer<typeof TlsSchema>;
+export type KubernetesSettings = z.infer<typeof KubernetesSchema>;
 
 /** Raised for an inventory that does not validate; the message names every bad field. */
 export class InventoryError extends Error {
@@ -139,4 +177,21 @@ export function nodeByName(inv: Inventory, name: string): InventoryNode {
   const n = inv.nodes.find((x) => x.name === name);
   if (!n) throw new UnknownNodeError(`unknown node ${JSON.stringify(name)} in cluster ${inv.cluster} (known: ${inv.nodes.map((x) => x.name).join(', ')})`);
   return n;
+}
+
+/** Names of the control-plane nodes, in inventory order; empty without a `kubernetes` section. */
+export function controlPlaneNames(inv: Inventory): string[] {
+  return (inv.kubernetes?.controlPlanes ?? []).map((cp) => (typeof cp === 'string' ? cp : cp.name));
+}
+
+/**
+ * How to reach a host by name: an inventory node, or a control-plane node given with its own SSH
+ * entry. Throws UnknownNodeError listing the known names.
+ */
+export function sshTarget(inv: Inventory, name: string): { name: string; ssh: NodeSsh } {
+  const n = inv.nodes.find((x) => x.name === name);
+  if (n) return n;
+  const cp = inv.kubernetes?.controlPlanes.find((x) => typeof x !== 'string' && x.name === name);
+  if (cp && typeof cp !== 'string') return cp;
+  return nodeByName(inv, name);
 }

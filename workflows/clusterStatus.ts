@@ -1,5 +1,5 @@
 import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
-import type { Activities, ClusterState } from '../activities';
+import type { Activities, ClusterState, KubeState } from '../activities';
 import { NameSchema } from '../domain/inputs';
 
 const reads = proxyActivities<Activities>({
@@ -7,9 +7,16 @@ const reads = proxyActivities<Activities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 3 },
 });
 
-/** Reads members, leader, raft index, db size and health of every member. Changes nothing. Source: reference 000 §3. */
-export async function clusterStatus(input: { cluster: string; inventoryDigest?: string }): Promise<ClusterState> {
+/**
+ * Reads members, leader, raft index, db size and health of every member; with `kube`, also the
+ * control plane's view (kubeadm-config, each apiserver's --etcd-servers). Changes nothing. Source: reference 000 §3, §6.
+ */
+export async function clusterStatus(input: { cluster: string; inventoryDigest?: string; kube?: boolean }): Promise<ClusterState & { kube?: KubeState }> {
   const name = NameSchema.safeParse(input?.cluster);
   if (!name.success) throw ApplicationFailure.nonRetryable(`invalid clusterStatus input: cluster: ${name.error.issues[0].message}`, 'InvalidInput');
-  return (await reads.inspectCluster(input)).result;
+  const base = { cluster: input.cluster, ...(input.inventoryDigest ? { inventoryDigest: input.inventoryDigest } : {}) };
+  const state = (await reads.inspectCluster(base)).result;
+  // Asked for by clients that know control planes (0.4); older clients' runs replay unchanged.
+  if (input.kube) return { ...state, kube: (await reads.inspectKube(base)).result };
+  return state;
 }

@@ -10,6 +10,7 @@ import type { MemberSpec } from '../domain/members';
 import { endAfterCompensation } from './compensation';
 import { NEVER_WORSE, refuse, runTag, startRunbook } from './runbook';
 import { expandClusterV1 } from './v1/expandCluster';
+import { finishWithKubeSync, kubePlanSteps, planKubeSync } from './kubeSync';
 
 export interface ExpandResult {
   outcome: 'completed' | 'nothing-to-do';
@@ -47,8 +48,10 @@ export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult
     ...(state.clusterVersion ? { clusterVersion: state.clusterVersion.version } : {}),
   });
   tracker.progress.liveness?.push(describeVersions(state.clusterVersion, readiness));
-  tracker.setSteps(expandSteps(plan));
-  if (plan.problems.length) refuse(tracker, plan.problems);
+  const kube = await planKubeSync(base, { requireReady: true });
+  tracker.setSteps([...expandSteps(plan), ...(plan.toAdd.length ? kubePlanSteps(kube) : [])]);
+  const problems = [...plan.problems, ...(plan.toAdd.length ? kube?.problems ?? [] : [])];
+  if (problems.length) refuse(tracker, problems);
   const voters = state.members.filter((m) => !m.isLearner).length;
   if (plan.toAdd.length === 0) {
     tracker.progress.outcome = 'completed';
@@ -75,6 +78,7 @@ export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult
 
   const verified = await tracker.run('verify', async () => (await reads.verifyCluster(base)).result,
     (r) => `${r.state.members.length} members, hashkv ${r.hash} equal at revision ${r.revision}`);
+  await finishWithKubeSync(tracker, base, kube);
   tracker.progress.outcome = 'completed';
   tracker.progress.message = `added ${added.map((s) => s.node).join(', ')}`;
   return {

@@ -12,3 +12,4 @@ export { approveUpdate } from './approval';
 export { restoreCluster } from './restoreCluster';
 export { recoverQuorum } from './recoverQuorum';
 export { cleanupNode } from './cleanupNode';
+export { kubeSync } from './kubeSync';

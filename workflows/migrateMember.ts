@@ -10,6 +10,7 @@ import { addMember, retireMember, undoAddedMembers } from './memberSteps';
 import { endAfterCompensation, stopAtSafePoint } from './compensation';
 import { NEVER_WORSE, refuse, runTag, startRunbook } from './runbook';
 import { migrateMemberV1 } from './v1/migrateMember';
+import { finishWithKubeSync, kubePlanSteps, planKubeSync } from './kubeSync';
 
 export interface MigrateMemberResult { from: string; to: string; snapshot: string; voters: number; approvals: ApprovalRecord[] }
 
@@ -36,8 +37,10 @@ export async function migrateMember(raw: MigrateMemberInput): Promise<MigrateMem
     ...(plan.removeSource ? retireMemberSteps(input.from) : []),
     { id: 'verify', title: 'verify: all members voting, healthy, equal hashkv', status: 'pending' },
   ];
-  tracker.setSteps(steps);
-  if (plan.problems.length) refuse(tracker, plan.problems);
+  const kube = await planKubeSync(base, { requireReady: true });
+  tracker.setSteps([...steps, ...kubePlanSteps(kube)]);
+  const problems = [...plan.problems, ...(kube?.problems ?? [])];
+  if (problems.length) refuse(tracker, problems);
   tracker.progress.outcome = 'running';
   const tag = runTag('migrate', workflowInfo().runId);
   let snap;
@@ -57,6 +60,7 @@ export async function migrateMember(raw: MigrateMemberInput): Promise<MigrateMem
     endAfterCompensation(tracker, e, added ? `${input.to} was taken out again; the cluster is as it started` : 'nothing was changed', leftovers);
   }
   const verified = await tracker.run('verify', async () => (await reads.verifyCluster(base)).result, (r) => `${r.state.members.length} members, hashkv ${r.hash} equal at revision ${r.revision}`);
+  await finishWithKubeSync(tracker, base, kube);
   tracker.progress.outcome = 'completed';
   return { from: input.from, to: input.to, snapshot: `${snap.node}:${snap.path}`, voters: verified.state.members.filter((m) => !m.isLearner).length, approvals: tracker.progress.approvals };
 }

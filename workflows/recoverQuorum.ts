@@ -9,6 +9,7 @@ import { addMember } from './memberSteps';
 import { compensate, endAfterCompensation, stopAtSafePoint } from './compensation';
 import { ISOLATED_SURVIVOR, NEVER_WORSE, refuse, runTag, startRunbook } from './runbook';
 import { recoverQuorumV1 } from './v1/recoverQuorum';
+import { finishWithKubeSync, kubePlanSteps, planKubeSync } from './kubeSync';
 
 export interface RecoverQuorumResult {
   survivor: string;
@@ -69,6 +70,8 @@ export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuo
   tracker.step('preflight').detail = `survivor ${s} (${describeEvidence(survivor)})${lowerBounds.length ? `; for ${lowerBounds.join(', ')} only a lower bound of the raft index is known (stopped)` : ''}; ${lines.join('; ')}`;
   tracker.step('preflight').status = 'done';
   const step = (id: string, title: string, node?: string): PlanStep => ({ id, title, ...(node ? { node } : {}), status: 'pending' });
+  // Lost quorum is why this runs: the apiservers need not be ready before it.
+  const kube = await planKubeSync(base, { requireReady: false });
   tracker.setSteps([
     tracker.step('preflight'),
     ...sshNodes.map((n) => step(`fence:${n}`, `${n}: stop, disable and mask etcd`, n)),
@@ -84,6 +87,7 @@ export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuo
       ...addMemberSteps(n),
     ]),
     step('verify', 'verify: all members voting, healthy, equal hashkv'),
+    ...kubePlanSteps(kube),
   ]);
   tracker.progress.outcome = 'running';
 
@@ -151,6 +155,7 @@ export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuo
     stopAtSafePoint(tracker, e, `past the point of no return: ${s} serves as the recovered cluster${readded.length ? ` with ${readded.join(', ')}` : ''}`, leftovers);
   }
   const verified = await tracker.run('verify', async () => (await reads.verifyCluster(base)).result, (r) => `${r.state.members.length} members, hashkv equal at revision ${r.revision}`);
+  await finishWithKubeSync(tracker, base, kube);
   tracker.progress.outcome = 'completed';
   return { survivor: s, evidence: lines, readded, revision: verified.revision, members: verified.state.members.map((m) => m.name).sort(), approvals: tracker.progress.approvals };
 }

@@ -10,6 +10,7 @@ import { addMember, retireMember, undoAddedMembers } from './memberSteps';
 import { endAfterCompensation, stopAtSafePoint } from './compensation';
 import { NEVER_WORSE, refuse, runTag, startRunbook } from './runbook';
 import { replaceMemberV1 } from './v1/replaceMember';
+import { finishWithKubeSync, kubePlanSteps, planKubeSync } from './kubeSync';
 
 export interface ReplaceMemberResult { removed: string; added?: string; snapshot: string; voters: number; approvals: ApprovalRecord[] }
 
@@ -46,8 +47,11 @@ export async function replaceMember(raw: ReplaceMemberInput): Promise<ReplaceMem
     ...(plan.addReplacement ? addMemberSteps(replacement) : []),
     { id: 'verify', title: 'verify: all members voting, healthy, equal hashkv', status: 'pending' },
   ];
-  tracker.setSteps(steps);
-  if (plan.problems.length) refuse(tracker, plan.problems);
+  // The failed node may be a control-plane node too (BCM's head node): its apiserver is not required.
+  const kube = await planKubeSync(base, { requireReady: true, except: [input.failed] });
+  tracker.setSteps([...steps, ...kubePlanSteps(kube)]);
+  const problems = [...plan.problems, ...(kube?.problems ?? [])];
+  if (problems.length) refuse(tracker, problems);
   tracker.progress.outcome = 'running';
   const tag = runTag('replace', workflowInfo().runId);
   let snap;
@@ -67,6 +71,7 @@ export async function replaceMember(raw: ReplaceMemberInput): Promise<ReplaceMem
     }
   }
   const verified = await tracker.run('verify', async () => (await reads.verifyCluster(base)).result, (r) => `${r.state.members.length} members, hashkv ${r.hash} equal at revision ${r.revision}`);
+  await finishWithKubeSync(tracker, base, kube);
   tracker.progress.outcome = 'completed';
   return {
     removed: input.failed, ...(plan.addReplacement ? { added: replacement } : {}), snapshot: `${snap.node}:${snap.path}`,

@@ -9,6 +9,7 @@ import { compensate, endAfterCompensation, stopAtSafePoint } from './compensatio
 import { NEVER_WORSE, refuse, runTag, startRunbook } from './runbook';
 import { errorMessage } from './steps';
 import { restoreClusterV1 } from './v1/restoreCluster';
+import { finishWithKubeSync, kubePlanSteps, planKubeSync } from './kubeSync';
 
 export interface RestoreResult {
   restoredOn: string;
@@ -74,6 +75,9 @@ export async function restoreCluster(raw: RestoreInput): Promise<RestoreResult> 
   const problems: string[] = [];
   if (!check.ok) problems.push(`snapshot ${input.snapshot.node}:${input.snapshot.path} failed its integrity check: ${check.error}`);
   for (const m of liveness) if (!m.ssh.ok) problems.push(`${m.node} does not answer over SSH (${describeLiveness(m)}); every member's node must be fenced before a restore`);
+  // etcd being down is why a restore runs: the apiservers need not be ready before it.
+  const kube = await planKubeSync(base, { requireReady: false });
+  tracker.setSteps([...tracker.progress.steps, ...kubePlanSteps(kube)]);
   if (problems.length || !check.ok) refuse(tracker, problems);
   // Every revision is at most one raft entry: the largest raft index or revision seen bounds how far
   // clients may have read past the snapshot (domain/revisionBump.ts).
@@ -148,6 +152,7 @@ export async function restoreCluster(raw: RestoreInput): Promise<RestoreResult> 
     stopAtSafePoint(tracker, e, `past the point of no return: the restored cluster serves on ${joined.join(', ')}`, leftovers);
   }
   const verified = await tracker.run('verify', async () => (await reads.verifyCluster(base)).result, (r) => `${r.state.members.length} members, hashkv equal at revision ${r.revision}`);
+  await finishWithKubeSync(tracker, base, kube);
   tracker.progress.outcome = 'completed';
   return {
     restoredOn: restoreOn, clusterId: verified.state.clusterId,

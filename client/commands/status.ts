@@ -1,7 +1,8 @@
 import { inventoryDigest, loadInventoryFile } from '../../inventory/load';
 import { clusterStatus } from '../../workflows';
 import { connectClient, runbookWorkflowId } from '../connect';
-import { memberTable } from '../render';
+import { controlPlaneTable, memberTable } from '../render';
+import { kubeDrift } from '../../domain/kubeSync';
 
 /** `etcd-runbooks status`: members, leader, raft index, db size and health, read through the worker. */
 export async function statusCommand(opts: { inventory: string; json?: boolean }, out = console.log): Promise<number> {
@@ -11,10 +12,11 @@ export async function statusCommand(opts: { inventory: string; json?: boolean },
     const state = await client.workflow.execute(clusterStatus, {
       taskQueue: settings.taskQueue,
       workflowId: `${runbookWorkflowId(inv.cluster)}-status-${Date.now()}`,
-      args: [{ cluster: inv.cluster, inventoryDigest: inventoryDigest(opts.inventory) }],
+      args: [{ cluster: inv.cluster, inventoryDigest: inventoryDigest(opts.inventory), ...(inv.kubernetes ? { kube: true } : {}) }],
     });
-    out(opts.json ? JSON.stringify(state, null, 2) : memberTable(state));
-    return state.members.every((m) => m.healthy) ? 0 : 3;
+    out(opts.json ? JSON.stringify(state, null, 2) : [memberTable(state), ...(state.kube?.enabled ? [controlPlaneTable(state.kube)] : [])].join('\n'));
+    // Drift of the control plane (members missing from, or extra in, an apiserver) is not all right either.
+    return state.members.every((m) => m.healthy) && !(state.kube && kubeDrift(state.kube).length) ? 0 : 3;
   } finally {
     await connection.close();
   }

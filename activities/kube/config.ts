@@ -1,0 +1,54 @@
+import { readExternalEndpoints, setExternalEndpoints } from './kubeadmConfig';
+import type { ClusterOps } from '../cluster';
+import { PreconditionError } from '../errors';
+import { writeFileIfChanged } from '../node/service';
+
+interface ConfigMapObject { data?: { ClusterConfiguration?: string }; metadata?: { resourceVersion?: string } }
+
+function kubectl(ops: ClusterOps, args: string[]): string[] {
+  return ['kubectl', `--kubeconfig=${ops.inv.kubernetes?.kubeconfig ?? '/etc/kubernetes/admin.conf'}`, '--request-timeout=10s', ...args];
+}
+
+async function getConfigMap(ops: ClusterOps, node: string): Promise<ConfigMapObject> {
+  const r = await ops.runOk(node, kubectl(ops, ['-n', 'kube-system', 'get', 'configmap', 'kubeadm-config', '-o', 'json']), { timeoutMs: 30_000 });
+  return JSON.parse(r.stdout) as ConfigMapObject;
+}
+
+/** etcd.external.endpoints of the kubeadm-config ConfigMap (kube-system), read with kubectl on `node`. */
+export async function configMapEndpoints(ops: ClusterOps, node: string): Promise<string[]> {
+  const cm = await getConfigMap(ops, node);
+  return readExternalEndpoints(cm.data?.ClusterConfiguration ?? '', 'kubeadm-config ConfigMap');
+}
+
+/**
+ * Sets etcd.external.endpoints in the kubeadm-config ConfigMap to `endpoints` (`kubectl replace`
+ * with the resourceVersion read, so a concurrent edit makes it fail and retry rather than be
+ * lost). No write when it already lists them. Source: reference 000 §6 (`update_configmap`).
+ */
+export async function writeConfigMapEndpoints(ops: ClusterOps, node: string, endpoints: string[]): Promise<{ changed: boolean; before: string[] }> {
+  const cm = await getConfigMap(ops, node);
+  const text = cm.data?.ClusterConfiguration;
+  if (!text || !cm.metadata?.resourceVersion) throw new PreconditionError('kubeadm-config ConfigMap has no ClusterConfiguration');
+  const edit = setExternalEndpoints(text, endpoints, 'kubeadm-config ConfigMap');
+  if (!edit.changed) return { changed: false, before: edit.before };
+  await ops.runOk(node, kubectl(ops, ['replace', '-f', '-']), { stdin: JSON.stringify({ ...cm, data: { ...cm.data, ClusterConfiguration: edit.text } }), timeoutMs: 30_000 });
+  const after = await configMapEndpoints(ops, node);
+  if (after.join(',') !== endpoints.join(',')) throw new Error(`kubeadm-config ConfigMap lists ${after.join(',')} after the write`);
+  return { changed: true, before: edit.before };
+}
+
+/** etcd.external.endpoints of the node's kubeadm config file (the inventory's kubernetes.kubeadmConfig). */
+export async function fileEndpoints(ops: ClusterOps, node: string): Promise<string[]> {
+  const path = ops.inv.kubernetes?.kubeadmConfig ?? '';
+  const r = await ops.runOk(node, ['cat', '--', path]);
+  return readExternalEndpoints(r.stdout, `${node}:${path}`);
+}
+
+/** Sets etcd.external.endpoints in the node's kubeadm config file (atomic rename, mode 0600); keeps the rest. */
+export async function writeFileEndpoints(ops: ClusterOps, node: string, endpoints: string[]): Promise<{ changed: boolean; before: string[] }> {
+  const path = ops.inv.kubernetes?.kubeadmConfig ?? '';
+  const r = await ops.runOk(node, ['cat', '--', path]);
+  const edit = setExternalEndpoints(r.stdout, endpoints, `${node}:${path}`);
+  if (edit.changed) await writeFileIfChanged(ops, node, path, edit.text, '0600');
+  return { changed: edit.changed, before: edit.before };
+}

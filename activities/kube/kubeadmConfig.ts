@@ -1,0 +1,62 @@
+import { isMap, isSeq, parseAllDocuments, parseDocument, type Document } from 'yaml';
+
+/** A kubeadm config that cannot be pointed at other etcd endpoints (not external etcd, unreadable). */
+export class KubeadmConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KubeadmConfigError';
+  }
+}
+
+/** The result of setting the external etcd endpoints: the new text, and the endpoints it had. */
+export interface EndpointEdit { text: string; before: string[]; changed: boolean }
+
+function clusterConfiguration(docs: Document[], source: string): Document {
+  const doc = docs.find((d) => d.get('kind') === 'ClusterConfiguration');
+  if (!doc) throw new KubeadmConfigError(`${source}: no ClusterConfiguration document`);
+  return doc;
+}
+
+function externalEndpoints(doc: Document, source: string): string[] {
+  if (doc.hasIn(['etcd', 'local'])) throw new KubeadmConfigError(`${source}: etcd is local (stacked, a static pod per control plane), not external: its endpoints are not kept in the kubeadm config`);
+  const eps = doc.getIn(['etcd', 'external', 'endpoints'], true);
+  if (!isSeq(eps)) throw new KubeadmConfigError(`${source}: no etcd.external.endpoints list`);
+  return eps.items.map((i) => String((i as { value?: unknown }).value ?? i));
+}
+
+/**
+ * The etcd endpoints of a kubeadm ClusterConfiguration (`etcd.external.endpoints`), from a kubeadm
+ * config file (several YAML documents) or the kubeadm-config ConfigMap's `ClusterConfiguration`
+ * (one document). Throws KubeadmConfigError for stacked etcd or a config without the list.
+ * Source: kubeadm config API v1beta4 (ClusterConfiguration.etcd.external).
+ */
+export function readExternalEndpoints(text: string, source: string): string[] {
+  const docs = parseAllDocuments(text) as Document[];
+  const bad = docs.find((d) => d.errors.length);
+  if (bad) throw new KubeadmConfigError(`${source}: not valid YAML: ${bad.errors[0].message}`);
+  return externalEndpoints(clusterConfiguration(docs, source), source);
+}
+
+/**
+ * Sets `etcd.external.endpoints` of the ClusterConfiguration in `text` to `endpoints`, keeping every
+ * other field, the other documents, comments and order. `changed` is false (and `text` as given)
+ * when the list already holds exactly these endpoints in this order.
+ */
+export function setExternalEndpoints(text: string, endpoints: readonly string[], source: string): EndpointEdit {
+  const docs = parseAllDocuments(text) as Document[];
+  const bad = docs.find((d) => d.errors.length);
+  if (bad) throw new KubeadmConfigError(`${source}: not valid YAML: ${bad.errors[0].message}`);
+  const doc = clusterConfiguration(docs, source);
+  const before = externalEndpoints(doc, source);
+  if (before.length === endpoints.length && before.every((e, i) => e === endpoints[i])) return { text, before, changed: false };
+  const seq = doc.createNode([...endpoints]);
+  seq.flow = (doc.getIn(['etcd', 'external', 'endpoints'], true) as { flow?: boolean }).flow ?? false;
+  doc.setIn(['etcd', 'external', 'endpoints'], seq);
+  const out = docs.length === 1 && !text.trimStart().startsWith('---') ? doc.toString() : docs.map((d) => d.toString()).join('---\n');
+  return { text: out, before, changed: true };
+}
+
+/** Parses one YAML document and says whether it is a mapping (a sanity check for kubectl output). */
+export function isYamlMapping(text: string): boolean {
+  return isMap(parseDocument(text).contents);
+}
