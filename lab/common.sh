@@ -38,6 +38,10 @@ etcd_release() {
   esac
 }
 
+# Kubernetes of the lab's control-plane nodes (lab/kube.sh). Stay on 1.34: kubelet 1.35 refuses
+# cgroup v1 by default, and these machines are cgroup v1 hybrid.
+LAB_K8S_VERSION=v1.34.4
+
 log() { printf '[lab] %s\n' "$*" >&2; }
 die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }
 

@@ -7,7 +7,6 @@
 # shellcheck source=node.sh
 source "$(dirname "${BASH_SOURCE[0]}")/node.sh"
 
-LAB_K8S_VERSION=v1.34.4
 KUBE_OVERLAY=$LAB_REPO/lab/kube/overlay
 # Where BCM keeps the kubeadm config of a cluster's control plane (reference 000 §6).
 KUBEADM_CONFIG=/root/.kube/kubeadm-init-$LAB_CLUSTER.yaml

@@ -4,12 +4,14 @@
 #  - node modules (the versions in package-lock.json)
 #  - the Temporal CLI with its dev server (scripts/temporal-cli.sh builds it with Go if missing)
 #  - etcd 3.5 and 3.6 binaries for the lab (lab/etcd-build.sh builds them with Go if missing)
+#  - Kubernetes v1.34.4 binaries and control-plane images for the lab's kubeadm nodes
+#    (lab/k8s-build.sh, lab/k8s-images.sh; about 10 minutes on a new machine, then cached)
 # Needs root for apt-get (the lab needs root anyway).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
-packages=(debootstrap systemd-container iproute2 zstd openssl openssh-client ca-certificates nftables)
+packages=(debootstrap systemd-container iproute2 zstd openssl openssh-client ca-certificates nftables python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -35,3 +37,6 @@ fi
 # (lab/etcd-build.sh); building here keeps the minutes of a first build out of the tests' timeouts.
 source "$repo/lab/common.sh"
 for v in 3.5 3.6; do "$repo/lab/etcd-build.sh" "$(etcd_release "$v")" >/dev/null; done
+# Kubernetes for the lab's control-plane nodes (lab up --control-planes): binaries from Go modules
+# and images made without a registry, cached outside the clone by version.
+"$repo/lab/k8s-images.sh" "$LAB_K8S_VERSION" >/dev/null

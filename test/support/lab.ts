@@ -29,14 +29,15 @@ export function freshLab(nodes = 3): Inventory {
 }
 
 /** etcd versions on a lab: every node's (default: the lab's, 3.6), and per-node exceptions. */
-export interface LabEtcd { etcd?: '3.4' | '3.5' | '3.6'; nodeEtcd?: Record<string, '3.4' | '3.5' | '3.6'> }
+export interface LabEtcd { etcd?: '3.4' | '3.5' | '3.6'; nodeEtcd?: Record<string, '3.4' | '3.5' | '3.6'>; controlPlanes?: string[] }
 
-/** A fresh lab of `nodes` nodes whose first `members` form a cluster (bootstrapped by the lab). */
+/** A fresh lab of `nodes` nodes whose first `members` form a cluster (bootstrapped by the lab); `controlPlanes` become kubeadm control planes. */
 export function freshLabWith(nodes: number, members: number, v: LabEtcd = {}): Inventory {
   lab('down');
   lab('up', '--nodes', String(nodes), '--members', String(members),
     ...(v.etcd ? ['--etcd', v.etcd] : []),
-    ...Object.entries(v.nodeEtcd ?? {}).flatMap(([node, version]) => ['--node-etcd', `${node}=${version}`]));
+    ...Object.entries(v.nodeEtcd ?? {}).flatMap(([node, version]) => ['--node-etcd', `${node}=${version}`]),
+    ...(v.controlPlanes ? ['--control-planes', v.controlPlanes.join(',')] : []));
   return loadInventoryFile(INVENTORY);
 }
 

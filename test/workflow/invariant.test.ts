@@ -40,6 +40,8 @@ test('an invariant that fails after --force-new-cluster ends the run as Failed, 
     backupDataDir: step({ copy: '/var/lib/etcd/default.backup-x' }),
     viewFromSurvivor: step([]),
     etcdServiceState: step({ service: 'inactive' }),
+    // a cluster that backs no Kubernetes control plane (no kubernetes section in the inventory)
+    inspectKube: step({ enabled: false, desired: [], nodes: [] }),
     // the survivor comes back with fewer revisions than it had: the invariant fails
     forceNewCluster: step({ memberId: 'a1', clusterId: 'c1', peerURLs: [], members: 1, status: { revision: 50 } }),
   };
