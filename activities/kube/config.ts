@@ -1,7 +1,7 @@
-import { readExternalEndpoints, setExternalEndpoints } from './kubeadmConfig';
+import { KubeadmConfigError, readExternalEndpoints, setExternalEndpoints } from './kubeadmConfig';
 import type { ClusterOps } from '../cluster';
-import { PreconditionError } from '../errors';
-import { writeFileIfChanged } from '../node/service';
+import { lastLines, PreconditionError } from '../errors';
+import { shScript } from '../ssh/quote';
 
 interface ConfigMapObject { data?: { ClusterConfiguration?: string }; metadata?: { resourceVersion?: string } }
 
@@ -44,11 +44,23 @@ export async function fileEndpoints(ops: ClusterOps, node: string): Promise<stri
   return readExternalEndpoints(r.stdout, `${node}:${path}`);
 }
 
-/** Sets etcd.external.endpoints in the node's kubeadm config file (atomic rename, mode 0600); keeps the rest. */
+/**
+ * Sets etcd.external.endpoints in the node's kubeadm config file, keeping the rest. The new text is
+ * written beside the file, checked with `kubeadm config validate`, then renamed over it (mode
+ * 0600): a file kubeadm would refuse never replaces a good one. KubeadmConfigError if refused.
+ */
 export async function writeFileEndpoints(ops: ClusterOps, node: string, endpoints: string[]): Promise<{ changed: boolean; before: string[] }> {
   const path = ops.inv.kubernetes?.kubeadmConfig ?? '';
   const r = await ops.runOk(node, ['cat', '--', path]);
   const edit = setExternalEndpoints(r.stdout, endpoints, `${node}:${path}`);
-  if (edit.changed) await writeFileIfChanged(ops, node, path, edit.text, '0600');
-  return { changed: edit.changed, before: edit.before };
+  if (!edit.changed) return { changed: false, before: edit.before };
+  const next = `${path}.etcd-runbooks.new`;
+  await ops.runOk(node, shScript('umask 077; cat > "$1"', next), { stdin: edit.text });
+  const v = await ops.run(node, ['kubeadm', 'config', 'validate', `--config=${next}`], { timeoutMs: 30_000 });
+  if (v.exitCode !== 0) {
+    await ops.run(node, ['rm', '-f', '--', next]);
+    throw new KubeadmConfigError(`${node}: kubeadm refuses the edited ${path}, left as it was: ${lastLines(v.stderr || v.stdout, 3)}`);
+  }
+  await ops.runOk(node, ['mv', '-f', '--', next, path]);
+  return { changed: true, before: edit.before };
 }

@@ -1,4 +1,4 @@
-import { isMap, isSeq, parseAllDocuments, parseDocument, type Document } from 'yaml';
+import { isScalar, isSeq, parseAllDocuments, type Document } from 'yaml';
 
 /** A kubeadm config that cannot be pointed at other etcd endpoints (not external etcd, unreadable). */
 export class KubeadmConfigError extends Error {
@@ -52,11 +52,16 @@ export function setExternalEndpoints(text: string, endpoints: readonly string[],
   const seq = doc.createNode([...endpoints]);
   seq.flow = (doc.getIn(['etcd', 'external', 'endpoints'], true) as { flow?: boolean }).flow ?? false;
   doc.setIn(['etcd', 'external', 'endpoints'], seq);
-  const out = docs.length === 1 && !text.trimStart().startsWith('---') ? doc.toString() : docs.map((d) => d.toString()).join('---\n');
-  return { text: out, before, changed: true };
+  return { text: serialize(docs), before, changed: true };
 }
 
-/** Parses one YAML document and says whether it is a mapping (a sanity check for kubectl output). */
-export function isYamlMapping(text: string): boolean {
-  return isMap(parseDocument(text).contents);
+/**
+ * The documents as one stream: every document after the first starts with its own `---` (a
+ * document read after a marker prints it already; joining with another would add an empty
+ * document, which kubeadm refuses). Empty documents are dropped for the same reason.
+ */
+function serialize(docs: Document[]): string {
+  const kept = docs.filter((d) => d.contents !== null && !(isScalar(d.contents) && d.contents.value === null));
+  kept.forEach((d, i) => { if (i > 0) d.directives!.docStart = true; });
+  return kept.map((d) => d.toString()).join('');
 }

@@ -1,3 +1,4 @@
+import { parseAllDocuments } from 'yaml';
 import { readExternalEndpoints, setExternalEndpoints, KubeadmConfigError } from '../../activities/kube/kubeadmConfig';
 import { desiredEndpoints, kubeDrift, parseApiserverArgs, sameEndpoints, unreadyApiservers, type KubeState } from '../../domain/kubeSync';
 import { controlPlaneNames, parseInventory, InventoryError, sshTarget } from '../../inventory/schema';
@@ -34,7 +35,18 @@ describe('kubeadm config: etcd.external.endpoints', () => {
     expect(edit.text).toContain('localAPIEndpoint: { advertiseAddress: 10.213.0.11, bindPort: 6443 }');
     expect(edit.text).toContain('kind: KubeletConfiguration');
     expect(edit.text).toContain('caFile: /etc/etcd/pki/ca.crt');
-    expect(edit.text.split('\n---\n')).toHaveLength(3);
+    const kinds = (text: string) => parseAllDocuments(text).map((d) => (Array.isArray(d) ? null : d.get('kind')));
+    expect(kinds(edit.text)).toEqual(['InitConfiguration', 'ClusterConfiguration', 'KubeletConfiguration']);
+    // A second and third edit of the written file (the next runbooks) keep exactly the three documents:
+    // an empty document between two markers makes kubeadm refuse the file ("kind and apiVersion is mandatory").
+    const second = setExternalEndpoints(edit.text, ['https://10.213.0.12:2379'], 'f');
+    const third = setExternalEndpoints(second.text, eps, 'f');
+    expect(kinds(second.text)).toEqual(['InitConfiguration', 'ClusterConfiguration', 'KubeletConfiguration']);
+    expect(kinds(third.text)).toEqual(['InitConfiguration', 'ClusterConfiguration', 'KubeletConfiguration']);
+    expect(third.text).not.toMatch(/---\s*---/);
+    expect(readExternalEndpoints(third.text, 'f')).toEqual(eps);
+    // A file an earlier version left with an empty document is healed.
+    expect(kinds(setExternalEndpoints(FILE.replace('---\napiVersion: kubelet', '---\n---\napiVersion: kubelet'), eps, 'f').text)).toEqual(['InitConfiguration', 'ClusterConfiguration', 'KubeletConfiguration']);
   });
 
   test('the ConfigMap document keeps block style; the same list again changes nothing', () => {
