@@ -3,13 +3,14 @@
 #  1. every test file except the Temporal-server restarts, two files at a time, each jest worker on
 #     a lab of its own (ETCD_RUNBOOKS_LAB_ID, see lab/common.sh);
 #  2. the server-restart tests alone (they kill the Temporal server every other test talks to).
-# Prints the fault matrix table (test/e2e/matrix) and the etcd version table (test/e2e/versions),
+# Prints the fault matrix table (test/e2e/matrix), the etcd version table (test/e2e/versions) and
+# the kubeadm control-plane table (test/e2e/kubeadm),
 # then one line summing both phases:
 # `tests: N passed, N failed`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .state
-rm -rf .state/fault-matrix .state/version-matrix
+rm -rf .state/fault-matrix .state/version-matrix .state/kube-matrix
 workers=${ETCD_RUNBOOKS_TEST_WORKERS:-2}
 status=0
 npx jest --maxWorkers="$workers" "$@" --testPathIgnorePatterns serverRestart 2>&1 | tee .state/test-phase1.log || status=1
@@ -21,6 +22,7 @@ fi
 read -r passed failed < <(cat .state/test-phase1.log .state/test-phase2.log | sed -n 's/^tests: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' | awk '{p+=$1; f+=$2} END {print p+0, f+0}')
 npx ts-node --transpile-only test/support/faultTable.ts .state/fault-matrix
 npx ts-node --transpile-only test/support/versionTable.ts .state/version-matrix
+npx ts-node --transpile-only test/support/kubeTable.ts .state/kube-matrix
 # A phase that failed without a summary (jest itself broke) still counts as a failure.
 [ "$status" = 0 ] || [ "$failed" != 0 ] || failed=1
 echo "tests: $passed passed, $failed failed"
