@@ -1,6 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeTable } from './pipeTable';
+import { pipeTable, readResults } from './pipeTable';
 
 /** One row of the fault matrix: how a runbook ended under one fault, and the cluster after. */
 export interface MatrixRow { runbook: string; fault: string; end: string; seconds: number; members: string; leftovers: string; ok: boolean }
@@ -14,12 +13,6 @@ export function formatRows(rows: MatrixRow[]): string {
 /** Every matrix file's rows from `dir` (written by test/support/faults.ts), printed as one table. */
 if (require.main === module) {
   const dir = process.argv[2] ?? join(__dirname, '..', '..', '.state', 'fault-matrix');
-  let files: string[] = [];
-  try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
-  } catch {
-    // no matrix ran
-  }
-  const rows = files.flatMap((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as MatrixRow[]);
+  const rows = readResults<MatrixRow>(dir);
   if (rows.length) console.log(`fault matrix (runbook x fault -> end state, seconds):\n${formatRows(rows)}`);
 }

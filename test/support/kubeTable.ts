@@ -1,6 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeTable } from './pipeTable';
+import { pipeTable, readResults } from './pipeTable';
 
 /** One runbook on the kubeadm lab (test/e2e/kubeadm.test.ts, written by recordKubeRun). */
 export interface KubeRow { runbook: string; seconds: number; apiserverRestarts: number; kubectlCalls: number; failedKubectl: number; secondsAllDown: number }
@@ -13,13 +12,7 @@ export function formatKubeTable(rows: KubeRow[]): string {
 
 if (require.main === module) {
   const dir = process.argv[2] ?? join(__dirname, '..', '..', '.state', 'kube-matrix');
-  let files: string[] = [];
-  try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
-  } catch {
-    // the kubeadm tests did not run
-  }
   const order = ['expand', 'migrate', 'replace', 'restore', 'kube-sync'];
-  const rows = files.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as KubeRow).sort((a, b) => order.indexOf(a.runbook) - order.indexOf(b.runbook));
+  const rows = readResults<KubeRow>(dir).sort((a, b) => order.indexOf(a.runbook) - order.indexOf(b.runbook));
   if (rows.length) console.log(`kubeadm control plane (external etcd, 2 control planes, a kubectl /readyz client on each every second):\n${formatKubeTable(rows)}`);
 }

@@ -1,6 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeTable } from './pipeTable';
+import { pipeTable, readResults } from './pipeTable';
 
 /** One runbook run on one etcd version in test/e2e/versions.test.ts. */
 export interface VersionRow { runbook: string; version: string; ok: boolean; seconds: number }
@@ -18,12 +17,6 @@ export function formatVersionTable(rows: VersionRow[]): string {
 
 if (require.main === module) {
   const dir = process.argv[2] ?? join(__dirname, '..', '..', '.state', 'version-matrix');
-  let files: string[] = [];
-  try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
-  } catch {
-    // the version matrix did not run
-  }
-  const rows = files.flatMap((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as VersionRow[]);
+  const rows = readResults<VersionRow>(dir);
   if (rows.length) console.log(`version matrix (runbook x etcd version -> result, seconds):\n${formatVersionTable(rows)}`);
 }
