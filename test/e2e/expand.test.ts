@@ -40,7 +40,8 @@ describe('expandCluster on the lab (end to end)', () => {
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect(errorMessage(err)).toMatch(/pre-flight refused: the cluster would end with 2 voting members/);
     expect(await memberNames(client('node1'))).toEqual(['node1']);
-    expect(await scheduledActivities(env.client, h.workflowId, h.firstExecutionRunId)).toEqual(['inspectCluster', 'probeLiveness', 'inspectNodes']);
+    // inspectKube: the control-plane read; without a kubernetes section in the inventory it answers at once.
+    expect(await scheduledActivities(env.client, h.workflowId, h.firstExecutionRunId)).toEqual(['inspectCluster', 'probeLiveness', 'inspectNodes', 'inspectKube']);
   });
 
   test('a member that fails to start is compensated: every member this run added is removed, data dirs moved aside', async () => {
@@ -99,7 +100,7 @@ describe('expandCluster on the lab (end to end)', () => {
 
     const perNode = ['addLearner', 'writeMemberConfig', 'startMember', 'learnerProgress', 'promoteLearner', 'waitClusterHealthy'];
     expect(await scheduledActivities(env.client, h.workflowId, h.firstExecutionRunId))
-      .toEqual(['inspectCluster', 'probeLiveness', 'inspectNodes', 'takeSnapshot', ...perNode, ...perNode, 'verifyCluster']);
+      .toEqual(['inspectCluster', 'probeLiveness', 'inspectNodes', 'inspectKube', 'takeSnapshot', ...perNode, ...perNode, 'verifyCluster']);
   });
 
   test('running the expand again changes nothing', async () => {
@@ -108,6 +109,6 @@ describe('expandCluster on the lab (end to end)', () => {
     expect(await h.result()).toMatchObject({ outcome: 'nothing-to-do', added: [], alreadyVoters: ['node2', 'node3'], voters: 3 });
     const after = (await client('node1').cluster.memberList({})).members!.map((m) => m.ID).sort();
     expect(after).toEqual(before);
-    expect(await scheduledActivities(env.client, h.workflowId, h.firstExecutionRunId)).toEqual(['inspectCluster', 'probeLiveness', 'inspectNodes']);
+    expect(await scheduledActivities(env.client, h.workflowId, h.firstExecutionRunId)).toEqual(['inspectCluster', 'probeLiveness', 'inspectNodes', 'inspectKube']);
   });
 });
