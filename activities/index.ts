@@ -247,13 +247,10 @@ export function createActivities(deps: ActivityDeps) {
      */
     inspectKube: clusterActivity(deps, (ops) => kubeState(ops)),
 
-    /** Sets etcd.external.endpoints of the kubeadm-config ConfigMap, through the first control plane whose apiserver is ready. */
-    writeKubeConfigMap: clusterActivity(deps, async (ops, input: ClusterInput & { endpoints: string[] }) => {
-      const state = await kubeState(ops);
-      const via = state.nodes.find((n) => n.ready);
-      if (!via) throw new PreconditionError('no kube-apiserver is ready to write the kubeadm-config ConfigMap through');
-      return { via: via.node, ...(await writeConfigMapEndpoints(ops, via.node, input.endpoints)) };
-    }),
+    /** Sets etcd.external.endpoints of the kubeadm-config ConfigMap with kubectl on `via`, a control-plane node whose apiserver is ready. */
+    writeKubeConfigMap: clusterActivity(deps, async (ops, input: ClusterInput & { endpoints: string[]; via: string }) => ({
+      via: input.via, ...(await writeConfigMapEndpoints(ops, input.via, input.endpoints)),
+    })),
 
     /** Sets etcd.external.endpoints in the node's kubeadm config file (the rest of the file kept). */
     writeKubeadmConfigFile: clusterActivity(deps, (ops, input: NodeInput & { endpoints: string[] }) => writeFileEndpoints(ops, input.node, input.endpoints)),

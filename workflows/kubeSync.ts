@@ -51,7 +51,10 @@ export async function syncControlPlane(tracker: ProgressTracker, base: Base): Pr
   if (!desired.length) throw ApplicationFailure.nonRetryable('no voting member offers a client URL: the control plane is left as it is', 'PreconditionFailed');
   const down = new Set(state.nodes.filter((n) => !n.reachable).map((n) => n.node));
   const leftovers: Leftover[] = [...down].map((node) => ({ node, what: `kube-apiserver and kubeadm config file not pointed at ${desired.join(',')} (node did not answer)`, fix: 'etcd-runbooks kube-sync' }));
-  await tracker.run('kube:configmap', async () => (await changes.writeKubeConfigMap({ ...base, endpoints: desired })).result,
+  // Through a ready apiserver (after a restore they may still be reconnecting: the activity retries).
+  const via = state.nodes.find((n) => n.ready)?.node ?? state.nodes.find((n) => n.reachable)?.node;
+  if (!via) throw ApplicationFailure.nonRetryable('no control-plane node answers: the control plane is left as it is', 'PreconditionFailed');
+  await tracker.run('kube:configmap', async () => (await changes.writeKubeConfigMap({ ...base, endpoints: desired, via })).result,
     (r) => (r.changed ? `was ${r.before.join(',')}; now ${desired.join(',')} (via ${r.via})` : `already ${desired.join(',')}`));
   await tracker.run('kube:files', async () => {
     const out: string[] = [];
@@ -66,7 +69,7 @@ export async function syncControlPlane(tracker: ProgressTracker, base: Base): Pr
     const id = `kube:apiserver:${n.node}`;
     if (down.has(n.node)) { tracker.skip(id, 'node did not answer over SSH; run kube-sync when it is back'); continue; }
     await tracker.run(id, async () => (await long.regenerateApiserver({ ...base, node: n.node, endpoints: desired })).result,
-      (r) => (r.restarted ? `new apiserver ${r.newContainer?.slice(0, 12)} ready in ${r.seconds} s with --etcd-servers=${desired.join(',')}` : 'already running with these --etcd-servers'));
+      (r) => (r.restarted ? `new apiserver ${r.newContainer?.slice(0, 12)} ready in ${r.seconds} s with --etcd-servers=${desired.join(',')}` : `running with these --etcd-servers${r.seconds !== undefined ? `, ready after ${r.seconds} s` : ''}; not restarted`));
   }
   recordLeftovers(tracker, leftovers);
   return leftovers;

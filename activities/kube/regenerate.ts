@@ -67,5 +67,6 @@ export async function regenerateApiserver(ops: ClusterOps, node: string, endpoin
     if (!(await apiserverReady(ops, node, api))) { last = `apiserver ${api.containerId.slice(0, 12)} not ready yet`; return undefined; }
     return api;
   }, () => last);
-  return { node, restarted: true, ...(before ? { oldContainer: before.containerId } : {}), newContainer: now.containerId, seconds: Math.round((Date.now() - started) / 100) / 10 };
+  // The same container when only readiness was waited for (an apiserver reconnecting after a restore).
+  return { node, restarted: now.containerId !== before?.containerId, ...(before ? { oldContainer: before.containerId } : {}), newContainer: now.containerId, seconds: Math.round((Date.now() - started) / 100) / 10 };
 }
