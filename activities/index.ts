@@ -1,4 +1,4 @@
-import { memberQuotaBytes, renderMemberEnvironment } from '../domain/memberConfig';
+import { memberQuotaBytes } from '../domain/memberConfig';
 import type { MemberSpec } from '../domain/members';
 import type { NodeReadiness } from '../domain/expandPlan';
 import type { ClusterOps } from './cluster';
@@ -8,10 +8,9 @@ import { clusterState, hashKV, type ClusterState } from './etcd/reads';
 import { backupOnLeader, snapshotOnLeader, verifySnapshotFile } from './etcd/snapshot';
 import { ensurePeerURL, startRestoredMember } from './etcd/single';
 import { backupDataDir, clearForceNewCluster, forceNewCluster, forceNewClusterFlag, memberEvidence, waitReachable } from './etcd/recovery';
-import { fenceService } from './node/fence';
 import { copySnapshot, restoreDataDir } from './node/restore';
 import { dataDirState, filesPresent, moveDataDirAside } from './node/dataDir';
-import { serviceLog, serviceState, startService, stopService, writeFileIfChanged } from './node/service';
+import { runtimeOf } from './runtime';
 import { clusterActivity, type ActivityDeps, type ClusterInput } from './wrap';
 import { freeBytes } from './node/disk';
 import { safetyActivities } from './safety';
@@ -65,8 +64,10 @@ export function createActivities(deps: ActivityDeps) {
         const spec = specOf(ops, node);
         try {
           const dir = await dataDirState(ops, node);
-          const tlsFilesPresent = await filesPresent(ops, node, [t.caFile, t.serverCertFile, t.serverKeyFile, t.peerCertFile, t.peerKeyFile, t.clientCertFile, t.clientKeyFile]);
-          const etcdActive = (await serviceState(ops, node)) === 'active';
+          const tlsFilesPresent = await filesPresent(ops, node, [t.caFile, t.serverCertFile, t.serverKeyFile, t.peerCertFile, t.peerKeyFile, t.clientCertFile, t.clientKeyFile])
+            // A node that joins with kubeadm gets the kubeadm PKI from the join itself.
+            || (ops.inv.runtime === 'kubeadm' && !(await filesPresent(ops, node, ['/etc/kubernetes/kubelet.conf'])));
+          const etcdActive = (await runtimeOf(ops).state(node)) === 'active';
           const dataDirFreeBytes = await freeBytes(ops, node, spec.dataDir);
           const etcdVersion = (await nodeEtcdTools(ops, node)).server;
           out.push({ spec, reachable: true, dataDirEmpty: dir !== 'nonempty', tlsFilesPresent, etcdActive, dataDirFreeBytes, ...(etcdVersion ? { etcdVersion } : {}), quotaBytes: memberQuotaBytes(ops.inv.memberSettings) });
@@ -85,18 +86,12 @@ export function createActivities(deps: ActivityDeps) {
     addLearner: clusterActivity(deps, (ops, input: NodeInput) => addLearner(ops, input.node)),
 
     /**
-     * Writes the member's environment file (initial cluster, state existing, TLS). Refuses if the
-     * member has data already and etcd runs (it would be a live member's file). Source: reference 004.
+     * Writes the joining member's configuration (initial cluster, state existing): the environment
+     * file (systemd), or the static pod manifest's flags, or, on a node with no etcd manifest,
+     * `kubeadm join --control-plane` (kubeadm; runtime/kubeadm.ts). Source: reference 004, 001.
      */
-    writeMemberConfig: clusterActivity(deps, async (ops, input: NodeInput & { initialCluster: string }) => {
-      const n = ops.node(input.node);
-      const content = renderMemberEnvironment({
-        name: n.etcd.memberName, peerURL: n.etcd.peerURL, clientURL: n.etcd.clientURL, dataDir: n.etcd.dataDir,
-        initialCluster: input.initialCluster, initialClusterState: 'existing', tls: ops.inv.tls, settings: ops.inv.memberSettings,
-      });
-      const changed = await writeFileIfChanged(ops, input.node, ops.inv.systemd.environmentFile, content);
-      return { path: ops.inv.systemd.environmentFile, changed };
-    }),
+    writeMemberConfig: clusterActivity(deps, (ops, input: NodeInput & { initialCluster: string }) =>
+      runtimeOf(ops).writeConfig(input.node, { initialCluster: input.initialCluster, initialClusterState: 'existing' })),
 
     /**
      * Starts etcd on the node and waits until its member has started (has a name in the member list).
@@ -104,7 +99,8 @@ export function createActivities(deps: ActivityDeps) {
      */
     startMember: clusterActivity(deps, async (ops, input: NodeInput) => {
       const spec = specOf(ops, input.node);
-      const active = (await serviceState(ops, input.node)) === 'active';
+      const rt = runtimeOf(ops);
+      const active = (await rt.state(input.node)) === 'active';
       if (!active) {
         const state = await clusterState(ops);
         const m = memberOfNode(state, ops, input.node);
@@ -112,17 +108,17 @@ export function createActivities(deps: ActivityDeps) {
         if (m.name === '' && (await dataDirState(ops, input.node)) === 'nonempty') {
           throw new PreconditionError(`${input.node}: data dir ${spec.dataDir} is not empty but the member never started; move it aside first`);
         }
-        await startService(ops, input.node);
+        await rt.start(input.node);
       }
       // A joining member first receives the leader's database: the wait grows with its size.
       const dbBytes = Math.max(0, ...(await clusterState(ops)).members.map((m) => m.status?.dbSize ?? 0));
       return ops.waitFor(`${input.node}: member started`, memberStartTimeoutMs(dbBytes, 90_000), 1_000, async () => {
-        const svc = await serviceState(ops, input.node);
-        if (svc === 'failed') throw new PreconditionError(`${input.node}: etcd failed to start: ${await serviceLog(ops, input.node)}`);
+        const svc = await rt.state(input.node);
+        if (svc === 'failed') throw new PreconditionError(`${input.node}: etcd failed to start: ${await rt.log(input.node)}`);
         const state = await clusterState(ops);
         const m = memberOfNode(state, ops, input.node);
         return m && m.name === spec.name && m.status ? { memberId: m.id, service: svc } : undefined;
-      }, () => `service ${ops.inv.systemd.unit} on ${input.node}`);
+      }, () => `${rt.where} on ${input.node}`);
     }),
 
     /** Waits until the learner's applied index reaches the leader's index at the start of the wait. */
@@ -197,8 +193,16 @@ export function createActivities(deps: ActivityDeps) {
     /** Streams a snapshot to another node's backup dir (bytes and rate in heartbeats), verified there; free disk checked first. */
     copySnapshot: clusterActivity(deps, (ops, input: ClusterInput & { from: string; path: string; to: string }) => copySnapshot(ops, input.from, input.path, input.to)),
 
-    /** Stops, disables and runtime-masks etcd on the node so nothing starts it during a restore or recovery. */
-    fenceMember: clusterActivity(deps, (ops, input: NodeInput) => fenceService(ops, input.node)),
+    /**
+     * Fences etcd on the node so nothing starts it during a restore or recovery: stopped, disabled
+     * and runtime-masked (systemd), or its manifest moved out of the manifests dir (kubeadm).
+     * Source: reference 003 (etcd must not come up before the restore); 000 §8.4; 001.
+     */
+    fenceMember: clusterActivity(deps, async (ops, input: NodeInput) => {
+      const rt = runtimeOf(ops);
+      await rt.fence(input.node);
+      return { service: await rt.state(input.node) };
+    }),
 
     /** Restores the snapshot into the node's data dir (via a temporary dir) with a fresh cluster token. */
     restoreDataDir: clusterActivity(deps, (ops, input: NodeInput & { path: string; token: string; tag: string }) => restoreDataDir(ops, input.node, input.path, input.token, input.tag)),
@@ -234,10 +238,11 @@ export function createActivities(deps: ActivityDeps) {
     /** Compensation: removes the node's member if present (never the leader). */
     removeMember: clusterActivity(deps, (ops, input: NodeInput) => removeMemberOfNode(ops, input.node)),
 
-    /** Compensation: stops and disables etcd on the node. */
+    /** Compensation: stops etcd on the node so that a boot does not start it again. */
     stopMember: clusterActivity(deps, async (ops, input: NodeInput) => {
-      await stopService(ops, input.node);
-      return { service: await serviceState(ops, input.node) };
+      const rt = runtimeOf(ops);
+      await rt.stop(input.node);
+      return { service: await rt.state(input.node) };
     }),
 
     /**
@@ -261,7 +266,7 @@ export function createActivities(deps: ActivityDeps) {
     /** Compensation: moves the node's data dir aside to `<dataDir>.aside-<tag>`; never deletes. */
     moveDataDirAside: clusterActivity(deps, async (ops, input: NodeInput & { tag: string }) => {
       if (!/^[A-Za-z0-9._-]+$/.test(input.tag)) throw new PreconditionError(`bad tag ${JSON.stringify(input.tag)}`);
-      if ((await serviceState(ops, input.node)) === 'active') throw new PreconditionError(`${input.node}: etcd is running; stop it before moving its data dir`);
+      if ((await runtimeOf(ops).state(input.node)) === 'active') throw new PreconditionError(`${input.node}: etcd is running; stop it before moving its data dir`);
       return { movedTo: await moveDataDirAside(ops, input.node, input.tag) };
     }),
   };

@@ -7,7 +7,7 @@ import { forceNewClusterFlag } from './etcd/recovery';
 import { dataDirState, moveDataDirAside } from './node/dataDir';
 import { checkDisk, type DiskNeed } from './node/disk';
 import { installRestored, restoringDir, trialRestore } from './node/restore';
-import { serviceState, startService, stopService } from './node/service';
+import { runtimeOf } from './runtime';
 import { shScript } from './ssh/quote';
 import { clusterActivity, type ActivityDeps, type ClusterInput } from './wrap';
 
@@ -36,8 +36,8 @@ export function safetyActivities(deps: ActivityDeps) {
     /** From the survivor's node and the worker: does each other member still answer (client status, peer port)? Read-only. */
     viewFromSurvivor: clusterActivity(deps, (ops, input: NodeInput & { others: string[] }) => viewFromSurvivor(ops, input.node, input.others)),
 
-    /** Whether etcd's unit is active on the node, or undefined when SSH does not answer. Read-only. */
-    etcdServiceState: clusterActivity(deps, async (ops, input: NodeInput) => ({ service: await serviceState(ops, input.node) })),
+    /** Whether etcd runs on the node (runtime state: active, inactive, ...). Read-only. */
+    etcdServiceState: clusterActivity(deps, async (ops, input: NodeInput) => ({ service: await runtimeOf(ops).state(input.node) })),
 
     /** Free disk for each need (node, path, bytes). Read-only. */
     checkDisk: clusterActivity(deps, (ops, input: ClusterInput & { needs: DiskNeed[] }) => checkDisk(ops, input.needs)),
@@ -103,17 +103,18 @@ export function safetyActivities(deps: ActivityDeps) {
       checkTag(input.tag);
       const dir = ops.node(input.node).etcd.dataDir;
       const restoredHere = (await ops.run(input.node, ['test', '-f', `${dir}/.etcd-runbooks-restored-${input.tag}`])).exitCode === 0;
-      const active = (await serviceState(ops, input.node)) === 'active';
+      const rt = runtimeOf(ops);
+      const active = (await rt.state(input.node)) === 'active';
       if (active && input.start && !restoredHere) return { restarted: false, movedBack: false };
-      if (active) await stopService(ops, input.node);
+      if (active) await rt.stop(input.node);
       const r = await ops.runOk(input.node, shScript([
         'moved=no',
         'if [ -f "$1/.etcd-runbooks-restored-$4" ]; then mv -T -- "$1" "$3" && rm -f "$3/.etcd-runbooks-restored-$4"; fi',
         'if [ -d "$2" ]; then if [ -d "$1" ] && [ -z "$(ls -A "$1")" ]; then rmdir "$1"; fi; [ -e "$1" ] || { mv -T -- "$2" "$1" && moved=yes; }; fi',
         'echo $moved',
       ].join('\n'), dir, `${dir}.aside-${input.tag}`, restoringDir(dir, input.tag), input.tag));
-      if (input.start) await startService(ops, input.node);
-      else await ops.runOk(input.node, ['systemctl', 'unmask', '--runtime', '--quiet', ops.inv.systemd.unit]);
+      if (input.start) await rt.start(input.node);
+      else await rt.release(input.node);
       return { restarted: input.start, movedBack: r.stdout.trim() === 'yes' };
     }),
 
@@ -128,12 +129,13 @@ export function safetyActivities(deps: ActivityDeps) {
       const state = await clusterState(ops);
       const m = state.members.find((x) => x.peerURLs.includes(spec.peerURL) || (x.name !== '' && x.name === spec.name));
       if (m) throw new PreconditionError(`${input.node}: member ${m.name || m.id} is in the cluster; use remove-member, not cleanup`);
-      await stopService(ops, input.node);
+      const rt = runtimeOf(ops);
+      await rt.stop(input.node);
       const flag = await forceNewClusterFlag(ops, input.node);
-      if (flag.dropIn) await ops.runOk(input.node, shScript('rm -f -- /etc/systemd/system/"$1".d/etcd-runbooks-force-new-cluster.conf && systemctl daemon-reload', ops.inv.systemd.unit));
+      if (flag.dropIn) await rt.setForceNewCluster(input.node, false, false);
       const hadData = (await dataDirState(ops, input.node)) === 'nonempty';
       const movedTo = hadData ? await moveDataDirAside(ops, input.node, input.tag) : undefined;
-      return { service: await serviceState(ops, input.node), removedDropIn: flag.dropIn, ...(movedTo ? { movedTo } : {}) };
+      return { service: await rt.state(input.node), removedDropIn: flag.dropIn, ...(movedTo ? { movedTo } : {}) };
     }),
   };
 }

@@ -49,6 +49,27 @@ export const SystemdRuntimeSchema = z.strictObject({
   etcdUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default('etcd'),
 });
 
+/**
+ * kubeadm runtime: etcd as kubeadm's static pod on each control-plane node (stacked etcd). The
+ * inventory's `tls` then names the kubeadm PKI (/etc/kubernetes/pki/etcd/ca.crt, server.crt,
+ * peer.crt, and a client pair such as /etc/kubernetes/pki/apiserver-etcd-client.crt).
+ */
+export const KubeadmRuntimeSchema = z.strictObject({
+  /** Where kubelet reads static pod manifests; etcd's is `etcd.yaml` there. */
+  manifestsDir: absolutePath.default('/etc/kubernetes/manifests'),
+  /** Where a stopped or fenced member's manifest waits (outside the manifests dir, so kubelet leaves it). */
+  fencedDir: absolutePath.default('/etc/kubernetes/etcd-runbooks-fenced'),
+  /** kubeconfig on each control-plane node (kubeadm writes admin.conf), for joins. */
+  kubeconfig: absolutePath.default('/etc/kubernetes/admin.conf'),
+  /** JoinConfiguration nodeRegistration.criSocket of a joining control-plane node. */
+  criSocket: z.string().regex(/^unix:\/\/\/[A-Za-z0-9._/-]+$/).default('unix:///run/containerd/containerd.sock'),
+  imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
+  /** Pass the peer URL's address as kubelet --node-ip on join (nodes without a default route need it). */
+  kubeletNodeIP: z.boolean().default(false),
+  /** kubeadm join --ignore-preflight-errors (check names, or `all`). */
+  ignorePreflightErrors: z.array(z.string().regex(/^[A-Za-z0-9-]+$/)).default([]),
+});
+
 /** Settings the runbooks write themselves; memberSettings must not override them. */
 const MANAGED_SETTINGS = /^ETCD_(NAME|DATA_DIR|WAL_DIR|(LISTEN|ADVERTISE|INITIAL_ADVERTISE)_(PEER|CLIENT)_URLS|INITIAL_CLUSTER(_STATE|_TOKEN)?|FORCE_NEW_CLUSTER|(PEER_)?(CERT_FILE|KEY_FILE|TRUSTED_CA_FILE|CLIENT_CERT_AUTH))$/;
 
@@ -97,9 +118,10 @@ export const KubernetesSchema = z.strictObject({
 export const InventorySchema = z
   .strictObject({
     cluster: safeName,
-    /** Member runtime style. Only `systemd` is implemented; the kubeadm static pod comes later. */
-    runtime: z.literal('systemd'),
+    /** How etcd runs on the nodes (activities/runtime): Debian's etcd.service, or kubeadm's static pod. */
+    runtime: z.enum(['systemd', 'kubeadm']),
     systemd: SystemdRuntimeSchema.default({ unit: 'etcd.service', environmentFile: '/etc/default/etcd', etcdUser: 'etcd' }),
+    kubeadm: KubeadmRuntimeSchema.default(KubeadmRuntimeSchema.parse({})),
     /**
      * The cluster is Kubernetes' datastore (kube-apiserver's --etcd-servers). A restore then bumps
      * the revision and marks it compacted by default (domain/revisionBump.ts).
@@ -121,6 +143,12 @@ export const InventorySchema = z
         else seen.set(v, i);
       });
     };
+    if (inv.runtime === 'kubeadm' && Object.keys(inv.memberSettings).length) {
+      ctx.addIssue({ code: 'custom', path: ['memberSettings'], message: 'not used with runtime kubeadm: set them as etcd.local.extraArgs in the kubeadm ClusterConfiguration' });
+    }
+    if (inv.runtime === 'kubeadm' && inv.kubernetes) {
+      ctx.addIssue({ code: 'custom', path: ['kubernetes'], message: 'is for external etcd; with runtime kubeadm (stacked etcd) each apiserver uses its own node\'s member' });
+    }
     unique('name', (n) => n.name);
     unique('etcd.memberName', (n) => n.etcd.memberName);
     unique('etcd.peerURL', (n) => n.etcd.peerURL);

@@ -1,7 +1,7 @@
 import type { MemberEvidence } from '../../domain/recovery';
 import type { ClusterOps } from '../cluster';
 import { PreconditionError } from '../errors';
-import { serviceState } from '../node/service';
+import { runtimeOf, type ForceNewClusterFlag } from '../runtime';
 import { shScript } from '../ssh/quote';
 import { requireFree } from '../node/disk';
 import { parseEndpointStatus } from './parse';
@@ -14,7 +14,7 @@ export async function memberEvidence(ops: ClusterOps, node: string): Promise<Mem
   const n = ops.node(node);
   let active: boolean;
   try {
-    active = (await serviceState(ops, node)) === 'active';
+    active = (await runtimeOf(ops).state(node)) === 'active';
   } catch (e) {
     return { node, reachable: false, etcdActive: false, source: 'none', error: (e as Error).message.slice(0, 200) };
   }
@@ -47,31 +47,24 @@ export async function backupDataDir(ops: ClusterOps, node: string, tag: string):
   return r.stdout.trim() ? { copy } : {};
 }
 
-function dropInPath(ops: ClusterOps): string {
-  return `/etc/systemd/system/${ops.inv.systemd.unit}.d/etcd-runbooks-force-new-cluster.conf`;
-}
-
-/** Whether the running etcd process, or its unit, carries ETCD_FORCE_NEW_CLUSTER. */
-export async function forceNewClusterFlag(ops: ClusterOps, node: string): Promise<{ dropIn: boolean; inProcess: boolean }> {
-  const unit = ops.inv.systemd.unit;
-  const r = await ops.runOk(node, shScript(
-    'd=no; [ -e "$2" ] && d=yes; p=$(systemctl show -p MainPID --value "$1"); e=no; [ "${p:-0}" != 0 ] && tr "\\0" "\\n" < /proc/$p/environ | grep -q "^ETCD_FORCE_NEW_CLUSTER=" && e=yes; echo "$d $e"',
-    unit, dropInPath(ops)));
-  const [d, e] = r.stdout.trim().split(' ');
-  return { dropIn: d === 'yes', inProcess: e === 'yes' };
+/**
+ * Whether the member's configuration (systemd drop-in, or the static pod manifest) or the running
+ * etcd carries --force-new-cluster (runtime/types.ts).
+ */
+export async function forceNewClusterFlag(ops: ClusterOps, node: string): Promise<ForceNewClusterFlag> {
+  return runtimeOf(ops).forceNewClusterFlag(node);
 }
 
 /**
  * Restarts the node's etcd with --force-new-cluster (a systemd drop-in setting
- * ETCD_FORCE_NEW_CLUSTER=true) and waits until it is a 1-member cluster leading itself with its
+ * ETCD_FORCE_NEW_CLUSTER=true, or the flag added to the static pod's command) and waits until it is a 1-member cluster leading itself with its
  * data. Idempotent: a member that already is a 1-member cluster is left as is.
  * Source: reference 001, 002; 004 (ETCD_FORCE_NEW_CLUSTER drop-in).
  */
 export async function forceNewCluster(ops: ClusterOps, node: string): Promise<SingleMemberState> {
   const before = await ownView(ops, node).catch(() => undefined);
   if (before && before.members === 1 && before.status.leader === before.memberId) return before;
-  const unit = ops.inv.systemd.unit;
-  await ops.runOk(node, shScript('mkdir -p "$(dirname "$2")" && printf "[Service]\\nEnvironment=ETCD_FORCE_NEW_CLUSTER=true\\n" > "$2" && systemctl unmask --runtime --quiet "$1" && systemctl daemon-reload && systemctl restart --no-block "$1"', unit, dropInPath(ops)));
+  await runtimeOf(ops).setForceNewCluster(node, true, true);
   return ops.waitFor(`${node}: forced new cluster`, memberStartTimeoutMs(await dbFileBytes(ops, node)), 1_000, async () => {
     const v = await ownView(ops, node);
     return v && v.members === 1 && v.status.leader === v.memberId ? v : undefined;
@@ -83,10 +76,10 @@ export async function forceNewCluster(ops: ClusterOps, node: string): Promise<Si
  * unit nor the running process carries the flag (leaving it is a classic outage: every restart
  * would discard the membership again). Source: reference 004 (remove the drop-in afterwards).
  */
-export async function clearForceNewCluster(ops: ClusterOps, node: string): Promise<SingleMemberState & { flag: { dropIn: boolean; inProcess: boolean } }> {
+export async function clearForceNewCluster(ops: ClusterOps, node: string): Promise<SingleMemberState & { flag: ForceNewClusterFlag }> {
   const flag = await forceNewClusterFlag(ops, node);
   if (flag.dropIn || flag.inProcess) {
-    await ops.runOk(node, shScript('rm -f -- "$2" && systemctl daemon-reload && systemctl restart --no-block "$1"', ops.inv.systemd.unit, dropInPath(ops)));
+    await runtimeOf(ops).setForceNewCluster(node, false, true);
   }
   const v = await ops.waitFor(`${node}: serving without --force-new-cluster`, memberStartTimeoutMs(await dbFileBytes(ops, node)), 1_000, async () => {
     const view = await ownView(ops, node);

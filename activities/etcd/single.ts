@@ -1,8 +1,7 @@
-import { renderMemberEnvironment } from '../../domain/memberConfig';
 import type { MemberId } from '../../domain/memberId';
 import type { ClusterOps } from '../cluster';
 import { PreconditionError } from '../errors';
-import { serviceLog, serviceState, startService, writeFileIfChanged } from '../node/service';
+import { runtimeOf } from '../runtime';
 import { parseEndpointStatus, parseMemberList, type EndpointStatus } from './parse';
 import { dbFileBytes } from '../node/dataDir';
 import { memberStartTimeoutMs } from '../../domain/scale';
@@ -30,14 +29,11 @@ export async function ownView(ops: ClusterOps, node: string): Promise<SingleMemb
  */
 export async function startRestoredMember(ops: ClusterOps, node: string, token: string): Promise<SingleMemberState> {
   const n = ops.node(node);
-  const content = renderMemberEnvironment({
-    name: n.etcd.memberName, peerURL: n.etcd.peerURL, clientURL: n.etcd.clientURL, dataDir: n.etcd.dataDir,
-    initialCluster: `${n.etcd.memberName}=${n.etcd.peerURL}`, initialClusterState: 'new', tls: ops.inv.tls, token, settings: ops.inv.memberSettings,
-  });
-  await writeFileIfChanged(ops, node, ops.inv.systemd.environmentFile, content);
-  if ((await serviceState(ops, node)) !== 'active') await startService(ops, node);
+  const rt = runtimeOf(ops);
+  await rt.writeConfig(node, { initialCluster: `${n.etcd.memberName}=${n.etcd.peerURL}`, initialClusterState: 'new', token });
+  if ((await rt.state(node)) !== 'active') await rt.start(node);
   return ops.waitFor(`${node}: restored member serving`, memberStartTimeoutMs(await dbFileBytes(ops, node)), 1_000, async () => {
-    if ((await serviceState(ops, node)) === 'failed') throw new PreconditionError(`${node}: etcd failed to start: ${await serviceLog(ops, node)}`);
+    if ((await rt.state(node)) === 'failed') throw new PreconditionError(`${node}: etcd failed to start: ${await rt.log(node)}`);
     const v = await ownView(ops, node);
     return v && v.status.leader === v.memberId ? v : undefined;
   }, () => `${node} not yet leading itself`);

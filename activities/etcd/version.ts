@@ -1,17 +1,15 @@
 import type { ClusterOps } from '../cluster';
 import { PreconditionError } from '../errors';
 import { shScript } from '../ssh/quote';
+import { runtimeOf } from '../runtime';
 import { helpListsBump, lowestMinor, parseHttpVersion, parseToolVersion, snapshotTool, type NodeEtcdTools } from '../../domain/etcdVersion';
 
 /**
- * Prints, in one SSH round trip: the `--version` of the etcd binary the member's unit runs (its
- * ExecStart path, else `etcd` on PATH), `etcdctl version`, `etcdutl version` when installed, and the
+ * Prints, in one SSH round trip (after the runtime's line for the etcd it runs: the unit's
+ * ExecStart binary, or the static pod's image tag): `etcdctl version`, `etcdutl version` when installed, and the
  * `snapshot restore --help` of the snapshot tool (etcdutl, else etcdctl) between markers.
  */
 const TOOLS_SCRIPT = [
-  'bin=$(systemctl show -p ExecStart --value "$1" 2>/dev/null | sed -n "s/^{ path=\\([^ ;]*\\).*/\\1/p" | head -n 1)',
-  '[ -x "$bin" ] || bin=$(command -v etcd || true)',
-  '[ -n "$bin" ] && "$bin" --version 2>/dev/null | head -n 1 | sed "s/^etcd Version:/etcd version:/"',
   'command -v etcdctl >/dev/null && etcdctl version 2>/dev/null | head -n 1',
   'if command -v etcdutl >/dev/null; then etcdutl version 2>/dev/null | head -n 1; tool=etcdutl; else tool=etcdctl; fi',
   'echo "--- restore help"',
@@ -31,7 +29,7 @@ export async function nodeEtcdTools(ops: ClusterOps, node: string): Promise<Node
   if (!cache) seen.set(ops, (cache = new Map()));
   const hit = cache.get(node);
   if (hit) return hit;
-  const r = await ops.runOk(node, shScript(TOOLS_SCRIPT, ops.inv.systemd.unit));
+  const r = await ops.runOk(node, shScript(`${runtimeOf(ops).serverVersionScript}\n${TOOLS_SCRIPT}`));
   const [versions, help = ''] = r.stdout.split('--- restore help');
   const server = parseToolVersion('etcd', versions);
   const etcdctl = parseToolVersion('etcdctl', versions);

@@ -4,7 +4,7 @@ import { shScript } from '../ssh/quote';
 import { verifySnapshotFile } from '../etcd/snapshot';
 import { dataDirState } from './dataDir';
 import { requireFree, WAL_RESERVE_BYTES } from './disk';
-import { serviceState } from './service';
+import { runtimeOf } from '../runtime';
 import { snapshotToolOn } from '../etcd/version';
 import { chooseRevisionBump } from '../../domain/revisionBump';
 import { restoreTimeoutMs } from '../../domain/scale';
@@ -88,7 +88,7 @@ export async function trialRestore(ops: ClusterOps, node: string, snapshotPath: 
     `--name=${memberName}`, `--initial-cluster=${memberName}=${peerURL}`, `--initial-cluster-token=${token}`,
     `--initial-advertise-peer-urls=${peerURL}`, `--data-dir=${tmp}`,
     ...(bump > 0 ? [`--bump-revision=${bump}`, '--mark-compacted'] : [])], { timeoutMs: restoreTimeoutMs(sizeBytes) });
-  const user = ops.inv.systemd.etcdUser;
+  const user = runtimeOf(ops).dataOwner;
   await ops.runOk(node, shScript('chown -R "$2:$2" "$1" && chmod 0700 "$1" && printf "bump %s %s\\n" "$4" "$5" > "$1/$3"', tmp, user, COMPLETE, String(bump), why));
   return { dir: tmp, restored: true, tool: `${tool} ${version}`, bump, bumpWhy: why };
 }
@@ -102,7 +102,7 @@ export async function installRestored(ops: ClusterOps, node: string, tag: string
   const { dataDir } = ops.node(node).etcd;
   const marker = `${dataDir}/.etcd-runbooks-restored-${tag}`;
   if ((await ops.run(node, ['test', '-f', marker])).exitCode === 0) return { dataDir, installed: false };
-  if ((await serviceState(ops, node)) === 'active') throw new PreconditionError(`${node}: etcd is running; fence it before restoring`);
+  if ((await runtimeOf(ops).state(node)) === 'active') throw new PreconditionError(`${node}: etcd is running; fence it before restoring`);
   if ((await dataDirState(ops, node)) === 'nonempty') throw new PreconditionError(`${node}: data dir ${dataDir} is not empty; move it aside before restoring`);
   const tmp = restoringDir(dataDir, tag);
   if ((await ops.run(node, ['test', '-f', `${tmp}/${COMPLETE}`])).exitCode !== 0) throw new PreconditionError(`${node}: no complete trial restore at ${tmp}`);

@@ -58,12 +58,28 @@ describe('inventory validation', () => {
     const doc = valid() as any;
     doc.nodes[0].name = 'node1;reboot';
     doc.nodes[1].password = 'hunter2';
-    doc.runtime = 'kubeadm';
+    doc.runtime = 'docker';
     const p = problems(doc);
     expect(p).toEqual(expect.arrayContaining([
       expect.stringMatching(/^nodes\.0\.name: must be lowercase/),
       expect.stringMatching(/^nodes\.1: Unrecognized key.*password/),
       expect.stringMatching(/^runtime: /),
+    ]));
+  });
+
+  test('runtime kubeadm: defaults for the static pod; memberSettings and an external-etcd kubernetes section are refused', () => {
+    const doc = valid() as any;
+    doc.runtime = 'kubeadm';
+    const inv = parseInventory(doc);
+    expect(inv.kubeadm).toEqual(expect.objectContaining({ manifestsDir: '/etc/kubernetes/manifests', fencedDir: '/etc/kubernetes/etcd-runbooks-fenced', criSocket: 'unix:///run/containerd/containerd.sock' }));
+    doc.memberSettings = { ETCD_QUOTA_BACKEND_BYTES: '8589934592' };
+    doc.kubernetes = { controlPlanes: ['node1'], kubeadmConfig: '/root/k.yaml' };
+    doc.kubeadm = { criSocket: 'unix:///run/x.sock; reboot' };
+    const p = problems(doc);
+    expect(p).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^memberSettings: not used with runtime kubeadm/),
+      expect.stringMatching(/^kubernetes: is for external etcd/),
+      expect.stringMatching(/^kubeadm\.criSocket: /),
     ]));
   });
 

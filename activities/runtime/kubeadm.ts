@@ -1,0 +1,137 @@
+import type { ClusterOps } from '../cluster';
+import { PreconditionError } from '../errors';
+import { shScript } from '../ssh/quote';
+import { EtcdManifestError, flagValue, manifestCommand, manifestDataDirVolume, setManifestFlags } from './manifest';
+import { joinControlPlane } from './kubeadmJoin';
+import type { MemberConfigChange, MemberRuntime } from './types';
+
+/** How long kubelet gets to stop the etcd pod after its manifest left the manifests dir. */
+const STOP_TIMEOUT_MS = 100_000;
+
+/** Where the member's manifest is: in the manifests dir (kubelet runs it), fenced aside, or nowhere. */
+type ManifestPlace = 'running' | 'fenced' | 'none';
+
+/**
+ * The `kubeadm` member runtime: etcd as kubeadm's static pod `etcd.yaml` on a control-plane node.
+ * - stop and fence move the manifest out of the manifests dir into `fencedDir` (kubelet stops the
+ *   pod and nothing brings it back; reference 001: "remove the static pod"); start moves it back.
+ * - the member's configuration is the etcd container's command flags in that manifest
+ *   (--initial-cluster, --initial-cluster-state, --initial-cluster-token, --force-new-cluster), edited
+ *   wherever the manifest is (reference 001 "Loss of quorum": add the flag, remove it afterwards).
+ * - a node with no etcd manifest at all joins with `kubeadm join --control-plane` (runtime/kubeadmJoin.ts).
+ * - the running process is read from containerd (`ctr -n k8s.io`), logs from /var/log/pods.
+ * etcdctl and etcdutl run as host binaries with the kubeadm PKI named in the inventory's `tls`.
+ * Source: reference 001; kubeadm docs "Static Pods", "kubeadm join".
+ */
+export function kubeadmRuntime(ops: ClusterOps): MemberRuntime {
+  const k = ops.inv.kubeadm;
+  const manifest = `${k.manifestsDir}/etcd.yaml`;
+  const fenced = `${k.fencedDir}/etcd.yaml`;
+
+  const place = async (node: string): Promise<ManifestPlace> => {
+    const r = await ops.runOk(node, shScript('if [ -f "$1" ]; then echo running; elif [ -f "$2" ]; then echo fenced; else echo none; fi', manifest, fenced));
+    return r.stdout.trim() as ManifestPlace;
+  };
+  const runningArgs = async (node: string): Promise<string[] | undefined> => {
+    const r = await ops.runOk(node, shScript(`
+      running=$(ctr -n k8s.io tasks ls | awk '$3 == "RUNNING" { print $1 }')
+      for id in $(ctr -n k8s.io containers ls -q 'labels."io.kubernetes.container.name"==etcd' 'labels."io.kubernetes.pod.namespace"==kube-system'); do
+        if printf '%s\\n' "$running" | grep -qx "$id"; then ctr -n k8s.io containers info "$id"; exit 0; fi
+      done`), { timeoutMs: 30_000 });
+    if (!r.stdout.trim()) return undefined;
+    const info = JSON.parse(r.stdout) as { Spec?: { process?: { args?: string[] } } };
+    return info.Spec?.process?.args ?? [];
+  };
+  const readManifest = async (node: string, where: ManifestPlace) => {
+    const path = where === 'running' ? manifest : fenced;
+    return { path, text: (await ops.runOk(node, ['cat', '--', path])).stdout };
+  };
+  /** Writes a manifest atomically through a dot-named temp file (kubelet ignores dot files). */
+  const writeManifest = async (node: string, path: string, text: string) => {
+    const dir = path.slice(0, path.lastIndexOf('/'));
+    await ops.runOk(node, shScript('umask 077; t="$1/.etcd.yaml.etcd-runbooks"; cat > "$t" && mv -f "$t" "$2"', dir, path), { stdin: text });
+  };
+  const stopPod = async (node: string) => {
+    await ops.runOk(node, shScript('install -d -m 0700 "$3"; if [ -f "$1" ]; then mv -f -- "$1" "$2"; fi', manifest, fenced, k.fencedDir));
+    await ops.waitFor(`${node}: etcd pod stopped`, STOP_TIMEOUT_MS, 1_000, async () => ((await runningArgs(node)) ? undefined : true), () => 'an etcd container still runs');
+  };
+  const edit = async (node: string, flags: Record<string, string | null>) => {
+    const where = await place(node);
+    if (where === 'none') throw new PreconditionError(`${node}: no etcd manifest (${manifest} or ${fenced})`);
+    const m = await readManifest(node, where);
+    let out;
+    try {
+      out = setManifestFlags(m.text, flags, `${node}:${m.path}`);
+    } catch (e) {
+      if (e instanceof EtcdManifestError) throw new PreconditionError(e.message);
+      throw e;
+    }
+    if (out.changed) await writeManifest(node, m.path, out.text);
+    return { path: m.path, changed: out.changed, where };
+  };
+
+  return {
+    kind: 'kubeadm',
+    where: manifest,
+    dataOwner: 'root',
+
+    async state(node) {
+      if (await runningArgs(node)) return 'active';
+      return (await place(node)) === 'running' ? 'activating' : 'inactive';
+    },
+
+    async start(node) {
+      const where = await place(node);
+      if (where === 'none') throw new PreconditionError(`${node}: no etcd manifest to start (${manifest} or ${fenced}); write the member's configuration first`);
+      if (where === 'fenced') await ops.runOk(node, ['mv', '-f', '--', fenced, manifest]);
+    },
+
+    stop: stopPod,
+    fence: stopPod,
+    // A fenced manifest is a stopped member: there is no third state to release into.
+    async release() {},
+
+    async writeConfig(node, change: MemberConfigChange) {
+      const n = ops.node(node);
+      if ((await place(node)) === 'none') {
+        await joinControlPlane(ops, node);
+        return { path: `${manifest} (kubeadm join --control-plane)`, changed: true };
+      }
+      const { text, path } = await readManifest(node, await place(node));
+      const cmd = manifestCommand(text, `${node}:${path}`);
+      const peer = flagValue(cmd, 'initial-advertise-peer-urls');
+      const vol = manifestDataDirVolume(text);
+      if (peer !== n.etcd.peerURL) throw new PreconditionError(`${node}: ${path} advertises peer URL ${peer}, the inventory says ${n.etcd.peerURL}`);
+      if (vol !== n.etcd.dataDir) throw new PreconditionError(`${node}: ${path} mounts ${vol} as the data dir, the inventory says ${n.etcd.dataDir}`);
+      const r = await edit(node, {
+        name: n.etcd.memberName,
+        'data-dir': n.etcd.dataDir,
+        'initial-cluster': change.initialCluster,
+        'initial-cluster-state': change.initialClusterState,
+        'initial-cluster-token': change.token ?? null,
+      });
+      return { path: r.path, changed: r.changed };
+    },
+
+    async forceNewClusterFlag(node) {
+      const where = await place(node);
+      const configured = where === 'none' ? false : flagValue(manifestCommand((await readManifest(node, where)).text), 'force-new-cluster') !== undefined;
+      const args = await runningArgs(node);
+      return { dropIn: configured, inProcess: args ? flagValue(args, 'force-new-cluster') !== undefined : false };
+    },
+
+    async setForceNewCluster(node, on, restart) {
+      const r = await edit(node, { 'force-new-cluster': on ? '' : null });
+      // A changed manifest in the manifests dir restarts the pod by itself (kubelet watches the dir).
+      if (restart && r.where === 'fenced') await ops.runOk(node, ['mv', '-f', '--', fenced, manifest]);
+    },
+
+    async log(node, lines = 15) {
+      const r = await ops.run(node, shScript('f=$(ls -t /var/log/pods/kube-system_etcd-*/etcd/*.log 2>/dev/null | head -n 1); [ -n "$f" ] && tail -n "$1" -- "$f"', String(lines)));
+      return r.stdout.trim();
+    },
+
+    // kubeadm tags its etcd image with the etcd version (`etcd:3.6.16-0`): what the pod runs.
+    serverVersionScript: `sed -n "s/^ *image: *[^ ]*etcd:v\\{0,1\\}\\([0-9][0-9.]*\\).*/etcd version: \\1/p" ${manifest} ${fenced} 2>/dev/null | head -n 1`,
+  };
+}

@@ -1,0 +1,79 @@
+import { renderMemberEnvironment } from '../../domain/memberConfig';
+import type { ClusterOps } from '../cluster';
+import { writeFileIfChanged } from '../node/files';
+import { shScript } from '../ssh/quote';
+import type { MemberConfigChange, MemberRuntime } from './types';
+
+/**
+ * The `systemd` member runtime: Debian's etcd.service (`EnvironmentFile=-/etc/default/etcd`), its
+ * settings in the environment file, --force-new-cluster as a drop-in setting
+ * ETCD_FORCE_NEW_CLUSTER, a fence as `disable --now` plus `mask --runtime` (gone at reboot, so a
+ * node never stays masked by accident). Source: reference 004 (drop-ins, environment file);
+ * 003 (etcd must not come up before the restore).
+ */
+export function systemdRuntime(ops: ClusterOps): MemberRuntime {
+  const { unit, environmentFile, etcdUser } = ops.inv.systemd;
+  const dropIn = `/etc/systemd/system/${unit}.d/etcd-runbooks-force-new-cluster.conf`;
+  return {
+    kind: 'systemd',
+    where: unit,
+    dataOwner: etcdUser,
+
+    async state(node) {
+      const r = await ops.run(node, ['systemctl', 'is-active', unit]);
+      return r.stdout.trim() || 'unknown';
+    },
+
+    async start(node) {
+      await ops.runOk(node, shScript('systemctl unmask --runtime --quiet "$1" && systemctl daemon-reload && systemctl enable --quiet "$1" && systemctl start --no-block "$1"', unit));
+    },
+
+    async stop(node) {
+      await ops.runOk(node, ['systemctl', 'disable', '--now', '--quiet', unit], { timeoutMs: 100_000 });
+    },
+
+    async fence(node) {
+      await ops.runOk(node, shScript('systemctl disable --now --quiet "$1" && systemctl mask --runtime --quiet "$1"', unit), { timeoutMs: 100_000 });
+    },
+
+    async release(node) {
+      await ops.runOk(node, ['systemctl', 'unmask', '--runtime', '--quiet', unit]);
+    },
+
+    async writeConfig(node, change: MemberConfigChange) {
+      const n = ops.node(node);
+      const content = renderMemberEnvironment({
+        name: n.etcd.memberName, peerURL: n.etcd.peerURL, clientURL: n.etcd.clientURL, dataDir: n.etcd.dataDir,
+        initialCluster: change.initialCluster, initialClusterState: change.initialClusterState, tls: ops.inv.tls,
+        ...(change.token !== undefined ? { token: change.token } : {}), settings: ops.inv.memberSettings,
+      });
+      return { path: environmentFile, changed: await writeFileIfChanged(ops, node, environmentFile, content) };
+    },
+
+    async forceNewClusterFlag(node) {
+      const r = await ops.runOk(node, shScript(
+        'd=no; [ -e "$2" ] && d=yes; p=$(systemctl show -p MainPID --value "$1"); e=no; [ "${p:-0}" != 0 ] && tr "\\0" "\\n" < /proc/$p/environ | grep -q "^ETCD_FORCE_NEW_CLUSTER=" && e=yes; echo "$d $e"',
+        unit, dropIn));
+      const [d, e] = r.stdout.trim().split(' ');
+      return { dropIn: d === 'yes', inProcess: e === 'yes' };
+    },
+
+    async setForceNewCluster(node, on, restart) {
+      const write = on
+        ? 'mkdir -p "$(dirname "$2")" && printf "[Service]\\nEnvironment=ETCD_FORCE_NEW_CLUSTER=true\\n" > "$2" && systemctl unmask --runtime --quiet "$1" && systemctl daemon-reload'
+        : 'rm -f -- "$2" && systemctl daemon-reload';
+      await ops.runOk(node, shScript(`${write}${restart ? ' && systemctl restart --no-block "$1"' : ''}`, unit, dropIn));
+    },
+
+    async log(node, lines = 15) {
+      const r = await ops.run(node, ['journalctl', '-u', unit, '-n', String(lines), '--no-pager', '-o', 'cat']);
+      return r.stdout.trim();
+    },
+
+    serverVersionScript: [
+      `bin=$(systemctl show -p ExecStart --value ${unit} 2>/dev/null | sed -n "s/^{ path=\\([^ ;]*\\).*/\\1/p" | head -n 1)`,
+      '[ -x "$bin" ] || bin=$(command -v etcd || true)',
+      '[ -n "$bin" ] && "$bin" --version 2>/dev/null | head -n 1 | sed "s/^etcd Version:/etcd version:/"',
+    ].join('\n'),
+  };
+}

@@ -1,0 +1,57 @@
+import type { ClusterOps } from '../cluster';
+
+/**
+ * The member's configuration a runbook writes: the values that differ between joining a running
+ * cluster (`existing`, initial cluster = every member) and bootstrapping a restored one (`new`,
+ * initial cluster = itself, the restore's token). Name, URLs, data dir and TLS come from the inventory.
+ * Source: etcd docs "Configuration flags", "Runtime reconfiguration: add a new member".
+ */
+export interface MemberConfigChange {
+  /** name=peerURL,... of every member including this one. */
+  initialCluster: string;
+  initialClusterState: 'new' | 'existing';
+  /** --initial-cluster-token, for a member that bootstraps a new cluster (restore). */
+  token?: string;
+}
+
+/** Whether --force-new-cluster is configured (drop-in or manifest) and whether the running etcd has it. */
+export interface ForceNewClusterFlag { dropIn: boolean; inProcess: boolean }
+
+/**
+ * How etcd runs on a node, and how a runbook starts, stops, fences and configures it. Workflows and
+ * safety checks reach a member's process only through this interface; the inventory's `runtime`
+ * picks the implementation for the whole cluster:
+ * - `systemd` (runtime/systemd.ts): Debian's etcd.service, an environment file, drop-ins.
+ * - `kubeadm` (runtime/kubeadm.ts): the static pod `etcd.yaml` kubelet runs on a control-plane node.
+ * Every method is idempotent. Methods throw SshError when the node does not answer.
+ */
+export interface MemberRuntime {
+  readonly kind: 'systemd' | 'kubeadm';
+  /** Where the member's process is defined, for messages (`etcd.service`, `/etc/kubernetes/manifests/etcd.yaml`). */
+  readonly where: string;
+  /** Owner of the data dir (chown after a restore): the unit's user, or root for the static pod. */
+  readonly dataOwner: string;
+  /** `active` (etcd runs), `activating`, `failed`, `inactive` (stopped or fenced), or another systemd state. */
+  state(node: string): Promise<string>;
+  /** Lifts a fence and starts etcd without waiting for readiness (checked through etcd afterwards). */
+  start(node: string): Promise<void>;
+  /** Stops etcd so that a boot does not start it again; waits until the process is gone. */
+  stop(node: string): Promise<void>;
+  /** Stops etcd and keeps everything (a boot, kubelet, an operator's restart) from starting it until `start`. */
+  fence(node: string): Promise<void>;
+  /** Lifts a fence without starting etcd. */
+  release(node: string): Promise<void>;
+  /** Writes the member's configuration. Returns the file written and whether it changed. */
+  writeConfig(node: string, change: MemberConfigChange): Promise<{ path: string; changed: boolean }>;
+  /** Whether --force-new-cluster is configured and whether the running etcd carries it. Read-only. */
+  forceNewClusterFlag(node: string): Promise<ForceNewClusterFlag>;
+  /** Adds (`on`) or removes --force-new-cluster and, when `restart`, restarts etcd so it takes effect. */
+  setForceNewCluster(node: string, on: boolean, restart: boolean): Promise<void>;
+  /** The last lines of etcd's log, for error messages (TLS errors show only there). */
+  log(node: string, lines?: number): Promise<string>;
+  /** A shell snippet printing `etcd version: X.Y.Z` for the etcd this runtime runs (one line, or nothing). */
+  readonly serverVersionScript: string;
+}
+
+/** Builds the runtime for one activity attempt. */
+export type RuntimeFactory = (ops: ClusterOps) => MemberRuntime;
