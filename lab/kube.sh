@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Kubernetes control-plane nodes of the lab (topology "external etcd", reference 000 §6): kubelet,
-# containerd and kubeadm-made static pods for kube-apiserver, kube-controller-manager and
-# kube-scheduler, with the lab's etcd members (systemd units) as etcd.external.endpoints.
-# A control-plane node may also be an etcd node (BCM's head node is both). Sourced by lab/lab.
+# Kubernetes control-plane nodes of the lab: kubelet, containerd and kubeadm-made static pods for
+# kube-apiserver, kube-controller-manager and kube-scheduler. Two topologies:
+# - "external etcd" (reference 000 §6): the lab's etcd members (systemd units) are
+#   etcd.external.endpoints; a control-plane node may also be an etcd node (BCM's head node is both).
+# - "stacked" (reference 001): etcd is kubeadm's static pod on every control-plane node
+#   (lab.local/etcd:<X.Y.Z>-0 from lab/etcd-image.sh); node1 runs kubeadm init, the next ones join
+#   with --control-plane, the rest are ready to join (kubelet and containerd up, no kubeadm state).
+# Sourced by lab/lab.
 # Binaries: lab/k8s-build.sh; images without a registry: lab/k8s-images.sh (cached outside the clone).
 # shellcheck source=node.sh
 source "$(dirname "${BASH_SOURCE[0]}")/node.sh"
@@ -34,6 +38,7 @@ kube_provision() {
   install -d -m 700 "$upper/root/.kube"
   mkdir -p "$(node_dir "$node")/containerd"
   touch "$(node_dir "$node")/control-plane"
+  if [ -n "${LAB_STACKED_ETCD:-}" ]; then "$LAB_REPO/lab/etcd-image.sh" "$LAB_STACKED_ETCD" > "$(node_dir "$node")/etcd-images"; fi
 }
 
 # The cgroup the calling shell is in, for controller C (the lab nests below it, as the host
@@ -61,7 +66,78 @@ kube_cgroups() {
 # a directory that is not itself on overlayfs, and the images come from the host's cache.
 kube_nspawn_opts() {
   local dir; dir=$(node_dir "$1")
-  echo "--capability=CAP_NET_ADMIN,CAP_SYSLOG --system-call-filter=@keyring --bind-ro=/dev/kmsg --bind=$dir/containerd:/var/lib/containerd --bind-ro=$(cat "$dir/images"):/var/lib/erlab-images"
+  echo "--capability=CAP_NET_ADMIN,CAP_SYSLOG --system-call-filter=@keyring --bind-ro=/dev/kmsg --bind=$dir/containerd:/var/lib/containerd --bind-ro=$(cat "$dir/images"):/var/lib/erlab-images" \
+    "$([ -f "$dir/etcd-images" ] && echo "--bind-ro=$(cat "$dir/etcd-images"):/var/lib/erlab-images-etcd")"
+}
+
+# kubeadm config for the stacked topology: etcd.local with the lab's etcd image and data dir.
+kubeadm_config_stacked() {
+  local node=$1 sans=$2 tag=$3 addr
+  addr=$(node_addr "$node")
+  cat <<YAML
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+localAPIEndpoint: {advertiseAddress: $addr, bindPort: 6443}
+nodeRegistration:
+  name: $node
+  criSocket: unix:///run/containerd/containerd.sock
+  imagePullPolicy: Never
+  kubeletExtraArgs:
+  - {name: node-ip, value: $addr}
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+clusterName: $LAB_CLUSTER
+kubernetesVersion: $LAB_K8S_VERSION
+imageRepository: lab.local
+controlPlaneEndpoint: $addr:6443
+etcd:
+  local:
+    imageTag: $tag
+    dataDir: $DATA_DIR
+apiServer:
+  certSANs: [127.0.0.1, $sans]
+networking: {podSubnet: 10.244.0.0/16, serviceSubnet: 10.96.0.0/12}
+---
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+cgroupDriver: cgroupfs
+failSwapOn: false
+YAML
+}
+
+# Stacked etcd: kubeadm init on the first node (a 1-member etcd as a static pod), then kubeadm join
+# --control-plane on the next ones (each adds its etcd member, learner first). Nodes given to
+# kube_provision but not here stay ready to join.
+kube_bootstrap_stacked() {
+  local members=("$@") first=$1 sans="" node i tag
+  tag=$(cat "$(cat "$(node_dir "$first")/etcd-images")/tag")
+  for node in $(lab_nodes); do sans+="${sans:+, }$(node_addr "$node")"; done
+  mkdir -p "$KUBE_STATE"
+  for node in $(lab_nodes); do
+    for i in $(seq 150); do lab_ssh "$node" systemctl is-active --quiet erlab-images && break; sleep 0.2; done
+  done
+  kubeadm_config_stacked "$first" "$sans" "$tag" | lab_ssh "$first" "cat > $KUBEADM_CONFIG"
+  log "$first: kubeadm init (stacked etcd $tag)"
+  lab_ssh "$first" kubeadm init --config "$KUBEADM_CONFIG" --ignore-preflight-errors=all --skip-phases=addon/kube-proxy,addon/coredns > "$KUBE_STATE/init-$first.log" 2>&1 \
+    || die "$first: kubeadm init failed: $(tail -20 "$KUBE_STATE/init-$first.log")"
+  wait_readyz "$first"
+  lab_ssh "$first" cat /etc/kubernetes/admin.conf > "$KUBE_STATE/admin.conf"
+  kube_join "$first" "${members[@]:1}"
+  ln -sf "$("$LAB_REPO/lab/k8s-build.sh" "$LAB_K8S_VERSION")/kubectl" "$KUBE_STATE/kubectl"
+}
+
+# kubeadm join --control-plane of each NODE through FIRST (certificate key and token made there).
+kube_join() {
+  local first=$1 node key join; shift
+  for node in "$@"; do
+    key=$(lab_ssh "$first" kubeadm init phase upload-certs --upload-certs --config "$KUBEADM_CONFIG" 2>/dev/null | tail -1)
+    join=$(lab_ssh "$first" kubeadm token create --print-join-command 2>/dev/null)
+    log "$node: kubeadm join --control-plane"
+    lab_ssh "$node" "$join --control-plane --certificate-key $key --apiserver-advertise-address $(node_addr "$node") --cri-socket unix:///run/containerd/containerd.sock --ignore-preflight-errors=all" > "$KUBE_STATE/join-$node.log" 2>&1 \
+      || die "$node: kubeadm join failed: $(tail -20 "$KUBE_STATE/join-$node.log")"
+    wait_readyz "$node"
+  done
 }
 
 # kubeadm's InitConfiguration + ClusterConfiguration + KubeletConfiguration for control-plane NODE.
@@ -128,13 +204,6 @@ kube_bootstrap() {
     || die "$first: kubeadm init failed: $(tail -20 "$KUBE_STATE/init-$first.log")"
   wait_readyz "$first"
   lab_ssh "$first" cat /etc/kubernetes/admin.conf > "$KUBE_STATE/admin.conf"
-  for node in "${cps[@]:1}"; do
-    key=$(lab_ssh "$first" kubeadm init phase upload-certs --upload-certs --config "$KUBEADM_CONFIG" 2>/dev/null | tail -1)
-    join=$(lab_ssh "$first" kubeadm token create --print-join-command 2>/dev/null)
-    log "$node: kubeadm join --control-plane"
-    lab_ssh "$node" "$join --control-plane --certificate-key $key --apiserver-advertise-address $(node_addr "$node") --cri-socket unix:///run/containerd/containerd.sock --ignore-preflight-errors=all" > "$KUBE_STATE/join-$node.log" 2>&1 \
-      || die "$node: kubeadm join failed: $(tail -20 "$KUBE_STATE/join-$node.log")"
-    wait_readyz "$node"
-  done
+  kube_join "$first" "${cps[@]:1}"
   ln -sf "$("$LAB_REPO/lab/k8s-build.sh" "$LAB_K8S_VERSION")/kubectl" "$KUBE_STATE/kubectl"
 }

@@ -40,3 +40,5 @@ for v in 3.5 3.6; do "$repo/lab/etcd-build.sh" "$(etcd_release "$v")" >/dev/null
 # Kubernetes for the lab's control-plane nodes (lab up --control-planes): binaries from Go modules
 # and images made without a registry, cached outside the clone by version.
 "$repo/lab/k8s-images.sh" "$LAB_K8S_VERSION" >/dev/null
+# etcd images for the stacked topology (lab up --stacked): kubeadm's local etcd as a static pod.
+for v in 3.5 3.6; do "$repo/lab/etcd-image.sh" "$(etcd_release "$v")" >/dev/null; done

@@ -4,7 +4,7 @@
 #     a lab of its own (ETCD_RUNBOOKS_LAB_ID, see lab/common.sh);
 #  2. the server-restart tests alone (they kill the Temporal server every other test talks to).
 # Prints the fault matrix table (test/e2e/matrix), the etcd version table (test/e2e/versions) and
-# the kubeadm control-plane table (test/e2e/kubeadm),
+# the kubeadm control-plane table (test/e2e/kubeadm and test/e2e/stacked),
 # then one line summing both phases:
 # `tests: N passed, N failed`.
 set -uo pipefail

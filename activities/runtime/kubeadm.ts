@@ -32,10 +32,11 @@ export function kubeadmRuntime(ops: ClusterOps): MemberRuntime {
     const r = await ops.runOk(node, shScript('if [ -f "$1" ]; then echo running; elif [ -f "$2" ]; then echo fenced; else echo none; fi', manifest, fenced));
     return r.stdout.trim() as ManifestPlace;
   };
+  // ctr ORs separate filter arguments; the comma inside one filter ANDs them.
   const runningArgs = async (node: string): Promise<string[] | undefined> => {
     const r = await ops.runOk(node, shScript(`
       running=$(ctr -n k8s.io tasks ls | awk '$3 == "RUNNING" { print $1 }')
-      for id in $(ctr -n k8s.io containers ls -q 'labels."io.kubernetes.container.name"==etcd' 'labels."io.kubernetes.pod.namespace"==kube-system'); do
+      for id in $(ctr -n k8s.io containers ls -q 'labels."io.kubernetes.container.name"==etcd,labels."io.kubernetes.pod.namespace"==kube-system'); do
         if printf '%s\\n' "$running" | grep -qx "$id"; then ctr -n k8s.io containers info "$id"; exit 0; fi
       done`), { timeoutMs: 30_000 });
     if (!r.stdout.trim()) return undefined;

@@ -29,15 +29,20 @@ export function freshLab(nodes = 3): Inventory {
 }
 
 /** etcd versions on a lab: every node's (default: the lab's, 3.6), and per-node exceptions. */
-export interface LabEtcd { etcd?: '3.4' | '3.5' | '3.6'; nodeEtcd?: Record<string, '3.4' | '3.5' | '3.6'>; controlPlanes?: string[] }
+export interface LabEtcd { etcd?: '3.4' | '3.5' | '3.6'; nodeEtcd?: Record<string, '3.4' | '3.5' | '3.6'>; controlPlanes?: string[]; stacked?: boolean }
 
-/** A fresh lab of `nodes` nodes whose first `members` form a cluster (bootstrapped by the lab); `controlPlanes` become kubeadm control planes. */
+/**
+ * A fresh lab of `nodes` nodes whose first `members` form a cluster (bootstrapped by the lab);
+ * `controlPlanes` become kubeadm control planes (external etcd); `stacked` makes every node a
+ * kubeadm control-plane node with etcd as its static pod (the first `members` joined).
+ */
 export function freshLabWith(nodes: number, members: number, v: LabEtcd = {}): Inventory {
   lab('down');
   lab('up', '--nodes', String(nodes), '--members', String(members),
     ...(v.etcd ? ['--etcd', v.etcd] : []),
     ...Object.entries(v.nodeEtcd ?? {}).flatMap(([node, version]) => ['--node-etcd', `${node}=${version}`]),
-    ...(v.controlPlanes ? ['--control-planes', v.controlPlanes.join(',')] : []));
+    ...(v.controlPlanes ? ['--control-planes', v.controlPlanes.join(',')] : []),
+    ...(v.stacked ? ['--stacked'] : []));
   return loadInventoryFile(INVENTORY);
 }
 

@@ -1,0 +1,120 @@
+import type { Etcd3 } from 'etcd3';
+import type { Inventory } from '../../inventory/schema';
+import { inventoryDigest } from '../../inventory/load';
+import { backupCluster, expandCluster, progressQuery, recoverQuorum, replaceMember, restoreCluster } from '../../workflows';
+import { freshLabWith, INVENTORY, lab } from '../support/lab';
+import { memberNames } from '../support/etcd';
+import { kubectl, readyzProbe, recordKubeRun } from '../support/kube';
+import { notFoundProbe, runningEtcdArgs, stackedClient } from '../support/stacked';
+import { eventually, startRun, startWorkerAndClient } from '../support/temporal';
+
+jest.setTimeout(15 * 60_000);
+
+// One stacked lab for the whole file (reference 001's scheme), each test starting where the last
+// ended: 4 kubeadm control-plane nodes, etcd as a static pod on node1..node3 (kubeadm init + two
+// joins), node4 ready to join. The inventory says runtime kubeadm.
+describe('stacked etcd (kubeadm static pods): the runbooks of reference 001', () => {
+  let inv: Inventory;
+  let env: Awaited<ReturnType<typeof startWorkerAndClient>>;
+  let clients: Record<string, Etcd3> = {};
+  const client = (node: string) => (clients[node] ??= stackedClient(inv, node));
+  const resetClients = () => { Object.values(clients).forEach((c) => c.close()); clients = {}; };
+  const base = () => ({ cluster: 'lab', inventoryDigest: inventoryDigest(INVENTORY), approvedBy: 'e2e' });
+  const api = (node: string) => `https://${inv.nodes.find((n) => n.name === node)!.ssh.host}:6443`;
+
+  async function measured<R>(name: string, nodes: string[], start: () => Promise<{ result(): Promise<R> }>): Promise<R> {
+    const probe = readyzProbe(nodes.map(api));
+    const started = Date.now();
+    try {
+      return await (await start()).result();
+    } finally {
+      const seconds = Math.round((Date.now() - started) / 100) / 10;
+      const readyz = await probe.stop();
+      recordKubeRun(`stacked ${name}`, { seconds, apiserverRestarts: 0, kubectlCalls: readyz.rounds * nodes.length, failedKubectl: readyz.failedCalls, failuresPerEndpoint: readyz.failures, secondsAllDown: readyz.allDown });
+    }
+  }
+
+  /** Every control-plane node's apiserver answers /readyz (they reconnect to their local member by themselves). */
+  async function expectReady(nodes: string[]) {
+    for (const n of nodes) {
+      let last = '';
+      for (let i = 0; i < 90 && last !== 'ok'; i++) {
+        last = (await kubectl(['get', '--raw', '/readyz'], api(n)).catch((e: Error) => e.message)).trim();
+        if (last !== 'ok') await new Promise((r) => setTimeout(r, 2000));
+      }
+      expect(`${n}: ${last}`).toBe(`${n}: ok`);
+    }
+  }
+
+  /** The members are exactly `nodes`, each etcd container runs without --force-new-cluster, and an object made before is there. */
+  async function expectStacked(nodes: string[], object: string) {
+    expect(await memberNames(client(nodes[0]))).toEqual(nodes);
+    for (const n of nodes) expect(runningEtcdArgs(n)?.some((a) => a.startsWith('--force-new-cluster'))).toBe(false);
+    await expectReady(nodes);
+    expect((await kubectl(['-n', 'default', 'get', 'configmap', object, '-o', 'name'], api(nodes[0]))).trim()).toBe(`configmap/${object}`);
+  }
+
+  beforeAll(async () => {
+    const t = Date.now();
+    inv = freshLabWith(4, 3, { stacked: true });
+    console.log(`stacked lab: booted (4 nodes, kubeadm init + 2 control-plane joins) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    env = await startWorkerAndClient([INVENTORY]);
+  });
+  afterAll(async () => {
+    resetClients();
+    await env?.stop();
+    if (!process.env.ETCD_RUNBOOKS_KEEP_LAB) lab('down');
+  });
+
+  test('restore on every control plane: manifests moved out, data dirs restored, manifests back; the apiservers serve the snapshot', async () => {
+    expect(inv.runtime).toBe('kubeadm');
+    await kubectl(['-n', 'default', 'create', 'configmap', 'before-snapshot', '--from-literal=k=v']);
+    const backup = await (await startRun(env, backupCluster, { ...base(), keep: 3 })).result();
+    await kubectl(['-n', 'default', 'create', 'configmap', 'after-snapshot', '--from-literal=k=v']);
+    const objects = notFoundProbe(['node1', 'node2', 'node3'].map(api), 'before-snapshot', kubectl);
+    const r = await measured('restore', ['node1', 'node2', 'node3'], () => startRun(env, restoreCluster, { ...base(), snapshot: { node: backup.node, path: backup.path }, members: ['node1', 'node2', 'node3'] }));
+    const seen = await objects.stop();
+    console.log(`stacked restore: ${seen.asked} reads of an object in the snapshot, ${seen.notFound} NotFound`);
+    expect(seen.notFound).toBe(0); // no apiserver ever served an etcd without the snapshot's data
+    expect(r.revisionBump).toBeGreaterThan(0);
+    resetClients();
+    await expectStacked(['node1', 'node2', 'node3'], 'before-snapshot');
+    await expect(kubectl(['-n', 'default', 'get', 'configmap', 'after-snapshot', '-o', 'name'])).rejects.toThrow(/NotFound|not found/);
+    expect(lab('ssh', 'node2', 'ls /etc/kubernetes/etcd-runbooks-fenced/ 2>/dev/null | wc -l').trim()).toBe('0');
+  });
+
+  test('quorum loss: node2 and node3 lose power; --force-new-cluster in node1\'s manifest, verified in its container, removed; both re-added', async () => {
+    await kubectl(['-n', 'default', 'create', 'configmap', 'before-quorum-loss', '--from-literal=k=v']);
+    lab('crash', 'node2');
+    lab('crash', 'node3');
+    const r = await measured('recover-quorum', ['node1'], async () => {
+      const h = await startRun(env, recoverQuorum, { ...base(), members: ['node1', 'node2', 'node3'], waitForNodesSeconds: 600 });
+      await eventually('the survivor recovered alone', async () => {
+        const p = await h.query(progressQuery);
+        return p.steps.find((x) => x.id === 'wait-reachable:node2')?.status === 'running' ? p : undefined;
+      }, 180_000);
+      lab('start', 'node2'); // back with their stale etcd pods: the run fences them before they can rejoin
+      lab('start', 'node3');
+      return h;
+    });
+    expect(r).toMatchObject({ survivor: 'node1', readded: ['node2', 'node3'], members: ['node1', 'node2', 'node3'] });
+    resetClients();
+    await expectStacked(['node1', 'node2', 'node3'], 'before-quorum-loss');
+  });
+
+  test('replace crashed node3 by node4: member removed, node4 joins with kubeadm join --control-plane (learner first)', async () => {
+    lab('crash', 'node3');
+    const r = await measured('replace', ['node1', 'node2'], () => startRun(env, replaceMember, { ...base(), failed: 'node3', replacement: 'node4' }));
+    expect(r).toMatchObject({ removed: 'node3', added: 'node4', voters: 3 });
+    await expectStacked(['node1', 'node2', 'node4'], 'before-quorum-loss');
+    expect(await kubectl(['get', 'node', 'node4', '-o', 'jsonpath={.metadata.labels}'])).toContain('node-role.kubernetes.io/control-plane');
+  });
+
+  test('expand: the replaced node3, repaired and kubeadm reset by its operator, joins as a 4th control plane', async () => {
+    lab('start', 'node3');
+    lab('ssh', 'node3', 'kubeadm reset -f >/dev/null 2>&1; true');
+    const r = await measured('expand', ['node1', 'node2', 'node4'], () => startRun(env, expandCluster, { ...base(), add: ['node3'] }));
+    expect(r).toMatchObject({ outcome: 'completed', voters: 4 });
+    await expectStacked(['node1', 'node2', 'node3', 'node4'], 'before-quorum-loss');
+  });
+});

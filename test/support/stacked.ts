@@ -1,0 +1,43 @@
+import { Etcd3 } from 'etcd3';
+import type { Inventory } from '../../inventory/schema';
+import { lab } from './lab';
+
+/** An etcd client of the test's own for a stacked lab: kubeadm's etcd CA and apiserver-etcd-client pair, read from `via`. */
+export function stackedClient(inv: Inventory, node: string, via = 'node1'): Etcd3 {
+  const read = (f: string) => Buffer.from(lab('ssh', via, `cat /etc/kubernetes/pki/${f}`));
+  return new Etcd3({
+    hosts: inv.nodes.find((n) => n.name === node)!.etcd.clientURL,
+    credentials: { rootCertificate: read('etcd/ca.crt'), certChain: read('apiserver-etcd-client.crt'), privateKey: read('apiserver-etcd-client.key') },
+    dialTimeout: 3000,
+  });
+}
+
+/** The running etcd container's argv on a stacked lab node (read with ctr by the test), or undefined. */
+export function runningEtcdArgs(node: string): string[] | undefined {
+  const out = lab('ssh', node, `for id in $(ctr -n k8s.io containers ls -q 'labels."io.kubernetes.container.name"==etcd'); do
+      ctr -n k8s.io tasks ls | awk -v id="$id" '$1 == id && $3 == "RUNNING" { found = 1 } END { exit !found }' || continue
+      ctr -n k8s.io containers info "$id"; exit 0; done`).trim();
+  if (!out) return undefined;
+  return (JSON.parse(out) as { Spec: { process: { args: string[] } } }).Spec.process.args;
+}
+
+/**
+ * Asks every endpoint once a second for an object the snapshot holds (`kubectl get configmap NAME`)
+ * while a runbook runs, and counts the answers "NotFound": an apiserver serving an etcd that lacks
+ * it (empty, or not yet restored). Errors (no apiserver, no etcd) are not NotFound.
+ */
+export function notFoundProbe(endpoints: string[], name: string, kubectl: (args: string[], server?: string) => Promise<string>) {
+  let notFound = 0;
+  let asked = 0;
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const started = Date.now();
+      await Promise.all(endpoints.map((e) => kubectl(['-n', 'default', 'get', 'configmap', name, '-o', 'name'], e).then(() => undefined, (err: Error) => {
+        if (/NotFound|not found/.test(err.message)) notFound++;
+      }).finally(() => { asked++; })));
+      await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - started))));
+    }
+  })();
+  return { async stop() { stopped = true; await loop; return { asked, notFound }; } };
+}
