@@ -201,7 +201,7 @@ export function createActivities(deps: ActivityDeps) {
     fenceMember: clusterActivity(deps, async (ops, input: NodeInput) => {
       const rt = runtimeOf(ops);
       await rt.fence(input.node);
-      return { service: await rt.state(input.node) };
+      return { service: await rt.state(input.node), fence: rt.fenced };
     }),
 
     /** Restores the snapshot into the node's data dir (via a temporary dir) with a fresh cluster token. */

@@ -70,42 +70,6 @@ kube_nspawn_opts() {
     "$([ -f "$dir/etcd-images" ] && echo "--bind-ro=$(cat "$dir/etcd-images"):/var/lib/erlab-images-etcd")"
 }
 
-# kubeadm config for the stacked topology: etcd.local with the lab's etcd image and data dir.
-kubeadm_config_stacked() {
-  local node=$1 sans=$2 tag=$3 addr
-  addr=$(node_addr "$node")
-  cat <<YAML
-apiVersion: kubeadm.k8s.io/v1beta4
-kind: InitConfiguration
-localAPIEndpoint: {advertiseAddress: $addr, bindPort: 6443}
-nodeRegistration:
-  name: $node
-  criSocket: unix:///run/containerd/containerd.sock
-  imagePullPolicy: Never
-  kubeletExtraArgs:
-  - {name: node-ip, value: $addr}
----
-apiVersion: kubeadm.k8s.io/v1beta4
-kind: ClusterConfiguration
-clusterName: $LAB_CLUSTER
-kubernetesVersion: $LAB_K8S_VERSION
-imageRepository: lab.local
-controlPlaneEndpoint: $addr:6443
-etcd:
-  local:
-    imageTag: $tag
-    dataDir: $DATA_DIR
-apiServer:
-  certSANs: [127.0.0.1, $sans]
-networking: {podSubnet: 10.244.0.0/16, serviceSubnet: 10.96.0.0/12}
----
-apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-cgroupDriver: cgroupfs
-failSwapOn: false
-YAML
-}
-
 # Stacked etcd: kubeadm init on the first node (a 1-member etcd as a static pod), then kubeadm join
 # --control-plane on the next ones (each adds its etcd member, learner first). Nodes given to
 # kube_provision but not here stay ready to join.
@@ -117,7 +81,7 @@ kube_bootstrap_stacked() {
   for node in $(lab_nodes); do
     for i in $(seq 150); do lab_ssh "$node" systemctl is-active --quiet erlab-images && break; sleep 0.2; done
   done
-  kubeadm_config_stacked "$first" "$sans" "$tag" | lab_ssh "$first" "cat > $KUBEADM_CONFIG"
+  kubeadm_config "$first" "$first" "$(printf 'etcd:\n  local:\n    imageTag: %s\n    dataDir: %s' "$tag" "$DATA_DIR")" "$sans" | lab_ssh "$first" "cat > $KUBEADM_CONFIG"
   log "$first: kubeadm init (stacked etcd $tag)"
   lab_ssh "$first" kubeadm init --config "$KUBEADM_CONFIG" --ignore-preflight-errors=all --skip-phases=addon/kube-proxy,addon/coredns > "$KUBE_STATE/init-$first.log" 2>&1 \
     || die "$first: kubeadm init failed: $(tail -20 "$KUBE_STATE/init-$first.log")"
@@ -140,9 +104,11 @@ kube_join() {
   done
 }
 
-# kubeadm's InitConfiguration + ClusterConfiguration + KubeletConfiguration for control-plane NODE.
+# kubeadm's InitConfiguration + ClusterConfiguration + KubeletConfiguration for control-plane NODE,
+# with FIRST's address as controlPlaneEndpoint and ETCD the ClusterConfiguration's etcd block
+# (external endpoints, or local for the stacked topology).
 kubeadm_config() {
-  local node=$1 first=$2 endpoints=$3 sans=$4 addr
+  local node=$1 first=$2 etcd=$3 sans=$4 addr
   addr=$(node_addr "$node")
   cat <<YAML
 apiVersion: kubeadm.k8s.io/v1beta4
@@ -161,12 +127,7 @@ clusterName: $LAB_CLUSTER
 kubernetesVersion: $LAB_K8S_VERSION
 imageRepository: lab.local
 controlPlaneEndpoint: $(node_addr "$first"):6443
-etcd:
-  external:
-    endpoints: [$endpoints]
-    caFile: $PKI_DIR/ca.crt
-    certFile: $PKI_DIR/client.crt
-    keyFile: $PKI_DIR/client.key
+$etcd
 apiServer:
   certSANs: [127.0.0.1, $sans]
 networking: {podSubnet: 10.244.0.0/16, serviceSubnet: 10.96.0.0/12}
@@ -197,7 +158,8 @@ kube_bootstrap() {
   mkdir -p "$KUBE_STATE"
   for node in "${cps[@]}"; do
     for i in $(seq 150); do lab_ssh "$node" systemctl is-active --quiet erlab-images && break; sleep 0.2; done
-    kubeadm_config "$node" "$first" "$endpoints" "$sans" | lab_ssh "$node" "cat > $KUBEADM_CONFIG"
+    kubeadm_config "$node" "$first" "$(printf 'etcd:\n  external:\n    endpoints: [%s]\n    caFile: %s/ca.crt\n    certFile: %s/client.crt\n    keyFile: %s/client.key' "$endpoints" "$PKI_DIR" "$PKI_DIR" "$PKI_DIR")" "$sans" \
+      | lab_ssh "$node" "cat > $KUBEADM_CONFIG"
   done
   log "$first: kubeadm init (external etcd: $endpoints)"
   lab_ssh "$first" kubeadm init --config "$KUBEADM_CONFIG" --ignore-preflight-errors=all --skip-phases=addon/kube-proxy,addon/coredns > "$KUBE_STATE/init-$first.log" 2>&1 \

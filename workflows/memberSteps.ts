@@ -112,7 +112,7 @@ export async function undoAddedMembers(tracker: ProgressTracker, base: Base, nod
         const r = (await undo.moveDataDirAside({ ...base, node, tag })).result;
         return r.movedTo ? `data dir moved to ${r.movedTo}` : 'no data to move';
       },
-      leftover: { what: 'etcd may still run or be enabled there, with this run\'s /etc/default/etcd and a non-empty data dir', fix: cleanup(node) },
+      leftover: { what: 'etcd may still run or be enabled there, with this run\'s member configuration and a non-empty data dir', fix: cleanup(node) },
     })),
   ];
   const leftovers = await compensate(tracker, steps);

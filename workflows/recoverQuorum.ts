@@ -100,7 +100,7 @@ export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuo
   try {
     for (const n of sshNodes) {
       fenced.push(n);
-      await tracker.run(`fence:${n}`, async () => (await changes.fenceMember({ ...base, node: n })).result, (r) => `etcd ${r.service}, masked`);
+      await tracker.run(`fence:${n}`, async () => (await changes.fenceMember({ ...base, node: n })).result, (r) => `etcd ${r.service}, ${r.fence ?? 'masked'}`);
     }
     for (const n of sshNodes) {
       await tracker.run(`backup-data:${n}`, async () => (await long.backupDataDir({ ...base, node: n, tag })).result, (r) => (r.copy ? `copied to ${r.copy}` : 'no data dir'));
@@ -121,8 +121,8 @@ export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuo
   } catch (e) {
     const leftovers = await compensate(tracker, [...fenced].reverse().map((n) => ({
       id: `unfence:${n}`, title: `${n}: unmask etcd${wasActive.get(n) ? ' and start it again' : ''}`, node: n,
-      run: async () => ((await undo.unfence({ ...base, node: n, tag, start: wasActive.get(n) ?? false })).result.restarted ? 'etcd started' : 'unmasked'),
-      leftover: { what: 'etcd fenced (masked)', fix: 'systemctl unmask --runtime etcd, then start it if it ran before' },
+      run: async () => ((await undo.unfence({ ...base, node: n, tag, start: wasActive.get(n) ?? false })).result.restarted ? 'etcd started' : 'fence lifted'),
+      leftover: { what: 'etcd fenced', fix: 'lift the fence (systemd: systemctl unmask --runtime etcd; kubeadm: move etcd.yaml from the fenced dir back into the manifests dir), then start it if it ran before' },
     })));
     endAfterCompensation(tracker, e, 'etcd was unmasked and started again where it ran; the cluster is as it was found', leftovers);
   }
@@ -139,7 +139,7 @@ export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuo
     await tracker.run(`peer-url:${s}`, async () => (await changes.ensurePeerURL({ ...base, node: s })).result, (r) => (r.updated ? `was ${r.before.join(',')}; fixed` : 'correct'));
     for (const n of others) {
       await tracker.run(`wait-reachable:${n}`, () => waitReachable(base, n, input.waitForNodesSeconds), () => 'answers');
-      await tracker.run(`refence:${n}`, async () => (await changes.fenceMember({ ...base, node: n })).result, (r) => `etcd ${r.service}, masked`);
+      await tracker.run(`refence:${n}`, async () => (await changes.fenceMember({ ...base, node: n })).result, (r) => `etcd ${r.service}, ${r.fence ?? 'masked'}`);
       await gate.require(`move-aside:${n}`, `move ${n}'s stale data dir aside`);
       await tracker.run(`move-aside:${n}`, async () => (await changes.moveDataDirAside({ ...base, node: n, tag })).result, (r) => (r.movedTo ? `moved to ${r.movedTo}` : 'no data to move'));
       await addMember(tracker, base, n);
@@ -149,7 +149,7 @@ export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuo
     const missing = others.filter((n) => !readded.includes(n));
     const flagLeft = tracker.step(`clear-flag:${s}`).status !== 'done' && tracker.step(`force-new-cluster:${s}`).status !== 'pending';
     const leftovers: Leftover[] = [
-      ...(flagLeft ? [{ node: s, what: 'etcd may still carry --force-new-cluster (drop-in etcd-runbooks-force-new-cluster.conf)', fix: 'remove the drop-in, systemctl daemon-reload and restart etcd (or run recover-quorum again)' }] : []),
+      ...(flagLeft ? [{ node: s, what: 'etcd may still carry --force-new-cluster (systemd: drop-in etcd-runbooks-force-new-cluster.conf; kubeadm: the flag in etcd.yaml)', fix: 'remove it and restart etcd (or run recover-quorum again)' }] : []),
       ...missing.map((n) => ({ node: n, what: 'not a member of the recovered cluster (its etcd fenced, or not reached yet)', fix: `etcd-runbooks cleanup --node ${n} && etcd-runbooks add-member --node ${n}` })),
     ];
     stopAtSafePoint(tracker, e, `past the point of no return: ${s} serves as the recovered cluster${readded.length ? ` with ${readded.join(', ')}` : ''}`, leftovers);

@@ -115,7 +115,7 @@ export async function restoreCluster(raw: RestoreInput): Promise<RestoreResult> 
   try {
     for (const n of input.members) {
       fenced.push(n);
-      await tracker.run(`fence:${n}`, async () => (await changes.fenceMember({ ...base, node: n })).result, (r) => `etcd ${r.service}, masked`);
+      await tracker.run(`fence:${n}`, async () => (await changes.fenceMember({ ...base, node: n })).result, (r) => `etcd ${r.service}, ${r.fence ?? 'masked'}`);
     }
     for (const n of input.members) {
       await tracker.run(`move-aside:${n}`, async () => (await changes.moveDataDirAside({ ...base, node: n, tag })).result, (r) => (r.movedTo ? `moved to ${r.movedTo}` : 'no data to move'));
@@ -133,7 +133,7 @@ export async function restoreCluster(raw: RestoreInput): Promise<RestoreResult> 
         const r = (await undo.unfence({ ...base, node: n, tag, start: wasActive.get(n) ?? false })).result;
         return `${r.movedBack ? 'data dir back' : 'data dir in place'}${r.restarted ? ', etcd started' : ''}`;
       },
-      leftover: { what: `etcd fenced (masked); its data dir may still be at <data dir>.aside-${tag}`, fix: `move <data dir>.aside-${tag} back to the data dir, then systemctl unmask --runtime etcd and start it` },
+      leftover: { what: `etcd fenced; its data dir may still be at <data dir>.aside-${tag}`, fix: `move <data dir>.aside-${tag} back to the data dir, then lift the fence (systemd: systemctl unmask --runtime etcd; kubeadm: move etcd.yaml from the fenced dir back into the manifests dir) and start it` },
     })));
     endAfterCompensation(tracker, e, 'every fenced member got its own data dir back and etcd was started again where it ran', leftovers);
   }

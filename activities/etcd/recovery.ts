@@ -81,10 +81,13 @@ export async function clearForceNewCluster(ops: ClusterOps, node: string): Promi
   if (flag.dropIn || flag.inProcess) {
     await runtimeOf(ops).setForceNewCluster(node, false, true);
   }
+  // The process must be the restarted one: kubelet replaces a static pod some seconds after its
+  // manifest changed, and until then the old process (with the flag) still serves.
   const v = await ops.waitFor(`${node}: serving without --force-new-cluster`, memberStartTimeoutMs(await dbFileBytes(ops, node)), 1_000, async () => {
+    if ((await forceNewClusterFlag(ops, node)).inProcess) return undefined;
     const view = await ownView(ops, node);
     return view && view.status.leader === view.memberId ? view : undefined;
-  }, () => `${node} not yet serving`);
+  }, () => `${node} not yet serving without the flag`);
   const after = await forceNewClusterFlag(ops, node);
   if (after.dropIn || after.inProcess) throw new PreconditionError(`${node}: etcd still carries --force-new-cluster (drop-in ${after.dropIn}, process ${after.inProcess})`);
   return { ...v, flag: after };

@@ -74,6 +74,7 @@ export function kubeadmRuntime(ops: ClusterOps): MemberRuntime {
   return {
     kind: 'kubeadm',
     where: manifest,
+    fenced: `manifest in ${k.fencedDir}`,
     dataOwner: 'root',
 
     async state(node) {

@@ -17,6 +17,7 @@ export function systemdRuntime(ops: ClusterOps): MemberRuntime {
   return {
     kind: 'systemd',
     where: unit,
+    fenced: 'masked',
     dataOwner: etcdUser,
 
     async state(node) {

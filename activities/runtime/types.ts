@@ -29,6 +29,8 @@ export interface MemberRuntime {
   readonly kind: 'systemd' | 'kubeadm';
   /** Where the member's process is defined, for messages (`etcd.service`, `/etc/kubernetes/manifests/etcd.yaml`). */
   readonly where: string;
+  /** What a fence looks like on the node, for progress lines (`masked`, `manifest in <fencedDir>`). */
+  readonly fenced: string;
   /** Owner of the data dir (chown after a restore): the unit's user, or root for the static pod. */
   readonly dataOwner: string;
   /** `active` (etcd runs), `activating`, `failed`, `inactive` (stopped or fenced), or another systemd state. */
