@@ -1,9 +1,12 @@
 import type { ClusterOps } from '../cluster';
 import { PreconditionError } from '../errors';
 import { shScript } from '../ssh/quote';
-import { EtcdManifestError, flagValue, manifestCommand, manifestDataDirVolume, setManifestFlags } from './manifest';
+import { EtcdManifestError, flagValue, manifestCommand, manifestDataDirVolume, setManifestAnnotation, setManifestFlags } from './manifest';
 import { joinControlPlane } from './kubeadmJoin';
 import type { MemberConfigChange, MemberRuntime } from './types';
+
+/** Annotation stamped on every manifest the runbooks write or put back (a new pod UID each time). */
+const STAMP = 'etcd-runbooks/written-at';
 
 /** How long kubelet gets to stop the etcd pod after its manifest left the manifests dir. */
 const STOP_TIMEOUT_MS = 100_000;
@@ -47,10 +50,20 @@ export function kubeadmRuntime(ops: ClusterOps): MemberRuntime {
     const path = where === 'running' ? manifest : fenced;
     return { path, text: (await ops.runOk(node, ['cat', '--', path])).stdout };
   };
-  /** Writes a manifest atomically through a dot-named temp file (kubelet ignores dot files). */
+  /**
+   * Writes a manifest atomically through a dot-named temp file (kubelet ignores dot files), stamped
+   * so that its pod gets a UID kubelet has not seen (manifest.ts setManifestAnnotation).
+   */
   const writeManifest = async (node: string, path: string, text: string) => {
     const dir = path.slice(0, path.lastIndexOf('/'));
-    await ops.runOk(node, shScript('umask 077; t="$1/.etcd.yaml.etcd-runbooks"; cat > "$t" && mv -f "$t" "$2"', dir, path), { stdin: text });
+    const stamped = setManifestAnnotation(text, STAMP, new Date().toISOString());
+    await ops.runOk(node, shScript('umask 077; t="$1/.etcd.yaml.etcd-runbooks"; cat > "$t" && mv -f "$t" "$2"', dir, path), { stdin: stamped });
+  };
+  /** Puts a fenced manifest back into the manifests dir, stamped anew. */
+  const unfence = async (node: string) => {
+    const m = await readManifest(node, 'fenced');
+    await writeManifest(node, fenced, m.text);
+    await ops.runOk(node, ['mv', '-f', '--', fenced, manifest]);
   };
   const stopPod = async (node: string) => {
     await ops.runOk(node, shScript('install -d -m 0700 "$3"; if [ -f "$1" ]; then mv -f -- "$1" "$2"; fi', manifest, fenced, k.fencedDir));
@@ -85,7 +98,7 @@ export function kubeadmRuntime(ops: ClusterOps): MemberRuntime {
     async start(node) {
       const where = await place(node);
       if (where === 'none') throw new PreconditionError(`${node}: no etcd manifest to start (${manifest} or ${fenced}); write the member's configuration first`);
-      if (where === 'fenced') await ops.runOk(node, ['mv', '-f', '--', fenced, manifest]);
+      if (where === 'fenced') await unfence(node);
     },
 
     stop: stopPod,
@@ -125,7 +138,7 @@ export function kubeadmRuntime(ops: ClusterOps): MemberRuntime {
     async setForceNewCluster(node, on, restart) {
       const r = await edit(node, { 'force-new-cluster': on ? '' : null });
       // A changed manifest in the manifests dir restarts the pod by itself (kubelet watches the dir).
-      if (restart && r.where === 'fenced') await ops.runOk(node, ['mv', '-f', '--', fenced, manifest]);
+      if (restart && r.where === 'fenced') await unfence(node);
     },
 
     async log(node, lines = 15) {

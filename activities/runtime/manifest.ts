@@ -67,3 +67,16 @@ export function manifestDataDirVolume(text: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Sets `metadata.annotations[key]` of a static pod manifest. Used to give every manifest the
+ * runbooks write a new content: kubelet derives a static pod's UID from a hash of its manifest, and
+ * will not start a pod again under the UID of one it has just terminated (the mirror pod of that
+ * UID must be deleted first, through an apiserver that may be down while etcd is).
+ */
+export function setManifestAnnotation(text: string, key: string, value: string): string {
+  const doc = parseDocument(text);
+  if (doc.errors.length) throw new EtcdManifestError(`not YAML: ${doc.errors[0].message}`);
+  doc.setIn(['metadata', 'annotations', key], value);
+  return doc.toString({ lineWidth: 0 });
+}
