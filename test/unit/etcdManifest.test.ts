@@ -1,4 +1,4 @@
-import { EtcdManifestError, flagValue, manifestCommand, manifestDataDirVolume, setManifestFlags } from '../../activities/runtime/manifest';
+import { EtcdManifestError, flagValue, manifestCommand, manifestDataDirVolume, setManifestAnnotation, setManifestFlags } from '../../activities/runtime/manifest';
 import { parseJoinCommand } from '../../activities/runtime/kubeadmJoin';
 
 // As `kubeadm join --control-plane` v1.34 writes it (trimmed of probes).
@@ -63,6 +63,16 @@ describe('kubeadm etcd static pod manifest', () => {
   test('the same values again change nothing (idempotent writes)', () => {
     const out = setManifestFlags(MANIFEST, { name: 'node2', 'initial-cluster-state': 'existing', 'force-new-cluster': null });
     expect(out).toEqual({ text: MANIFEST, changed: false });
+  });
+
+  test('a stamp annotation changes the content (a new static pod UID) and keeps kubeadm\'s annotation and the command', () => {
+    const a = setManifestAnnotation(MANIFEST, 'etcd-runbooks/written-at', '2026-11-22T05:00:00.000Z');
+    const b = setManifestAnnotation(a, 'etcd-runbooks/written-at', '2026-11-22T05:00:01.000Z');
+    expect(a).not.toBe(MANIFEST);
+    expect(b).not.toBe(a);
+    expect(b).toContain('kubeadm.kubernetes.io/etcd.advertise-client-urls: https://10.9.0.12:2379');
+    expect(b).toContain('etcd-runbooks/written-at: 2026-11-22T05:00:01.000Z');
+    expect(manifestCommand(b)).toEqual(manifestCommand(MANIFEST));
   });
 
   test('a manifest without an etcd container or with broken YAML is refused by name', () => {
