@@ -1,5 +1,5 @@
 import type { ClusterOps } from '../cluster';
-import { PreconditionError } from '../errors';
+import { PreconditionError, WaitTimeoutError } from '../errors';
 import { shScript } from '../ssh/quote';
 import { EtcdManifestError, flagValue, manifestCommand, manifestDataDirVolume, setManifestAnnotation, setManifestFlags } from './manifest';
 import { joinControlPlane } from './kubeadmJoin';
@@ -7,6 +7,9 @@ import type { MemberConfigChange, MemberRuntime } from './types';
 
 /** Annotation stamped on every manifest the runbooks write or put back (a new pod UID each time). */
 const STAMP = 'etcd-runbooks/written-at';
+
+/** How long kubelet gets to start the etcd pod from a manifest put back before it is restarted. */
+const KUBELET_START_MS = 40_000;
 
 /** How long kubelet gets to stop the etcd pod after its manifest left the manifests dir. */
 const STOP_TIMEOUT_MS = 100_000;
@@ -59,11 +62,20 @@ export function kubeadmRuntime(ops: ClusterOps): MemberRuntime {
     const stamped = setManifestAnnotation(text, STAMP, new Date().toISOString());
     await ops.runOk(node, shScript('umask 077; t="$1/.etcd.yaml.etcd-runbooks"; cat > "$t" && mv -f "$t" "$2"', dir, path), { stdin: stamped });
   };
-  /** Puts a fenced manifest back into the manifests dir, stamped anew. */
+  /**
+   * Puts a fenced manifest back into the manifests dir, stamped anew, and waits for kubelet to run
+   * it. A kubelet that keeps the previous etcd pod of the node "terminating" (seen after a power
+   * cut, when that pod's mirror pod cannot be deleted through the node's own apiserver, which is
+   * down with its etcd) starts no new one: after KUBELET_START_MS it is restarted once, which
+   * drops that state and starts the static pods from their manifests.
+   */
   const unfence = async (node: string) => {
     const m = await readManifest(node, 'fenced');
     await writeManifest(node, fenced, m.text);
     await ops.runOk(node, ['mv', '-f', '--', fenced, manifest]);
+    const started = await ops.waitFor(`${node}: kubelet runs the etcd pod`, KUBELET_START_MS, 1_000, async () => ((await runningArgs(node)) ? true : undefined), () => 'no etcd container yet')
+      .catch((e: unknown) => { if (e instanceof WaitTimeoutError) return false; throw e; });
+    if (!started) await ops.runOk(node, ['systemctl', 'restart', 'kubelet'], { timeoutMs: 60_000 });
   };
   const stopPod = async (node: string) => {
     await ops.runOk(node, shScript('install -d -m 0700 "$3"; if [ -f "$1" ]; then mv -f -- "$1" "$2"; fi', manifest, fenced, k.fencedDir));
