@@ -22,8 +22,22 @@ is_control_plane() { [ -f "$(node_dir "$1")/control-plane" ]; }
 
 # Files for a control-plane node, into its upper layer before it boots: kubelet, kubeadm, kubectl,
 # containerd's config, the units (enabled) and the in-node setup of lab/kube/overlay.
+# The nodes share the host's user namespace, so every kubelet, containerd and systemd in every lab
+# counts against root's inotify limits. At Debian's 128 instances, a fourth control-plane node
+# (or a second lab) leaves containerd without its CNI watcher: its CRI plugin does not load and
+# kubeadm answers "unknown service runtime.v1.RuntimeService". Raised, never lowered (kind's
+# known-issues page gives the same fix).
+kube_host_limits() {
+  local key want have
+  for key in fs.inotify.max_user_instances=8192 fs.inotify.max_user_watches=524288; do
+    want=${key#*=}; have=$(sysctl -n "${key%=*}")
+    (( have >= want )) || sysctl -q -w "$key"
+  done
+}
+
 kube_provision() {
   local node=$1 base=$2 upper bins f d
+  kube_host_limits
   upper=$(node_dir "$node")/upper
   bins=$("$LAB_REPO/lab/k8s-build.sh" "$LAB_K8S_VERSION")
   "$LAB_REPO/lab/k8s-images.sh" "$LAB_K8S_VERSION" > "$(node_dir "$node")/images"
