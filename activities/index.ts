@@ -56,7 +56,7 @@ export function createActivities(deps: ActivityDeps) {
       return { ...state, ...(cv ? { clusterVersion: cv } : {}) };
     }),
 
-    /** Pre-flight for nodes to add: SSH reachable, TLS files present, etcd not running, data dir empty. Read-only. */
+    /** Pre-flight for nodes to add: SSH reachable, TLS files present, etcd not running, data dir empty, the runtime can start a member there. Read-only. */
     inspectNodes: clusterActivity(deps, async (ops, input: ClusterInput & { nodes: string[] }) => {
       const t = ops.inv.tls;
       const out: NodeReadiness[] = [];
@@ -70,7 +70,8 @@ export function createActivities(deps: ActivityDeps) {
           const etcdActive = (await runtimeOf(ops).state(node)) === 'active';
           const dataDirFreeBytes = await freeBytes(ops, node, spec.dataDir);
           const etcdVersion = (await nodeEtcdTools(ops, node)).server;
-          out.push({ spec, reachable: true, dataDirEmpty: dir !== 'nonempty', tlsFilesPresent, etcdActive, dataDirFreeBytes, ...(etcdVersion ? { etcdVersion } : {}), quotaBytes: memberQuotaBytes(ops.inv.memberSettings) });
+          const runtimeProblem = await runtimeOf(ops).joinProblem(node);
+          out.push({ spec, reachable: true, dataDirEmpty: dir !== 'nonempty', tlsFilesPresent, etcdActive, dataDirFreeBytes, ...(etcdVersion ? { etcdVersion } : {}), quotaBytes: memberQuotaBytes(ops.inv.memberSettings), ...(runtimeProblem ? { runtimeProblem } : {}) });
         } catch (e) {
           if (['HostKeyMismatchError', 'UnknownNodeError'].includes((e as Error).name)) throw e;
           out.push({ spec, reachable: false, dataDirEmpty: false, tlsFilesPresent: false, etcdActive: false, error: (e as Error).message });
@@ -238,11 +239,15 @@ export function createActivities(deps: ActivityDeps) {
     /** Compensation: removes the node's member if present (never the leader). */
     removeMember: clusterActivity(deps, (ops, input: NodeInput) => removeMemberOfNode(ops, input.node)),
 
-    /** Compensation: stops etcd on the node so that a boot does not start it again. */
+    /**
+     * Compensation, and the last step of a removal: stops etcd on a node whose member is out so that
+     * nothing starts it again (runtime `retire`). `service` is its state, followed by what the
+     * operator still has to do on the node, if anything (kubeadm: reset the stopped control plane).
+     */
     stopMember: clusterActivity(deps, async (ops, input: NodeInput) => {
       const rt = runtimeOf(ops);
-      await rt.stop(input.node);
-      return { service: await rt.state(input.node) };
+      const todo = await rt.retire(input.node);
+      return { service: `${await rt.state(input.node)}${todo ? `; ${todo}` : ''}` };
     }),
 
     /**

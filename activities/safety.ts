@@ -130,12 +130,12 @@ export function safetyActivities(deps: ActivityDeps) {
       const m = state.members.find((x) => x.peerURLs.includes(spec.peerURL) || (x.name !== '' && x.name === spec.name));
       if (m) throw new PreconditionError(`${input.node}: member ${m.name || m.id} is in the cluster; use remove-member, not cleanup`);
       const rt = runtimeOf(ops);
-      await rt.stop(input.node);
+      const todo = await rt.retire(input.node);
       const flag = await forceNewClusterFlag(ops, input.node);
       if (flag.dropIn) await rt.setForceNewCluster(input.node, false, false);
       const hadData = (await dataDirState(ops, input.node)) === 'nonempty';
       const movedTo = hadData ? await moveDataDirAside(ops, input.node, input.tag) : undefined;
-      return { service: await rt.state(input.node), removedDropIn: flag.dropIn, ...(movedTo ? { movedTo } : {}) };
+      return { service: `${await rt.state(input.node)}${todo ? `; ${todo}` : ''}`, removedDropIn: flag.dropIn, ...(movedTo ? { movedTo } : {}) };
     }),
   };
 }

@@ -21,6 +21,8 @@ export interface NodeReadiness {
   etcdVersion?: string;
   /** Backend quota the new member would run with (inventory memberSettings, else etcd's 2 GiB). */
   quotaBytes?: number;
+  /** Why the member runtime could not start a new member there (kubeadm: node already joined, CRI down). */
+  runtimeProblem?: string;
 }
 
 /**
@@ -97,6 +99,7 @@ export function planExpand(facts: ExpandFacts): ExpandPlan {
     if (!c.reachable) { problems.push(`${spec.node}: not reachable over SSH`); continue; }
     if (!c.tlsFilesPresent) problems.push(`${spec.node}: TLS files named in the inventory are missing on the node`);
     if (standing.kind === 'absent' || standing.kind === 'unstarted') {
+      if (c.runtimeProblem) problems.push(c.runtimeProblem);
       if (c.etcdActive) problems.push(`${spec.node}: etcd is already running there but is not a member of this cluster`);
       if (!c.dataDirEmpty) problems.push(`${spec.node}: data dir ${spec.dataDir} is not empty; a new member must start empty (move it aside first)`);
       const need = newMemberDiskNeed(facts.dbSizeBytes ?? 0);

@@ -9,6 +9,7 @@ function newMemberProblems(r: NodeReadiness, dbSizeBytes: number, dataDirWillBeM
   if (!r.reachable) return [`${node}: not reachable over SSH${r.error ? ` (${r.error})` : ''}`];
   const p: string[] = [];
   if (!r.tlsFilesPresent) p.push(`${node}: TLS files named in the inventory are missing on the node`);
+  if (r.runtimeProblem) p.push(r.runtimeProblem);
   if (!dataDirWillBeMovedAside && !r.dataDirEmpty) p.push(`${node}: data dir ${r.spec.dataDir} is not empty; a new member must start empty`);
   if (!dataDirWillBeMovedAside && r.etcdActive) p.push(`${node}: etcd is running there but the node is not a member`);
   const tooOld = joinVersionProblem(node, r.etcdVersion, clusterVersion);

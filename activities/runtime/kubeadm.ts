@@ -115,6 +115,27 @@ export function kubeadmRuntime(ops: ClusterOps): MemberRuntime {
 
     stop: stopPod,
     fence: stopPod,
+
+    /**
+     * A stacked control-plane node's kube-apiserver reads only its local member (127.0.0.1:2379):
+     * with the member removed it would answer every request with errors. So the etcd pod is stopped,
+     * its manifest renamed `etcd.yaml.removed-<time>` in fencedDir (the node no longer has a member
+     * to start; a later expand joins it anew), and the node's other control-plane static pods are
+     * moved into fencedDir too. kubelet, the node's PKI and its Node object stay: the returned text
+     * says how to finish (kubeadm docs "kubeadm reset": reset the node, then delete the Node).
+     */
+    async retire(node) {
+      await stopPod(node);
+      const r = await ops.runOk(node, shScript(`
+        if [ -f "$2/etcd.yaml" ]; then mv -f -- "$2/etcd.yaml" "$2/etcd.yaml.removed-$3"; fi
+        for m in kube-apiserver kube-controller-manager kube-scheduler; do
+          if [ -f "$1/$m.yaml" ]; then mv -f -- "$1/$m.yaml" "$2/$m.yaml"; fi
+          if [ -f "$2/$m.yaml" ]; then echo "$m"; fi
+        done`, k.manifestsDir, k.fencedDir, new Date().toISOString().replace(/[^0-9TZ]/g, '')));
+      const stopped = r.stdout.trim().split('\n').filter(Boolean);
+      if (!stopped.length) return '';
+      return `this node's control plane was stopped with its member (${stopped.join(', ')} manifests in ${k.fencedDir}); finish with kubeadm reset -f on ${node} and kubectl delete node ${node}, or join it again (expand) after the reset`;
+    },
     // A fenced manifest is a stopped member: there is no third state to release into.
     async release() {},
 
@@ -151,6 +172,24 @@ export function kubeadmRuntime(ops: ClusterOps): MemberRuntime {
       const r = await edit(node, { 'force-new-cluster': on ? '' : null });
       // A changed manifest in the manifests dir restarts the pod by itself (kubelet watches the dir).
       if (restart && r.where === 'fenced') await unfence(node);
+    },
+
+    /**
+     * A node without an etcd manifest joins with `kubeadm join --control-plane`, whose preflight
+     * fails on a node that already belongs to a cluster (kubelet.conf) and on a containerd whose CRI
+     * plugin did not load (it answers "unknown service runtime.v1.RuntimeService"; seen when the
+     * host's inotify instances ran out at containerd's start). Both are found here, before a learner
+     * is added, instead of by the join afterwards. A node with a manifest is not joined: no check.
+     */
+    async joinProblem(node) {
+      if ((await place(node)) !== 'none') return undefined;
+      const r = await ops.runOk(node, shScript(`
+        if [ -e /etc/kubernetes/kubelet.conf ]; then echo "kubelet.conf"; exit 0; fi
+        ctr plugins ls 2>&1 | awk '$1 == "io.containerd.grpc.v1" && $2 == "cri" { print "cri " $4; found = 1 } END { if (!found) print "cri absent" }'`), { timeoutMs: 30_000 });
+      const out = r.stdout.trim();
+      if (out === 'kubelet.conf') return `${node}: already a Kubernetes node (/etc/kubernetes/kubelet.conf) but has no etcd manifest; run kubeadm reset there first`;
+      if (out !== 'cri ok') return `${node}: containerd's CRI plugin is not serving (ctr plugins ls: ${out || 'no answer'}), so kubeadm join would fail its preflight; see containerd's log there and restart containerd`;
+      return undefined;
     },
 
     async log(node, lines = 15) {

@@ -37,6 +37,12 @@ export function systemdRuntime(ops: ClusterOps): MemberRuntime {
       await ops.runOk(node, shScript('systemctl disable --now --quiet "$1" && systemctl mask --runtime --quiet "$1"', unit), { timeoutMs: 100_000 });
     },
 
+    // The unit stays disabled; the package's unit file and environment file stay for a later join.
+    async retire(node) {
+      await ops.runOk(node, ['systemctl', 'disable', '--now', '--quiet', unit], { timeoutMs: 100_000 });
+      return '';
+    },
+
     async release(node) {
       await ops.runOk(node, ['systemctl', 'unmask', '--runtime', '--quiet', unit]);
     },
@@ -65,6 +71,9 @@ export function systemdRuntime(ops: ClusterOps): MemberRuntime {
         : 'rm -f -- "$2" && systemctl daemon-reload';
       await ops.runOk(node, shScript(`${write}${restart ? ' && systemctl restart --no-block "$1"' : ''}`, unit, dropIn));
     },
+
+    // The package's unit, environment file and TLS files are checked by inspectNodes itself.
+    async joinProblem() { return undefined; },
 
     async log(node, lines = 15) {
       const r = await ops.run(node, ['journalctl', '-u', unit, '-n', String(lines), '--no-pager', '-o', 'cat']);

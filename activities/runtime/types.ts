@@ -41,6 +41,12 @@ export interface MemberRuntime {
   stop(node: string): Promise<void>;
   /** Stops etcd and keeps everything (a boot, kubelet, an operator's restart) from starting it until `start`. */
   fence(node: string): Promise<void>;
+  /**
+   * The node's member was removed from the cluster (or its join undone): stops etcd for good, so that
+   * nothing starts it again with that membership, and returns what the operator still has to do on
+   * the node ('' when nothing). Idempotent. systemd: disabled and stopped. kubeadm: see runtime/kubeadm.ts.
+   */
+  retire(node: string): Promise<string>;
   /** Lifts a fence without starting etcd. */
   release(node: string): Promise<void>;
   /** Writes the member's configuration. Returns the file written and whether it changed. */
@@ -49,6 +55,12 @@ export interface MemberRuntime {
   forceNewClusterFlag(node: string): Promise<ForceNewClusterFlag>;
   /** Adds (`on`) or removes --force-new-cluster and, when `restart`, restarts etcd so it takes effect. */
   setForceNewCluster(node: string, on: boolean, restart: boolean): Promise<void>;
+  /**
+   * What keeps this node from starting a new member through this runtime, read-only, for pre-flight
+   * (before anything in the cluster changes). Undefined: nothing known. systemd has no such check;
+   * kubeadm checks what `kubeadm join --control-plane` needs (runtime/kubeadm.ts).
+   */
+  joinProblem(node: string): Promise<string | undefined>;
   /** The last lines of etcd's log, for error messages (TLS errors show only there). */
   log(node: string, lines?: number): Promise<string>;
   /** A shell snippet printing `etcd version: X.Y.Z` for the etcd this runtime runs (one line, or nothing). */

@@ -39,6 +39,14 @@ describe('expand plan', () => {
     expect(planExpand(facts({ members: [member(1), member(9, { isLearner: true })] })).problems).toEqual([expect.stringMatching(/learner node9 is already in the cluster/)]);
   });
 
+  test('refuses a node its member runtime cannot start a member on (kubeadm: already joined, CRI down), before any change', () => {
+    const why = 'node2: containerd\'s CRI plugin is not serving (ctr plugins ls: cri error)';
+    const plan = planExpand(facts({ candidates: [ready(2, { runtimeProblem: why }), ready(3)] }));
+    expect(plan.problems).toEqual([why]);
+    // A node that already is a voter is not joined again: its runtime is not asked.
+    expect(planExpand(facts({ members: [member(1), member(2)], healthyMembers: ['node1', 'node2'], candidates: [ready(2, { runtimeProblem: why }), ready(3)], allowEvenSize: true })).problems).toEqual([]);
+  });
+
   test('refuses a node whose name or peer URL belongs to another member', () => {
     const other = member(2, { name: 'intruder' });
     expect(planExpand(facts({ members: [member(1), other], healthyMembers: ['node1', 'intruder'] })).problems).toContainEqual(expect.stringMatching(/node2: peer URL .* belongs to member intruder/));
