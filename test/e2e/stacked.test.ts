@@ -1,12 +1,14 @@
 import type { Etcd3 } from 'etcd3';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { Inventory } from '../../inventory/schema';
 import { inventoryDigest } from '../../inventory/load';
-import { backupCluster, expandCluster, progressQuery, recoverQuorum, replaceMember, restoreCluster } from '../../workflows';
+import { backupCluster, expandCluster, migrateMember, progressQuery, recoverQuorum, replaceMember, restoreCluster } from '../../workflows';
 import { freshLabWith, INVENTORY, lab } from '../support/lab';
 import { memberNames } from '../support/etcd';
 import { kubectl, readyzProbe, recordKubeRun } from '../support/kube';
 import { notFoundProbe, runningEtcdArgs, stackedClient } from '../support/stacked';
 import { eventually, startRun, startWorkerAndClient } from '../support/temporal';
+import { errorMessage } from '../../workflows/steps';
 
 jest.setTimeout(15 * 60_000);
 
@@ -110,10 +112,33 @@ describe('stacked etcd (kubeadm static pods): the runbooks of reference 001', ()
     expect(await kubectl(['get', 'node', 'node4', '-o', 'jsonpath={.metadata.labels}'])).toContain('node-role.kubernetes.io/control-plane');
   });
 
-  test('expand: the replaced node3, repaired and kubeadm reset by its operator, joins as a 4th control plane', async () => {
+  test('migrate node4 to node3 (repaired, kubeadm reset by its operator): node3 joins, node4\'s member is removed and its control plane stopped', async () => {
     lab('start', 'node3');
-    lab('ssh', 'node3', 'kubeadm reset -f >/dev/null 2>&1; true');
-    const r = await measured('expand', ['node1', 'node2', 'node4'], () => startRun(env, expandCluster, { ...base(), add: ['node3'], allowEvenSize: true }));
+    lab('ssh', 'node3', 'systemctl is-system-running --wait >/dev/null; kubeadm reset -f >/dev/null 2>&1; true');
+    const r = await measured('migrate', ['node1', 'node2', 'node4'], () => startRun(env, migrateMember, { ...base(), from: 'node4', to: 'node3' }));
+    expect(r).toMatchObject({ from: 'node4', to: 'node3', voters: 3 });
+    await expectStacked(['node1', 'node2', 'node3'], 'before-quorum-loss');
+    // No apiserver is left on node4 to answer without its etcd; its etcd manifest is kept, renamed.
+    expect(lab('ssh', 'node4', 'ls /etc/kubernetes/manifests; ls /etc/kubernetes/etcd-runbooks-fenced').split('\n').filter(Boolean).sort())
+      .toEqual([expect.stringMatching(/^etcd\.yaml\.removed-/), 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml']);
+  });
+
+  test('expand: pre-flight refuses node4 while it is still joined or its containerd serves no CRI; reset, it joins as a 4th control plane', async () => {
+    lab('ssh', 'node4', 'kubeadm reset -f >/dev/null 2>&1; true');
+    await kubectl(['delete', 'node', 'node4']);
+    const refused = async (why: RegExp) => {
+      const err = await (await startRun(env, expandCluster, { ...base(), add: ['node4'], allowEvenSize: true })).result().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      expect(errorMessage(err)).toMatch(why);
+      expect(await memberNames(client('node1'))).toEqual(['node1', 'node2', 'node3']);
+    };
+    // A worker's kubelet.conf: kubeadm join would refuse the node, after a learner was added.
+    lab('ssh', 'node4', 'touch /etc/kubernetes/kubelet.conf');
+    await refused(/pre-flight refused: .*node4: already a Kubernetes node/);
+    lab('ssh', 'node4', 'rm -f /etc/kubernetes/kubelet.conf; systemctl stop containerd');
+    await refused(/pre-flight refused: .*node4: containerd's CRI plugin is not serving/);
+    lab('ssh', 'node4', 'systemctl start containerd');
+    const r = await measured('expand', ['node1', 'node2', 'node3'], () => startRun(env, expandCluster, { ...base(), add: ['node4'], allowEvenSize: true }));
     expect(r).toMatchObject({ outcome: 'completed', voters: 4 });
     await expectStacked(['node1', 'node2', 'node3', 'node4'], 'before-quorum-loss');
   });
