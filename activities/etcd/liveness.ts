@@ -1,8 +1,9 @@
 import { Socket } from 'node:net';
 import type { MemberLiveness } from '../../domain/liveness';
-import type { ClusterOps } from '../cluster';
 import { shScript } from '../ssh/quote';
-import { parseEndpointStatus, parseMemberList } from './parse';
+import type { ClusterOps } from '../cluster';
+import { parseMemberList } from './parse';
+import { endpointStatusOfEach } from './statusEach';
 
 /** True when a TCP connection to host:port opens within `timeoutMs` (from the worker). */
 export function tcpOpen(url: string, timeoutMs = 1500): Promise<boolean> {
@@ -37,8 +38,8 @@ export async function probeLiveness(ops: ClusterOps, nodes: string[]): Promise<M
   }));
   const observers = specs.filter((_, i) => ssh[i].ok).map((n) => n.name);
   const seen = await Promise.all(observers.map(async (o) => {
-    const r = await ops.etcdctlProbe(o, urls, ['-w', 'json', 'endpoint', 'status']).catch(() => undefined);
-    return { observer: o, statuses: r?.stdout.trim() ? parseEndpointStatus(r.stdout) : [] };
+    const statuses = await endpointStatusOfEach(ops, o, urls).catch(() => []);
+    return { observer: o, statuses };
   }));
   const tcp = await Promise.all(specs.map(async (n) => ({ client: await tcpOpen(n.etcd.clientURL), peer: await tcpOpen(n.etcd.peerURL) })));
   const out: MemberLiveness[] = [];
