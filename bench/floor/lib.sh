@@ -1,0 +1,101 @@
+# Shared by the bare-script floors (bench/floor/*.sh): the etcd work of a runbook and nothing else,
+# over one multiplexed SSH connection per node. Sourced after the facts file the harness writes
+# (bench/runbooks.ts: FLOOR_ENV, shell assignments from the lab's inventory):
+#   SSH_KEY KNOWN_HOSTS CA CERT KEY SERVER_CERT SERVER_KEY PEER_CERT PEER_KEY ENV_FILE UNIT BACKUP_DIR
+#   NODES ("node1 node2 ...") and per node ADDR_<n> NAME_<n> PEER_<n> CLIENT_<n> DATA_<n>
+# shellcheck disable=SC1090
+set -euo pipefail
+. "${FLOOR_ENV:?FLOOR_ENV names the facts file}"
+MUX_DIR=${MUX_DIR:-$(mktemp -d /tmp/floor-mux.XXXXXX)}
+
+v() { local n="$1_$2"; printf '%s' "${!n}"; }
+
+# on NODE CMD: one shell command on NODE, over the node's persistent SSH connection.
+on() {
+  local node=$1; shift
+  ssh -q -i "$SSH_KEY" -o UserKnownHostsFile="$KNOWN_HOSTS" -o StrictHostKeyChecking=yes -o BatchMode=yes \
+    -o ControlMaster=auto -o ControlPath="$MUX_DIR/%h" -o ControlPersist=120 "root@$(v ADDR "$node")" "$@"
+}
+
+# ctl NODE ARGS: etcdctl on NODE against ENDPOINTS (default: NODE's client URL).
+ctl() {
+  local node=$1; shift
+  on "$node" "etcdctl --cacert=$CA --cert=$CERT --key=$KEY --endpoints=${ENDPOINTS:-$(v CLIENT "$node")} $*"
+}
+
+# env_file NODE INITIAL_CLUSTER STATE: the member's environment file, as the systemd runtime writes it.
+env_file() {
+  local n=$1 client; client=$(v CLIENT "$1")
+  on "$n" "cat > $ENV_FILE" <<EOT
+ETCD_NAME=$(v NAME "$n")
+ETCD_DATA_DIR=$(v DATA "$n")
+ETCD_LISTEN_PEER_URLS=$(v PEER "$n")
+ETCD_LISTEN_CLIENT_URLS=$client,https://127.0.0.1:${client##*:}
+ETCD_ADVERTISE_CLIENT_URLS=$client
+ETCD_INITIAL_ADVERTISE_PEER_URLS=$(v PEER "$n")
+ETCD_INITIAL_CLUSTER=$2
+ETCD_INITIAL_CLUSTER_STATE=$3
+ETCD_CERT_FILE=$SERVER_CERT
+ETCD_KEY_FILE=$SERVER_KEY
+ETCD_TRUSTED_CA_FILE=$CA
+ETCD_CLIENT_CERT_AUTH=true
+ETCD_PEER_CERT_FILE=$PEER_CERT
+ETCD_PEER_KEY_FILE=$PEER_KEY
+ETCD_PEER_TRUSTED_CA_FILE=$CA
+ETCD_PEER_CLIENT_CERT_AUTH=true
+EOT
+}
+
+# leader_of NODE: the node whose member leads, asked through NODE (retried for 30 s: an election).
+leader_of() {
+  local via=$1 id n deadline=$((SECONDS + 30))
+  while (( SECONDS < deadline )); do
+    id=$(ctl "$via" endpoint status -w fields 2>/dev/null | awk -F' : ' '/"Leader"/ { print $2; exit }')
+    for n in $NODES; do
+      if ctl "$n" endpoint status -w fields 2>/dev/null | grep -q "\"MemberID\" : $id\$"; then echo "$n"; return; fi
+    done
+    sleep 0.2
+  done
+  echo "no leader seen through $via" >&2
+  return 1
+}
+
+# until_ok SECONDS CMD...: retries CMD every 0.2 s until it succeeds.
+until_ok() {
+  local deadline=$((SECONDS + $1)); shift
+  until "$@" >/dev/null 2>&1; do
+    (( SECONDS < deadline )) || { echo "timed out: $*" >&2; return 1; }
+    sleep 0.2
+  done
+}
+
+# add_member VIA NODE: member add --learner, environment file, start, promote once in sync, healthy.
+add_member() {
+  local via=$1 n=$2 out id
+  out=$(retry_unhealthy ctl "$via" member add "$(v NAME "$n")" --learner --peer-urls="$(v PEER "$n")")
+  id=$(ctl "$via" member list | awk -F', ' -v peer="$(v PEER "$n")" '$4 == peer { print $1 }')
+  env_file "$n" "$(sed -n 's/^ETCD_INITIAL_CLUSTER="\(.*\)"$/\1/p' <<<"$out")" existing
+  on "$n" "systemctl enable --now --quiet $UNIT"
+  # etcd refuses to promote a learner that is not in sync with the leader: that is the catch-up wait.
+  until_ok 600 ctl "$via" member promote "$id"
+  until_ok 120 ctl "$n" endpoint health
+}
+
+# hashkv_equal NODES...: every member's hashkv at one revision (the first node's current one) is equal.
+hashkv_equal() {
+  local eps="" n rev
+  for n in "$@"; do eps+="${eps:+,}$(v CLIENT "$n")"; done
+  rev=$(ctl "$1" endpoint status -w fields | awk -F' : ' '/"Revision"/ { print $2; exit }')
+  ENDPOINTS=$eps ctl "$1" endpoint hashkv --rev="$rev" -w fields | awk -F' : ' '/"Hash"/ { print $2 }' | sort -u | awk 'END { exit NR == 1 ? 0 : 1 }'
+}
+
+# retry_unhealthy CMD...: CMD, retried for up to 60 s while etcd answers "unhealthy cluster" (a
+# membership change within 5 s of the last one: etcd's HealthInterval). Prints CMD's output.
+retry_unhealthy() {
+  local deadline=$((SECONDS + 60)) out
+  until out=$("$@" 2>&1); do
+    grep -q "unhealthy cluster" <<<"$out" && (( SECONDS < deadline )) || { echo "$out" >&2; return 1; }
+    sleep 0.2
+  done
+  printf '%s\n' "$out"
+}

@@ -1,0 +1,34 @@
+import { defaultPayloadConverter } from '@temporalio/common';
+import { breakdown } from '../../bench/history';
+
+const at = (msFromZero: number) => ({ seconds: Math.floor(msFromZero / 1000), nanos: (msFromZero % 1000) * 1e6 });
+const result = (durations: number[]) => ({ payloads: [defaultPayloadConverter.toPayload({ commands: durations.map((durationMs) => ({ durationMs })) })] });
+
+describe('bench: where a run\'s time went, from its history', () => {
+  test('activity time per type (started -> completed), the commands inside it, and the rest as orchestration', () => {
+    const events = [
+      { eventId: 1, eventTime: at(0), workflowExecutionStartedEventAttributes: {} },
+      { eventId: 5, eventTime: at(100), activityTaskScheduledEventAttributes: { activityType: { name: 'addLearner' } } },
+      { eventId: 6, eventTime: at(150), activityTaskStartedEventAttributes: { scheduledEventId: 5 } },
+      { eventId: 7, eventTime: at(1150), activityTaskCompletedEventAttributes: { scheduledEventId: 5, startedEventId: 6, result: result([300, 200]) } },
+      { eventId: 11, eventTime: at(1300), activityTaskScheduledEventAttributes: { activityType: { name: 'startMember' } } },
+      { eventId: 12, eventTime: at(1310), activityTaskStartedEventAttributes: { scheduledEventId: 11 } },
+      { eventId: 13, eventTime: at(1810), activityTaskFailedEventAttributes: { scheduledEventId: 11, startedEventId: 12 } },
+      { eventId: 14, eventTime: at(2000), activityTaskScheduledEventAttributes: { activityType: { name: 'addLearner' } } },
+      { eventId: 15, eventTime: at(2000), activityTaskStartedEventAttributes: { scheduledEventId: 14 } },
+      { eventId: 16, eventTime: at(2500), activityTaskCompletedEventAttributes: { scheduledEventId: 14, startedEventId: 15, result: result([100]) } },
+      { eventId: 20, eventTime: at(3000), workflowExecutionCompletedEventAttributes: {} },
+    ];
+    const b = breakdown(events as never);
+    expect(b.wallMs).toBe(3000);
+    expect(b.steps).toEqual([
+      { type: 'addLearner', count: 2, activityMs: 1500, commandMs: 600 },
+      { type: 'startMember', count: 1, activityMs: 500, commandMs: 0 },
+    ]);
+    expect(b.orchestrationMs).toBe(1000);
+  });
+
+  test('an empty history is all zero', () => {
+    expect(breakdown([])).toEqual({ wallMs: 0, orchestrationMs: 0, steps: [] });
+  });
+});
