@@ -2,7 +2,7 @@ import type { ClusterOps } from '../cluster';
 import { PreconditionError, WaitTimeoutError } from '../errors';
 import { shScript } from '../ssh/quote';
 import { EtcdManifestError, flagValue, manifestCommand, manifestDataDirVolume, setManifestAnnotation, setManifestFlags } from './manifest';
-import { joinControlPlane } from './kubeadmJoin';
+import { alreadyJoinedProblem, joinControlPlane } from './kubeadmJoin';
 import type { MemberConfigChange, MemberRuntime } from './types';
 
 /** Annotation stamped on every manifest the runbooks write or put back (a new pod UID each time). */
@@ -187,7 +187,7 @@ export function kubeadmRuntime(ops: ClusterOps): MemberRuntime {
         if [ -e /etc/kubernetes/kubelet.conf ]; then echo "kubelet.conf"; exit 0; fi
         ctr plugins ls 2>&1 | awk '$1 == "io.containerd.grpc.v1" && $2 == "cri" { print "cri " $4; found = 1 } END { if (!found) print "cri absent" }'`), { timeoutMs: 30_000 });
       const out = r.stdout.trim();
-      if (out === 'kubelet.conf') return `${node}: already a Kubernetes node (/etc/kubernetes/kubelet.conf) but has no etcd manifest; run kubeadm reset there first`;
+      if (out === 'kubelet.conf') return alreadyJoinedProblem(node);
       if (out !== 'cri ok') return `${node}: containerd's CRI plugin is not serving (ctr plugins ls: ${out || 'no answer'}), so kubeadm join would fail its preflight; see containerd's log there and restart containerd`;
       return undefined;
     },

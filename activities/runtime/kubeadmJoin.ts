@@ -24,6 +24,11 @@ async function readyControlPlane(ops: ClusterOps, except: string): Promise<strin
   throw new PreconditionError(`no control-plane node with a running etcd pod and a ready apiserver to join through (tried ${tried.join(', ') || 'none'})`);
 }
 
+/** Why a node that already has kubeadm's kubelet.conf cannot join (pre-flight and the join itself say the same). */
+export function alreadyJoinedProblem(node: string): string {
+  return `${node}: already a Kubernetes node (/etc/kubernetes/kubelet.conf) but has no etcd manifest; run kubeadm reset there first`;
+}
+
 /**
  * Makes `node` a control-plane node with a stacked etcd member: `kubeadm join --control-plane`,
  * with a bootstrap token (15 min TTL) and a certificate key made on a ready control-plane node in
@@ -38,7 +43,7 @@ export async function joinControlPlane(ops: ClusterOps, node: string): Promise<{
   const k = ops.inv.kubeadm;
   const n = ops.node(node);
   if ((await ops.run(node, ['test', '-e', '/etc/kubernetes/kubelet.conf'])).exitCode === 0) {
-    throw new PreconditionError(`${node}: already a Kubernetes node (/etc/kubernetes/kubelet.conf) but has no etcd manifest; run kubeadm reset there first`);
+    throw new PreconditionError(alreadyJoinedProblem(node));
   }
   const address = new URL(n.etcd.peerURL).hostname.replace(/^\[|\]$/g, '');
   const via = await readyControlPlane(ops, node);

@@ -14,6 +14,9 @@ import type { MemberConfigChange, MemberRuntime } from './types';
 export function systemdRuntime(ops: ClusterOps): MemberRuntime {
   const { unit, environmentFile, etcdUser } = ops.inv.systemd;
   const dropIn = `/etc/systemd/system/${unit}.d/etcd-runbooks-force-new-cluster.conf`;
+  const stop = async (node: string) => {
+    await ops.runOk(node, ['systemctl', 'disable', '--now', '--quiet', unit], { timeoutMs: 100_000 });
+  };
   return {
     kind: 'systemd',
     where: unit,
@@ -29,9 +32,7 @@ export function systemdRuntime(ops: ClusterOps): MemberRuntime {
       await ops.runOk(node, shScript('systemctl unmask --runtime --quiet "$1" && systemctl daemon-reload && systemctl enable --quiet "$1" && systemctl start --no-block "$1"', unit));
     },
 
-    async stop(node) {
-      await ops.runOk(node, ['systemctl', 'disable', '--now', '--quiet', unit], { timeoutMs: 100_000 });
-    },
+    stop,
 
     async fence(node) {
       await ops.runOk(node, shScript('systemctl disable --now --quiet "$1" && systemctl mask --runtime --quiet "$1"', unit), { timeoutMs: 100_000 });
@@ -39,7 +40,7 @@ export function systemdRuntime(ops: ClusterOps): MemberRuntime {
 
     // The unit stays disabled; the package's unit file and environment file stay for a later join.
     async retire(node) {
-      await ops.runOk(node, ['systemctl', 'disable', '--now', '--quiet', unit], { timeoutMs: 100_000 });
+      await stop(node);
       return '';
     },
 
