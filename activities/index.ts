@@ -113,9 +113,12 @@ export function createActivities(deps: ActivityDeps) {
       }
       // A joining member first receives the leader's database: the wait grows with its size.
       const dbBytes = Math.max(0, ...(await clusterState(ops)).members.map((m) => m.status?.dbSize ?? 0));
-      return ops.waitFor(`${input.node}: member started`, memberStartTimeoutMs(dbBytes, 90_000), 1_000, async () => {
+      return ops.waitFor(`${input.node}: member started`, memberStartTimeoutMs(dbBytes, 90_000), 250, async () => {
         const svc = await rt.state(input.node);
         if (svc === 'failed') throw new PreconditionError(`${input.node}: etcd failed to start: ${await rt.log(input.node)}`);
+        // Not ready yet (systemd: no READY=1 notification; kubeadm: container not running its args):
+        // a status read now would hang on a port that listens but does not serve.
+        if (svc === 'activating') return undefined;
         const state = await clusterState(ops);
         const m = memberOfNode(state, ops, input.node);
         return m && m.name === spec.name && m.status ? { memberId: m.id, service: svc } : undefined;

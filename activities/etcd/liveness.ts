@@ -43,6 +43,7 @@ export async function probeLiveness(ops: ClusterOps, nodes: string[]): Promise<M
   }));
   const tcp = await Promise.all(specs.map(async (n) => ({ client: await tcpOpen(n.etcd.clientURL), peer: await tcpOpen(n.etcd.peerURL) })));
   const out: MemberLiveness[] = [];
+  const lists = new Map<string, Promise<string[] | undefined>>();
   for (const [i, n] of specs.entries()) {
     const views = seen.flatMap((v) => v.statuses.filter((s) => s.endpoint === n.etcd.clientURL).map((s) => ({ observer: v.observer, s })));
     const seenBy = views.filter((v) => v.observer !== n.name).map((v) => v.observer);
@@ -50,12 +51,28 @@ export async function probeLiveness(ops: ClusterOps, nodes: string[]): Promise<M
     const m: MemberLiveness = { node: n.name, ssh: ssh[i], seenBy, selfSeen: views.some((v) => v.observer === n.name), workerTcp: tcp[i] };
     if (s) {
       m.status = { memberId: s.memberId, clusterId: s.clusterId, leader: s.leader, raftTerm: s.raftTerm, raftIndex: s.raftIndex, raftAppliedIndex: s.raftAppliedIndex, revision: s.revision, isLearner: s.isLearner, version: s.version };
-      const list = await ops.etcdctlProbe(views[0].observer, [n.etcd.clientURL], ['-w', 'json', 'member', 'list']).catch(() => undefined);
-      if (list?.exitCode === 0) m.voterIds = parseMemberList(list.stdout).members.filter((x) => !x.isLearner).map((x) => x.id);
+      lists.set(n.name, localVoterIds(ops, views[0].observer, n.etcd.clientURL));
     }
     out.push(m);
   }
+  for (const m of out) {
+    const ids = await lists.get(m.node);
+    if (ids) m.voterIds = ids;
+  }
   return out;
+}
+
+/**
+ * The voting members in the member list the member at `url` holds itself, asked from `observer`:
+ * serializable (`--consistency=s`, etcdctl 3.6), so a member without quorum answers at once instead
+ * of after the probe timeout; an etcdctl without the flag (3.4, whose member list is local anyway;
+ * 3.5) is asked without it. Undefined when the member does not answer.
+ */
+async function localVoterIds(ops: ClusterOps, observer: string, url: string): Promise<string[] | undefined> {
+  const ask = (flags: string[]) => ops.etcdctlProbe(observer, [url], ['-w', 'json', 'member', 'list', ...flags]).catch(() => undefined);
+  let list = await ask(['--consistency=s']);
+  if (list && list.exitCode !== 0 && /unknown flag/.test(list.stderr)) list = await ask([]);
+  return list?.exitCode === 0 ? parseMemberList(list.stdout).members.filter((x) => !x.isLearner).map((x) => x.id) : undefined;
 }
 
 /** What the survivor's node sees of another member right before --force-new-cluster. */

@@ -2,8 +2,8 @@ import type { MemberId } from '../../domain/memberId';
 import type { Member } from '../../domain/members';
 import type { ClusterOps } from '../cluster';
 import { lastLines } from '../errors';
-import { parseEndpointHealth, parseEndpointStatus, parseHashKV, parseMemberList, type EndpointStatus } from './parse';
-import { endpointStatusOfEach } from './statusEach';
+import { parseEndpointStatus, parseHashKV, parseMemberList, type EndpointStatus } from './parse';
+import { endpointHealthOfEach, endpointStatusOfEach } from './statusEach';
 
 /** The member list as seen through `control`, the node etcdctl ran on. */
 export interface MemberListView { control: string; clusterId: MemberId; members: Member[] }
@@ -63,11 +63,10 @@ export async function clusterState(ops: ClusterOps): Promise<ClusterState> {
   const voterEndpoints = view.members.filter((m) => !m.isLearner).flatMap((m) => m.clientURLs);
   // Status per endpoint in parallel: a member that does not answer yet (joining, or down) costs
   // one probe timeout in all instead of one per endpoint in turn.
-  const [statuses, healthRun] = await Promise.all([
+  const [statuses, health] = await Promise.all([
     endpointStatusOfEach(ops, view.control, endpoints),
-    voterEndpoints.length ? ops.etcdctlProbe(view.control, voterEndpoints, ['-w', 'json', 'endpoint', 'health']) : undefined,
+    endpointHealthOfEach(ops, view.control, voterEndpoints),
   ]);
-  const health = healthRun ? parseEndpointHealth(healthRun.stdout || '[]') : [];
   const leaders = new Set(statuses.map((s) => s.leader).filter((l) => l !== '0'));
   const leader = leaders.size === 1 ? [...leaders][0] : undefined;
   const members = view.members.map((m): MemberState => {

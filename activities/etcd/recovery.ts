@@ -65,7 +65,8 @@ export async function forceNewCluster(ops: ClusterOps, node: string): Promise<Si
   const before = await ownView(ops, node).catch(() => undefined);
   if (before && before.members === 1 && before.status.leader === before.memberId) return before;
   await runtimeOf(ops).setForceNewCluster(node, true, true);
-  return ops.waitFor(`${node}: forced new cluster`, memberStartTimeoutMs(await dbFileBytes(ops, node)), 1_000, async () => {
+  return ops.waitFor(`${node}: forced new cluster`, memberStartTimeoutMs(await dbFileBytes(ops, node)), 250, async () => {
+    if ((await runtimeOf(ops).state(node)) === 'activating') return undefined;
     const v = await ownView(ops, node);
     return v && v.members === 1 && v.status.leader === v.memberId ? v : undefined;
   }, () => `${node} not yet a 1-member cluster`);
@@ -83,8 +84,9 @@ export async function clearForceNewCluster(ops: ClusterOps, node: string): Promi
   }
   // The process must be the restarted one: kubelet replaces a static pod some seconds after its
   // manifest changed, and until then the old process (with the flag) still serves.
-  const v = await ops.waitFor(`${node}: serving without --force-new-cluster`, memberStartTimeoutMs(await dbFileBytes(ops, node)), 1_000, async () => {
+  const v = await ops.waitFor(`${node}: serving without --force-new-cluster`, memberStartTimeoutMs(await dbFileBytes(ops, node)), 250, async () => {
     if ((await forceNewClusterFlag(ops, node)).inProcess) return undefined;
+    if ((await runtimeOf(ops).state(node)) === 'activating') return undefined;
     const view = await ownView(ops, node);
     return view && view.status.leader === view.memberId ? view : undefined;
   }, () => `${node} not yet serving without the flag`);

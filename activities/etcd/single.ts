@@ -2,21 +2,25 @@ import type { MemberId } from '../../domain/memberId';
 import type { ClusterOps } from '../cluster';
 import { PreconditionError } from '../errors';
 import { runtimeOf } from '../runtime';
-import { parseEndpointStatus, parseMemberList, type EndpointStatus } from './parse';
+import { parseMemberList, type EndpointStatus } from './parse';
+import { endpointStatusOfEach } from './statusEach';
 import { dbFileBytes } from '../node/dataDir';
 import { memberStartTimeoutMs } from '../../domain/scale';
 
 /** A 1-member cluster as its only member reports it. */
 export interface SingleMemberState { memberId: MemberId; clusterId: MemberId; peerURLs: string[]; members: number; status: EndpointStatus }
 
-/** Asks the node's own member (its client URL only): member list and status. Undefined if it does not answer. */
+/**
+ * Asks the node's own member (its client URL only): status, then member list. Undefined if it does
+ * not answer; a stopped member costs no probe timeout (its refusing port is not asked).
+ */
 export async function ownView(ops: ClusterOps, node: string): Promise<SingleMemberState | undefined> {
   const url = ops.node(node).etcd.clientURL;
+  const [status] = await endpointStatusOfEach(ops, node, [url]);
+  if (!status) return undefined;
   const list = await ops.etcdctlProbe(node, [url], ['-w', 'json', 'member', 'list']);
-  const st = await ops.etcdctlProbe(node, [url], ['-w', 'json', 'endpoint', 'status']);
-  if (list.exitCode !== 0 || st.exitCode !== 0) return undefined;
+  if (list.exitCode !== 0) return undefined;
   const ml = parseMemberList(list.stdout);
-  const [status] = parseEndpointStatus(st.stdout);
   const me = ml.members.find((m) => m.id === status.memberId);
   return { memberId: status.memberId, clusterId: ml.clusterId, peerURLs: me?.peerURLs ?? [], members: ml.members.length, status };
 }
@@ -32,8 +36,10 @@ export async function startRestoredMember(ops: ClusterOps, node: string, token: 
   const rt = runtimeOf(ops);
   await rt.writeConfig(node, { initialCluster: `${n.etcd.memberName}=${n.etcd.peerURL}`, initialClusterState: 'new', token });
   if ((await rt.state(node)) !== 'active') await rt.start(node);
-  return ops.waitFor(`${node}: restored member serving`, memberStartTimeoutMs(await dbFileBytes(ops, node)), 1_000, async () => {
-    if ((await rt.state(node)) === 'failed') throw new PreconditionError(`${node}: etcd failed to start: ${await rt.log(node)}`);
+  return ops.waitFor(`${node}: restored member serving`, memberStartTimeoutMs(await dbFileBytes(ops, node)), 250, async () => {
+    const svc = await rt.state(node);
+    if (svc === 'failed') throw new PreconditionError(`${node}: etcd failed to start: ${await rt.log(node)}`);
+    if (svc === 'activating') return undefined;
     const v = await ownView(ops, node);
     return v && v.status.leader === v.memberId ? v : undefined;
   }, () => `${node} not yet leading itself`);
