@@ -62,3 +62,17 @@ export function breakdown(events: HistoryEvent[]): RunBreakdown {
   const list = [...steps.values()];
   return { wallMs, orchestrationMs: Math.max(0, wallMs - list.reduce((sum, s) => sum + s.activityMs, 0)), steps: list };
 }
+
+/**
+ * How long after `killedAtMs` (epoch ms) the worker whose identity starts with `newIdentityPrefix`
+ * (the default identity is `<pid>@<host>`) first picked up a task of the run (workflow or
+ * activity task started): the time a worker crash cost before the run moved again. Undefined if
+ * that worker never did. Pure.
+ */
+export function resumedAfterMs(events: HistoryEvent[], killedAtMs: number, newIdentityPrefix: string): number | undefined {
+  for (const e of events) {
+    const identity = e.workflowTaskStartedEventAttributes?.identity ?? e.activityTaskStartedEventAttributes?.identity;
+    if (identity?.startsWith(newIdentityPrefix) && ms(e.eventTime) >= killedAtMs) return ms(e.eventTime) - killedAtMs;
+  }
+  return undefined;
+}

@@ -99,3 +99,27 @@ retry_unhealthy() {
   done
   printf '%s\n' "$out"
 }
+
+# member_id VIA NODE: NODE's member ID (hex), from the member list VIA's etcd gives; empty if none.
+member_id() {
+  ctl "$1" member list | awk -F', ' -v peer="$(v PEER "$2")" 'index($4, peer) { print $1 }'
+}
+
+# member_nodes VIA: the nodes whose peer URL is in the member list VIA's etcd gives.
+member_nodes() {
+  local list n
+  list=$(ctl "$1" member list)
+  for n in $NODES; do grep -qF ", $(v PEER "$n")," <<<"$list" && printf '%s ' "$n"; done
+}
+
+# snapshot_on_leader VIA: a snapshot saved on the leader's node, its integrity checked.
+snapshot_on_leader() {
+  local leader; leader=$(leader_of "$1")
+  on "$leader" "etcdctl --cacert=$CA --cert=$CERT --key=$KEY --endpoints=$(v CLIENT "$leader") snapshot save /var/tmp/floor.db >/dev/null 2>&1 && etcdutl snapshot status /var/tmp/floor.db >/dev/null"
+}
+
+# set_aside NODE: etcd stopped and disabled on NODE, its data dir moved aside, an empty one in its place.
+set_aside() {
+  local d; d=$(v DATA "$1")
+  on "$1" "systemctl disable --now --quiet $UNIT; mv $d $d.aside-floor-$(date -u +%s%N) && install -d -o etcd -g etcd -m 0700 $d"
+}

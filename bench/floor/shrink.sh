@@ -5,8 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 via=$1; shift
 for n in "$@"; do
-  id=$(ctl "$via" member list | awk -F', ' -v peer="$(v PEER "$n")" 'index($4, peer) { print $1 }')
+  id=$(member_id "$via" "$n")
   [ -z "$id" ] || retry_unhealthy ctl "$via" member remove "$id" >/dev/null
   d=$(v DATA "$n")
-  on "$n" "systemctl disable --now --quiet $UNIT; rm -rf $d $d.aside-* $d.backup-*; install -d -o etcd -g etcd -m 0700 $d"
+  on "$n" "systemctl unmask --runtime --quiet $UNIT; systemctl disable --now --quiet $UNIT; rm -rf $d $d.aside-* $d.backup-*; install -d -o etcd -g etcd -m 0700 $d"
 done

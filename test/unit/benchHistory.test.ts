@@ -1,5 +1,5 @@
 import { defaultPayloadConverter } from '@temporalio/common';
-import { breakdown } from '../../bench/history';
+import { breakdown, resumedAfterMs } from '../../bench/history';
 
 const at = (msFromZero: number) => ({ seconds: Math.floor(msFromZero / 1000), nanos: (msFromZero % 1000) * 1e6 });
 const result = (durations: number[]) => ({ payloads: [defaultPayloadConverter.toPayload({ commands: durations.map((durationMs) => ({ durationMs })) })] });
@@ -30,5 +30,24 @@ describe('bench: where a run\'s time went, from its history', () => {
 
   test('an empty history is all zero', () => {
     expect(breakdown([])).toEqual({ wallMs: 0, orchestrationMs: 0, steps: [] });
+  });
+});
+
+describe('bench: time a worker crash cost', () => {
+  const events = [
+    { eventId: 1, eventTime: at(0), workflowExecutionStartedEventAttributes: {} },
+    { eventId: 3, eventTime: at(100), workflowTaskStartedEventAttributes: { identity: '111@head' } },
+    { eventId: 6, eventTime: at(900), activityTaskStartedEventAttributes: { scheduledEventId: 5, identity: '111@head' } },
+    { eventId: 7, eventTime: at(9000), activityTaskStartedEventAttributes: { scheduledEventId: 5, identity: '2222@head' } },
+    { eventId: 9, eventTime: at(9500), workflowTaskStartedEventAttributes: { identity: '2222@head' } },
+  ];
+
+  test('from the kill to the first task the new worker started', () => {
+    expect(resumedAfterMs(events as never, 2000, '2222@')).toBe(7000);
+  });
+
+  test('undefined when the new worker never took a task, and tasks of the old worker never count', () => {
+    expect(resumedAfterMs(events as never, 2000, '333@')).toBeUndefined();
+    expect(resumedAfterMs(events as never, 2000, '111@')).toBeUndefined();
   });
 });
