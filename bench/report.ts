@@ -4,7 +4,7 @@ import type { RunBreakdown } from './history';
 import { median, secs } from './stats';
 
 /** One timed round: the floor script or the runbook (with its history breakdown), and the steady writer's count if one ran. */
-export interface Sample { kind: 'floor' | 'runbook'; seconds: number; breakdown?: RunBreakdown; writes?: number; failedWrites?: number; writeErrors?: string[] }
+export interface Sample { kind: 'floor' | 'runbook'; seconds: number; error?: string; breakdown?: RunBreakdown; writes?: number; failedWrites?: number; writeErrors?: string[] }
 export interface CaseResult { name: string; samples: Sample[] }
 /**
  * A run of expand 1->3 whose worker was SIGKILLed `killAtSeconds` after the start and a new one
@@ -20,15 +20,17 @@ const table = (head: string[]) => new Table({ style: { head: [], border: [] }, h
 
 /** Prints the bench's tables: floor vs runbook per case, per-step time, and the extras. */
 export function printReport(r: Report): void {
-  const summary = table(['runbook', 'floor median s', 'runbook median s', 'ratio', 'floor min/max s', 'runbook min/max s', 'orchestration median s', 'failed writes floor / runbook']);
+  const summary = table(['runbook', 'floor median s', 'runbook median s', 'ratio', 'floor min/max s', 'runbook min/max s', 'orchestration median s', 'failed writes floor / runbook', 'failed rounds']);
   const steps = table(['runbook', 'step (activity)', 'attempts', 'in activity s', 'in node commands s']);
   for (const c of r.results) {
-    const fl = c.samples.filter((s) => s.kind === 'floor');
-    const rb = c.samples.filter((s) => s.kind === 'runbook');
+    // Medians over the rounds that completed; failed rounds are counted apart.
+    const fl = c.samples.filter((s) => s.kind === 'floor' && !s.error);
+    const rb = c.samples.filter((s) => s.kind === 'runbook' && !s.error);
+    const failedRounds = c.samples.filter((s) => s.error).map((s) => s.kind);
     const f = fl.map((s) => s.seconds);
     const w = rb.map((s) => s.seconds);
     const failed = (xs: Sample[]) => (xs.some((s) => s.writes !== undefined) ? xs.map((s) => `${s.failedWrites}/${(s.writes ?? 0) + (s.failedWrites ?? 0)}`).join(' ') : '-');
-    summary.push([c.name, f2(median(f)), f2(median(w)), f2(median(w) / median(f)), range(f), range(w), secs(median(rb.map((s) => s.breakdown!.orchestrationMs))), `${failed(fl)} | ${failed(rb)}`]);
+    summary.push([c.name, f2(median(f)), f2(median(w)), f2(median(w) / median(f)), range(f), range(w), secs(median(rb.map((s) => s.breakdown!.orchestrationMs))), `${failed(fl)} | ${failed(rb)}`, failedRounds.join(', ') || '0']);
     const types = [...new Set(rb.flatMap((s) => s.breakdown!.steps.map((x) => x.type)))];
     const per = (t: string, k: 'count' | 'activityMs' | 'commandMs') => median(rb.map((s) => s.breakdown!.steps.find((x) => x.type === t)?.[k] ?? 0));
     for (const t of types.sort((a, b) => per(b, 'activityMs') - per(a, 'activityMs'))) steps.push([c.name, t, per(t, 'count'), secs(per(t, 'activityMs')), secs(per(t, 'commandMs'))]);

@@ -67,22 +67,45 @@ async function main() {
   const floorAsync = (argv: Script) => promisify(execFile)(join(FLOOR, argv[0]), argv.slice(1), { env: { ...process.env, FLOOR_ENV: facts } });
   const finish = async (h: WorkflowHandle) => { await h.result(); return breakdown((await h.fetchHistory()).events ?? []); };
 
+  // A round that fails (or leaves the lab where its reset cannot start) is recorded and the lab
+  // rebuilt from one member: etcd itself occasionally keeps a joining learner from publishing.
+  const rebuild = (c: Case, why: unknown) => {
+    console.log(`[bench] ${c.name}: ${String((why as Error).message ?? why).split('\n')[0].slice(0, 200)}; rebuilding the lab from node1`);
+    floor(['shrink.sh', 'node1', 'node2', 'node3', 'node4']);
+    c.setup.forEach(floor);
+  };
   const results: CaseResult[] = [];
   for (const c of cases) {
     c.setup.forEach(floor);
     const samples: Sample[] = [];
     for (let i = 0; i < pairs; i++) {
       for (const kind of ['floor', 'runbook'] as const) {
-        c.before.forEach(floor);
+        try {
+          c.before.forEach(floor);
+        } catch (e) {
+          rebuild(c, e);
+          c.before.forEach(floor);
+        }
         const w = c.writer ? startWriter(etcd, `bench-writer/${c.name}/${kind}/${i}/`, 20) : undefined;
         const t = Date.now();
-        const b = kind === 'floor' ? (await floorAsync(c.floor), undefined) : await finish(await c.runbook(start));
+        let b: Awaited<ReturnType<typeof finish>> | undefined;
+        let error: string | undefined;
+        try {
+          b = kind === 'floor' ? (await floorAsync(c.floor), undefined) : await finish(await c.runbook(start));
+        } catch (e) {
+          error = String((e as Error).message ?? e).split('\n')[0].slice(0, 300);
+        }
         const seconds = (Date.now() - t) / 1000;
         const written = await w?.stop();
         notePeak();
-        samples.push({ kind, seconds, ...(b ? { breakdown: b } : {}), ...(written ? { writes: written.writes, failedWrites: written.errors.length, writeErrors: [...new Set(written.errors)].slice(0, 3) } : {}) });
-        console.log(`[bench] ${c.name} ${kind} ${i + 1}/${pairs}: ${seconds.toFixed(2)} s${written ? `, ${written.errors.length} of ${written.writes + written.errors.length} writes failed` : ''}`);
-        c.reset.forEach(floor);
+        samples.push({ kind, seconds, ...(b ? { breakdown: b } : {}), ...(error ? { error } : {}), ...(written ? { writes: written.writes, failedWrites: written.errors.length, writeErrors: [...new Set(written.errors)].slice(0, 3) } : {}) });
+        console.log(`[bench] ${c.name} ${kind} ${i + 1}/${pairs}: ${error ? `FAILED after ${seconds.toFixed(2)} s (${error})` : `${seconds.toFixed(2)} s`}${written ? `, ${written.errors.length} of ${written.writes + written.errors.length} writes failed` : ''}`);
+        try {
+          if (error) throw new Error(`round failed: ${error}`);
+          c.reset.forEach(floor);
+        } catch (e) {
+          rebuild(c, e);
+        }
       }
     }
     results.push({ name: c.name, samples });
