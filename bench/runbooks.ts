@@ -76,6 +76,15 @@ async function main() {
   };
   const results: CaseResult[] = [];
   for (const c of cases) {
+    try {
+      results.push({ name: c.name, samples: await runCase(c) });
+    } catch (e) {
+      console.log(`[bench] ${c.name}: given up (${String((e as Error).message ?? e).split('\n')[0].slice(0, 200)})`);
+      floor(['shrink.sh', 'node1', 'node2', 'node3', 'node4']);
+    }
+  }
+
+  async function runCase(c: Case): Promise<Sample[]> {
     c.setup.forEach(floor);
     const samples: Sample[] = [];
     for (let i = 0; i < pairs; i++) {
@@ -108,8 +117,8 @@ async function main() {
         }
       }
     }
-    results.push({ name: c.name, samples });
     c.teardown.forEach(floor);
+    return samples;
   }
 
   // Time lost per worker crash: expand 1->3 with the worker killed at a random point and a new one

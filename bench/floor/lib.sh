@@ -75,10 +75,19 @@ add_member() {
   out=$(retry_unhealthy ctl "$via" member add "$(v NAME "$n")" --learner --peer-urls="$(v PEER "$n")")
   id=$(ctl "$via" member list | awk -F', ' -v peer="$(v PEER "$n")" '$4 == peer { print $1 }')
   env_file "$n" "$(sed -n 's/^ETCD_INITIAL_CLUSTER="\(.*\)"$/\1/p' <<<"$out")" existing
-  on "$n" "systemctl enable --now --quiet $UNIT"
+  start_member "$n"
   # etcd refuses to promote a learner that is not in sync with the leader: that is the catch-up wait.
   until_ok 600 ctl "$via" member promote "$id"
   until_ok 120 ctl "$n" endpoint health
+}
+
+# start_member NODE: starts etcd on NODE and waits until it serves (30 s). etcd 3.6 sometimes keeps a
+# member that joined through a leader's snapshot from publishing itself ("failed to publish local
+# member to cluster through raft ... possibly due to connection lost", in a loop until systemd's start
+# timeout); a restart publishes it at once, so after 30 s the floor restarts it, once.
+start_member() {
+  on "$1" "systemctl enable --quiet $UNIT && systemctl start --no-block $UNIT"
+  until_ok 30 ctl "$1" endpoint health 2>/dev/null || { on "$1" "systemctl restart --no-block $UNIT"; until_ok 120 ctl "$1" endpoint health; }
 }
 
 # hashkv_equal NODES...: every member's hashkv at one revision (the first node's current one) is equal.
