@@ -87,7 +87,8 @@ add_member() {
 # timeout); a restart publishes it at once, so after 30 s the floor restarts it, once.
 start_member() {
   on "$1" "systemctl enable --quiet $UNIT && systemctl start --no-block $UNIT"
-  until_ok 30 ctl "$1" endpoint health 2>/dev/null || { on "$1" "systemctl restart --no-block $UNIT"; until_ok 120 ctl "$1" endpoint health; }
+  # endpoint status, not health: a learner refuses the health read.
+  until_ok 30 ctl "$1" endpoint status 2>/dev/null || { on "$1" "systemctl restart --no-block $UNIT"; until_ok 120 ctl "$1" endpoint status; }
 }
 
 # hashkv_equal NODES...: every member's hashkv at one revision (the first node's current one) is equal.
