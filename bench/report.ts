@@ -41,8 +41,9 @@ export function printReport(r: Report): void {
   const extras = table(['measure', 'median', 'min / max', 'n']);
   for (const l of r.cli) extras.push([`CLI ${l.what} (exit ${l.exitCode})`, `${f2(l.medianSeconds)} s`, range([l.minSeconds, l.maxSeconds]), 5]);
   if (r.crashes.length) {
-    const lost = r.crashes.map((c) => c.lostSeconds);
-    extras.push(['time lost per worker crash (kill -> run moves on the new worker)', `${f2(median(lost))} s`, range(lost), lost.length]);
+    // Not finite: the run had no task left for the new worker (it finished around the kill).
+    const lost = r.crashes.map((c) => c.lostSeconds).filter(Number.isFinite);
+    extras.push(['time lost per worker crash (kill -> run moves on the new worker)', `${f2(median(lost))} s`, lost.length ? range(lost) : '-', `${lost.length} of ${r.crashes.length}`]);
     const over = r.crashes.map((c) => c.overMedianSeconds);
     extras.push(['expand 1->3 with a worker crash, over the uninterrupted median', `${f2(median(over))} s`, range(over), over.length]);
   }

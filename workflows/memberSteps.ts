@@ -44,7 +44,7 @@ export async function addMember(tracker: ProgressTracker, base: Base, node: stri
     (r) => `member ${r.memberId}${r.alreadyPresent ? ' (already present)' : ''}`);
   await tracker.run(`write-config:${node}`, async () => (await long.writeMemberConfig({ ...n, initialCluster: learner.initialCluster })).result,
     (r) => `${r.path} ${r.changed ? 'written' : 'unchanged'}`);
-  await tracker.run(`start:${node}`, async () => (await long.startMember(n)).result, (r) => `member ${r.memberId} started`);
+  await tracker.run(`start:${node}`, async () => (await long.startMember(n)).result, (r) => `member ${r.memberId} started${r.restartedStuckPublish ? ' (etcd restarted once: it was stuck publishing itself)' : ''}`);
   await tracker.run(`wait-caught-up:${node}`, () => waitCaughtUp(tracker, base, node),
     (r) => `applied index ${r.appliedIndex} >= leader ${r.leaderIndex}`);
   await tracker.run(`promote:${node}`, async () => (await changes.promoteLearner(n)).result,
