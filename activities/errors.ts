@@ -1,3 +1,4 @@
+import { CancelledFailure } from '@temporalio/common';
 import type { CommandRecord } from './audit';
 
 /** A command ran and exited non-zero. `stderr` is the command's complete error output. */
@@ -29,4 +30,14 @@ export class WaitTimeoutError extends Error {
 
 export function lastLines(text: string, n: number): string {
   return text.trim().split('\n').slice(-n).join(' | ');
+}
+
+/**
+ * Rethrows `e` when it is the activity's cancellation (ClusterOps.run throws CancelledFailure before
+ * the next command of a cancelled activity). A catch that turns errors into a verdict ("not
+ * reachable", "no node could list the members") calls this first, so a cancel stays a cancel and
+ * the workflow takes its cancellation path instead of a failure.
+ */
+export function rethrowCancellation(e: unknown): void {
+  if (e instanceof CancelledFailure) throw e;
 }

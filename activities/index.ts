@@ -3,7 +3,7 @@ import { memberQuotaBytes } from '../domain/memberConfig';
 import type { MemberSpec } from '../domain/members';
 import type { NodeReadiness } from '../domain/expandPlan';
 import type { ClusterOps } from './cluster';
-import { CommandFailedError, PreconditionError } from './errors';
+import { CommandFailedError, PreconditionError, rethrowCancellation } from './errors';
 import { addLearner, moveLeaderOff, moveLeaderTo, promoteLearner, removeMemberOfNode } from './etcd/membership';
 import { clusterState, hashKV, type ClusterState } from './etcd/reads';
 import { backupOnLeader, snapshotOnLeader, verifySnapshotFile } from './etcd/snapshot';
@@ -81,6 +81,7 @@ export function createActivities(deps: ActivityDeps) {
           const runtimeProblem = await runtimeOf(ops).joinProblem(node);
           out.push({ spec, reachable: true, dataDirEmpty: dir !== 'nonempty', tlsFilesPresent, etcdActive, dataDirFreeBytes, ...(etcdVersion ? { etcdVersion } : {}), quotaBytes: memberQuotaBytes(ops.inv.memberSettings), ...(runtimeProblem ? { runtimeProblem } : {}) });
         } catch (e) {
+          rethrowCancellation(e);
           if (['HostKeyMismatchError', 'UnknownNodeError'].includes((e as Error).name)) throw e;
           out.push({ spec, reachable: false, dataDirEmpty: false, tlsFilesPresent: false, etcdActive: false, error: (e as Error).message });
         }

@@ -1,6 +1,6 @@
 import type { MemberSpec } from '../domain/members';
 import type { ClusterOps } from './cluster';
-import { PreconditionError } from './errors';
+import { PreconditionError, rethrowCancellation } from './errors';
 import { probeLiveness, viewFromSurvivor } from './etcd/liveness';
 import { clusterState } from './etcd/reads';
 import { forceNewClusterFlag } from './etcd/recovery';
@@ -48,6 +48,7 @@ export function safetyActivities(deps: ActivityDeps) {
         await ops.runOk(input.node, ['true'], { timeoutMs: 8_000 });
         return { reachable: true };
       } catch (e) {
+        rethrowCancellation(e);
         return { reachable: false, error: (e as Error).message.split('\n')[0].slice(0, 160) };
       }
     }),

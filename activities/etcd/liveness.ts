@@ -2,6 +2,7 @@ import { Socket } from 'node:net';
 import type { MemberLiveness } from '../../domain/liveness';
 import { shScript } from '../ssh/quote';
 import type { ClusterOps } from '../cluster';
+import { rethrowCancellation } from '../errors';
 import { parseMemberList } from './parse';
 import { endpointStatusOfEach } from './statusEach';
 
@@ -33,12 +34,13 @@ export async function probeLiveness(ops: ClusterOps, nodes: string[]): Promise<M
       await ops.runOk(n.name, ['true'], { timeoutMs: 8_000 });
       return { ok: true };
     } catch (e) {
+      rethrowCancellation(e);
       return { ok: false, error: (e as Error).message.split('\n')[0].slice(0, 160) };
     }
   }));
   const observers = specs.filter((_, i) => ssh[i].ok).map((n) => n.name);
   const seen = await Promise.all(observers.map(async (o) => {
-    const statuses = await endpointStatusOfEach(ops, o, urls).catch(() => []);
+    const statuses = await endpointStatusOfEach(ops, o, urls).catch((e) => { rethrowCancellation(e); return []; });
     return { observer: o, statuses };
   }));
   const tcp = await Promise.all(specs.map(async (n) => ({ client: await tcpOpen(n.etcd.clientURL), peer: await tcpOpen(n.etcd.peerURL) })));
@@ -69,7 +71,7 @@ export async function probeLiveness(ops: ClusterOps, nodes: string[]): Promise<M
  * 3.5) is asked without it. Undefined when the member does not answer.
  */
 async function localVoterIds(ops: ClusterOps, observer: string, url: string): Promise<string[] | undefined> {
-  const ask = (flags: string[]) => ops.etcdctlProbe(observer, [url], ['-w', 'json', 'member', 'list', ...flags]).catch(() => undefined);
+  const ask = (flags: string[]) => ops.etcdctlProbe(observer, [url], ['-w', 'json', 'member', 'list', ...flags]).catch((e) => { rethrowCancellation(e); return undefined; });
   let list = await ask(['--consistency=s']);
   if (list && list.exitCode !== 0 && /unknown flag/.test(list.stderr)) list = await ask([]);
   return list?.exitCode === 0 ? parseMemberList(list.stdout).members.filter((x) => !x.isLearner).map((x) => x.id) : undefined;

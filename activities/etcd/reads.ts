@@ -1,7 +1,7 @@
 import type { MemberId } from '../../domain/memberId';
 import type { Member } from '../../domain/members';
 import type { ClusterOps } from '../cluster';
-import { lastLines } from '../errors';
+import { lastLines, rethrowCancellation } from '../errors';
 import { parseEndpointStatus, parseHashKV, parseMemberList, type EndpointStatus } from './parse';
 import { endpointHealthOfEach, endpointStatusOfEach } from './statusEach';
 
@@ -27,6 +27,7 @@ export async function memberList(ops: ClusterOps): Promise<MemberListView> {
       if (r.exitCode === 0) return { control, ...parseMemberList(r.stdout) };
       errors.push(`${control}: ${lastLines(r.stderr, 2)}`);
     } catch (e) {
+      rethrowCancellation(e);
       errors.push(`${control}: ${(e as Error).message}`);
     }
   }

@@ -1,6 +1,6 @@
 import type { MemberEvidence } from '../../domain/recovery';
 import type { ClusterOps } from '../cluster';
-import { PreconditionError } from '../errors';
+import { PreconditionError, rethrowCancellation } from '../errors';
 import { runtimeOf, type ForceNewClusterFlag } from '../runtime';
 import { shScript } from '../ssh/quote';
 import { requireFree } from '../node/disk';
@@ -16,6 +16,7 @@ export async function memberEvidence(ops: ClusterOps, node: string): Promise<Mem
   try {
     active = (await runtimeOf(ops).state(node)) === 'active';
   } catch (e) {
+    rethrowCancellation(e);
     return { node, reachable: false, etcdActive: false, source: 'none', error: (e as Error).message.slice(0, 200) };
   }
   if (active) {
@@ -62,7 +63,7 @@ export async function forceNewClusterFlag(ops: ClusterOps, node: string): Promis
  * Source: reference 001, 002; 004 (ETCD_FORCE_NEW_CLUSTER drop-in).
  */
 export async function forceNewCluster(ops: ClusterOps, node: string): Promise<SingleMemberState> {
-  const before = await ownView(ops, node).catch(() => undefined);
+  const before = await ownView(ops, node).catch((e) => { rethrowCancellation(e); return undefined; });
   if (before && before.members === 1 && before.status.leader === before.memberId) return before;
   await runtimeOf(ops).setForceNewCluster(node, true, true);
   return ops.waitFor(`${node}: forced new cluster`, memberStartTimeoutMs(await dbFileBytes(ops, node)), 250, async () => {
@@ -101,7 +102,8 @@ export async function waitReachable(ops: ClusterOps, node: string, timeoutMs: nu
     try {
       await ops.runOk(node, ['true'], { timeoutMs: 5_000 });
       return { reachable: true as const };
-    } catch {
+    } catch (e) {
+      rethrowCancellation(e);
       return undefined;
     }
   }, () => `${node} does not answer over SSH`);
