@@ -1,4 +1,3 @@
-import { stuckPublishing } from '../domain/publishStall';
 import { memberQuotaBytes } from '../domain/memberConfig';
 import type { MemberSpec } from '../domain/members';
 import type { NodeReadiness } from '../domain/expandPlan';
@@ -8,6 +7,7 @@ import { addLearner, moveLeaderOff, moveLeaderTo, promoteLearner, removeMemberOf
 import { clusterState, hashKV, type ClusterState } from './etcd/reads';
 import { backupOnLeader, snapshotOnLeader, verifySnapshotFile } from './etcd/snapshot';
 import { ensurePeerURL, startRestoredMember } from './etcd/single';
+import { startMember } from './etcd/startMember';
 import { backupDataDir, clearForceNewCluster, forceNewCluster, forceNewClusterFlag, memberEvidence, waitReachable } from './etcd/recovery';
 import { copySnapshot, restoreDataDir } from './node/restore';
 import { dataDirState, filesPresent, moveDataDirAside } from './node/dataDir';
@@ -27,13 +27,6 @@ export type { ClusterState, MemberState } from './etcd/reads';
 export type { SnapshotInfo, BackupInfo } from './etcd/snapshot';
 export type { NodeReadiness } from '../domain/expandPlan';
 export type { KubeState } from '../domain/kubeSync';
-
-/**
- * How long a starting member may stay `activating` before its log is checked for the stuck publish
- * loop (ms). A member stuck that way logs hundreds of failures a second; one waiting for its leader
- * or its database logs one per 7 s publish timeout, so 20 s is enough to tell them apart.
- */
-const STUCK_AFTER_MS = 20_000;
 
 /** Input of every per-node step. `node` is an inventory node name. */
 export interface NodeInput extends ClusterInput { node: string }
@@ -104,51 +97,10 @@ export function createActivities(deps: ActivityDeps) {
       runtimeOf(ops).writeConfig(input.node, { initialCluster: input.initialCluster, initialClusterState: 'existing' })),
 
     /**
-     * Starts etcd on the node and waits until its member has started (has a name in the member list).
-     * Already running -> done. A data dir with data from elsewhere (member not started) is refused.
-     * A member still starting after STUCK_AFTER_MS whose log shows it stuck publishing itself
-     * (domain/publishStall.ts) is restarted, once; the result says so (`restartedStuckPublish`).
+     * Starts etcd on the node and waits until its member has started (activities/etcd/startMember.ts).
+     * Source: reference 000 §5; etcd docs "Runtime reconfiguration: add a new member".
      */
-    startMember: clusterActivity(deps, async (ops, input: NodeInput) => {
-      const spec = specOf(ops, input.node);
-      const rt = runtimeOf(ops);
-      const active = (await rt.state(input.node)) === 'active';
-      if (!active) {
-        const state = await clusterState(ops);
-        const m = memberOfNode(state, ops, input.node);
-        if (!m) throw new PreconditionError(`${input.node}: not a member of the cluster; add it before starting etcd`);
-        if (m.name === '' && (await dataDirState(ops, input.node)) === 'nonempty') {
-          throw new PreconditionError(`${input.node}: data dir ${spec.dataDir} is not empty but the member never started; move it aside first`);
-        }
-        await rt.start(input.node);
-      }
-      // A joining member first receives the leader's database: the wait grows with its size.
-      const dbBytes = Math.max(0, ...(await clusterState(ops)).members.map((m) => m.status?.dbSize ?? 0));
-      const since = Date.now();
-      let lastLogCheck = since;
-      let restarted = false;
-      return ops.waitFor(`${input.node}: member started`, memberStartTimeoutMs(dbBytes, 90_000), 250, async () => {
-        const svc = await rt.state(input.node);
-        if (svc === 'failed') throw new PreconditionError(`${input.node}: etcd failed to start: ${await rt.log(input.node)}`);
-        // Not ready yet (systemd: no READY=1 notification; kubeadm: container not running its args):
-        // a status read now would hang on a port that listens but does not serve.
-        if (svc === 'activating') {
-          // A learner that has not published itself cannot vote or serve: restarting it is harmless.
-          if (!restarted && Date.now() - since > STUCK_AFTER_MS && Date.now() - lastLogCheck > 5_000) {
-            lastLogCheck = Date.now();
-            if (stuckPublishing(await rt.log(input.node, 60))) {
-              restarted = true;
-              await rt.stop(input.node);
-              await rt.start(input.node);
-            }
-          }
-          return undefined;
-        }
-        const state = await clusterState(ops);
-        const m = memberOfNode(state, ops, input.node);
-        return m && m.name === spec.name && m.status ? { memberId: m.id, service: svc, ...(restarted ? { restartedStuckPublish: true } : {}) } : undefined;
-      }, () => `${rt.where} on ${input.node}`);
-    }),
+    startMember: clusterActivity(deps, (ops, input: NodeInput) => startMember(ops, input.node)),
 
     /** Waits until the learner's applied index reaches the leader's index at the start of the wait. */
     waitLearnerCaughtUp: clusterActivity(deps, async (ops, input: NodeInput) => {
