@@ -5,13 +5,22 @@ import {
   BackupInputSchema, CleanupInputSchema, ExpandInputSchema, MigrateMemberInputSchema, MoveLeaderInputSchema, PromoteInputSchema,
   KubeSyncInputSchema, RecoverQuorumInputSchema, RemoveMemberInputSchema, ReplaceMemberInputSchema, RestoreInputSchema,
 } from '../domain/inputs';
-import { backupCluster, cleanupNode, expandCluster, kubeSync, migrateMember, moveLeader, promoteMember, recoverQuorum, removeMember, replaceMember, restoreCluster } from '../workflows';
-import { approveCommand } from './commands/approve';
-import { cancelCommand } from './commands/cancel';
-import { historyCommand } from './commands/history';
-import { statusCommand } from './commands/status';
-import { runRunbook, type RunbookCliOptions } from './runRunbook';
-import { runWorker } from '../worker/main';
+import type { z } from 'zod';
+import { prepareRun, type RunbookCliOptions } from './prepare';
+
+type Runbooks = typeof import('../workflows');
+/** The workflows a CLI verb starts. */
+type RunbookName = 'backupCluster' | 'cleanupNode' | 'expandCluster' | 'kubeSync' | 'migrateMember' | 'moveLeader' | 'promoteMember' | 'recoverQuorum' | 'removeMember' | 'replaceMember' | 'restoreCluster';
+
+/**
+ * Validates first (no Temporal code loaded, so a refusal answers at once), then loads the client
+ * and the workflow and runs it (runRunbook.ts). Returns the exit code.
+ */
+async function runbook(name: RunbookName, schema: z.ZodType, o: RunbookCliOptions, fields: Record<string, unknown>, nodes: string[]): Promise<number> {
+  const prepared = prepareRun(name, schema, o, fields, nodes);
+  const [{ runRunbook }, workflows] = await Promise.all([import('./runRunbook'), import('../workflows') as Promise<Runbooks>]);
+  return runRunbook(workflows[name], prepared);
+}
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 
@@ -32,31 +41,31 @@ export function buildCli(): Command {
   runbookVerb(program, 'expand', 'add members one at a time (learner, start, promote) after pre-flight checks and a verified snapshot')
     .requiredOption('-a, --add <nodes>', 'comma-separated inventory node names to add, in order')
     .option('--allow-even-size', 'permit an even number of voting members at the end')
-    .action((o: RunbookCliOptions & { add: string; allowEvenSize?: boolean }) => run(runRunbook(expandCluster, ExpandInputSchema, o, { add: list(o.add), allowEvenSize: Boolean(o.allowEvenSize) }, list(o.add))));
+    .action((o: RunbookCliOptions & { add: string; allowEvenSize?: boolean }) => run(runbook('expandCluster', ExpandInputSchema, o, { add: list(o.add), allowEvenSize: Boolean(o.allowEvenSize) }, list(o.add))));
   runbookVerb(program, 'add-member', 'add one member (learner, start, promote); an even final size is allowed')
     .requiredOption('-n, --node <node>', 'inventory node to add')
-    .action((o: RunbookCliOptions & { node: string }) => run(runRunbook(expandCluster, ExpandInputSchema, o, { add: [o.node], allowEvenSize: true }, [o.node])));
+    .action((o: RunbookCliOptions & { node: string }) => run(runbook('expandCluster', ExpandInputSchema, o, { add: [o.node], allowEvenSize: true }, [o.node])));
   runbookVerb(program, 'replace', 'replace a failed member: remove it, then add the replacement as a learner and promote it')
     .requiredOption('--failed <node>', 'the failed member\'s node')
     .option('--replacement <node>', 'the node to add instead (default: the same node, repaired)')
-    .action((o: RunbookCliOptions & { failed: string; replacement?: string }) => run(runRunbook(replaceMember, ReplaceMemberInputSchema, o, { failed: o.failed, ...(o.replacement ? { replacement: o.replacement } : {}) }, [o.failed, ...(o.replacement ? [o.replacement] : [])])));
+    .action((o: RunbookCliOptions & { failed: string; replacement?: string }) => run(runbook('replaceMember', ReplaceMemberInputSchema, o, { failed: o.failed, ...(o.replacement ? { replacement: o.replacement } : {}) }, [o.failed, ...(o.replacement ? [o.replacement] : [])])));
   runbookVerb(program, 'migrate', 'move a member to another node: add the new one first, then remove the old one')
     .requiredOption('--from <node>', 'current node').requiredOption('--to <node>', 'new node')
-    .action((o: RunbookCliOptions & { from: string; to: string }) => run(runRunbook(migrateMember, MigrateMemberInputSchema, o, { from: o.from, to: o.to }, [o.from, o.to])));
+    .action((o: RunbookCliOptions & { from: string; to: string }) => run(runbook('migrateMember', MigrateMemberInputSchema, o, { from: o.from, to: o.to }, [o.from, o.to])));
   runbookVerb(program, 'remove-member', 'remove a member (refused if quorum would be lost or it is the leader)')
     .requiredOption('-n, --node <node>', 'inventory node whose member to remove')
-    .action((o: RunbookCliOptions & { node: string }) => run(runRunbook(removeMember, RemoveMemberInputSchema, o, { node: o.node }, [o.node])));
+    .action((o: RunbookCliOptions & { node: string }) => run(runbook('removeMember', RemoveMemberInputSchema, o, { node: o.node }, [o.node])));
   runbookVerb(program, 'move-leader', 'make a member the leader')
     .requiredOption('--to <node>', 'inventory node whose member should lead')
-    .action((o: RunbookCliOptions & { to: string }) => run(runRunbook(moveLeader, MoveLeaderInputSchema, o, { to: o.to }, [o.to])));
+    .action((o: RunbookCliOptions & { to: string }) => run(runbook('moveLeader', MoveLeaderInputSchema, o, { to: o.to }, [o.to])));
   runbookVerb(program, 'promote', 'promote a learner once it has caught up')
     .requiredOption('-n, --node <node>', 'inventory node whose learner to promote')
-    .action((o: RunbookCliOptions & { node: string }) => run(runRunbook(promoteMember, PromoteInputSchema, o, { node: o.node }, [o.node])));
+    .action((o: RunbookCliOptions & { node: string }) => run(runbook('promoteMember', PromoteInputSchema, o, { node: o.node }, [o.node])));
   runbookVerb(program, 'kube-sync', 'point the kubeadm-config ConfigMap, each kubeadm config file and each kube-apiserver (one at a time) at the voting members')
-    .action((o: RunbookCliOptions) => run(runRunbook(kubeSync, KubeSyncInputSchema, o, {}, [])));
+    .action((o: RunbookCliOptions) => run(runbook('kubeSync', KubeSyncInputSchema, o, {}, [])));
   runbookVerb(program, 'backup', 'verified snapshot on the leader into the backup dir, with retention')
     .option('--keep <n>', 'backups to keep (default 7)')
-    .action((o: RunbookCliOptions & { keep?: string }) => run(runRunbook(backupCluster, BackupInputSchema, o, o.keep ? { keep: Number(o.keep) } : {}, [])));
+    .action((o: RunbookCliOptions & { keep?: string }) => run(runbook('backupCluster', BackupInputSchema, o, o.keep ? { keep: Number(o.keep) } : {}, [])));
 
   runbookVerb(program, 'restore', 'disaster restore from a snapshot: fence every node, move data dirs aside, restore on one node, re-add the others')
     .requiredOption('--snapshot <node:path>', 'the snapshot file, e.g. node1:/var/backups/etcd-runbooks/lab-node1-rev42-20261121T100000Z.db')
@@ -69,43 +78,52 @@ export function buildCli(): Command {
         snapshot: { node, path: rest.join(':') }, members: list(o.members), ...(o.restoreOn ? { restoreOn: o.restoreOn } : {}),
         ...(o.bumpRevision !== undefined ? { bumpRevision: Number(o.bumpRevision) } : {}),
       };
-      return run(runRunbook(restoreCluster, RestoreInputSchema, o, fields, [node, ...list(o.members)]));
+      return run(runbook('restoreCluster', RestoreInputSchema, o, fields, [node, ...list(o.members)]));
     });
   runbookVerb(program, 'recover-quorum', 'after losing a majority: --force-new-cluster on the most advanced survivor, then re-add the others')
     .requiredOption('--members <nodes>', 'comma-separated nodes of all the cluster\'s members')
     .option('--wait-for-nodes <seconds>', 'how long to wait for each lost node to answer again (default 3600)')
-    .action((o: RunbookCliOptions & { members: string; waitForNodes?: string }) => run(runRunbook(recoverQuorum, RecoverQuorumInputSchema, o,
+    .action((o: RunbookCliOptions & { members: string; waitForNodes?: string }) => run(runbook('recoverQuorum', RecoverQuorumInputSchema, o,
       { members: list(o.members), ...(o.waitForNodes ? { waitForNodesSeconds: Number(o.waitForNodes) } : {}) }, list(o.members))));
 
   runbookVerb(program, 'cleanup', 'finish what a run left on a node that is not a member: stop and disable etcd, drop --force-new-cluster, move a non-empty data dir aside')
     .requiredOption('-n, --node <node>', 'the node named in the run\'s leftovers')
-    .action((o: RunbookCliOptions & { node: string }) => run(runRunbook(cleanupNode, CleanupInputSchema, o, { node: o.node }, [o.node])));
+    .action((o: RunbookCliOptions & { node: string }) => run(runbook('cleanupNode', CleanupInputSchema, o, { node: o.node }, [o.node])));
 
   program.command('cancel')
     .description('cancel the cluster\'s running runbook: before its point of no return it undoes its changes, after it stops at its safe point')
     .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster')
-    .action((o) => run(cancelCommand(o)));
+    .action((o) => run(import('./commands/cancel').then((m) => m.cancelCommand(o))));
   program.command('approve')
     .description('approve the step the cluster\'s running runbook waits on (without --step: show it)')
     .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster')
     .option('--step <id>', 'the step id shown as waiting')
     .option('--by <name>', 'approver recorded in the audit trail (default: you)')
-    .action((o) => run(approveCommand(o)));
+    .action((o) => run(import('./commands/approve').then((m) => m.approveCommand(o))));
   program.command('status')
     .description('members, leader, raft index, db size and health of every member')
     .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster')
     .option('--json', 'print JSON')
-    .action((o) => run(statusCommand(o)));
+    .action((o) => run(import('./commands/status').then((m) => m.statusCommand(o))));
   program.command('history')
     .description("a run's audit trail: each step's commands, nodes, exit codes, durations, output, approvals")
     .argument('<workflow-id>', 'e.g. etcd-runbooks-<cluster>')
     .option('--run-id <id>', 'a specific run (default: the latest)')
     .option('--json', 'print JSON rows')
-    .action((id, o) => run(historyCommand(id, o)));
+    .action((id, o) => run(import('./commands/history').then((m) => m.historyCommand(id, o))));
+  const audit = program.command('audit').description('audit records the worker writes when a run closes (hash-chained JSON Lines, Ed25519-signed)');
+  audit.command('verify').description('check a record\'s hash chain and signature')
+    .argument('<file>', 'record file (.jsonl), or a run id')
+    .option('--public-key <file>', 'the signer\'s public key (default: the .pub beside ETCD_RUNBOOKS_AUDIT_KEY)')
+    .action((file: string, o: { publicKey?: string }) => run(import('./commands/audit').then((m) => m.auditVerifyCommand(file, o))));
+  audit.command('show').description('verify a record, then print it as Markdown')
+    .argument('<run>', 'record file (.jsonl), or a run id')
+    .option('--public-key <file>', 'the signer\'s public key (default: the .pub beside ETCD_RUNBOOKS_AUDIT_KEY)')
+    .action((ref: string, o: { publicKey?: string }) => run(import('./commands/audit').then((m) => m.auditShowCommand(ref, o))));
   program.command('worker')
     .description('run the worker that executes runbook steps (needs SSH access to the nodes)')
     .option('-i, --inventory <path...>', 'inventory files or directories (default: ETCD_RUNBOOKS_INVENTORY)', [])
-    .action(async (o) => { await runWorker(o.inventory); });
+    .action(async (o) => { await (await import('../worker/main')).runWorker(o.inventory); });
   program.command('lab')
     .description('the rehearsal lab of real Debian nodes (root): up [--nodes N] [--members M], down, status, crash|start|freeze|thaw|partition|heal|wipe NODE, ssh NODE')
     .allowUnknownOption().helpOption(false)

@@ -6,8 +6,3 @@ export async function connectClient(settings: TemporalSettings = temporalSetting
   const connection = await Connection.connect({ address: settings.address });
   return { client: new Client({ connection, namespace: settings.namespace }), connection, settings };
 }
-
-/** One workflow id per cluster for runbooks that change it: two such runs cannot overlap. */
-export function runbookWorkflowId(cluster: string): string {
-  return `etcd-runbooks-${cluster}`;
-}

@@ -1,56 +1,26 @@
-import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { WorkflowExecutionAlreadyStartedError, type Workflow } from '@temporalio/client';
-import type { z } from 'zod';
-import { describeZodError } from '../domain/inputs';
-import { inventoryDigest, loadInventoryFile } from '../inventory/load';
-import { nodeByName, type Inventory } from '../inventory/schema';
 import { approveUpdate, clusterStatus, progressQuery } from '../workflows';
-import { connectClient, runbookWorkflowId } from './connect';
+import { connectClient } from './connect';
 import { memberTable } from './render';
 import { watchProgress } from './watch';
 import { describeFailure } from './failure';
-
-/** Options every runbook verb takes. */
-export interface RunbookCliOptions {
-  inventory: string;
-  /** Approve every destructive step up front, as this user. */
-  yes?: boolean;
-  approvalTimeout?: string;
-  wait?: boolean;
-}
-
-/** The user recorded as approver: $ETCD_RUNBOOKS_USER, else the login name. */
-export function approver(): string {
-  return process.env.ETCD_RUNBOOKS_USER || userInfo().username;
-}
+import { approver, runbookWorkflowId, type PreparedRun } from './prepare';
 
 /**
- * Validates `fields` with `schema` together with the cluster, inventory digest and approval
- * settings (nothing starts on bad input; the error names the field), checks every node named in
- * `nodes` exists in the inventory, starts `workflow` under the cluster's workflow id, follows its
+ * Starts `workflow` with a prepared (validated) input under the cluster's workflow id, follows its
  * progress (asking for approvals on a terminal), then prints the result and the member table.
  * Returns the process exit code: 0 only when the run completed.
  */
-export async function runRunbook<W extends Workflow>(
-  workflow: W, schema: z.ZodType, opts: RunbookCliOptions, fields: Record<string, unknown>, nodes: string[], out: (line: string) => void = console.log,
-): Promise<number> {
-  const inv: Inventory = loadInventoryFile(opts.inventory);
-  const parsed = schema.safeParse({
-    cluster: inv.cluster, inventoryDigest: inventoryDigest(opts.inventory), ...fields,
-    ...(opts.yes ? { approvedBy: approver() } : {}),
-    ...(opts.approvalTimeout ? { approvalTimeoutSeconds: Number(opts.approvalTimeout) } : {}),
-  });
-  if (!parsed.success) throw new Error(`${workflow.name}: ${describeZodError(parsed.error)}`);
-  for (const n of nodes) nodeByName(inv, n);
-
+export async function runRunbook(workflow: Workflow, prepared: PreparedRun, out: (line: string) => void = console.log): Promise<number> {
+  const { inv, opts } = prepared;
   const { client, connection, settings } = await connectClient();
   try {
     const workflowId = runbookWorkflowId(inv.cluster);
     let handle;
     try {
       handle = await client.workflow.start(workflow as Workflow, {
-        taskQueue: settings.taskQueue, workflowId, args: [parsed.data] as never,
+        taskQueue: settings.taskQueue, workflowId, args: [prepared.input] as never,
         workflowIdReusePolicy: 'ALLOW_DUPLICATE', workflowIdConflictPolicy: 'FAIL',
       });
     } catch (e) {

@@ -1,7 +1,7 @@
 import { loadInventoryFile } from '../../inventory/load';
 import { approveUpdate, progressQuery } from '../../workflows';
-import { connectClient, runbookWorkflowId } from '../connect';
-import { approver } from '../runRunbook';
+import { connectClient } from '../connect';
+import { approver, runbookWorkflowId } from '../prepare';
 
 /**
  * `etcd-runbooks approve`: approves the step the cluster's running runbook waits on (from another

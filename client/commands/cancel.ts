@@ -1,5 +1,6 @@
 import { loadInventoryFile } from '../../inventory/load';
-import { connectClient, runbookWorkflowId } from '../connect';
+import { connectClient } from '../connect';
+import { runbookWorkflowId } from '../prepare';
 import { describeFailure } from '../failure';
 
 /**

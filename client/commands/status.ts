@@ -1,6 +1,7 @@
 import { inventoryDigest, loadInventoryFile } from '../../inventory/load';
 import { clusterStatus } from '../../workflows';
-import { connectClient, runbookWorkflowId } from '../connect';
+import { connectClient } from '../connect';
+import { runbookWorkflowId } from '../prepare';
 import { controlPlaneTable, memberTable } from '../render';
 import { kubeDrift } from '../../domain/kubeSync';
 

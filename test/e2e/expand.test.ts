@@ -2,7 +2,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { Etcd3 } from 'etcd3';
 import type { Inventory } from '../../inventory/schema';
 import { inventoryDigest } from '../../inventory/load';
-import { runbookWorkflowId } from '../../client/connect';
+import { runbookWorkflowId } from '../../client/prepare';
 import { expandCluster, progressQuery } from '../../workflows';
 import { freshLab, INVENTORY, lab, onNode, onNodeStatus } from '../support/lab';
 import { localKeys, memberClient, memberNames, writeKeys } from '../support/etcd';

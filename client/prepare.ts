@@ -1,0 +1,51 @@
+import { userInfo } from 'node:os';
+import type { z } from 'zod';
+import { describeZodError } from '../domain/inputs';
+import { inventoryDigest, loadInventoryFile } from '../inventory/load';
+import { nodeByName, type Inventory } from '../inventory/schema';
+
+/** Options every runbook verb takes. */
+export interface RunbookCliOptions {
+  inventory: string;
+  /** Approve every destructive step up front, as this user. */
+  yes?: boolean;
+  approvalTimeout?: string;
+  wait?: boolean;
+}
+
+/** A runbook's input, validated, with the inventory it names: what runRunbook starts. */
+export interface PreparedRun {
+  /** The workflow's name, e.g. `expandCluster`. */
+  runbook: string;
+  inv: Inventory;
+  /** The schema's output: the workflow's one argument. */
+  input: unknown;
+  opts: RunbookCliOptions;
+}
+
+/** The user recorded as approver: $ETCD_RUNBOOKS_USER, else the login name. */
+export function approver(): string {
+  return process.env.ETCD_RUNBOOKS_USER || userInfo().username;
+}
+
+/** One workflow id per cluster for runbooks that change it: two such runs cannot overlap. */
+export function runbookWorkflowId(cluster: string): string {
+  return `etcd-runbooks-${cluster}`;
+}
+
+/**
+ * Validates `fields` with `schema` together with the cluster, inventory digest and approval
+ * settings, and checks every node named in `nodes` exists in the inventory. Nothing is started on
+ * bad input: throws an Error naming the field. Loads no Temporal code, so a refusal is quick.
+ */
+export function prepareRun(runbook: string, schema: z.ZodType, opts: RunbookCliOptions, fields: Record<string, unknown>, nodes: string[]): PreparedRun {
+  const inv: Inventory = loadInventoryFile(opts.inventory);
+  const parsed = schema.safeParse({
+    cluster: inv.cluster, inventoryDigest: inventoryDigest(opts.inventory), ...fields,
+    ...(opts.yes ? { approvedBy: approver() } : {}),
+    ...(opts.approvalTimeout ? { approvalTimeoutSeconds: Number(opts.approvalTimeout) } : {}),
+  });
+  if (!parsed.success) throw new Error(`${runbook}: ${describeZodError(parsed.error)}`);
+  for (const n of nodes) nodeByName(inv, n);
+  return { runbook, inv, input: parsed.data, opts };
+}
