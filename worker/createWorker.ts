@@ -3,6 +3,7 @@ import { createActivities } from '../activities';
 import { InventoryRegistry } from '../activities/registry';
 import { SshPool } from '../activities/ssh/session';
 import type { TemporalSettings } from '../config/temporal';
+import { prebuiltBundlePath } from './bundle';
 
 export interface RunbookWorker {
   worker: Worker;
@@ -18,12 +19,14 @@ export interface RunbookWorker {
 export async function createWorker(settings: TemporalSettings, inventoryPaths: string[]): Promise<RunbookWorker> {
   const registry = new InventoryRegistry(inventoryPaths);
   const pool = new SshPool();
+  const bundle = prebuiltBundlePath();
   const connection = await NativeConnection.connect({ address: settings.address });
   const worker = await Worker.create({
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
-    workflowsPath: require.resolve('../workflows'),
+    // The compiled worker loads the bundle the build made; from source, Temporal bundles at start.
+    ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities({ registry, pool }),
     // After a worker dies, its runs' next workflow task moves to another worker after this long.
     stickyQueueScheduleToStartTimeout: '2 seconds',
