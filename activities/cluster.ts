@@ -20,7 +20,14 @@ export class ClusterOps {
   readonly commands = new CommandLog();
   private lastDetails: unknown;
 
-  constructor(readonly inv: Inventory, private readonly pool: SshPool, private readonly tick?: (details?: unknown) => void, private readonly cancelled?: () => boolean) {}
+  /** `onRecord`: called with each command's record once it ran (the worker's command journal). */
+  constructor(readonly inv: Inventory, private readonly pool: SshPool, private readonly tick?: (details?: unknown) => void, private readonly cancelled?: () => boolean,
+    private readonly onRecord?: (r: CommandRecord) => void) {}
+
+  private record(r: CommandRecord): void {
+    this.commands.push(r);
+    this.onRecord?.(r);
+  }
 
   node(name: string): InventoryNode {
     return nodeByName(this.inv, name);
@@ -33,11 +40,11 @@ export class ClusterOps {
     const n = sshTarget(this.inv, node);
     try {
       const r = await this.pool.session(n.name, n.ssh).exec(argv, { onTick: this.tick ? () => this.tick?.(this.lastDetails) : undefined, ...opts });
-      this.commands.push(r.record);
+      this.record(r.record);
       return r;
     } catch (e) {
       const rec = (e as { record?: CommandRecord }).record;
-      if (rec) this.commands.push(rec);
+      if (rec) this.record(rec);
       throw e;
     }
   }

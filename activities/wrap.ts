@@ -2,12 +2,13 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { InventoryError, UnknownNodeError } from '../inventory/schema';
 import { KubeadmConfigError } from './kube/kubeadmConfig';
-import type { Step } from './audit';
+import type { CommandRecord, Step } from './audit';
 import { ClusterOps } from './cluster';
 import { PreconditionError, WaitTimeoutError } from './errors';
 import type { InventoryRegistry } from './registry';
 import { HostKeyMismatchError } from './ssh/fingerprint';
 import type { SshPool } from './ssh/session';
+import type { CommandJournal } from '../audit/journal';
 
 /** Every activity input names the cluster; the worker resolves the rest from its inventory. */
 export interface ClusterInput {
@@ -16,7 +17,8 @@ export interface ClusterInput {
   inventoryDigest?: string;
 }
 
-export interface ActivityDeps { registry: InventoryRegistry; pool: SshPool }
+/** What activities share in a worker: inventories, SSH sessions, and (optional) the command journal. */
+export interface ActivityDeps { registry: InventoryRegistry; pool: SshPool; journal?: CommandJournal }
 
 const NON_RETRYABLE = [PreconditionError, WaitTimeoutError, HostKeyMismatchError, InventoryError, UnknownNodeError, KubeadmConfigError];
 
@@ -34,7 +36,7 @@ export function clusterActivity<I extends ClusterInput, T>(deps: ActivityDeps, f
       const active = inActivity();
       const heartbeat = active ? (details?: unknown) => Context.current().heartbeat(details) : undefined;
       const cancelled = active ? () => Context.current().cancellationSignal.aborted : undefined;
-      ops = new ClusterOps(inv, deps.pool, heartbeat, cancelled);
+      ops = new ClusterOps(inv, deps.pool, heartbeat, cancelled, active ? journalOf(deps) : undefined);
       const result = await fn(ops, input);
       return { result, commands: ops.commands.records, commandCount: ops.commands.count };
     } catch (e) {
@@ -42,6 +44,21 @@ export function clusterActivity<I extends ClusterInput, T>(deps: ActivityDeps, f
       const err = e as Error;
       const nonRetryable = NON_RETRYABLE.some((c) => err instanceof c);
       throw ApplicationFailure.create({ message: err.message, type: err.name || 'Error', nonRetryable, details: [ops?.commands.records ?? []], cause: err });
+    }
+  };
+}
+
+/** Journals each command of this attempt (every attempt's, for the audit record); a failed write is logged, not fatal. */
+function journalOf(deps: ActivityDeps): ((r: CommandRecord) => void) | undefined {
+  const journal = deps.journal;
+  if (!journal) return undefined;
+  const info = Context.current().info;
+  const at = { workflowId: info.workflowExecution.workflowId, runId: info.workflowExecution.runId, activityId: info.activityId, activityType: info.activityType, attempt: info.attempt };
+  return (r) => {
+    try {
+      journal.append(at, r);
+    } catch (e) {
+      Context.current().log.warn(`audit journal: ${(e as Error).message}`);
     }
   };
 }

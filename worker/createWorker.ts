@@ -1,8 +1,13 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { InventoryRegistry } from '../activities/registry';
 import { SshPool } from '../activities/ssh/session';
 import type { TemporalSettings } from '../config/temporal';
+import { auditSettings, type AuditSettings } from '../config/audit';
+import { CommandJournal } from '../audit/journal';
+import { loadOrCreateSigningKey } from '../audit/sign';
+import { startAuditWriter } from '../audit/writer';
 import { prebuiltBundlePath } from './bundle';
 
 export interface RunbookWorker {
@@ -14,9 +19,12 @@ export interface RunbookWorker {
 
 /**
  * A worker for every runbook, reading inventories from `inventoryPaths` (files or directories).
- * One SSH connection per node is kept for the life of the worker.
+ * One SSH connection per node is kept for the life of the worker. Every command is journaled and
+ * every closed run of the task queue gets a signed audit record (audit/, config/audit.ts).
  */
-export async function createWorker(settings: TemporalSettings, inventoryPaths: string[]): Promise<RunbookWorker> {
+export async function createWorker(settings: TemporalSettings, inventoryPaths: string[], audit: AuditSettings = auditSettings()): Promise<RunbookWorker> {
+  const journal = new CommandJournal(audit.dir);
+  const key = loadOrCreateSigningKey(audit.keyFile);
   const registry = new InventoryRegistry(inventoryPaths);
   const pool = new SshPool();
   const bundle = prebuiltBundlePath();
@@ -27,17 +35,22 @@ export async function createWorker(settings: TemporalSettings, inventoryPaths: s
     taskQueue: settings.taskQueue,
     // The compiled worker loads the bundle the build made; from source, Temporal bundles at start.
     ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities({ registry, pool }),
+    activities: createActivities({ registry, pool, journal }),
     // After a worker dies, its runs' next workflow task moves to another worker after this long.
     stickyQueueScheduleToStartTimeout: '2 seconds',
   });
   return {
     worker,
     async run() {
+      const clientConnection = await Connection.connect({ address: settings.address });
+      const stopAudit = startAuditWriter(new Client({ connection: clientConnection, namespace: settings.namespace }),
+        { dir: audit.dir, taskQueue: settings.taskQueue, key, journal, intervalMs: audit.intervalMs });
       try {
         await worker.run();
       } finally {
+        await stopAudit();
         pool.closeAll();
+        await clientConnection.close();
         await connection.close();
       }
     },

@@ -1,4 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
+import { auditSettings } from '../../config/audit';
+import { recordPaths } from '../../audit/store';
 import type { Inventory } from '../../inventory/schema';
 import { inventoryDigest } from '../../inventory/load';
 import { backupCluster, moveLeader, progressQuery, approveUpdate, removeMember, expandCluster } from '../../workflows';
@@ -103,5 +108,26 @@ describe('primitives on the lab (end to end)', () => {
     const removal = trail.find((row) => row.step === 'removeMember' && row.what.includes('member remove'));
     expect(removal).toMatchObject({ exitCode: 0, outcome: 'ok' });
     expect(trail.every((row) => !/BEGIN .*PRIVATE KEY/.test(row.output + row.what))).toBe(true);
+
+    // The worker writes the run's signed audit record once it has closed; the CLI verifies it.
+    const { dir, keyFile } = auditSettings();
+    const file = recordPaths(dir, 'lab', h.workflowId, h.firstExecutionRunId).jsonl;
+    await eventually('the audit record', async () => (existsSync(`${file}.sig`) ? true : undefined), 60_000);
+    const verify = (f: string) => spawnSync(join(__dirname, '..', '..', 'bin', 'etcd-runbooks'), ['audit', 'verify', f, '--public-key', `${keyFile}.pub`], { encoding: 'utf8' });
+    expect(verify(file)).toMatchObject({ status: 0, stdout: expect.stringMatching(/^ok: \d+ events, hash chain intact/) });
+    const events = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events[0]).toMatchObject({ type: 'run', runbook: 'removeMember', input: { node: victim } });
+    expect(events.filter((e) => e.type === 'approval').map((e) => [e.step, e.by])).toEqual([[`remove:${victim}`, 'alice'], [`move-aside:${victim}`, 'alice']]);
+    expect(events.find((e) => e.type === 'command' && (e.argv as string[]).includes('remove'))).toMatchObject({ step: 'removeMember', exitCode: 0, source: 'journal' });
+    expect(events.filter((e) => e.type === 'evidence').map((e) => e.step)).toEqual(expect.arrayContaining(['inspectCluster', 'verifyCluster']));
+    expect(events.at(-1)).toMatchObject({ type: 'outcome', status: 'completed', runOutcome: 'completed' });
+    const tampered = `${file}.tampered.jsonl`;
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines[2] = lines[2].replace(/"exitCode":\d+/, '"exitCode":0').replace(/"node":"node\d"/, '"node":"node9"');
+    writeFileSync(tampered, lines.join('\n'));
+    writeFileSync(`${tampered}.sig`, readFileSync(`${file}.sig`));
+    expect(verify(tampered)).toMatchObject({ status: 1, stdout: expect.stringMatching(/^FAILED: line 4: prev does not match/) });
+    rmSync(tampered);
+    rmSync(`${tampered}.sig`);
   });
 });

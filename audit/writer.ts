@@ -1,0 +1,92 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { RunbookProgress } from '../domain/progress';
+import { progressQuery } from '../workflows';
+import type { CommandJournal } from './journal';
+import { auditEvents } from './record';
+import { pathSegment } from './paths';
+import { recordExists, writeRecord } from './store';
+
+/** Workflows that only read (status tables): no audit record. */
+const READ_ONLY = new Set(['clusterStatus']);
+/** A first sweep, with no watermark yet, looks back this far (ms). */
+const FIRST_LOOKBACK_MS = 7 * 24 * 3600_000;
+/** Each sweep looks this far behind its watermark (ms): visibility is eventually consistent. */
+const OVERLAP_MS = 5 * 60_000;
+const QUERY_TIMEOUT_MS = 15_000;
+
+/** Where and how the worker writes audit records. */
+export interface AuditWriterOptions {
+  dir: string;
+  taskQueue: string;
+  key: KeyObject;
+  journal: CommandJournal;
+  /** Time between sweeps (ms). */
+  intervalMs: number;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  return Promise.race([p.catch(() => undefined), new Promise<undefined>((r) => { setTimeout(() => r(undefined), ms).unref(); })]);
+}
+
+/**
+ * Writes the audit record of every run of this task queue once it has closed (completed, failed,
+ * cancelled, terminated, timed out), from its history, its final progress and the worker's command
+ * journal. A sweep lists closed runs through Temporal's visibility (CloseTime after the watermark
+ * `<dir>/records/.watermark-<taskQueue>`, minus OVERLAP_MS), so a run that closed while this worker was down,
+ * after a head-node power cut, gets its record at the next start. Returns the records written.
+ */
+export async function sweepClosedRuns(client: Client, o: AuditWriterOptions): Promise<string[]> {
+  const markFile = join(o.dir, 'records', `.watermark-${pathSegment(o.taskQueue)}`);
+  const mark = existsSync(markFile) ? Date.parse(readFileSync(markFile, 'utf8').trim()) : NaN;
+  const since = new Date((Number.isNaN(mark) ? Date.now() - FIRST_LOOKBACK_MS : mark) - OVERLAP_MS).toISOString();
+  let newest = Number.isNaN(mark) ? 0 : mark;
+  const written: string[] = [];
+  const query = `TaskQueue = "${o.taskQueue.replace(/["\\]/g, "\\$&")}" AND ExecutionStatus != "Running" AND CloseTime > "${since}"`;
+  for await (const wf of client.workflow.list({ query })) {
+    if (READ_ONLY.has(wf.type) || !wf.closeTime) continue;
+    if (!recordExists(o.dir, wf.workflowId, wf.runId)) {
+      const handle = client.workflow.getHandle(wf.workflowId, wf.runId);
+      const events = (await handle.fetchHistory()).events ?? [];
+      const input = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      const cluster = (input && defaultPayloadConverter.fromPayload<{ cluster?: string }>(input as never)?.cluster) || 'unknown';
+      const progress = await withTimeout(handle.query(progressQuery) as Promise<RunbookProgress>, QUERY_TIMEOUT_MS);
+      const journal = o.journal.read(wf.workflowId, wf.runId);
+      const r = writeRecord(o.dir, o.key, cluster, wf.workflowId, wf.runId, auditEvents({ workflowId: wf.workflowId, runId: wf.runId, events, ...(progress ? { progress } : {}), ...(journal ? { journal } : {}) }));
+      if (r.written) written.push(r.path);
+    }
+    newest = Math.max(newest, wf.closeTime.getTime());
+  }
+  if (newest) {
+    mkdirSync(join(o.dir, 'records'), { recursive: true, mode: 0o750 });
+    writeFileSync(markFile, `${new Date(newest).toISOString()}\n`);
+  }
+  return written;
+}
+
+/**
+ * Runs sweepClosedRuns every `intervalMs` until stopped; a failed sweep (Temporal unreachable) is
+ * logged and tried again at the next one. Returns stop(), which waits for a sweep in progress.
+ */
+export function startAuditWriter(client: Client, o: AuditWriterOptions, log: (line: string) => void = console.error): () => Promise<void> {
+  let stopped = false;
+  let current: Promise<unknown> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  let failing = false;
+  const tick = () => {
+    if (stopped) return;
+    current = sweepClosedRuns(client, o)
+      .then((w) => { failing = false; for (const p of w) log(`audit: wrote ${p}`); })
+      .catch((e: Error) => { if (!failing) log(`audit: sweep failed, retrying every ${o.intervalMs / 1000} s: ${e.message}`); failing = true; })
+      .finally(() => { if (!stopped) timer = setTimeout(tick, o.intervalMs); });
+  };
+  tick();
+  return async () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    await current;
+  };
+}
