@@ -111,6 +111,18 @@ export function buildCli(): Command {
     .option('--run-id <id>', 'a specific run (default: the latest)')
     .option('--json', 'print JSON rows')
     .action((id, o) => run(import('./commands/history').then((m) => m.historyCommand(id, o))));
+  const schedule = program.command('schedule').description('runbooks Temporal starts on a schedule (backups)');
+  schedule.command('backup').description('back the cluster up every interval (overlap: skip; a missed backup is taken when the server is back, within a day)')
+    .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster')
+    .requiredOption('--every <interval>', 'e.g. 15m, 1h, 1d (at least 10s)')
+    .option('--keep <n>', 'backups to keep on the leader\'s node (default 7)')
+    .action((o: { inventory: string; every: string; keep?: string }) => run(import('./commands/schedule').then((m) => m.scheduleBackupCommand(o))));
+  schedule.command('list').description('the schedules, their interval, state, last and next run').option('--json', 'print JSON')
+    .action((o: { json?: boolean }) => run(import('./commands/schedule').then((m) => m.scheduleListCommand(o))));
+  for (const verb of ['pause', 'unpause', 'delete'] as const) {
+    schedule.command(verb).description(`${verb} a schedule`).argument('<schedule-id>', 'e.g. etcd-runbooks-backup-<cluster>')
+      .action((id: string) => run(import('./commands/schedule').then((m) => m.scheduleChangeCommand(verb, id))));
+  }
   const audit = program.command('audit').description('audit records the worker writes when a run closes (hash-chained JSON Lines, Ed25519-signed)');
   audit.command('verify').description('check a record\'s hash chain and signature')
     .argument('<file>', 'record file (.jsonl), or a run id')

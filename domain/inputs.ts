@@ -59,6 +59,18 @@ export const MoveLeaderInputSchema = z.strictObject({ ...RunbookFields, to: Name
 export const PromoteInputSchema = z.strictObject({ ...RunbookFields, node: NameSchema });
 /** `backupCluster`: snapshot with retention of the newest `keep` backups. */
 export const BackupInputSchema = z.strictObject({ ...RunbookFields, keep: z.number().int().min(1).max(1000).default(7) });
+/** Seconds in an interval written `<n>s|m|h|d` (e.g. `90s`, `1h`); undefined when malformed. */
+export function intervalSeconds(every: string): number | undefined {
+  const m = /^([1-9][0-9]{0,6})(s|m|h|d)$/.exec(every);
+  return m ? Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'] : undefined;
+}
+/** `schedule backup`: a backup run of `cluster` every `every` (at least 10 s), keeping the newest `keep`. */
+export const ScheduleBackupInputSchema = z.strictObject({
+  cluster: NameSchema,
+  every: z.string().refine((v) => (intervalSeconds(v) ?? 0) >= 10, { message: 'an interval like 90s, 15m, 1h or 1d, at least 10s' }),
+  keep: z.number().int().min(1).max(1000).default(7),
+});
+export type ScheduleBackupInput = z.input<typeof ScheduleBackupInputSchema>;
 /** `replaceMember`: remove `failed`'s member, then add `replacement` (default: the same node, repaired). */
 export const ReplaceMemberInputSchema = z.strictObject({ ...RunbookFields, failed: NameSchema, replacement: NameSchema.optional() });
 /** `migrateMember`: add `to` first, then remove `from`. */

@@ -130,4 +130,36 @@ describe('primitives on the lab (end to end)', () => {
     rmSync(tampered);
     rmSync(`${tampered}.sig`);
   });
+
+  test('a backup schedule takes a backup every interval, keeps the newest, and each run gets its audit record', async () => {
+    const cli = (...args: string[]) => spawnSync(join(__dirname, '..', '..', 'bin', 'etcd-runbooks'), args, { encoding: 'utf8', env: { ...process.env, ETCD_RUNBOOKS_TASK_QUEUE: env.taskQueue } });
+    expect(cli('schedule', 'backup', '-i', INVENTORY, '--every', '5s')).toMatchObject({ status: 1, stderr: expect.stringContaining('every: an interval like 90s') });
+    expect(cli('schedule', 'backup', '-i', INVENTORY, '--every', '10s', '--keep', '2')).toMatchObject({ status: 0, stdout: expect.stringContaining('created schedule etcd-runbooks-backup-lab') });
+    try {
+      const query = `TaskQueue = "${env.taskQueue}" AND WorkflowType = "backupCluster" AND ExecutionStatus = "Completed"`;
+      const runs = await eventually('three scheduled backups', async () => {
+        const found = [];
+        for await (const w of env.client.workflow.list({ query })) if (w.workflowId.startsWith('etcd-runbooks-backup-lab-')) found.push(w);
+        return found.length >= 3 ? found : undefined;
+      }, 120_000);
+      expect(cli('schedule', 'pause', 'etcd-runbooks-backup-lab')).toMatchObject({ status: 0 });
+      const listed = JSON.parse(cli('schedule', 'list', '--json').stdout) as Array<{ schedule: string; paused: boolean; actions: number }>;
+      expect(listed.find((x) => x.schedule === 'etcd-runbooks-backup-lab')).toMatchObject({ paused: true, every: '10s' });
+      const results = await Promise.all(runs.map(async (w) => ({ closed: w.closeTime!.getTime(), r: await env.client.workflow.getHandle(w.workflowId, w.runId).result() as { node: string; path: string } })));
+      results.sort((a, b) => a.closed - b.closed);
+      const newest = results.slice(-2).map((x) => x.r);
+      if (newest[0].node === newest[1].node) {
+        const kept = onNode(newest[1].node, 'ls -1 /var/backups/etcd-runbooks/lab-node*-rev*.db').trim().split('\n');
+        expect(kept.sort()).toEqual(newest.map((b) => b.path).sort());
+      }
+      const { dir, keyFile } = auditSettings();
+      for (const w of runs) {
+        const file = recordPaths(dir, 'lab', w.workflowId, w.runId).jsonl;
+        await eventually(`the audit record of ${w.workflowId}`, async () => (existsSync(`${file}.sig`) ? true : undefined), 60_000);
+        expect(cli('audit', 'verify', file, '--public-key', `${keyFile}.pub`)).toMatchObject({ status: 0 });
+      }
+    } finally {
+      expect(cli('schedule', 'delete', 'etcd-runbooks-backup-lab')).toMatchObject({ status: 0 });
+    }
+  });
 });

@@ -1,0 +1,82 @@
+import Table from 'cli-table3';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { describeZodError, intervalSeconds, ScheduleBackupInputSchema } from '../../domain/inputs';
+import { loadInventoryFile } from '../../inventory/load';
+import { connectClient } from '../connect';
+
+/** The schedule id of a cluster's backups: one backup schedule per cluster. */
+export function backupScheduleId(cluster: string): string {
+  return `etcd-runbooks-backup-${cluster}`;
+}
+
+/**
+ * `schedule backup`: a Temporal Schedule that starts the `backupCluster` runbook every `every`
+ * (workflow id `etcd-runbooks-backup-<cluster>-<time>`), keeping the newest `keep`. Overlap policy
+ * skip (a backup still running when the next is due: the next is skipped); catch-up window of one
+ * day (a head node down at the due time takes the missed backup when it is back, once). Each run is
+ * a normal backup run with its audit record. No inventory digest is pinned: each run uses the
+ * worker's inventory of the day. Creating it again updates interval and retention.
+ */
+export async function scheduleBackupCommand(o: { inventory: string; every: string; keep?: string }): Promise<number> {
+  const inv = loadInventoryFile(o.inventory);
+  const parsed = ScheduleBackupInputSchema.safeParse({ cluster: inv.cluster, every: o.every, ...(o.keep !== undefined ? { keep: Number(o.keep) } : {}) });
+  if (!parsed.success) throw new Error(`schedule backup: ${describeZodError(parsed.error)}`);
+  const { cluster, every, keep } = parsed.data;
+  const { client, connection, settings } = await connectClient();
+  try {
+    const scheduleId = backupScheduleId(cluster);
+    const action = { type: 'startWorkflow' as const, workflowType: 'backupCluster', workflowId: `etcd-runbooks-backup-${cluster}`, taskQueue: settings.taskQueue, args: [{ cluster, keep }] };
+    const spec = { intervals: [{ every: (intervalSeconds(every) ?? 0) * 1000 }] };
+    const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: 24 * 3600_000 };
+    const existing = client.schedule.getHandle(scheduleId);
+    const found = await existing.describe().then(() => true, () => false);
+    if (found) await existing.update((prev) => ({ ...prev, spec, action, policies: { ...prev.policies, ...policies } }));
+    else await client.schedule.create({ scheduleId, spec, action, policies, memo: { cluster, keep, every } });
+    console.log(`${found ? 'updated' : 'created'} schedule ${scheduleId}: backup of ${cluster} every ${every}, keep ${keep}`);
+    return 0;
+  } finally {
+    await connection.close();
+  }
+}
+
+/** `schedule list`: every etcd-runbooks schedule with its interval, state, last and next action. */
+export async function scheduleListCommand(o: { json?: boolean }): Promise<number> {
+  const { client, connection } = await connectClient();
+  try {
+    const rows = [];
+    for await (const s of client.schedule.list()) {
+      if (!s.scheduleId.startsWith('etcd-runbooks-')) continue;
+      const d = await client.schedule.getHandle(s.scheduleId).describe();
+      const last = d.info.recentActions.at(-1);
+      rows.push({
+        schedule: s.scheduleId, every: d.spec.intervals?.map((i) => `${Number(i.every) / 1000}s`).join(',') ?? '', paused: d.state.paused,
+        last: last ? `${last.takenAt.toISOString()}` : '', next: d.info.nextActionTimes[0]?.toISOString() ?? '', actions: d.info.numActionsTaken, skipped: d.info.numActionsSkippedOverlap,
+      });
+    }
+    if (o.json) console.log(JSON.stringify(rows));
+    else {
+      const t = new Table({ head: ['schedule', 'every', 'paused', 'last run', 'next run', 'runs', 'skipped'] });
+      for (const r of rows) t.push([r.schedule, r.every, r.paused ? 'yes' : 'no', r.last, r.next, r.actions, r.skipped]);
+      console.log(t.toString());
+    }
+    return 0;
+  } finally {
+    await connection.close();
+  }
+}
+
+/** `schedule pause|unpause|delete ID`. */
+export async function scheduleChangeCommand(action: 'pause' | 'unpause' | 'delete', scheduleId: string): Promise<number> {
+  if (!scheduleId.startsWith('etcd-runbooks-')) throw new Error(`${scheduleId}: not an etcd-runbooks schedule (see: etcd-runbooks schedule list)`);
+  const { client, connection } = await connectClient();
+  try {
+    const h = client.schedule.getHandle(scheduleId);
+    if (action === 'pause') await h.pause('paused with etcd-runbooks schedule pause');
+    else if (action === 'unpause') await h.unpause('unpaused with etcd-runbooks schedule unpause');
+    else await h.delete();
+    console.log(`${{ pause: 'paused', unpause: 'unpaused', delete: 'deleted' }[action]} ${scheduleId}`);
+    return 0;
+  } finally {
+    await connection.close();
+  }
+}
