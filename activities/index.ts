@@ -14,6 +14,7 @@ import { dataDirState, filesPresent, moveDataDirAside } from './node/dataDir';
 import { runtimeOf } from './runtime';
 import { clusterActivity, type ActivityDeps, type ClusterInput } from './wrap';
 import { freeBytes } from './node/disk';
+import { copyBackupOffNode } from './node/offNode';
 import { safetyActivities } from './safety';
 import { memberStartTimeoutMs } from '../domain/scale';
 import { clusterVersion, nodeEtcdTools } from './etcd/version';
@@ -25,6 +26,7 @@ export type { ClusterInput } from './wrap';
 export type { Step, CommandRecord } from './audit';
 export type { ClusterState, MemberState } from './etcd/reads';
 export type { SnapshotInfo, BackupInfo } from './etcd/snapshot';
+export type { OffNodeCopy } from './node/offNode';
 export type { NodeReadiness } from '../domain/expandPlan';
 export type { KubeState } from '../domain/kubeSync';
 
@@ -154,6 +156,9 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Backup with retention: `<cluster>-<member>-rev<revision>-<stamp>.db`, newest `keep` kept. */
     takeBackup: clusterActivity(deps, (ops, input: ClusterInput & { stamp: string; keep: number }) => backupOnLeader(ops, input.stamp, input.keep)),
+
+    /** Streams a backup to the inventory's backup host, SHA-256 checked, with its retention (node/offNode.ts). */
+    copyBackupOffNode: clusterActivity(deps, (ops, input: NodeInput & { path: string; sizeBytes: number }) => copyBackupOffNode(ops, input.node, input.path, input.sizeBytes)),
 
     /** Makes the node's member the leader (move-leader sent to the current leader). */
     moveLeaderTo: clusterActivity(deps, (ops, input: NodeInput) => moveLeaderTo(ops, input.node)),

@@ -15,7 +15,7 @@ export type AuditEvent = { type: string } & Record<string, unknown>;
  * table before the change (inspectCluster) and after it (verifyCluster), the survivors' evidence of
  * a quorum recovery, copies and trial restores.
  */
-export const EVIDENCE_STEPS = new Set(['inspectCluster', 'takeSnapshot', 'takeBackup', 'verifySnapshot', 'gatherEvidence', 'copySnapshot', 'trialRestore', 'backupDataDir', 'verifyCluster']);
+export const EVIDENCE_STEPS = new Set(['inspectCluster', 'takeSnapshot', 'takeBackup', 'copyBackupOffNode', 'verifySnapshot', 'gatherEvidence', 'copySnapshot', 'trialRestore', 'backupDataDir', 'verifyCluster']);
 /** An evidence result larger than this (characters of JSON) is cut, and says so. */
 const EVIDENCE_CHARS = 16_000;
 const OUTPUT_CHARS = 600;

@@ -115,6 +115,20 @@ export const KubernetesSchema = z.strictObject({
   manifestsDir: absolutePath.default('/etc/kubernetes/manifests'),
 });
 
+/**
+ * Where backups are copied off the etcd hosts (reference 002: a backup kept only on a member's node
+ * is lost with it): a host of its own, reached over SSH, with its own retention. Each backup run
+ * streams its snapshot there and checks the copy's SHA-256 against the source's.
+ */
+export const BackupHostSchema = z.strictObject({
+  name: safeName,
+  ssh: NodeSshSchema,
+  /** Directory on the backup host for this cluster's copies. */
+  dir: absolutePath,
+  /** Copies of this cluster kept there (newest first). */
+  keep: z.number().int().min(1).max(10_000).default(30),
+});
+
 export const InventorySchema = z
   .strictObject({
     cluster: safeName,
@@ -131,6 +145,7 @@ export const InventorySchema = z
     kubernetes: KubernetesSchema.optional(),
     /** Directory on the nodes where snapshots are written. */
     backupDir: absolutePath,
+    backupHost: BackupHostSchema.optional(),
     tls: TlsSchema,
     nodes: z.array(NodeSchema).min(1),
   })
@@ -154,6 +169,7 @@ export const InventorySchema = z
     unique('etcd.peerURL', (n) => n.etcd.peerURL);
     unique('etcd.clientURL', (n) => n.etcd.clientURL);
     const names = new Set(inv.nodes.map((n) => n.name));
+    if (inv.backupHost && names.has(inv.backupHost.name)) ctx.addIssue({ code: 'custom', path: ['backupHost', 'name'], message: `${inv.backupHost.name} is an etcd node; backups must be copied off the etcd hosts (a host of its own)` });
     const seen = new Set<string>();
     inv.kubernetes?.controlPlanes.forEach((cp, i) => {
       const name = typeof cp === 'string' ? cp : cp.name;
@@ -213,13 +229,14 @@ export function controlPlaneNames(inv: Inventory): string[] {
 }
 
 /**
- * How to reach a host by name: an inventory node, or a control-plane node given with its own SSH
- * entry. Throws UnknownNodeError listing the known names.
+ * How to reach a host by name: an inventory node, a control-plane node given with its own SSH
+ * entry, or the backup host. Throws UnknownNodeError listing the known names.
  */
 export function sshTarget(inv: Inventory, name: string): { name: string; ssh: NodeSsh } {
   const n = inv.nodes.find((x) => x.name === name);
   if (n) return n;
   const cp = inv.kubernetes?.controlPlanes.find((x) => typeof x !== 'string' && x.name === name);
   if (cp && typeof cp !== 'string') return cp;
+  if (inv.backupHost?.name === name) return inv.backupHost;
   return nodeByName(inv, name);
 }

@@ -1,19 +1,31 @@
+import { patched } from '@temporalio/workflow';
 import { BackupInputSchema, type BackupInput } from '../domain/inputs';
-import type { BackupInfo } from '../activities';
+import type { BackupInfo, OffNodeCopy } from '../activities';
 import { long } from './proxies';
 import { stamp, startRunbook } from './runbook';
 
 /**
  * Backup: snapshot on the leader, verified, kept as `<cluster>-<member>-rev<revision>-<time>.db` in
- * the inventory's backup dir on the leader's node; only the newest `keep` are kept.
- * Source: reference 000 §4.
+ * the inventory's backup dir on the leader's node; only the newest `keep` are kept. Then, when the
+ * inventory names a backup host, the file is streamed there, SHA-256 checked, with that host's
+ * retention (reference 002: copies off the etcd hosts). Source: reference 000 §4.
  */
-export async function backupCluster(raw: BackupInput): Promise<BackupInfo> {
+export async function backupCluster(raw: BackupInput): Promise<BackupInfo & { offNode?: OffNodeCopy }> {
   const { input, base, tracker } = startRunbook('backupCluster', BackupInputSchema, raw);
-  tracker.setSteps([{ id: 'backup', title: `snapshot on the leader, verify, keep the newest ${input.keep}`, status: 'pending' }]);
+  const offNode = patched('backup-copies-off-node');
+  tracker.setSteps([
+    { id: 'backup', title: `snapshot on the leader, verify, keep the newest ${input.keep}`, status: 'pending' },
+    ...(offNode ? [{ id: 'copy-off-node', title: 'copy it to the backup host (if the inventory names one), SHA-256 checked', status: 'pending' as const }] : []),
+  ]);
   tracker.progress.outcome = 'running';
   const r = await tracker.run('backup', async () => (await long.takeBackup({ ...base, stamp: stamp(new Date()), keep: input.keep })).result,
     (b) => `${b.node}:${b.path} rev ${b.revision}, ${b.totalKeys} keys${b.pruned.length ? `; removed ${b.pruned.length} old` : ''}`);
+  if (!offNode) {
+    tracker.progress.outcome = 'completed';
+    return r;
+  }
+  const copy = await tracker.run('copy-off-node', async () => (await long.copyBackupOffNode({ ...base, node: r.node, path: r.path, sizeBytes: r.sizeBytes })).result,
+    (c) => (c.configured ? `${c.host}:${c.path} (${c.copiedBytes ? `${c.copiedBytes} bytes copied` : 'already there'}, sha256 ${c.sha256?.slice(0, 12)}…)${c.pruned?.length ? `; removed ${c.pruned.length} old` : ''}` : 'no backup host in the inventory'));
   tracker.progress.outcome = 'completed';
-  return r;
+  return { ...r, offNode: copy };
 }

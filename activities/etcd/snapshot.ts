@@ -1,4 +1,5 @@
 import type { ClusterOps } from '../cluster';
+import { pruneBackups } from '../node/retention';
 import { readTimeoutMs } from '../../domain/scale';
 import { PreconditionError } from '../errors';
 import { shScript } from '../ssh/quote';
@@ -117,9 +118,5 @@ export async function backupOnLeader(ops: ClusterOps, stamp: string, keep: numbe
     await ops.runOk(snap.node, ['mv', '-f', '--', snap.path, path]);
     info = { ...snap, path };
   }
-  const prune = await ops.runOk(info.node, shScript(
-    'ls -1t "$1"/"$2"-*-rev*-*.db 2>/dev/null | tail -n +$(($3 + 1)) | while read -r f; do rm -f -- "$f" && echo "$f"; done',
-    backupDir, cluster, String(Math.max(1, keep)),
-  ));
-  return { ...info, pruned: prune.stdout.split('\n').filter(Boolean) };
+  return { ...info, pruned: await pruneBackups(ops, info.node, backupDir, cluster, keep) };
 }

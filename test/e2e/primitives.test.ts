@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
+import YAML from 'yaml';
 import { auditSettings } from '../../config/audit';
 import { recordPaths } from '../../audit/store';
 import type { Inventory } from '../../inventory/schema';
@@ -78,6 +80,34 @@ describe('primitives on the lab (end to end)', () => {
     const listed = onNode(results[2].node, 'ls -1 /var/backups/etcd-runbooks/lab-node*-rev*.db').trim().split('\n');
     expect(listed.sort()).toEqual([results[1].path, results[2].path].sort());
     expect(results[2].revision).toBeGreaterThan(results[1].revision);
+  });
+
+  test('a backup is copied off the etcd hosts to the backup host, SHA-256 checked, with that host\'s retention', async () => {
+    // The same cluster with a backup host (node4's SSH entry under a name of its own), on a worker of its own.
+    const dir = mkdtempSync(join(tmpdir(), 'offnode-'));
+    const variant = join(dir, 'inventory.yaml');
+    const doc = YAML.parse(readFileSync(INVENTORY, 'utf8')) as { nodes: Array<{ name: string; ssh: unknown }> };
+    writeFileSync(variant, YAML.stringify({ ...doc, backupHost: { name: 'vault', ssh: doc.nodes.find((n) => n.name === 'node4')!.ssh, dir: '/var/backups/offnode', keep: 2 } }));
+    const withHost = await startWorkerAndClient([variant]);
+    try {
+      const results = [];
+      for (let i = 0; i < 3; i++) {
+        results.push(await (await startRun(withHost, backupCluster, { cluster: 'lab', inventoryDigest: inventoryDigest(variant), keep: 5 })).result());
+        await new Promise((r) => setTimeout(r, 1100)); // stamps have one-second resolution
+      }
+      for (const b of results) {
+        expect(b.offNode).toMatchObject({ configured: true, host: 'vault', path: `/var/backups/offnode/${b.path.split('/').pop()}` });
+        expect(b.offNode?.copiedBytes).toBe(b.sizeBytes);
+        expect(onNode(b.node, `sha256sum ${b.path}`).split(' ')[0]).toBe(b.offNode?.sha256);
+      }
+      expect(results[2].offNode?.pruned).toEqual([results[0].offNode?.path]);
+      const kept = onNode('node4', 'ls -1 /var/backups/offnode/').trim().split('\n').map((f) => `/var/backups/offnode/${f}`);
+      expect(kept.sort()).toEqual([results[1].offNode?.path, results[2].offNode?.path].sort());
+      expect(onNode('node4', `sha256sum ${results[2].offNode?.path}`).split(' ')[0]).toBe(results[2].offNode?.sha256);
+    } finally {
+      await withHost.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('move-leader makes a follower the leader', async () => {
