@@ -15,6 +15,7 @@ import { runtimeOf } from './runtime';
 import { clusterActivity, type ActivityDeps, type ClusterInput } from './wrap';
 import { freeBytes } from './node/disk';
 import { copyBackupOffNode } from './node/offNode';
+import { drillNewestCopy } from './node/drill';
 import { safetyActivities } from './safety';
 import { memberStartTimeoutMs } from '../domain/scale';
 import { clusterVersion, nodeEtcdTools } from './etcd/version';
@@ -27,6 +28,7 @@ export type { Step, CommandRecord } from './audit';
 export type { ClusterState, MemberState } from './etcd/reads';
 export type { SnapshotInfo, BackupInfo } from './etcd/snapshot';
 export type { OffNodeCopy } from './node/offNode';
+export type { DrillResult } from './node/drill';
 export type { NodeReadiness } from '../domain/expandPlan';
 export type { KubeState } from '../domain/kubeSync';
 
@@ -159,6 +161,9 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Streams a backup to the inventory's backup host, SHA-256 checked, with its retention (node/offNode.ts). */
     copyBackupOffNode: clusterActivity(deps, (ops, input: NodeInput & { path: string; sizeBytes: number }) => copyBackupOffNode(ops, input.node, input.path, input.sizeBytes)),
+
+    /** Restore drill of the newest off-node copy on the backup host (node/drill.ts). */
+    drillNewestCopy: clusterActivity(deps, (ops) => drillNewestCopy(ops)),
 
     /** Makes the node's member the leader (move-leader sent to the current leader). */
     moveLeaderTo: clusterActivity(deps, (ops, input: NodeInput) => moveLeaderTo(ops, input.node)),

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import {
-  BackupInputSchema, CleanupInputSchema, ExpandInputSchema, MigrateMemberInputSchema, MoveLeaderInputSchema, PromoteInputSchema,
+  BackupInputSchema, CleanupInputSchema, DrillInputSchema, ExpandInputSchema, MigrateMemberInputSchema, MoveLeaderInputSchema, PromoteInputSchema,
   KubeSyncInputSchema, RecoverQuorumInputSchema, RemoveMemberInputSchema, ReplaceMemberInputSchema, RestoreInputSchema,
 } from '../domain/inputs';
 import type { z } from 'zod';
@@ -10,7 +10,7 @@ import { prepareRun, type RunbookCliOptions } from './prepare';
 
 type Runbooks = typeof import('../workflows');
 /** The workflows a CLI verb starts. */
-type RunbookName = 'backupCluster' | 'cleanupNode' | 'expandCluster' | 'kubeSync' | 'migrateMember' | 'moveLeader' | 'promoteMember' | 'recoverQuorum' | 'removeMember' | 'replaceMember' | 'restoreCluster';
+type RunbookName = 'backupCluster' | 'drillRestore' | 'cleanupNode' | 'expandCluster' | 'kubeSync' | 'migrateMember' | 'moveLeader' | 'promoteMember' | 'recoverQuorum' | 'removeMember' | 'replaceMember' | 'restoreCluster';
 
 /**
  * Validates first (no Temporal code loaded, so a refusal answers at once), then loads the client
@@ -67,6 +67,9 @@ export function buildCli(): Command {
     .option('--keep <n>', 'backups to keep (default 7)')
     .action((o: RunbookCliOptions & { keep?: string }) => run(runbook('backupCluster', BackupInputSchema, o, o.keep ? { keep: Number(o.keep) } : {}, [])));
 
+  runbookVerb(program, 'drill', 'restore drill: restore the newest off-node copy into a throw-away member on the backup host and check it')
+    .action((o: RunbookCliOptions) => run(runbook('drillRestore', DrillInputSchema, o, {}, [])));
+
   runbookVerb(program, 'restore', 'disaster restore from a snapshot: fence every node, move data dirs aside, restore on one node, re-add the others')
     .requiredOption('--snapshot <node:path>', 'the snapshot file, e.g. node1:/var/backups/etcd-runbooks/lab-node1-rev42-20261121T100000Z.db')
     .requiredOption('--members <nodes>', 'comma-separated nodes of the restored cluster, in order')
@@ -111,16 +114,20 @@ export function buildCli(): Command {
     .option('--run-id <id>', 'a specific run (default: the latest)')
     .option('--json', 'print JSON rows')
     .action((id, o) => run(import('./commands/history').then((m) => m.historyCommand(id, o))));
-  const schedule = program.command('schedule').description('runbooks Temporal starts on a schedule (backups)');
+  const schedule = program.command('schedule').description('runbooks Temporal starts on a schedule (backups, restore drills)');
   schedule.command('backup').description('back the cluster up every interval (overlap: skip; a missed backup is taken when the server is back, within a day)')
     .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster')
     .requiredOption('--every <interval>', 'e.g. 15m, 1h, 1d (at least 10s)')
     .option('--keep <n>', 'backups to keep on the leader\'s node (default 7)')
-    .action((o: { inventory: string; every: string; keep?: string }) => run(import('./commands/schedule').then((m) => m.scheduleBackupCommand(o))));
+    .action((o: { inventory: string; every: string; keep?: string }) => run(import('./commands/schedule').then((m) => m.scheduleRunbookCommand('backup', o))));
+  schedule.command('drill').description('restore-drill the newest off-node copy every interval (a failed drill fails its run: the alert)')
+    .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster')
+    .requiredOption('--every <interval>', 'e.g. 1d (at least 10s)')
+    .action((o: { inventory: string; every: string }) => run(import('./commands/schedule').then((m) => m.scheduleRunbookCommand('drill', o))));
   schedule.command('list').description('the schedules, their interval, state, last and next run').option('--json', 'print JSON')
     .action((o: { json?: boolean }) => run(import('./commands/schedule').then((m) => m.scheduleListCommand(o))));
   for (const verb of ['pause', 'unpause', 'delete'] as const) {
-    schedule.command(verb).description(`${verb} a schedule`).argument('<schedule-id>', 'e.g. etcd-runbooks-backup-<cluster>')
+    schedule.command(verb).description(`${verb} a schedule`).argument('<schedule-id>', 'e.g. etcd-runbooks-backup-<cluster>, etcd-runbooks-drill-<cluster>')
       .action((id: string) => run(import('./commands/schedule').then((m) => m.scheduleChangeCommand(verb, id))));
   }
   const audit = program.command('audit').description('audit records the worker writes when a run closes (hash-chained JSON Lines, Ed25519-signed)');

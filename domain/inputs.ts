@@ -59,6 +59,9 @@ export const MoveLeaderInputSchema = z.strictObject({ ...RunbookFields, to: Name
 export const PromoteInputSchema = z.strictObject({ ...RunbookFields, node: NameSchema });
 /** `backupCluster`: snapshot with retention of the newest `keep` backups. */
 export const BackupInputSchema = z.strictObject({ ...RunbookFields, keep: z.number().int().min(1).max(1000).default(7) });
+/** `drillRestore`: restore the newest off-node copy on the backup host and check it. */
+export const DrillInputSchema = z.strictObject({ ...RunbookFields });
+export type DrillInput = z.input<typeof DrillInputSchema>;
 /** Seconds in an interval written `<n>s|m|h|d` (e.g. `90s`, `1h`); undefined when malformed. */
 export function intervalSeconds(every: string): number | undefined {
   const m = /^([1-9][0-9]{0,6})(s|m|h|d)$/.exec(every);

@@ -6,6 +6,7 @@ export { removeMember } from './removeMember';
 export { moveLeader } from './moveLeader';
 export { promoteMember } from './promoteMember';
 export { backupCluster } from './backupCluster';
+export { drillRestore } from './drillRestore';
 export { clusterStatus } from './clusterStatus';
 export { progressQuery } from './runbook';
 export { approveUpdate } from './approval';

@@ -8,6 +8,7 @@ import type { InventoryNode } from '../../inventory/schema';
 import { parseSnapshotStatus } from './parse';
 import { requireFree } from '../node/disk';
 import { snapshotToolOn } from './version';
+import { measureAt, readBackupMeta, writeBackupMeta } from './backupMeta';
 
 /** A snapshot file on a node, verified. */
 export interface SnapshotInfo {
@@ -90,7 +91,8 @@ export async function snapshotOnLeader(ops: ClusterOps, label: string, at?: { le
 }
 
 /** A backup taken by `backupOnLeader`, and the older backups its retention removed. */
-export interface BackupInfo extends SnapshotInfo { pruned: string[] }
+/** A backup: the verified snapshot, its keys and KV hash at its revision (also in `<path>.meta.json`), and the backups retention removed. */
+export interface BackupInfo extends SnapshotInfo { keys: number; hashKV: string; pruned: string[] }
 
 /**
  * Backup: a verified snapshot from the leader, named `<cluster>-<member>-rev<revision>-<stamp>.db`
@@ -118,5 +120,10 @@ export async function backupOnLeader(ops: ClusterOps, stamp: string, keep: numbe
     await ops.runOk(snap.node, ['mv', '-f', '--', snap.path, path]);
     info = { ...snap, path };
   }
-  return { ...info, pruned: await pruneBackups(ops, info.node, backupDir, cluster, keep) };
+  let meta = await readBackupMeta(ops, info.node, info.path);
+  if (!meta || meta.revision !== info.revision || meta.sha256 !== info.sha256) {
+    meta = { cluster, member: info.member, revision: info.revision, ...(await measureAt(ops, info.node, node.etcd.clientURL, info.revision)), sha256: info.sha256, sizeBytes: info.sizeBytes, takenAt: new Date().toISOString() };
+    await writeBackupMeta(ops, info.node, info.path, meta);
+  }
+  return { ...info, keys: meta.keys, hashKV: meta.hashKV, pruned: await pruneBackups(ops, info.node, backupDir, cluster, keep) };
 }

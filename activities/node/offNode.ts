@@ -2,6 +2,7 @@ import type { ClusterOps } from '../cluster';
 import { shScript } from '../ssh/quote';
 import { requireFree } from './disk';
 import { pruneBackups } from './retention';
+import { readBackupMeta, writeBackupMeta } from '../etcd/backupMeta';
 
 /** What the off-node copy did: where the copy is, its SHA-256 (whole file), bytes moved, copies pruned there. */
 export interface OffNodeCopy {
@@ -20,7 +21,7 @@ const sha256Of = async (ops: ClusterOps, host: string, path: string) => (await o
  * Copies a backup off the etcd hosts (reference 002): streams `node:path` to the inventory's backup
  * host (two SSH channels piped through the worker) into `<dir>/<name>.copying`, compares the
  * copy's SHA-256 (sha256sum of the whole file) with the source's, renames it into place, then keeps
- * only the newest `keep` copies of this cluster there. Free disk on the host is checked first.
+ * only the newest `keep` copies of this cluster there. The backup's `.meta.json` goes with it. Free disk on the host is checked first.
  * Idempotent: a copy with the source's hash already there is kept. No backup host -> `configured: false`.
  */
 export async function copyBackupOffNode(ops: ClusterOps, node: string, path: string, sizeBytes: number): Promise<OffNodeCopy> {
@@ -39,6 +40,8 @@ export async function copyBackupOffNode(ops: ClusterOps, node: string, path: str
     if (copy !== source) throw new Error(`${host.name}: the copy of ${node}:${path} differs from its source (sha256 ${copy.slice(0, 12)}… vs ${source.slice(0, 12)}…)`);
     await ops.runOk(host.name, ['mv', '-f', '--', `${target}.copying`, target]);
   }
+  const meta = await readBackupMeta(ops, node, path);
+  if (meta) await writeBackupMeta(ops, host.name, target, meta);
   const pruned = await pruneBackups(ops, host.name, host.dir, ops.inv.cluster, host.keep);
   return { configured: true, host: host.name, path: target, sha256: source, copiedBytes, pruned };
 }

@@ -4,35 +4,41 @@ import { describeZodError, intervalSeconds, ScheduleBackupInputSchema } from '..
 import { loadInventoryFile } from '../../inventory/load';
 import { connectClient } from '../connect';
 
-/** The schedule id of a cluster's backups: one backup schedule per cluster. */
-export function backupScheduleId(cluster: string): string {
-  return `etcd-runbooks-backup-${cluster}`;
+/** What a schedule runs: `backup` (backupCluster, with retention) or `drill` (drillRestore). */
+export type ScheduledRunbook = 'backup' | 'drill';
+
+/** The schedule id of a cluster's backups or drills: one of each per cluster. */
+export function scheduleId(kind: ScheduledRunbook, cluster: string): string {
+  return `etcd-runbooks-${kind}-${cluster}`;
 }
 
 /**
- * `schedule backup`: a Temporal Schedule that starts the `backupCluster` runbook every `every`
- * (workflow id `etcd-runbooks-backup-<cluster>-<time>`), keeping the newest `keep`. Overlap policy
- * skip (a backup still running when the next is due: the next is skipped); catch-up window of one
- * day (a head node down at the due time takes the missed backup when it is back, once). Each run is
- * a normal backup run with its audit record. No inventory digest is pinned: each run uses the
- * worker's inventory of the day. Creating it again updates interval and retention.
+ * `schedule backup|drill`: a Temporal Schedule that starts the `backupCluster` runbook (keeping the
+ * newest `keep`) or the `drillRestore` runbook every `every` (workflow id
+ * `etcd-runbooks-<kind>-<cluster>-<time>`). Overlap policy skip (a run still going when the next is
+ * due: the next is skipped); catch-up window of one day (a head node down at the due time takes the
+ * missed run when it is back, once). Each run is a normal run with its audit record. No inventory
+ * digest is pinned: each run uses the worker's inventory of the day. Creating it again updates it.
  */
-export async function scheduleBackupCommand(o: { inventory: string; every: string; keep?: string }): Promise<number> {
+export async function scheduleRunbookCommand(kind: ScheduledRunbook, o: { inventory: string; every: string; keep?: string }): Promise<number> {
   const inv = loadInventoryFile(o.inventory);
   const parsed = ScheduleBackupInputSchema.safeParse({ cluster: inv.cluster, every: o.every, ...(o.keep !== undefined ? { keep: Number(o.keep) } : {}) });
-  if (!parsed.success) throw new Error(`schedule backup: ${describeZodError(parsed.error)}`);
+  if (!parsed.success) throw new Error(`schedule ${kind}: ${describeZodError(parsed.error)}`);
   const { cluster, every, keep } = parsed.data;
   const { client, connection, settings } = await connectClient();
   try {
-    const scheduleId = backupScheduleId(cluster);
-    const action = { type: 'startWorkflow' as const, workflowType: 'backupCluster', workflowId: `etcd-runbooks-backup-${cluster}`, taskQueue: settings.taskQueue, args: [{ cluster, keep }] };
+    const id = scheduleId(kind, cluster);
+    const action = {
+      type: 'startWorkflow' as const, workflowType: kind === 'backup' ? 'backupCluster' : 'drillRestore', workflowId: id,
+      taskQueue: settings.taskQueue, args: [kind === 'backup' ? { cluster, keep } : { cluster }],
+    };
     const spec = { intervals: [{ every: (intervalSeconds(every) ?? 0) * 1000 }] };
     const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: 24 * 3600_000 };
-    const existing = client.schedule.getHandle(scheduleId);
+    const existing = client.schedule.getHandle(id);
     const found = await existing.describe().then(() => true, () => false);
     if (found) await existing.update((prev) => ({ ...prev, spec, action, policies: { ...prev.policies, ...policies } }));
-    else await client.schedule.create({ scheduleId, spec, action, policies, memo: { cluster, keep, every } });
-    console.log(`${found ? 'updated' : 'created'} schedule ${scheduleId}: backup of ${cluster} every ${every}, keep ${keep}`);
+    else await client.schedule.create({ scheduleId: id, spec, action, policies, memo: { cluster, every, ...(kind === 'backup' ? { keep } : {}) } });
+    console.log(`${found ? 'updated' : 'created'} schedule ${id}: ${kind} of ${cluster} every ${every}${kind === 'backup' ? `, keep ${keep}` : ''}`);
     return 0;
   } finally {
     await connection.close();

@@ -8,7 +8,7 @@ import { auditSettings } from '../../config/audit';
 import { recordPaths } from '../../audit/store';
 import type { Inventory } from '../../inventory/schema';
 import { inventoryDigest } from '../../inventory/load';
-import { backupCluster, moveLeader, progressQuery, approveUpdate, removeMember, expandCluster } from '../../workflows';
+import { backupCluster, drillRestore, moveLeader, progressQuery, approveUpdate, removeMember, expandCluster } from '../../workflows';
 import { auditTrail } from '../../client/auditTrail';
 import { errorMessage } from '../../workflows/steps';
 import { freshLabWith, INVENTORY, lab, onNode, onNodeStatus } from '../support/lab';
@@ -104,6 +104,17 @@ describe('primitives on the lab (end to end)', () => {
       const kept = onNode('node4', 'ls -1 /var/backups/offnode/').trim().split('\n').map((f) => `/var/backups/offnode/${f}`);
       expect(kept.sort()).toEqual([results[1].offNode?.path, results[2].offNode?.path].sort());
       expect(onNode('node4', `sha256sum ${results[2].offNode?.path}`).split(' ')[0]).toBe(results[2].offNode?.sha256);
+
+      // A restore drill of the newest copy passes: same revision, keys and KV hash as the backup held.
+      const drill = await (await startRun(withHost, drillRestore, { cluster: 'lab', inventoryDigest: inventoryDigest(variant) })).result();
+      console.log(`restore drill of a ${(drill.sizeBytes / 2 ** 20).toFixed(1)} MiB copy: ${(drill.totalMs / 1000).toFixed(1)} s (restore and start ${(drill.restoreMs / 1000).toFixed(1)} s)`);
+      expect(drill).toMatchObject({ passed: true, backup: results[2].offNode?.path, expected: { revision: results[2].revision, keys: results[2].keys, hashKV: results[2].hashKV } });
+      expect(drill.found).toEqual(drill.expected);
+      expect(onNodeStatus('node4', 'systemctl is-active --quiet etcd-runbooks-drill || test -e /var/tmp/etcd-runbooks-drill')).not.toBe(0);
+      // A corrupted copy fails the drill, and the run says why.
+      onNode('node4', `printf 'XXXX' | dd of=${results[2].offNode?.path} bs=1 seek=4096 conv=notrunc status=none`);
+      const bad = await (await startRun(withHost, drillRestore, { cluster: 'lab', inventoryDigest: inventoryDigest(variant) })).result().catch((e: unknown) => e);
+      expect(errorMessage(bad)).toMatch(/restore drill FAILED for vault:\/var\/backups\/offnode\/.*integrity: .*SHA-256/);
     } finally {
       await withHost.stop();
       rmSync(dir, { recursive: true, force: true });
