@@ -3,7 +3,8 @@
 # (test/fixtures/histories/<type>-<status>-<n>-<label>.json) for test/replay/replay.test.ts.
 # Run after the end-to-end tests, against the server they used:
 #   scripts/record-histories.sh LABEL [max per type and status]
-# LABEL names the workflow code version (v1: before the 'never-worse' patch, v2: after); keep the
+# LABEL names the workflow code version (v1: before the 'never-worse' patch, v2: after, v3: kubeadm,
+# v4: backups copied off-node and restore drills); keep the
 # fixtures of every version whose runs may still be in flight somewhere.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +14,7 @@ label=${1:?usage: record-histories.sh LABEL [max]}
 max=${2:-1}
 dir=$repo/test/fixtures/histories
 mkdir -p "$dir"
-for type in expandCluster replaceMember migrateMember restoreCluster recoverQuorum removeMember moveLeader promoteMember backupCluster clusterStatus cleanupNode kubeSync; do
+for type in expandCluster replaceMember migrateMember restoreCluster recoverQuorum removeMember moveLeader promoteMember backupCluster drillRestore clusterStatus cleanupNode kubeSync; do
   for status in Completed Failed; do
     n=0
     "$cli" workflow list --address "$addr" --query "WorkflowType='$type' AND ExecutionStatus='$status'" --limit "$max" -o json \

@@ -6,6 +6,7 @@ import type { Etcd3 } from 'etcd3';
 import YAML from 'yaml';
 import { auditSettings } from '../../config/audit';
 import { recordPaths } from '../../audit/store';
+import type { RecoveryPoint } from '../../client/recoveryPoint';
 import type { Inventory } from '../../inventory/schema';
 import { inventoryDigest } from '../../inventory/load';
 import { backupCluster, drillRestore, moveLeader, progressQuery, approveUpdate, removeMember, expandCluster } from '../../workflows';
@@ -111,10 +112,19 @@ describe('primitives on the lab (end to end)', () => {
       expect(drill).toMatchObject({ passed: true, backup: results[2].offNode?.path, expected: { revision: results[2].revision, keys: results[2].keys, hashKV: results[2].hashKV } });
       expect(drill.found).toEqual(drill.expected);
       expect(onNodeStatus('node4', 'systemctl is-active --quiet etcd-runbooks-drill || test -e /var/tmp/etcd-runbooks-drill')).not.toBe(0);
-      // A corrupted copy fails the drill, and the run says why.
+      // From the CLI: a passing drill sets the recovery point `status` shows.
+      const cli = (...args: string[]) => spawnSync(join(__dirname, '..', '..', 'bin', 'etcd-runbooks'), args, { encoding: 'utf8', env: { ...process.env, ETCD_RUNBOOKS_TASK_QUEUE: withHost.taskQueue } });
+      expect(cli('drill', '-i', variant)).toMatchObject({ status: 0 });
+      const point = (JSON.parse(cli('status', '-i', variant, '--json').stdout) as { recoveryPoint: RecoveryPoint }).recoveryPoint;
+      expect(point).toEqual({ passed: expect.objectContaining({ backup: `vault:${results[2].offNode?.path}` }) });
+      // A corrupted copy fails the drill, the run says why, and `status` raises the alert.
       onNode('node4', `printf 'XXXX' | dd of=${results[2].offNode?.path} bs=1 seek=4096 conv=notrunc status=none`);
       const bad = await (await startRun(withHost, drillRestore, { cluster: 'lab', inventoryDigest: inventoryDigest(variant) })).result().catch((e: unknown) => e);
       expect(errorMessage(bad)).toMatch(/restore drill FAILED for vault:\/var\/backups\/offnode\/.*integrity: .*SHA-256/);
+      expect(cli('drill', '-i', variant)).toMatchObject({ status: 1 });
+      const status = cli('status', '-i', variant);
+      expect(status).toMatchObject({ status: 3, stdout: expect.stringMatching(/ALERT: the newest restore drill FAILED at .*integrity/) });
+      expect(status.stdout).toContain(`recovery point: the backup taken ${point.passed?.takenAt}`);
     } finally {
       await withHost.stop();
       rmSync(dir, { recursive: true, force: true });
