@@ -26,6 +26,8 @@ export interface AuditWriterOptions {
   journal: CommandJournal;
   /** Time between sweeps (ms). */
   intervalMs: number;
+  /** True once the writer is stopping: a record not yet written is left to the next start. */
+  stopping?: () => boolean;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
@@ -54,6 +56,8 @@ export async function sweepClosedRuns(client: Client, o: AuditWriterOptions): Pr
       const input = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
       const cluster = (input && defaultPayloadConverter.fromPayload<{ cluster?: string }>(input as never)?.cluster) || 'unknown';
       const progress = await withTimeout(handle.query(progressQuery) as Promise<RunbookProgress>, QUERY_TIMEOUT_MS);
+      // A worker shutting down cannot answer the query: leave the record, and the watermark, to the next start.
+      if (o.stopping?.()) return written;
       const journal = o.journal.read(wf.workflowId, wf.runId);
       const r = writeRecord(o.dir, o.key, cluster, wf.workflowId, wf.runId, auditEvents({ workflowId: wf.workflowId, runId: wf.runId, events, ...(progress ? { progress } : {}), ...(journal ? { journal } : {}) }));
       if (r.written) written.push(r.path);
@@ -78,7 +82,7 @@ export function startAuditWriter(client: Client, o: AuditWriterOptions, log: (li
   let failing = false;
   const tick = () => {
     if (stopped) return;
-    current = sweepClosedRuns(client, o)
+    current = sweepClosedRuns(client, { ...o, stopping: () => stopped })
       .then((w) => { failing = false; for (const p of w) log(`audit: wrote ${p}`); })
       .catch((e: Error) => { if (!failing) log(`audit: sweep failed, retrying every ${o.intervalMs / 1000} s: ${e.message}`); failing = true; })
       .finally(() => { if (!stopped) timer = setTimeout(tick, o.intervalMs); });
@@ -87,6 +91,7 @@ export function startAuditWriter(client: Client, o: AuditWriterOptions, log: (li
   return async () => {
     stopped = true;
     if (timer) clearTimeout(timer);
-    await current;
+    // A sweep waiting on a progress query stops at once: the query is dropped, not the record.
+    await Promise.race([current, new Promise((r) => { setTimeout(r, 1000).unref(); })]);
   };
 }
