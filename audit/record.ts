@@ -56,6 +56,16 @@ function commandEvent(step: string, activityId: string, attempt: number, c: Comm
 }
 
 /**
+ * Who started the run, from the Temporal client identity in its first event: `cli:<user>@<host>`
+ * (the CLI: an OS user, not authenticated) -> channel `cli`; a client with another identity (an SDK
+ * default `pid@host`, the server's scheduler) -> channel `temporal-client`.
+ */
+export function requesterOf(identity: string): { principal: string; channel: string; identity: string } {
+  const m = /^(cli):(.+)$/.exec(identity);
+  return m ? { principal: m[2], channel: m[1], identity } : { principal: identity, channel: 'temporal-client', identity };
+}
+
+/**
  * The audit record's events for one closed run, in this order: `run` (runbook, input, who started
  * it and through what, when); `plan` (the steps and how each ended, from the progress query);
  * `command` (every command: from the journal, every attempt; else the history's last attempts,
@@ -83,7 +93,7 @@ export function auditEvents(src: RecordSources): AuditEvent[] {
     if (started) {
       run = {
         type: 'run', workflowId: src.workflowId, runId: src.runId, runbook: started.workflowType?.name ?? '?', taskQueue: started.taskQueue?.name ?? '',
-        input: decode(started.input) ?? null, requester: { identity: started.identity ?? '', channel: 'temporal-client' }, startedAt: time(e),
+        input: decode(started.input) ?? null, requester: requesterOf(started.identity ?? ''), startedAt: time(e),
       };
       continue;
     }

@@ -21,7 +21,7 @@ export function renderMarkdown(events: ChainedEvent[], signature?: { keyId: stri
     '',
     row(['field', 'value']), row(['---', '---']),
     row(['workflow', `${cell(run.workflowId)} run ${cell(run.runId)}`]),
-    row(['requested by', `${cell(requester.identity)} (${cell(requester.channel)})`]),
+    row(['requested by', `${cell(requester.principal ?? requester.identity)} (${cell(requester.channel)})`]),
     row(['started', run.startedAt]), row(['closed', outcome.closedAt]),
     row(['outcome', `${cell(outcome.status)}${outcome.runOutcome ? ` (${cell(outcome.runOutcome)})` : ''}`]),
     ...(outcome.message || outcome.detail ? [row(['why', outcome.message || outcome.detail])] : []),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { chainEvents, verifyChain } from '../../audit/chain';
-import { auditEvents } from '../../audit/record';
+import { auditEvents, requesterOf } from '../../audit/record';
 import { renderMarkdown } from '../../audit/render';
 import { recordPaths, verifyRecordFile, writeRecord } from '../../audit/store';
 
@@ -37,6 +37,11 @@ describe('audit record', () => {
     expect(ev[4]).toMatchObject({ step: 'remove:node3', by: 'alice' });
     expect(ev[5]).toMatchObject({ step: 'takeBackup', result: { sha256: 'ab', revision: 9 } });
     expect(ev[6]).toMatchObject({ status: 'completed', closedAt: '2026-11-22T10:00:03.000Z' });
+  });
+
+  it('tells the CLI\'s OS user from other Temporal clients', () => {
+    expect(requesterOf('cli:alice@head')).toEqual({ principal: 'alice@head', channel: 'cli', identity: 'cli:alice@head' });
+    expect(requesterOf('4242@head')).toMatchObject({ principal: '4242@head', channel: 'temporal-client' });
   });
 
   it('falls back to the history\'s last attempt when no journal exists, and says so', () => {
