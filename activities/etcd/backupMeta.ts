@@ -36,8 +36,9 @@ export async function writeBackupMeta(ops: ClusterOps, node: string, backup: str
 export async function measureAt(ops: ClusterOps, node: string, clientURL: string, revision: number): Promise<{ keys: number; hashKV: string }> {
   const h = await hashKV(ops, node, [clientURL], revision);
   if (h.exitCode !== 0 || !h.hashes.length) throw new Error(`${node}: endpoint hashkv --rev=${revision} failed: ${h.stderr.trim().slice(0, 300)}`);
-  const c = await ops.runOk(node, ops.etcdctlArgv([clientURL], ['-w', 'json', 'get', '', '--prefix', '--count-only', `--rev=${revision}`]));
-  // The header holds uint64 IDs: read only the count, never JSON.parse the whole answer into numbers.
-  const count = /"count":\s*(\d+)/.exec(c.stdout);
+  const c = await ops.runOk(node, ops.etcdctlArgv([clientURL], ['-w', 'json', 'get', '', '--prefix', '--limit=1', `--rev=${revision}`]));
+  // `count` is every key in the range whatever the limit (etcdctl 3.4 has no --count-only). The
+  // header holds uint64 IDs: read only the count, never JSON.parse the whole answer into numbers.
+  const count = /"count":(\d+)/.exec(c.stdout);
   return { keys: count ? Number(count[1]) : 0, hashKV: h.hashes[0].hash };
 }

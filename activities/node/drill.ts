@@ -84,8 +84,9 @@ export async function drillNewestCopy(ops: ClusterOps): Promise<DrillResult> {
     const st = parseEndpointStatus((await ops.runOk(host, ctl(['-w', 'json', 'endpoint', 'status']))).stdout)[0];
     const rev = expected?.revision ?? st.revision;
     const h = parseHashKV((await ops.runOk(host, ctl(['-w', 'json', 'endpoint', 'hashkv', `--rev=${rev}`]))).stdout)[0];
-    const count = /"count":\s*(\d+)/.exec((await ops.runOk(host, ctl(['-w', 'json', 'get', '', '--prefix', '--count-only', `--rev=${rev}`]))).stdout);
-    const found = { revision: st.revision, keys: count ? Number(count[1]) : -1, hashKV: h.hash };
+    // No `count` in the answer: no keys (proto3 leaves zero out).
+    const count = /"count":(\d+)/.exec((await ops.runOk(host, ctl(['-w', 'json', 'get', '', '--prefix', '--limit=1', `--rev=${rev}`]))).stdout);
+    const found = { revision: st.revision, keys: count ? Number(count[1]) : 0, hashKV: h.hash };
     if (expected) {
       if (found.revision !== expected.revision) problems.push(`revision ${found.revision}, the backup held ${expected.revision}`);
       if (found.keys !== expected.keys) problems.push(`${found.keys} keys at revision ${rev}, the backup held ${expected.keys}`);

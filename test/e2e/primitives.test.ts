@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,7 +103,8 @@ describe('primitives on the lab (end to end)', () => {
       }
       expect(results[2].offNode?.pruned).toEqual([results[0].offNode?.path]);
       const kept = onNode('node4', 'ls -1 /var/backups/offnode/').trim().split('\n').map((f) => `/var/backups/offnode/${f}`);
-      expect(kept.sort()).toEqual([results[1].offNode?.path, results[2].offNode?.path].sort());
+      const newest = [results[1].offNode?.path, results[2].offNode?.path];
+      expect(kept.sort()).toEqual([...newest, ...newest.map((p) => `${p}.meta.json`)].sort());
       expect(onNode('node4', `sha256sum ${results[2].offNode?.path}`).split(' ')[0]).toBe(results[2].offNode?.sha256);
 
       // A restore drill of the newest copy passes: same revision, keys and KV hash as the backup held.
@@ -113,16 +114,20 @@ describe('primitives on the lab (end to end)', () => {
       expect(drill.found).toEqual(drill.expected);
       expect(onNodeStatus('node4', 'systemctl is-active --quiet etcd-runbooks-drill || test -e /var/tmp/etcd-runbooks-drill')).not.toBe(0);
       // From the CLI: a passing drill sets the recovery point `status` shows.
-      const cli = (...args: string[]) => spawnSync(join(__dirname, '..', '..', 'bin', 'etcd-runbooks'), args, { encoding: 'utf8', env: { ...process.env, ETCD_RUNBOOKS_TASK_QUEUE: withHost.taskQueue } });
-      expect(cli('drill', '-i', variant)).toMatchObject({ status: 0 });
-      const point = (JSON.parse(cli('status', '-i', variant, '--json').stdout) as { recoveryPoint: RecoveryPoint }).recoveryPoint;
+      // Not spawnSync: the worker runs in this process, and a blocked event loop would stall the run.
+      const cli = (...args: string[]) => new Promise<{ status: number | null; stdout: string }>((resolve) => {
+        execFile(join(__dirname, '..', '..', 'bin', 'etcd-runbooks'), args, { encoding: 'utf8', env: { ...process.env, ETCD_RUNBOOKS_TASK_QUEUE: withHost.taskQueue } },
+          (e, stdout) => resolve({ status: e ? (typeof e.code === 'number' ? e.code : null) : 0, stdout }));
+      });
+      expect(await cli('drill', '-i', variant)).toMatchObject({ status: 0 });
+      const point = (JSON.parse((await cli('status', '-i', variant, '--json')).stdout) as { recoveryPoint: RecoveryPoint }).recoveryPoint;
       expect(point).toEqual({ passed: expect.objectContaining({ backup: `vault:${results[2].offNode?.path}` }) });
       // A corrupted copy fails the drill, the run says why, and `status` raises the alert.
       onNode('node4', `printf 'XXXX' | dd of=${results[2].offNode?.path} bs=1 seek=4096 conv=notrunc status=none`);
       const bad = await (await startRun(withHost, drillRestore, { cluster: 'lab', inventoryDigest: inventoryDigest(variant) })).result().catch((e: unknown) => e);
       expect(errorMessage(bad)).toMatch(/restore drill FAILED for vault:\/var\/backups\/offnode\/.*integrity: .*SHA-256/);
-      expect(cli('drill', '-i', variant)).toMatchObject({ status: 1 });
-      const status = cli('status', '-i', variant);
+      expect(await cli('drill', '-i', variant)).toMatchObject({ status: 1 });
+      const status = await cli('status', '-i', variant);
       expect(status).toMatchObject({ status: 3, stdout: expect.stringMatching(/ALERT: the newest restore drill FAILED at .*integrity/) });
       expect(status.stdout).toContain(`recovery point: the backup taken ${point.passed?.takenAt}`);
     } finally {
