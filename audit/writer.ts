@@ -73,25 +73,29 @@ export async function sweepClosedRuns(client: Client, o: AuditWriterOptions): Pr
 
 /**
  * Runs sweepClosedRuns every `intervalMs` until stopped; a failed sweep (Temporal unreachable) is
- * logged and tried again at the next one. Returns stop(), which waits for a sweep in progress.
+ * logged and tried again at the next one. Returns stop(): it aborts the Temporal calls of a sweep in
+ * progress (a progress query the stopping worker cannot answer, a call in retry) and waits until
+ * the sweep has ended, so the caller may close the connection (a call left retrying on a closed
+ * channel throws from its timer).
  */
 export function startAuditWriter(client: Client, o: AuditWriterOptions, log: (line: string) => void = console.error): () => Promise<void> {
   let stopped = false;
+  const abort = new AbortController();
   let current: Promise<unknown> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   let failing = false;
   const tick = () => {
     if (stopped) return;
-    current = sweepClosedRuns(client, { ...o, stopping: () => stopped })
+    current = client.withAbortSignal(abort.signal, () => sweepClosedRuns(client, { ...o, stopping: () => stopped }))
       .then((w) => { failing = false; for (const p of w) log(`audit: wrote ${p}`); })
-      .catch((e: Error) => { if (!failing) log(`audit: sweep failed, retrying every ${o.intervalMs / 1000} s: ${e.message}`); failing = true; })
+      .catch((e: Error) => { if (!failing && !stopped) log(`audit: sweep failed, retrying every ${o.intervalMs / 1000} s: ${e.message}`); failing = true; })
       .finally(() => { if (!stopped) timer = setTimeout(tick, o.intervalMs); });
   };
   tick();
   return async () => {
     stopped = true;
     if (timer) clearTimeout(timer);
-    // A sweep waiting on a progress query stops at once: the query is dropped, not the record.
-    await Promise.race([current, new Promise((r) => { setTimeout(r, 1000).unref(); })]);
+    abort.abort();
+    await current;
   };
 }
