@@ -42,7 +42,9 @@ export async function createWorker(settings: TemporalSettings, inventoryPaths: s
   return {
     worker,
     async run() {
-      const clientConnection = await Connection.connect({ address: settings.address });
+      // No gRPC retry interceptor: a retry timer can outlive the call it retries and throw on the
+      // closed channel after stop; a failed sweep is simply tried again at the next one.
+      const clientConnection = await Connection.connect({ address: settings.address, interceptors: [] });
       const stopAudit = startAuditWriter(new Client({ connection: clientConnection, namespace: settings.namespace }),
         { dir: audit.dir, taskQueue: settings.taskQueue, key, journal, intervalMs: audit.intervalMs });
       try {
