@@ -1,23 +1,37 @@
 import { z } from 'zod';
+import { ActorSchema, IdentitySchema } from './identity';
 
 /** Node and cluster names: DNS-label style, so they are safe in file names, argv and workflow ids. */
 export const NameSchema = z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/, 'must be lowercase letters, digits, "-" or "." (DNS label style)');
 
 /** Who approves: a user name or chat handle (no spaces or shell characters). */
-export const ApproverSchema = z.string().regex(/^[A-Za-z0-9@._-]{1,64}$/, 'must be a user name (letters, digits, @ . _ -)');
+export const ApproverSchema = z.string().regex(/^[A-Za-z0-9@._:+-]{1,128}$/, 'must be a user name (letters, digits, @ . _ : + -)');
 
 /**
  * Approval settings every runbook takes. `approvedBy` approves every destructive step up front
  * (CLI `--yes`); otherwise each waits for an `approve` update, up to `approvalTimeoutSeconds`.
+ * `requester` is set by the service layer from the caller's authentication (service/runs.ts),
+ * never taken from a request; `fourEyes` (the service sets it from config/access.ts) makes the
+ * approval gate refuse the requester as approver. A run without `requester` (started straight
+ * through Temporal) has no four-eyes check: whoever holds the Temporal connection is trusted.
  */
 export const ApprovalInputSchema = z.strictObject({
   approvedBy: ApproverSchema.optional(),
   approvalTimeoutSeconds: z.number().int().min(10).max(7 * 24 * 3600).default(3600),
+  requester: IdentitySchema.optional(),
+  fourEyes: z.boolean().optional(),
 });
 
-/** Input of the `approve` update: which step, who. */
-export const ApproveSchema = z.strictObject({ step: z.string().min(1).max(200), by: ApproverSchema });
+/**
+ * Input of the `approve` update: which step, who. `approver` is the authenticated identity and its
+ * roles, set by the service layer; `by` is its principal (kept for runs and callers before 0.5).
+ */
+export const ApproveSchema = z.strictObject({ step: z.string().min(1).max(200), by: ApproverSchema, approver: ActorSchema.optional() });
 export type ApproveInput = z.input<typeof ApproveSchema>;
+
+/** Input of the `reject` update: the waiting step, who rejects it (authenticated) and why. */
+export const RejectSchema = z.strictObject({ step: z.string().min(1).max(200), by: ActorSchema, reason: z.string().min(1).max(500) });
+export type RejectInput = z.input<typeof RejectSchema>;
 
 /**
  * Input of the `expandCluster` workflow. No secrets and no addresses: the worker resolves node

@@ -1,3 +1,5 @@
+import type { Identity } from './identity';
+
 /**
  * The plan of a runbook and its progress, as returned by the workflow's `progress` query.
  * The plan is shown before any change is made; each step then moves pending -> running -> done
@@ -41,6 +43,17 @@ export interface ApprovalRecord {
   at: string;
   /** True when approved up front (`--yes`) rather than at the prompt. */
   upFront: boolean;
+  /** How the approver was authenticated and through which channel (runs since 0.5). */
+  identity?: Identity;
+}
+
+/** Who rejected the waiting step, when and why: the run then stops at its safe point. */
+export interface RejectionRecord {
+  step: string;
+  question: string;
+  by: Identity;
+  reason: string;
+  at: string;
 }
 
 export interface RunbookProgress {
@@ -52,6 +65,10 @@ export interface RunbookProgress {
   steps: PlanStep[];
   pendingApproval?: PendingApproval;
   approvals: ApprovalRecord[];
+  /** Set when a waiting step was rejected. */
+  rejection?: RejectionRecord;
+  /** Who asked for the run (from authentication), when the service layer started it. */
+  requester?: Identity;
   /** Per member: SSH and etcd judged apart, from pre-flight (shown with the plan). */
   liveness?: string[];
   /** What the run left undone, per node (a safe point that is not the start or the goal). */

@@ -9,7 +9,7 @@ export { backupCluster } from './backupCluster';
 export { drillRestore } from './drillRestore';
 export { clusterStatus } from './clusterStatus';
 export { progressQuery } from './runbook';
-export { approveUpdate } from './approval';
+export { approveUpdate, rejectUpdate } from './approval';
 export { restoreCluster } from './restoreCluster';
 export { recoverQuorum } from './recoverQuorum';
 export { cleanupNode } from './cleanupNode';

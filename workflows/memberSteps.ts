@@ -80,7 +80,7 @@ export async function retireMember(tracker: ProgressTracker, gate: ApprovalGate 
     await tracker.run(`move-aside:${node}`, async () => (await undo.moveDataDirAside({ ...n, tag })).result,
       (r) => (r.movedTo ? `moved to ${r.movedTo}` : 'no data to move'));
   } catch (e) {
-    if (isCancellation(e) || (e as { type?: string }).type === 'ApprovalTimeout' || errorMessage(e).includes('not approved')) throw e;
+    if (isCancellation(e) || ['ApprovalTimeout', 'Rejected'].includes((e as { type?: string }).type ?? '') || errorMessage(e).includes('not approved')) throw e;
     recordLeftovers(tracker, [{ node, what: `the removed member's etcd may still be enabled there, with its data dir (${errorMessage(e).slice(0, 120)})`, fix: `etcd-runbooks cleanup --node ${node}` }]);
   }
 }

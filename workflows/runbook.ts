@@ -1,5 +1,6 @@
 import { ApplicationFailure, defineQuery, setHandler } from '@temporalio/workflow';
 import type { z } from 'zod';
+import { FOUR_EYES_DEFAULT, type Identity } from '../domain/identity';
 import { describeZodError } from '../domain/inputs';
 import type { RunbookProgress } from '../domain/progress';
 import { ApprovalGate } from './approval';
@@ -26,20 +27,25 @@ export interface RunbookContext<I> {
   gate: ApprovalGate;
 }
 
-type RunbookInput = { cluster: string; inventoryDigest?: string; approvedBy?: string; approvalTimeoutSeconds?: number };
+type RunbookInput = { cluster: string; inventoryDigest?: string; approvedBy?: string; approvalTimeoutSeconds?: number; requester?: Identity; fourEyes?: boolean };
 
 /**
  * Validates the raw input with `schema` (a bad input fails the run with InvalidInput naming the
  * field, before anything is read or changed), then sets up progress tracking, the `progress`
- * query and the approval gate.
+ * query and the approval gate. Four-eyes (input `fourEyes`, default FOUR_EYES_DEFAULT) refuses an
+ * up-front approval by the requester as InvalidInput.
  */
 export function startRunbook<S extends z.ZodType<RunbookInput>>(runbook: string, schema: S, raw: unknown): RunbookContext<z.output<S>> {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid ${runbook} input: ${describeZodError(parsed.error)}`, 'InvalidInput');
   const input = parsed.data;
-  const tracker = new ProgressTracker({ runbook, cluster: input.cluster, outcome: 'planning', steps: [], approvals: [] });
+  const fourEyes = input.fourEyes ?? FOUR_EYES_DEFAULT.includes(runbook);
+  if (fourEyes && input.requester && input.approvedBy === input.requester.principal) {
+    throw ApplicationFailure.nonRetryable(`invalid ${runbook} input: approvedBy: four-eyes: ${input.approvedBy} requested this run and may not approve it up front; another approver must`, 'InvalidInput');
+  }
+  const tracker = new ProgressTracker({ runbook, cluster: input.cluster, outcome: 'planning', steps: [], approvals: [], ...(input.requester ? { requester: input.requester } : {}) });
   setHandler(progressQuery, () => tracker.progress);
-  const gate = new ApprovalGate(tracker, input.approvedBy, input.approvalTimeoutSeconds ?? 3600);
+  const gate = new ApprovalGate(tracker, input.approvedBy, input.approvalTimeoutSeconds ?? 3600, { requester: input.requester, fourEyes });
   const base: Base = { cluster: input.cluster, ...(input.inventoryDigest ? { inventoryDigest: input.inventoryDigest } : {}) };
   return { input, base, tracker, gate };
 }
