@@ -20,6 +20,8 @@ export interface PreparedRun {
   inv: Inventory;
   /** The schema's output: the workflow's one argument. */
   input: unknown;
+  /** The runbook's own fields, as given (the service validates them again with the requester). */
+  fields: Record<string, unknown>;
   opts: RunbookCliOptions;
 }
 
@@ -28,10 +30,7 @@ export function approver(): string {
   return process.env.ETCD_RUNBOOKS_USER || userInfo().username;
 }
 
-/** One workflow id per cluster for runbooks that change it: two such runs cannot overlap. */
-export function runbookWorkflowId(cluster: string): string {
-  return `etcd-runbooks-${cluster}`;
-}
+export { runbookWorkflowId } from '../service/ids';
 
 /**
  * Validates `fields` with `schema` together with the cluster, inventory digest and approval
@@ -47,5 +46,5 @@ export function prepareRun(runbook: string, schema: z.ZodType, opts: RunbookCliO
   });
   if (!parsed.success) throw new Error(`${runbook}: ${describeZodError(parsed.error)}`);
   for (const n of nodes) nodeByName(inv, n);
-  return { runbook, inv, input: parsed.data, opts };
+  return { runbook, inv, input: parsed.data, fields, opts };
 }

@@ -8,6 +8,7 @@ import { auditSettings, type AuditSettings } from '../config/audit';
 import { CommandJournal } from '../audit/journal';
 import { loadOrCreateSigningKey } from '../audit/sign';
 import { startAuditWriter } from '../audit/writer';
+import { ensureSearchAttributes } from '../service/searchAttributes';
 import { prebuiltBundlePath } from './bundle';
 
 export interface RunbookWorker {
@@ -20,7 +21,8 @@ export interface RunbookWorker {
 /**
  * A worker for every runbook, reading inventories from `inventoryPaths` (files or directories).
  * One SSH connection per node is kept for the life of the worker. Every command is journaled and
- * every closed run of the task queue gets a signed audit record (audit/, config/audit.ts).
+ * every closed run of the task queue gets a signed audit record (audit/, config/audit.ts). Registers
+ * the search attributes the workflows set (service/searchAttributes.ts) before polling.
  */
 export async function createWorker(settings: TemporalSettings, inventoryPaths: string[], audit: AuditSettings = auditSettings()): Promise<RunbookWorker> {
   const journal = new CommandJournal(audit.dir);
@@ -28,6 +30,15 @@ export async function createWorker(settings: TemporalSettings, inventoryPaths: s
   const registry = new InventoryRegistry(inventoryPaths);
   const pool = new SshPool();
   const bundle = prebuiltBundlePath();
+  // No gRPC retry interceptor: a retry timer can outlive the call it retries and throw on the
+  // closed channel after stop; a failed sweep is simply tried again at the next one.
+  const clientConnection = await Connection.connect({ address: settings.address, interceptors: [] });
+  try {
+    await ensureSearchAttributes(clientConnection, settings.namespace);
+  } catch (e) {
+    await clientConnection.close();
+    throw e;
+  }
   const connection = await NativeConnection.connect({ address: settings.address });
   const worker = await Worker.create({
     connection,
@@ -42,9 +53,6 @@ export async function createWorker(settings: TemporalSettings, inventoryPaths: s
   return {
     worker,
     async run() {
-      // No gRPC retry interceptor: a retry timer can outlive the call it retries and throw on the
-      // closed channel after stop; a failed sweep is simply tried again at the next one.
-      const clientConnection = await Connection.connect({ address: settings.address, interceptors: [] });
       const stopAudit = startAuditWriter(new Client({ connection: clientConnection, namespace: settings.namespace }),
         { dir: audit.dir, taskQueue: settings.taskQueue, key, journal, intervalMs: audit.intervalMs });
       try {

@@ -1,31 +1,34 @@
 import { loadInventoryFile } from '../../inventory/load';
-import { connectClient } from '../connect';
-import { runbookWorkflowId } from '../prepare';
+import { ServiceError } from '../../service/errors';
 import { describeFailure } from '../failure';
+import { cliService } from '../service';
 
 /**
- * `etcd-runbooks cancel`: cancels the cluster's running runbook (as the Temporal UI's cancel does)
- * and waits for it to end. Before a runbook's point of no return the run undoes its changes;
- * after it, the run stops at its safe point. Prints how it ended and what is left where.
+ * `etcd-runbooks cancel`: cancels the cluster's running runbook through the service layer (who
+ * and why recorded in its history) and waits for it to end. Before a runbook's point of no return
+ * the run undoes its changes; after it, the run stops at its safe point. Prints how it ended and
+ * what is left where.
  */
 export async function cancelCommand(opts: { inventory: string; reason?: string }, out = console.log): Promise<number> {
   const inv = loadInventoryFile(opts.inventory);
-  const { client, connection } = await connectClient();
+  const { service, actor, client, close } = await cliService(opts.inventory);
   try {
-    const handle = client.workflow.getHandle(runbookWorkflowId(inv.cluster));
-    const desc = await handle.describe();
-    if (desc.status.name !== 'RUNNING') { out(`no runbook is running on ${inv.cluster} (last: ${desc.type}, ${desc.status.name})`); return 2; }
-    await handle.cancel();
-    out(`cancel requested for ${desc.type} on ${inv.cluster}; waiting for it to undo or reach its safe point`);
+    let run;
     try {
-      await handle.result();
-      out(`${desc.type} completed before the cancel took effect`);
-      return 0;
+      run = await service.cancel(actor, inv.cluster, opts.reason ?? 'cancelled from the CLI');
     } catch (e) {
-      for (const line of describeFailure(desc.type, e)) out(line);
-      return 0;
+      if (e instanceof ServiceError && (e.kind === 'conflict' || e.kind === 'not-found')) { out(e.message); return 2; }
+      throw e;
     }
+    out(`cancel requested for ${run.workflow} on ${inv.cluster}; waiting for it to undo or reach its safe point`);
+    try {
+      await client.workflow.getHandle(run.workflowId, run.runId).result();
+      out(`${run.workflow} completed before the cancel took effect`);
+    } catch (e) {
+      for (const line of describeFailure(run.workflow, e)) out(line);
+    }
+    return 0;
   } finally {
-    await connection.close();
+    await close();
   }
 }

@@ -1,0 +1,22 @@
+/**
+ * A refusal of the service layer, with the kind the API maps to an HTTP status (and the CLI and
+ * chat print as is): invalid 400, unauthenticated 401, forbidden 403, not-found 404, conflict 409,
+ * unavailable 503 (Temporal cannot be reached; try again).
+ */
+export type ServiceErrorKind = 'invalid' | 'unauthenticated' | 'forbidden' | 'not-found' | 'conflict' | 'unavailable';
+
+export class ServiceError extends Error {
+  constructor(readonly kind: ServiceErrorKind, message: string) {
+    super(message);
+    this.name = 'ServiceError';
+  }
+}
+
+/** True for errors meaning Temporal did not answer (gRPC UNAVAILABLE/DEADLINE_EXCEEDED, connection refused). */
+export function isUnavailable(e: unknown): boolean {
+  const err = e as { code?: number; message?: string; cause?: unknown } | undefined;
+  if (!err) return false;
+  if (err.code === 14 || err.code === 4) return true;
+  if (/ECONNREFUSED|UNAVAILABLE|Failed to connect|No connection established|Deadline exceeded/i.test(err.message ?? '')) return true;
+  return err.cause ? isUnavailable(err.cause) : false;
+}
