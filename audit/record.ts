@@ -1,7 +1,8 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { CommandRecord } from '../activities/audit';
-import type { ApprovalRecord, RunbookProgress } from '../domain/progress';
+import type { Identity } from '../domain/identity';
+import type { ApprovalRecord, RejectionRecord, RunbookProgress } from '../domain/progress';
 import type { JournalEntry } from './journal';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -69,7 +70,8 @@ export function requesterOf(identity: string): { principal: string; channel: str
  * The audit record's events for one closed run, in this order: `run` (runbook, input, who started
  * it and through what, when); `plan` (the steps and how each ended, from the progress query);
  * `command` (every command: from the journal, every attempt; else the history's last attempts,
- * marked `source: history`); `approval` (each approval with who and when); `evidence` (results of
+ * marked `source: history`); `approval`, `rejection`, `cancel-requested` (each decision with who,
+ * how authenticated, when and why); `evidence` (results of
  * EVIDENCE_STEPS activities); `outcome` (completed, failed, cancelled, terminated or timed out,
  * with the message and what was left where). Pure: no I/O.
  */
@@ -86,14 +88,17 @@ export function auditEvents(src: RecordSources): AuditEvent[] {
   const approval = (a: ApprovalRecord) => {
     if (!a?.by || seenApprovals.has(a.step)) return;
     seenApprovals.add(a.step);
-    approvals.push({ type: 'approval', step: a.step, question: a.question, by: a.by, at: a.at, upFront: a.upFront });
+    approvals.push({ type: 'approval', step: a.step, question: a.question, by: a.by, at: a.at, upFront: a.upFront, ...(a.identity ? { identity: a.identity } : {}) });
   };
   for (const e of src.events) {
     const started = e.workflowExecutionStartedEventAttributes;
     if (started) {
+      const input = decode<{ requester?: Identity }>(started.input) ?? null;
+      // The service layer puts the authenticated requester in the input; the client identity is then the channel's process.
+      const requester = input?.requester ? { ...input.requester, identity: started.identity ?? '' } : requesterOf(started.identity ?? '');
       run = {
         type: 'run', workflowId: src.workflowId, runId: src.runId, runbook: started.workflowType?.name ?? '?', taskQueue: started.taskQueue?.name ?? '',
-        input: decode(started.input) ?? null, requester: requesterOf(started.identity ?? ''), startedAt: time(e),
+        input, requester, startedAt: time(e),
       };
       continue;
     }
@@ -125,7 +130,14 @@ export function auditEvents(src: RecordSources): AuditEvent[] {
     }
     const updated = e.workflowExecutionUpdateCompletedEventAttributes;
     if (updated?.outcome?.success) {
-      approval(decode<ApprovalRecord>(updated.outcome.success) as ApprovalRecord);
+      const decided = decode<ApprovalRecord | RejectionRecord>(updated.outcome.success);
+      if (decided && 'reason' in decided) approvals.push({ type: 'rejection', step: decided.step, question: decided.question, by: decided.by, reason: decided.reason, at: decided.at });
+      else approval(decided as ApprovalRecord);
+      continue;
+    }
+    const cancelAsked = e.workflowExecutionCancelRequestedEventAttributes;
+    if (cancelAsked) {
+      approvals.push({ type: 'cancel-requested', by: cancelAsked.identity ?? '', reason: cancelAsked.cause ?? '', at: time(e) });
       continue;
     }
     const completed = e.workflowExecutionCompletedEventAttributes;

@@ -21,7 +21,7 @@ export function renderMarkdown(events: ChainedEvent[], signature?: { keyId: stri
     '',
     row(['field', 'value']), row(['---', '---']),
     row(['workflow', `${cell(run.workflowId)} run ${cell(run.runId)}`]),
-    row(['requested by', `${cell(requester.principal ?? requester.identity)} (${cell(requester.channel)})`]),
+    row(['requested by', `${cell(requester.principal ?? requester.identity)} (${cell(requester.channel)}${requester.method ? `, ${cell(requester.method)}` : ''})`]),
     row(['started', run.startedAt]), row(['closed', outcome.closedAt]),
     row(['outcome', `${cell(outcome.status)}${outcome.runOutcome ? ` (${cell(outcome.runOutcome)})` : ''}`]),
     ...(outcome.message || outcome.detail ? [row(['why', outcome.message || outcome.detail])] : []),
@@ -30,8 +30,14 @@ export function renderMarkdown(events: ChainedEvent[], signature?: { keyId: stri
     '## Plan and how each step ended', '',
     table(['step', 'node', 'status', 'detail'], ((of('plan')[0]?.steps ?? []) as Array<Record<string, unknown>>).map((s) => [s.id, s.node ?? '', s.status, s.detail ?? ''])),
     '',
-    '## Approvals', '',
-    table(['step', 'question', 'by', 'at', 'how'], of('approval').map((a) => [a.step, a.question, a.by, a.at, a.upFront ? 'up front (--yes)' : 'at the prompt'])),
+    '## Approvals, rejections, cancel requests', '',
+    table(['decision', 'step', 'question', 'by', 'at', 'how or why'], events.filter((e) => ['approval', 'rejection', 'cancel-requested'].includes(String(e.type))).map((a) => {
+      const who = (a.by && typeof a.by === 'object') ? a.by as Record<string, unknown> : undefined;
+      const ident = (a.identity ?? who) as Record<string, unknown> | undefined;
+      const by = who ? who.principal : a.by;
+      const how = a.type === 'approval' ? (a.upFront ? 'up front (--yes)' : ident ? `${cell(ident.method)} via ${cell(ident.channel)}` : 'at the prompt') : a.reason;
+      return [a.type === 'approval' ? 'approved' : a.type === 'rejection' ? 'rejected' : 'cancel requested', a.step ?? '', a.question ?? '', by, a.at, how];
+    })),
     '',
     '## Commands', '',
     table(['started', 'step', 'attempt', 'node', 'command', 'exit', 'ms', 'output (failures)'], of('command').map((c) => [

@@ -39,6 +39,24 @@ describe('audit record', () => {
     expect(ev[6]).toMatchObject({ status: 'completed', closedAt: '2026-11-22T10:00:03.000Z' });
   });
 
+  it('takes the requester from the authenticated identity in the input, and records rejections and cancel requests with who and why', () => {
+    const requester = { principal: 'alice', method: 'oidc', channel: 'api' };
+    const events = [
+      { eventId: 1, eventTime: at('2026-11-22T10:00:00Z'), workflowExecutionStartedEventAttributes: { workflowType: { name: 'removeMember' }, taskQueue: { name: 'q' }, identity: 'etcd-runbooks-api', input: payloads({ cluster: 'lab', node: 'node3', requester }) } },
+      { eventId: 4, workflowExecutionUpdateCompletedEventAttributes: { outcome: { success: payloads({ step: 'remove:node3', question: 'remove node3', by: { principal: 'bob', method: 'token', channel: 'slack' }, reason: 'change window closed', at: '2026-11-22T10:00:02Z' }) } } },
+      { eventId: 5, eventTime: at('2026-11-22T10:00:04Z'), workflowExecutionCancelRequestedEventAttributes: { identity: 'api:alice', cause: 'wrong cluster' } },
+      { eventId: 6, eventTime: at('2026-11-22T10:00:05Z'), workflowExecutionFailedEventAttributes: { failure: { message: 'stopped at a safe point: step remove:node3 was rejected by bob (slack): change window closed' } } },
+    ];
+    const ev = auditEvents({ workflowId: 'w', runId: 'r', events: events as never });
+    expect(ev[0]).toMatchObject({ requester: { principal: 'alice', method: 'oidc', channel: 'api', identity: 'etcd-runbooks-api' } });
+    expect(ev.filter((e) => e.type === 'rejection')).toEqual([{ type: 'rejection', step: 'remove:node3', question: 'remove node3', by: { principal: 'bob', method: 'token', channel: 'slack' }, reason: 'change window closed', at: '2026-11-22T10:00:02Z' }]);
+    expect(ev.filter((e) => e.type === 'cancel-requested')).toEqual([{ type: 'cancel-requested', by: 'api:alice', reason: 'wrong cluster', at: '2026-11-22T10:00:04.000Z' }]);
+    const md = renderMarkdown(ev.map((e, i) => ({ ...e, seq: i + 1, prev: '' })));
+    expect(md).toContain('| requested by | alice (api, oidc) |');
+    expect(md).toContain('| rejected | remove:node3 | remove node3 | bob | 2026-11-22T10:00:02Z | change window closed |');
+    expect(md).toContain('| cancel requested |  |  | api:alice | 2026-11-22T10:00:04.000Z | wrong cluster |');
+  });
+
   it('tells the CLI\'s OS user from other Temporal clients', () => {
     expect(requesterOf('cli:alice@head')).toEqual({ principal: 'alice@head', channel: 'cli', identity: 'cli:alice@head' });
     expect(requesterOf('4242@head')).toMatchObject({ principal: '4242@head', channel: 'temporal-client' });
