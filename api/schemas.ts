@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { IdentitySchema } from '../domain/identity';
+import { NameSchema } from '../domain/inputs';
+
+/** Path parameters. */
+export const ClusterParams = z.strictObject({ cluster: NameSchema });
+export const RunParams = z.strictObject({ cluster: NameSchema, runId: z.string().regex(/^[0-9a-f-]{36}$/, 'must be a run id (UUID)') });
+
+/** Request bodies of the decisions (identity comes from authentication, never from here). */
+export const ApproveBody = z.strictObject({ step: z.string().min(1).max(200) });
+export const RejectBody = z.strictObject({ step: z.string().min(1).max(200), reason: z.string().min(1).max(500) });
+export const CancelBody = z.strictObject({ reason: z.string().min(1).max(500) });
+
+/** Headers every POST may carry: a repeated request with the same key has the effect of one. */
+export const IdempotencyHeaders = z.looseObject({ 'idempotency-key': z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 of A-Z a-z 0-9 . _ : -').optional() });
+
+export const ErrorSchema = z.object({ error: z.object({ kind: z.string(), message: z.string() }) });
+
+export const RunSummarySchema = z.object({
+  workflowId: z.string(), runId: z.string(), workflow: z.string(), cluster: z.string().optional(),
+  state: z.enum(['running', 'completed', 'failed', 'cancelled', 'terminated', 'timed-out', 'continued']),
+  requester: z.string().optional(), waitingStep: z.string().optional(), startedAt: z.string(), closedAt: z.string().optional(),
+});
+
+const StepSchema = z.object({
+  id: z.string(), title: z.string(), status: z.string(), node: z.string().optional(), detail: z.string().optional(),
+  startedAt: z.string().optional(), finishedAt: z.string().optional(),
+});
+const ApprovalSchema = z.object({ step: z.string(), question: z.string(), by: z.string(), at: z.string(), upFront: z.boolean(), identity: IdentitySchema.optional() });
+const RejectionSchema = z.object({ step: z.string(), question: z.string(), by: IdentitySchema, reason: z.string(), at: z.string() });
+
+export const ProgressSchema = z.object({
+  runbook: z.string(), cluster: z.string(), outcome: z.string(), message: z.string().optional(),
+  steps: z.array(StepSchema),
+  liveness: z.array(z.string()).optional(),
+  leftovers: z.array(z.object({ node: z.string(), what: z.string(), fix: z.string() })).optional(),
+  pendingApproval: z.object({ step: z.string(), question: z.string(), requestedAt: z.string(), expiresAt: z.string() }).optional(),
+  approvals: z.array(ApprovalSchema), rejection: RejectionSchema.optional(), requester: IdentitySchema.optional(),
+});
+
+/** A run as a long-running operation (service/operation.ts). */
+export const OperationSchema = z.object({
+  name: z.string(), done: z.boolean(), run: RunSummarySchema, requester: IdentitySchema.optional(), progress: ProgressSchema.optional(),
+  error: z.object({ type: z.string(), message: z.string() }).optional(), response: z.unknown().optional(),
+});
+
+export const ApprovalRecordSchema = ApprovalSchema;
+export const RejectionRecordSchema = RejectionSchema;
+export const RunbookListSchema = z.array(z.object({ name: z.string(), workflow: z.string(), summary: z.string(), path: z.string() }));
+export const WhoAmISchema = z.object({ principal: z.string(), method: z.string(), channel: z.string(), roles: z.array(z.string()) });
+
+/** Named schemas: the OpenAPI document refers to them as components (api/server.ts). */
+export const apiSchemas = z.registry<{ id: string }>();
+apiSchemas.add(ErrorSchema, { id: 'Error' });
+apiSchemas.add(RunSummarySchema, { id: 'RunSummary' });
+apiSchemas.add(ProgressSchema, { id: 'Progress' });
+apiSchemas.add(OperationSchema, { id: 'Operation' });
+apiSchemas.add(ApprovalSchema, { id: 'ApprovalRecord' });
+apiSchemas.add(RejectionSchema, { id: 'RejectionRecord' });
+apiSchemas.add(IdentitySchema, { id: 'Identity' });

@@ -1,0 +1,164 @@
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { createJsonSchemaTransform, createJsonSchemaTransformObject, serializerCompiler, validatorCompiler, hasZodFastifySchemaValidationErrors, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Actor } from '../domain/identity';
+import { RUNBOOKS, type RunbookName } from '../service/catalogue';
+import { ServiceError, type ServiceErrorKind } from '../service/errors';
+import type { RunService } from '../service/runs';
+import type { Authenticator } from './auth';
+import {
+  apiSchemas, ApprovalRecordSchema, ApproveBody, CancelBody, ClusterParams, ErrorSchema, IdempotencyHeaders, OperationSchema, RejectBody, RejectionRecordSchema,
+  RunbookListSchema, RunParams, RunSummarySchema, WhoAmISchema,
+} from './schemas';
+
+declare module 'fastify' {
+  interface FastifyRequest { actor: Actor }
+}
+
+const STATUS: Record<ServiceErrorKind, number> = { invalid: 400, unauthenticated: 401, forbidden: 403, 'not-found': 404, conflict: 409, unavailable: 503 };
+const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema };
+const security = [{ bearer: [] }];
+
+/** What the API serves with: the service layer, how callers are authenticated, Fastify's options (TLS, logger). */
+export interface ApiDeps {
+  service: RunService;
+  auth: Authenticator;
+  fastify?: FastifyServerOptions & { https?: unknown };
+  /** Seconds between progress reads of a server-sent event stream (default 1). */
+  eventIntervalSeconds?: number;
+}
+
+/**
+ * The HTTP API (`etcd-runbooks api`): Fastify 5 with the same zod schemas the CLI validates with
+ * (fastify-type-provider-zod) and an OpenAPI 3 document generated from them (`GET /openapi.json`).
+ * Runs are long-running operations: `POST /v1/clusters/{cluster}/runbooks/{runbook}` answers 202
+ * with the operation, `GET .../runs/{runId}` reads it, `GET .../runs/{runId}/events` streams it
+ * (server-sent events), `POST .../runs/{runId}:approve|:reject|:cancel` decide. `Idempotency-Key`
+ * on a POST makes a repeat have the effect of one (service/runs.ts). Every route but the document
+ * needs authentication (api/auth.ts); roles are checked by the service. 503 with Retry-After
+ * while Temporal does not answer.
+ */
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, ...(deps.fastify as FastifyServerOptions) }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'etcd-runbooks', version: '0.5.0', description: 'Start, approve and follow etcd runbooks (durable Temporal workflows).' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'OIDC JWT or a static token' } } },
+    },
+    transform: createJsonSchemaTransform({ schemaRegistry: apiSchemas }),
+    transformObject: createJsonSchemaTransformObject({ schemaRegistry: apiSchemas }),
+  });
+  app.decorateRequest('actor', null as unknown as Actor);
+
+  app.setErrorHandler((err, _req, reply) => {
+    if (err instanceof ServiceError) {
+      if (err.kind === 'unavailable') reply.header('Retry-After', '5');
+      if (err.kind === 'unauthenticated') reply.header('WWW-Authenticate', 'Bearer');
+      return reply.code(STATUS[err.kind]).send({ error: { kind: err.kind, message: err.message } });
+    }
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const detail = err.validation.map((v) => `${err.validationContext ?? 'request'}${v.instancePath ? v.instancePath.replace(/\//g, '.') : ''}: ${v.message}`).join('; ');
+      return reply.code(400).send({ error: { kind: 'invalid', message: detail } });
+    }
+    const code = (err as { statusCode?: number }).statusCode;
+    if (code && code >= 400 && code < 500) return reply.code(code).send({ error: { kind: 'invalid', message: (err as Error).message } });
+    return reply.code(500).send({ error: { kind: 'internal', message: (err as Error).message } });
+  });
+
+  const authenticate = async (req: FastifyRequest): Promise<void> => {
+    req.actor = await deps.auth.authenticate({ authorization: req.headers.authorization, socket: req.raw.socket });
+  };
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get('/v1/whoami', { onRequest: authenticate, schema: { summary: 'the caller as authenticated, with roles', security, response: { 200: WhoAmISchema, ...errors } } },
+    async (req) => req.actor);
+
+  app.get('/v1/runbooks', { onRequest: authenticate, schema: { summary: 'the runbooks this API starts', security, response: { 200: RunbookListSchema, ...errors } } },
+    async () => Object.entries(RUNBOOKS).map(([name, e]) => ({ name, workflow: e.workflow, summary: e.summary, path: `/v1/clusters/{cluster}/runbooks/${name}` })));
+
+  for (const [name, entry] of Object.entries(RUNBOOKS) as Array<[RunbookName, (typeof RUNBOOKS)[RunbookName]]>) {
+    app.post(`/v1/clusters/:cluster/runbooks/${name}`, {
+      onRequest: authenticate,
+      schema: {
+        summary: `start ${name}: ${entry.summary}`, security, params: ClusterParams, headers: IdempotencyHeaders, body: entry.body,
+        response: { 200: OperationSchema, 202: OperationSchema, ...errors },
+      },
+    }, async (req, reply) => {
+      const key = req.headers['idempotency-key'] as string | undefined;
+      const { operation, created } = await deps.service.start(req.actor, name, req.params.cluster, req.body as Record<string, unknown>, { ...(key ? { idempotencyKey: key } : {}) });
+      reply.header('Location', `/v1/${operation.name}`);
+      return reply.code(created ? 202 : 200).send(operation);
+    });
+  }
+
+  app.get('/v1/clusters/:cluster/runs', {
+    onRequest: authenticate,
+    schema: { summary: 'runs of the cluster, newest first (from the visibility store)', security, params: ClusterParams,
+      querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50) }), response: { 200: z.array(RunSummarySchema), ...errors } },
+  }, async (req) => deps.service.list(req.actor, req.params.cluster, req.query.limit));
+
+  app.get('/v1/clusters/:cluster/runs/:runId', {
+    onRequest: authenticate,
+    schema: { summary: 'a run as an operation: plan, progress, waiting step, result or error', security, params: RunParams, response: { 200: OperationSchema, ...errors } },
+  }, async (req) => deps.service.get(req.actor, req.params.cluster, req.params.runId));
+
+  app.get('/v1/clusters/:cluster/runs/:runId/events', {
+    onRequest: authenticate,
+    schema: { summary: 'server-sent events: the operation each time it changes, until done', security, params: RunParams, produces: ['text/event-stream'], response: { ...errors } },
+  }, async (req, reply) => streamOperation(deps, req.actor, req.params.cluster, req.params.runId, req, reply));
+
+  app.post('/v1/clusters/:cluster/runs/:runId/approve', {
+    onRequest: authenticate,
+    schema: { summary: 'approve the waiting step (approver role; four-eyes: not the requester)', security, params: RunParams, headers: IdempotencyHeaders, body: ApproveBody,
+      response: { 200: ApprovalRecordSchema, ...errors } },
+  }, async (req) => deps.service.approve(req.actor, req.params.cluster, req.body.step, { runId: req.params.runId, ...idem(req) }));
+
+  app.post('/v1/clusters/:cluster/runs/:runId/reject', {
+    onRequest: authenticate,
+    schema: { summary: 'reject the waiting step: the run stops at its safe point', security, params: RunParams, headers: IdempotencyHeaders, body: RejectBody,
+      response: { 200: RejectionRecordSchema, ...errors } },
+  }, async (req) => deps.service.reject(req.actor, req.params.cluster, req.body.step, req.body.reason, { runId: req.params.runId, ...idem(req) }));
+
+  app.post('/v1/clusters/:cluster/runs/:runId/cancel', {
+    onRequest: authenticate,
+    schema: { summary: 'cancel the run: undone before its point of no return, else stopped at its safe point', security, params: RunParams, headers: IdempotencyHeaders, body: CancelBody,
+      response: { 202: RunSummarySchema, ...errors } },
+  }, async (req, reply) => reply.code(202).send(await deps.service.cancel(req.actor, req.params.cluster, req.body.reason, req.params.runId)));
+
+  return app;
+}
+
+const idem = (req: FastifyRequest): { idempotencyKey?: string } => {
+  const key = req.headers['idempotency-key'];
+  return typeof key === 'string' ? { idempotencyKey: key } : {};
+};
+
+/** Writes `event: operation` with the operation as JSON whenever it changes; ends when it is done or the client goes. */
+async function streamOperation(deps: ApiDeps, actor: Actor, cluster: string, runId: string, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const first = await deps.service.get(actor, cluster, runId); // errors answer as JSON before the stream starts
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
+  let closed = false;
+  req.raw.on('close', () => { closed = true; });
+  let last = '';
+  let op = first;
+  for (let id = 1; !closed; id++) {
+    const data = JSON.stringify(op);
+    if (data !== last) { res.write(`id: ${id}\nevent: operation\ndata: ${data}\n\n`); last = data; }
+    if (op.done) break;
+    await new Promise((r) => setTimeout(r, (deps.eventIntervalSeconds ?? 1) * 1000));
+    try {
+      op = await deps.service.get(actor, cluster, runId);
+    } catch (e) {
+      res.write(`event: error\ndata: ${JSON.stringify({ message: (e as Error).message })}\n\n`);
+      break;
+    }
+  }
+  res.end();
+}

@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { Authenticator } from '../../api/auth';
+import { buildApi } from '../../api/server';
+import { InventoryFiles } from '../../service/inventories';
+import { RunService } from '../../service/runs';
+import { testAccess, testIdp, testInventoryFile, TOKENS } from './fixtures';
+
+// The API in front of a Temporal address where nothing listens: every refusal that must come
+// before Temporal (authentication, role, input) is checked, and a valid request gets 503.
+describe('HTTP API: authentication, roles, validation (Fastify inject)', () => {
+  let app: FastifyInstance;
+  let connection: Connection;
+  let idp: Awaited<ReturnType<typeof testIdp>>;
+  const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+
+  beforeAll(async () => {
+    idp = await testIdp();
+    const access = testAccess();
+    connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1s', interceptors: [] });
+    const service = new RunService(new Client({ connection }), 'api-test', new InventoryFiles([testInventoryFile()]), access);
+    app = await buildApi({ service, auth: new Authenticator(access, idp.jwks) });
+  });
+  afterAll(async () => { await app?.close(); await connection?.close(); });
+
+  const start = (headers: Record<string, string>, body: unknown = { node: 'node3' }) =>
+    app.inject({ method: 'POST', url: '/v1/clusters/lab/runbooks/remove-member', headers, payload: body as object });
+
+  test('no credentials, a malformed header and an unknown token are 401 with WWW-Authenticate', async () => {
+    for (const headers of [{}, { authorization: 'Basic abc' }, bearer('not-a-token')]) {
+      const r = await start(headers);
+      expect(r.statusCode).toBe(401);
+      expect(r.headers['www-authenticate']).toBe('Bearer');
+      expect(r.json().error.kind).toBe('unauthenticated');
+    }
+  });
+
+  test('OIDC: a valid JWT authenticates with its claims; bad signature, expired and wrong audience are 401', async () => {
+    const ok = await idp.sign({ preferred_username: 'carol', roles: ['approver', 'not-a-role'] });
+    const me = await app.inject({ method: 'GET', url: '/v1/whoami', headers: bearer(ok) });
+    expect(me.statusCode).toBe(200);
+    expect(me.json()).toEqual({ principal: 'carol', method: 'oidc', channel: 'api', roles: ['approver'] });
+    const refused = {
+      'bad signature': await idp.sign({ preferred_username: 'carol', roles: ['admin'] }, { key: 'other' }),
+      expired: await idp.sign({ preferred_username: 'carol', roles: ['admin'] }, { expiresIn: '-10m' }),
+      'wrong audience': await idp.sign({ preferred_username: 'carol', roles: ['admin'] }, { audience: 'someone-else' }),
+    };
+    for (const [why, jwt] of Object.entries(refused)) {
+      const r = await app.inject({ method: 'GET', url: '/v1/whoami', headers: bearer(jwt) });
+      expect([why, r.statusCode]).toEqual([why, 401]);
+    }
+  });
+
+  test('roles: a viewer may not start a runbook, an operator-only caller may not approve (403)', async () => {
+    const r = await start(bearer(TOKENS.viewer));
+    expect(r.statusCode).toBe(403);
+    expect(r.json().error.message).toMatch(/vic .* needs the operator role/);
+    const a = await app.inject({ method: 'POST', url: '/v1/clusters/lab/runs/01a20467-5319-71fe-8f2e-ba52cd0236be/approve', headers: bearer(TOKENS.mallory), payload: { step: 'remove:node3' } });
+    expect(a.statusCode).toBe(403);
+    expect(a.json().error.message).toMatch(/needs the approver role/);
+  });
+
+  test('invalid input is 400 naming the field; nothing reaches Temporal', async () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{ node: 'Node_3' }, /node/],
+      [{ node: 'node3', requester: { principal: 'bob', method: 'token', channel: 'api' } }, /requester|Unrecognized/i],
+      [{ node: 'node9' }, /node9/],
+    ];
+    for (const [body, field] of cases) {
+      const r = await start(bearer(TOKENS.alice), body);
+      expect(r.statusCode).toBe(400);
+      expect(r.json().error.message).toMatch(field);
+    }
+    const unknownCluster = await app.inject({ method: 'POST', url: '/v1/clusters/other/runbooks/remove-member', headers: bearer(TOKENS.alice), payload: { node: 'node3' } });
+    expect(unknownCluster.statusCode).toBe(404);
+  });
+
+  test('a valid request while Temporal is unreachable is 503 with Retry-After', async () => {
+    const r = await start(bearer(TOKENS.alice));
+    expect(r.statusCode).toBe(503);
+    expect(r.headers['retry-after']).toBe('5');
+    expect(r.json().error.kind).toBe('unavailable');
+  });
+
+  test('the committed openapi.json is the document the API generates', async () => {
+    const served = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const committed = JSON.parse(readFileSync(join(__dirname, '..', '..', 'api', 'openapi.json'), 'utf8'));
+    expect(served).toEqual(committed);
+    expect(Object.keys(served.paths)).toEqual(expect.arrayContaining(['/v1/clusters/{cluster}/runbooks/restore', '/v1/clusters/{cluster}/runs/{runId}/approve']));
+    expect(served.paths['/v1/clusters/{cluster}/runbooks/remove-member'].post.requestBody.content['application/json'].schema.required).toEqual(['node']);
+  });
+});

@@ -1,0 +1,130 @@
+import type { AddressInfo } from 'node:net';
+import type { Etcd3 } from 'etcd3';
+import type { FastifyInstance } from 'fastify';
+import { Authenticator } from '../../api/auth';
+import { buildApi } from '../../api/server';
+import { InventoryFiles } from '../../service/inventories';
+import { RunService } from '../../service/runs';
+import { testAccess, testIdp, TOKENS } from '../api/fixtures';
+import { freshLabWith, INVENTORY, lab } from '../support/lab';
+import { memberClient, memberNames } from '../support/etcd';
+import { eventually, startWorkerAndClient } from '../support/temporal';
+
+jest.setTimeout(10 * 60_000);
+
+// The HTTP API over a real socket, in front of the real Temporal dev server, a worker and the lab:
+// runs started by one identity and approved (or refused) by others.
+describe('HTTP API on the lab (end to end)', () => {
+  let env: Awaited<ReturnType<typeof startWorkerAndClient>>;
+  let app: FastifyInstance;
+  let base: string;
+  let etcd: Etcd3;
+  let idp: Awaited<ReturnType<typeof testIdp>>;
+
+  const call = async (token: string, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const r = await fetch(`${base}${path}`, {
+      method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: r.status, body: await r.json() as Record<string, any> };
+  };
+  const waitingStep = (runId: string, step: string) => eventually(`${step} waiting`, async () => {
+    const op = await call(TOKENS.viewer, 'GET', `/v1/clusters/lab/runs/${runId}`);
+    return op.body.progress?.pendingApproval?.step === step ? op.body : undefined;
+  }, 120_000);
+
+  beforeAll(async () => {
+    const inv = freshLabWith(3, 3);
+    etcd = memberClient(inv, 'node1');
+    env = await startWorkerAndClient([INVENTORY]);
+    idp = await testIdp();
+    const access = testAccess();
+    const service = new RunService(env.client, env.taskQueue, new InventoryFiles([INVENTORY]), access, (c) => `etcd-runbooks-${c}-${env.taskQueue}`);
+    app = await buildApi({ service, auth: new Authenticator(access, idp.jwks), eventIntervalSeconds: 0.5 });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    etcd?.close();
+    await app?.close();
+    await env?.stop();
+    if (!process.env.ETCD_RUNBOOKS_KEEP_LAB) lab('down');
+  });
+
+  test('alice starts remove-member; her own approval is refused (four-eyes), an operator-only one too; bob (OIDC) approves and it completes', async () => {
+    const started = await call(TOKENS.alice, 'POST', '/v1/clusters/lab/runbooks/remove-member', { node: 'node3', approvalTimeoutSeconds: 600 }, { 'idempotency-key': 'rm-node3-1' });
+    expect(started.status).toBe(202);
+    const runId = started.body.run.runId as string;
+    expect(started.body.requester).toEqual({ principal: 'alice', method: 'token', channel: 'api' });
+    // The same request again (a client retrying) is the same run, not a second one.
+    const again = await call(TOKENS.alice, 'POST', '/v1/clusters/lab/runbooks/remove-member', { node: 'node3', approvalTimeoutSeconds: 600 }, { 'idempotency-key': 'rm-node3-1' });
+    expect([again.status, again.body.run.runId]).toEqual([200, runId]);
+    // Another run on the same cluster meanwhile is a conflict.
+    expect((await call(TOKENS.alice, 'POST', '/v1/clusters/lab/runbooks/move-leader', { to: 'node2' })).status).toBe(409);
+
+    await waitingStep(runId, 'remove:node3');
+    const runs = await eventually('runs lists the waiting step', async () => {
+      const r = await call(TOKENS.viewer, 'GET', '/v1/clusters/lab/runs');
+      const mine = (r.body as unknown as Array<Record<string, string>>).find((x) => x.runId === runId);
+      return mine?.waitingStep === 'remove:node3' ? mine : undefined;
+    });
+    expect(runs).toMatchObject({ workflow: 'removeMember', state: 'running', requester: 'alice', cluster: 'lab' });
+
+    const self = await call(TOKENS.alice, 'POST', `/v1/clusters/lab/runs/${runId}/approve`, { step: 'remove:node3' });
+    expect(self.status).toBe(403);
+    expect(self.body.error.message).toMatch(/four-eyes: alice requested this run/);
+    expect((await call(TOKENS.mallory, 'POST', `/v1/clusters/lab/runs/${runId}/approve`, { step: 'remove:node3' })).status).toBe(403);
+    expect((await call(TOKENS.bob, 'POST', `/v1/clusters/lab/runs/${runId}/approve`, { step: 'stop:node3' })).status).toBe(409);
+
+    const carol = await idp.sign({ preferred_username: 'carol', roles: ['approver'] });
+    const approved = await call(carol, 'POST', `/v1/clusters/lab/runs/${runId}/approve`, { step: 'remove:node3' }, { 'idempotency-key': 'ok-1' });
+    expect(approved.status).toBe(200);
+    expect(approved.body).toMatchObject({ step: 'remove:node3', by: 'carol', identity: { principal: 'carol', method: 'oidc', channel: 'api' } });
+    await waitingStep(runId, 'move-aside:node3');
+    expect((await call(TOKENS.bob, 'POST', `/v1/clusters/lab/runs/${runId}/approve`, { step: 'move-aside:node3' })).status).toBe(200);
+
+    // Progress as server-sent events until the operation is done.
+    const events = await fetch(`${base}/v1/clusters/lab/runs/${runId}/events`, { headers: { authorization: `Bearer ${TOKENS.viewer}` } });
+    expect(events.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const ops = (await events.text()).split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)));
+    const last = ops[ops.length - 1];
+    expect(last.done).toBe(true);
+    expect(last.run.state).toBe('completed');
+    expect(last.progress.approvals.map((a: { step: string; by: string }) => `${a.step} by ${a.by}`)).toEqual(['remove:node3 by carol', 'move-aside:node3 by bob']);
+    expect(await memberNames(etcd)).toEqual(['node1', 'node2']);
+  });
+
+  test('a rejected step stops the run at its safe point with who and why; nothing was removed', async () => {
+    const started = await call(TOKENS.alice, 'POST', '/v1/clusters/lab/runbooks/remove-member', { node: 'node2' });
+    expect(started.status).toBe(202);
+    const runId = started.body.run.runId as string;
+    await waitingStep(runId, 'remove:node2');
+    const rejected = await call(TOKENS.bob, 'POST', `/v1/clusters/lab/runs/${runId}/reject`, { step: 'remove:node2', reason: 'change window closed' });
+    expect(rejected.status).toBe(200);
+    const op = await eventually('run done', async () => {
+      const r = await call(TOKENS.viewer, 'GET', `/v1/clusters/lab/runs/${runId}`);
+      return r.body.done ? r.body : undefined;
+    });
+    expect(op.error).toMatchObject({ type: 'Rejected' });
+    expect(op.error.message).toMatch(/rejected by bob \(api\): change window closed/);
+    expect(op.progress.rejection).toMatchObject({ step: 'remove:node2', by: { principal: 'bob' }, reason: 'change window closed' });
+    expect(await memberNames(etcd)).toEqual(['node1', 'node2']);
+  });
+
+  test('cancel through the API records who and why in the history', async () => {
+    const started = await call(TOKENS.alice, 'POST', '/v1/clusters/lab/runbooks/remove-member', { node: 'node2' });
+    const runId = started.body.run.runId as string;
+    await waitingStep(runId, 'remove:node2');
+    expect((await call(TOKENS.viewer, 'POST', `/v1/clusters/lab/runs/${runId}/cancel`, { reason: 'x' })).status).toBe(403);
+    const c = await call(TOKENS.alice, 'POST', `/v1/clusters/lab/runs/${runId}/cancel`, { reason: 'wrong cluster' });
+    expect(c.status).toBe(202);
+    const op = await eventually('run done', async () => {
+      const r = await call(TOKENS.viewer, 'GET', `/v1/clusters/lab/runs/${runId}`);
+      return r.body.done ? r.body : undefined;
+    });
+    expect(['cancelled', 'failed']).toContain(op.run.state);
+    const history = await env.client.workflow.getHandle(op.run.workflowId, runId).fetchHistory();
+    const req = history.events?.find((e) => e.workflowExecutionCancelRequestedEventAttributes)?.workflowExecutionCancelRequestedEventAttributes;
+    expect([req?.identity, req?.cause]).toEqual(['api:alice', 'wrong cluster']);
+    expect(await memberNames(etcd)).toEqual(['node1', 'node2']);
+  });
+});
