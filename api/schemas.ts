@@ -4,7 +4,7 @@ import { NameSchema } from '../domain/inputs';
 
 /** Path parameters. */
 export const ClusterParams = z.strictObject({ cluster: NameSchema });
-export const RunParams = z.strictObject({ cluster: NameSchema, runId: z.string().regex(/^[0-9a-f-]{36}$/, 'must be a run id (UUID)') });
+export const RunParams = z.strictObject({ cluster: NameSchema, runId: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be a run id (UUID)') });
 
 /** Request bodies of the decisions (identity comes from authentication, never from here). */
 export const ApproveBody = z.strictObject({ step: z.string().min(1).max(200) });

@@ -40,7 +40,12 @@ export interface ApiDeps {
  * while Temporal does not answer.
  */
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, ...(deps.fastify as FastifyServerOptions) }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({
+    logger: false,
+    // A malformed or over-long URL is a bad request like any other, answered in the API's error shape.
+    frameworkErrors: (err, _req, reply) => { void (reply as FastifyReply).code(400).send({ error: { kind: 'invalid', message: err.message } }); },
+    ...(deps.fastify as FastifyServerOptions),
+  }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(swagger, {
@@ -109,7 +114,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.get('/v1/clusters/:cluster/runs/:runId/events', {
     onRequest: authenticate,
-    schema: { summary: 'server-sent events: the operation each time it changes, until done', security, params: RunParams, produces: ['text/event-stream'], response: { ...errors } },
+    schema: { summary: 'server-sent events: the operation each time it changes, until done', security, params: RunParams, produces: ['text/event-stream', 'application/json'], response: { ...errors } },
   }, async (req, reply) => streamOperation(deps, req.actor, req.params.cluster, req.params.runId, req, reply));
 
   app.post('/v1/clusters/:cluster/runs/:runId/approve', {

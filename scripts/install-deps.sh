@@ -11,7 +11,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
-packages=(debootstrap systemd-container iproute2 zstd openssl openssh-client ca-certificates nftables python3)
+packages=(debootstrap systemd-container iproute2 zstd openssl openssh-client ca-certificates nftables python3 python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -42,3 +42,6 @@ for v in 3.5 3.6; do "$repo/lab/etcd-build.sh" "$(etcd_release "$v")" >/dev/null
 "$repo/lab/k8s-images.sh" "$LAB_K8S_VERSION" >/dev/null
 # etcd images for the stacked topology (lab up --stacked): kubeadm's local etcd as a static pod.
 for v in 3.5 3.6; do "$repo/lab/etcd-image.sh" "$(etcd_release "$v")" >/dev/null; done
+# Python tools the tests use, each in a virtualenv of its own cached by version (scripts/python-tool.sh):
+# schemathesis checks the HTTP API against its OpenAPI document.
+"$repo/scripts/python-tool.sh" schemathesis 4.32.5 >/dev/null

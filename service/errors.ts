@@ -20,3 +20,11 @@ export function isUnavailable(e: unknown): boolean {
   if (/ECONNREFUSED|UNAVAILABLE|Failed to connect|No connection established|Deadline exceeded/i.test(err.message ?? '')) return true;
   return err.cause ? isUnavailable(err.cause) : false;
 }
+
+/** The gRPC status code of a Temporal error or of one of its causes. */
+export function grpcCode(e: unknown): number | undefined {
+  const err = e as { code?: unknown; cause?: unknown } | undefined;
+  if (!err) return undefined;
+  if (typeof err.code === 'number') return err.code;
+  return grpcCode(err.cause);
+}

@@ -8,7 +8,7 @@ import { nodeByName, type Inventory } from '../inventory/schema';
 import { approveUpdate, progressQuery, rejectUpdate } from '../workflows';
 import * as workflows from '../workflows';
 import { RUNBOOKS, nodesOf, type RunbookName } from './catalogue';
-import { isUnavailable, ServiceError } from './errors';
+import { grpcCode, isUnavailable, ServiceError } from './errors';
 import { runbookWorkflowId } from './ids';
 import { runSummary, type Operation, type RunSummary } from './operation';
 
@@ -196,6 +196,10 @@ export class RunService {
     } catch (e) {
       if (e instanceof ServiceError) throw e;
       if (isUnavailable(e)) throw new ServiceError('unavailable', `Temporal is not reachable: ${(e as Error).message}`);
+      const code = grpcCode(e);
+      // NOT_FOUND: no such run; INVALID_ARGUMENT: an id Temporal does not accept.
+      if (code === 5 || e instanceof WorkflowNotFoundError) throw new ServiceError('not-found', `no such run: ${(e as Error).message}`);
+      if (code === 3) throw new ServiceError('invalid', (e as Error).message);
       throw e;
     }
   }

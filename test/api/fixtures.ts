@@ -7,12 +7,13 @@ import { AccessSchema, type Access } from '../../config/access';
 import { tokenHash } from '../../api/auth';
 
 /** Static tokens of the test identities (plain here; the access config holds their SHA-256). */
-export const TOKENS = { viewer: 'tok-viewer-0123456789', alice: 'tok-alice-0123456789', bob: 'tok-bob-0123456789', mallory: 'tok-mallory-0123456789' } as const;
+export const TOKENS = { admin: 'tok-admin-0123456789', viewer: 'tok-viewer-0123456789', alice: 'tok-alice-0123456789', bob: 'tok-bob-0123456789', mallory: 'tok-mallory-0123456789' } as const;
 
 /** alice: operator + approver; bob: approver; vic: viewer; mallory: operator only. OIDC issuer `https://idp.test/`. */
 export function testAccess(): Access {
   return AccessSchema.parse({
     tokens: [
+      { name: 'root', sha256: tokenHash(TOKENS.admin), roles: ['admin'] },
       { name: 'vic', sha256: tokenHash(TOKENS.viewer), roles: ['viewer'] },
       { name: 'alice', sha256: tokenHash(TOKENS.alice), roles: ['operator', 'approver'] },
       { name: 'bob', sha256: tokenHash(TOKENS.bob), roles: ['approver'] },
@@ -35,12 +36,15 @@ export async function testIdp(): Promise<{ jwks: JWTVerifyGetKey; sign: (claims:
   };
 }
 
-/** A valid inventory of cluster `lab` (three nodes, systemd) in a temporary file. */
+/**
+ * A valid inventory of cluster `lab` (three nodes, systemd) in a temporary file. Its addresses are
+ * loopback ports where nothing listens: a worker that tries them is refused at once.
+ */
 export function testInventoryFile(): string {
   const node = (i: number) => ({
     name: `node${i}`,
-    ssh: { host: `10.213.0.${10 + i}`, port: 22, user: 'root', hostKeyFingerprint: 'SHA256:2+zuBjD08sp/t/l/szUg+eIK5XrPAcIGFupNJE/sQ5k', privateKeyPath: '/keys/id_ed25519' },
-    etcd: { memberName: `node${i}`, peerURL: `https://10.213.0.${10 + i}:2380`, clientURL: `https://10.213.0.${10 + i}:2379`, dataDir: '/var/lib/etcd/default' },
+    ssh: { host: `127.0.0.${10 + i}`, port: 1, user: 'root', hostKeyFingerprint: 'SHA256:2+zuBjD08sp/t/l/szUg+eIK5XrPAcIGFupNJE/sQ5k', privateKeyPath: '/keys/id_ed25519' },
+    etcd: { memberName: `node${i}`, peerURL: `https://127.0.0.${10 + i}:2`, clientURL: `https://127.0.0.${10 + i}:3`, dataDir: '/var/lib/etcd/default' },
   });
   const doc = {
     cluster: 'lab', runtime: 'systemd', backupDir: '/var/backups/etcd',
