@@ -40,7 +40,8 @@ export const ProgressSchema = z.object({
 
 /** A run as a long-running operation (service/operation.ts). */
 export const OperationSchema = z.object({
-  name: z.string(), done: z.boolean(), run: RunSummarySchema, requester: IdentitySchema.optional(), progress: ProgressSchema.optional(),
+  name: z.string(), done: z.boolean(), run: RunSummarySchema, requester: IdentitySchema.optional(),
+  chat: z.object({ kind: z.enum(['slack', 'matrix']), room: z.string(), thread: z.string() }).optional(), progress: ProgressSchema.optional(),
   error: z.object({ type: z.string(), message: z.string() }).optional(), response: z.unknown().optional(),
 });
 

@@ -6,6 +6,7 @@ import { describeZodError } from '../domain/inputs';
 
 const Roles = z.array(RoleSchema).min(1).max(4);
 const Principal = z.string().regex(/^[A-Za-z0-9@._:+-]{1,128}$/, 'must be letters, digits, @ . _ : + -');
+const ChatUser = z.strictObject({ principal: Principal, roles: Roles });
 
 /**
  * Who may do what, from the YAML file at ETCD_RUNBOOKS_ACCESS (default
@@ -18,6 +19,8 @@ const Principal = z.string().regex(/^[A-Za-z0-9@._:+-]{1,128}$/, 'must be letter
  *   `principalClaim` (default `sub`), roles from `rolesClaim` (array or space-separated string)
  *   filtered to known roles, or `defaultRoles`.
  * - `mtls`: client certificates the API's TLS accepts, by subject CN, with roles.
+ * - `slack.users`, `matrix.users`: chat users (Slack user id, Matrix user id) mapped to a
+ *   principal and roles; chat users not listed are refused.
  */
 export const AccessSchema = z.strictObject({
   fourEyes: z.array(z.string().regex(/^[a-zA-Z]+$/)).optional(),
@@ -32,6 +35,8 @@ export const AccessSchema = z.strictObject({
     defaultRoles: z.array(RoleSchema).default([]),
   }).optional(),
   mtls: z.record(z.string().min(1), Roles).optional(),
+  slack: z.strictObject({ users: z.record(z.string().regex(/^[UW][A-Z0-9]{2,20}$/, 'must be a Slack user id'), ChatUser) }).optional(),
+  matrix: z.strictObject({ users: z.record(z.string().regex(/^@[a-z0-9._=\/+-]+:[A-Za-z0-9.:-]+$/, 'must be a Matrix user id (@name:server)'), ChatUser) }).optional(),
 });
 export type Access = z.output<typeof AccessSchema>;
 

@@ -49,6 +49,15 @@ export function runSummary(info: WorkflowExecutionInfo | WorkflowExecutionDescri
   };
 }
 
+/** Where a chat bridge follows a run (kept in the run's memo, so a restarted bridge picks it up). */
+export interface ChatThread {
+  kind: 'slack' | 'matrix';
+  /** Slack channel id or Matrix room id. */
+  room: string;
+  /** Slack message ts or Matrix event id of the run's message (its thread root). */
+  thread: string;
+}
+
 /**
  * A run as a long-running operation (Google AIP-151 style): `name` is `clusters/<c>/runs/<run id>`;
  * `done` once closed, then `response` (the workflow's result) or `error` (type and message).
@@ -59,6 +68,8 @@ export interface Operation {
   done: boolean;
   run: RunSummary;
   requester?: Identity;
+  /** The chat thread that follows the run, when started from chat. */
+  chat?: ChatThread;
   progress?: RunbookProgress;
   error?: { type: string; message: string };
   response?: unknown;

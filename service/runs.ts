@@ -5,12 +5,13 @@ import type { ApprovalRecord, RejectionRecord, RunbookProgress } from '../domain
 import { fourEyesFor, type Access } from '../config/access';
 import { inventoryDigest } from '../inventory/load';
 import { nodeByName, type Inventory } from '../inventory/schema';
-import { approveUpdate, progressQuery, rejectUpdate } from '../workflows';
+import type { ClusterState } from '../activities';
+import { approveUpdate, clusterStatus, progressQuery, rejectUpdate } from '../workflows';
 import * as workflows from '../workflows';
 import { RUNBOOKS, nodesOf, type RunbookName } from './catalogue';
 import { grpcCode, isUnavailable, ServiceError } from './errors';
 import { runbookWorkflowId } from './ids';
-import { runSummary, type Operation, type RunSummary } from './operation';
+import { runSummary, type ChatThread, type Operation, type RunSummary } from './operation';
 
 /** The inventory of a cluster and the file it came from (for the digest the worker checks). */
 export interface InventorySource {
@@ -39,7 +40,7 @@ export class RunService {
    * requester is `actor`; four-eyes from the access config. With `idempotencyKey`, a repeated call
    * returns the run the first one started (`created: false`) instead of starting another.
    */
-  async start(actor: Actor, name: RunbookName, cluster: string, fields: Record<string, unknown>, opts: { idempotencyKey?: string; approvedUpFront?: boolean } = {}): Promise<{ operation: Operation; created: boolean }> {
+  async start(actor: Actor, name: RunbookName, cluster: string, fields: Record<string, unknown>, opts: { idempotencyKey?: string; approvedUpFront?: boolean; chat?: ChatThread } = {}): Promise<{ operation: Operation; created: boolean }> {
     needRole(actor, 'operator', `start ${name}`);
     const entry = RUNBOOKS[name];
     const { inv, file } = this.loadInventory(cluster);
@@ -64,7 +65,7 @@ export class RunService {
         const handle = await this.client.workflow.start(workflows[entry.workflow] as Workflow, {
           taskQueue: this.taskQueue, workflowId, args: [parsed.data] as never,
           workflowIdReusePolicy: 'ALLOW_DUPLICATE', workflowIdConflictPolicy: 'FAIL',
-          memo: { requester: identityOf(actor), runbook: name },
+          memo: { requester: identityOf(actor), runbook: name, ...(opts.chat ? { chat: opts.chat } : {}) },
           typedSearchAttributes: [
             { key: { name: SEARCH_ATTRIBUTES.cluster, type: 'KEYWORD' }, value: cluster },
             { key: { name: SEARCH_ATTRIBUTES.requester, type: 'KEYWORD' }, value: actor.principal },
@@ -93,12 +94,12 @@ export class RunService {
         throw e;
       }
       const run = runSummary(desc);
-      const memo = (desc.memo ?? {}) as { requester?: Identity };
+      const memo = (desc.memo ?? {}) as { requester?: Identity; chat?: ChatThread };
       // Without a worker a query waits for one; the operation is still useful without its progress.
       const progress = await this.client.withDeadline(Date.now() + 5000, () => handle.query(progressQuery)).catch(() => undefined);
       const op: Operation = {
         name: `clusters/${cluster}/runs/${desc.runId}`, done: run.state !== 'running', run,
-        ...(memo.requester ? { requester: memo.requester } : {}), ...(progress ? { progress } : {}),
+        ...(memo.requester ? { requester: memo.requester } : {}), ...(memo.chat ? { chat: memo.chat } : {}), ...(progress ? { progress } : {}),
       };
       if (op.done) {
         try {
@@ -163,6 +164,15 @@ export class RunService {
       }
       return out;
     });
+  }
+
+  /** Members, leader, raft index, db size and health of each member, read through the worker (workflows/clusterStatus.ts). */
+  async status(actor: Actor, cluster: string): Promise<ClusterState> {
+    needRole(actor, 'viewer', 'read cluster status');
+    const { file } = this.loadInventory(cluster);
+    return this.call(() => this.client.workflow.execute(clusterStatus, {
+      taskQueue: this.taskQueue, workflowId: `${this.workflowIdOf(cluster)}-status-${Date.now()}`, args: [{ cluster, inventoryDigest: inventoryDigest(file) }],
+    }));
   }
 
   private loadInventory(cluster: string): { inv: Inventory; file: string } {

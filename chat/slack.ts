@@ -1,0 +1,124 @@
+import type { Server } from 'node:http';
+import { App, LogLevel, type BlockAction, type ButtonAction } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import type { Access } from '../config/access';
+import type { Actor } from '../domain/identity';
+import { ServiceError } from '../service/errors';
+import type { Operation } from '../service/operation';
+import type { RunService } from '../service/runs';
+import { CHAT_HELP, parseChatCommand } from './commands';
+import { RunFollower, type RunSink } from './follow';
+import { readCommand } from './read';
+import { finalMessage, runMessage, waitingMessage } from './text';
+
+/** How the Slack bridge reaches Slack. Secrets come from the environment (chat/main.ts), never from a run. */
+export interface SlackOptions {
+  service: RunService;
+  access: Access;
+  /** Signing secret of the Slack app: every request's v0 HMAC-SHA256 signature and timestamp are checked (Bolt). */
+  signingSecret: string;
+  /** Bot token (xoxb-...) for the Web API. */
+  botToken: string;
+  /** Socket Mode (on-prem head node without a public URL): the app-level token (xapp-...). Else HTTP mode. */
+  appToken?: string;
+  /** The Web API's base URL (default Slack's; tests point it at a local stand-in). */
+  slackApiUrl?: string;
+  /** The slash command (default /etcd). */
+  command?: string;
+  followIntervalMs?: number;
+}
+
+/** Who a Slack user is here (access config `slack.users`), or undefined: strangers are refused. */
+export function slackActor(access: Access, userId: string): Actor | undefined {
+  const u = access.slack?.users[userId];
+  return u ? { principal: u.principal, method: 'slack', channel: 'slack', roles: u.roles } : undefined;
+}
+
+const READER: Actor = { principal: 'slack-bridge', method: 'slack', channel: 'slack', roles: ['viewer'] };
+
+/**
+ * The Slack bridge (@slack/bolt): `/etcd <runbook> <cluster> key=value ...` starts a runbook as the
+ * user who typed it (mapped in the access config), the run's message shows the plan and is edited
+ * in place as it moves, a waiting step gets Approve / Reject buttons in the thread that act as the
+ * user who clicks (four-eyes and roles as everywhere: service/runs.ts), refusals go back to that
+ * user only, and the end is posted with the member table. Runs are followed again after a restart.
+ */
+export function createSlackBridge(o: SlackOptions): { app: App; start(port?: number): Promise<Server | undefined>; stop(): Promise<void> } {
+  const app = new App({
+    signingSecret: o.signingSecret, token: o.botToken, logLevel: LogLevel.WARN,
+    ...(o.appToken ? { socketMode: true, appToken: o.appToken } : {}),
+    ...(o.slackApiUrl ? { clientOptions: { slackApiUrl: o.slackApiUrl } } : {}),
+  });
+  const follower = new RunFollower(o.service, READER, o.followIntervalMs ?? 1000);
+  const sinkFor = (client: WebClient, room: string, thread: string): RunSink => ({
+    update: async (op) => { await client.chat.update({ channel: room, ts: thread, text: runMessage(op) }); },
+    waiting: async (op) => {
+      const w = op.progress!.pendingApproval!;
+      const value = JSON.stringify({ cluster: op.run.cluster, runId: op.run.runId, step: w.step });
+      await client.chat.postMessage({
+        channel: room, thread_ts: thread, text: waitingMessage(op, 'Approve or Reject below.'),
+        blocks: [
+          { type: 'section', text: { type: 'mrkdwn', text: waitingMessage(op, '') } },
+          { type: 'actions', elements: [
+            { type: 'button', action_id: 'approve', style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value },
+            { type: 'button', action_id: 'reject', style: 'danger', text: { type: 'plain_text', text: 'Reject' }, value },
+          ] },
+        ],
+      });
+    },
+    done: async (op, state) => { await client.chat.postMessage({ channel: room, thread_ts: thread, text: `\`\`\`\n${finalMessage(op, state)}\n\`\`\`` }); },
+  });
+  const resumeSink = (op: Operation) => sinkFor(app.client, op.chat!.room, op.chat!.thread);
+
+  app.command(o.command ?? '/etcd', async ({ command, ack, respond, client }) => {
+    await ack();
+    const actor = slackActor(o.access, command.user_id);
+    if (!actor) { await respond({ response_type: 'ephemeral', text: `refused: Slack user ${command.user_id} has no roles in etcd-runbooks` }); return; }
+    try {
+      const cmd = parseChatCommand(command.text);
+      if (cmd.verb === 'help') { await respond({ response_type: 'ephemeral', text: CHAT_HELP }); return; }
+      if (cmd.verb !== 'start') {
+        await respond({ response_type: 'ephemeral', text: await readCommand(o.service, actor, cmd.verb, cmd.cluster) });
+        return;
+      }
+      const root = await client.chat.postMessage({ channel: command.channel_id, text: `${cmd.runbook} on ${cmd.cluster}: starting for <@${command.user_id}>` });
+      const { operation } = await o.service.start(actor, cmd.runbook, cmd.cluster, cmd.fields, { chat: { kind: 'slack', room: command.channel_id, thread: root.ts! } });
+      follower.follow(cmd.cluster, operation.run.runId, sinkFor(client, command.channel_id, root.ts!));
+    } catch (e) {
+      await respond({ response_type: 'ephemeral', text: `refused: ${(e as Error).message}` });
+    }
+  });
+
+  const decide = (kind: 'approve' | 'reject') => async ({ ack, body, action, client }: { ack: () => Promise<void>; body: BlockAction; action: ButtonAction; client: WebClient }) => {
+    await ack();
+    const channel = body.channel?.id ?? '';
+    const { cluster, runId, step } = JSON.parse(action.value ?? '{}') as { cluster: string; runId: string; step: string };
+    const actor = slackActor(o.access, body.user.id);
+    const refuse = (why: string) => client.chat.postEphemeral({ channel, user: body.user.id, text: `refused: ${why}` });
+    if (!actor) { await refuse(`Slack user ${body.user.id} has no roles in etcd-runbooks`); return; }
+    try {
+      const done = kind === 'approve'
+        ? `approved ${step} by ${(await o.service.approve(actor, cluster, step, { runId })).by}`
+        : `rejected ${step} by ${(await o.service.reject(actor, cluster, step, `rejected in Slack by ${actor.principal}`, { runId })).by.principal}`;
+      if (body.message?.ts) await client.chat.update({ channel, ts: body.message.ts, text: done, blocks: [] });
+    } catch (e) {
+      await refuse(e instanceof ServiceError ? e.message : (e as Error).message);
+    }
+  };
+  app.action<BlockAction<ButtonAction>>('approve', decide('approve'));
+  app.action<BlockAction<ButtonAction>>('reject', decide('reject'));
+
+  return {
+    app,
+    async start(port?: number) {
+      const server = (await app.start(port ?? 3000)) as unknown as Server | undefined;
+      const n = await follower.resume('slack', resumeSink).catch((e: Error) => { console.error(`slack: resuming runs: ${e.message}`); return 0; });
+      if (n) console.error(`slack: following ${n} running run(s) again`);
+      return server;
+    },
+    async stop() {
+      await follower.stop();
+      await app.stop();
+    },
+  };
+}
