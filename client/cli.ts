@@ -159,6 +159,15 @@ export function buildCli(): Command {
     .argument('<run>', 'record file (.jsonl), or a run id')
     .option('--public-key <file>', 'the signer\'s public key (default: the .pub beside ETCD_RUNBOOKS_AUDIT_KEY)')
     .action((ref: string, o: { publicKey?: string }) => run(import('./commands/audit').then((m) => m.auditShowCommand(ref, o))));
+  program.command('slack')
+    .description('the Slack bridge: /etcd starts runbooks, buttons approve (SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN; SLACK_APP_TOKEN for Socket Mode)')
+    .option('-i, --inventory <path...>', 'inventory files or directories (default: ETCD_RUNBOOKS_INVENTORY)', [])
+    .option('--port <n>', 'HTTP mode: port of /slack/events', '3000')
+    .action(async (o) => { await (await import('../chat/main')).runSlack(o); });
+  program.command('matrix')
+    .description('the Matrix bridge: !etcd starts runbooks, reactions or replies approve (MATRIX_HOMESERVER, MATRIX_USER_ID, MATRIX_ACCESS_TOKEN)')
+    .option('-i, --inventory <path...>', 'inventory files or directories (default: ETCD_RUNBOOKS_INVENTORY)', [])
+    .action(async (o) => { await (await import('../chat/main')).runMatrix(o); });
   program.command('worker')
     .description('run the worker that executes runbook steps (needs SSH access to the nodes)')
     .option('-i, --inventory <path...>', 'inventory files or directories (default: ETCD_RUNBOOKS_INVENTORY)', [])

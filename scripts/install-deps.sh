@@ -43,5 +43,7 @@ for v in 3.5 3.6; do "$repo/lab/etcd-build.sh" "$(etcd_release "$v")" >/dev/null
 # etcd images for the stacked topology (lab up --stacked): kubeadm's local etcd as a static pod.
 for v in 3.5 3.6; do "$repo/lab/etcd-image.sh" "$(etcd_release "$v")" >/dev/null; done
 # Python tools the tests use, each in a virtualenv of its own cached by version (scripts/python-tool.sh):
-# schemathesis checks the HTTP API against its OpenAPI document.
+# schemathesis checks the HTTP API against its OpenAPI document; Synapse is the Matrix homeserver of
+# the Matrix bridge's tests (test/support/synapse.ts).
 "$repo/scripts/python-tool.sh" schemathesis 4.32.5 >/dev/null
+"$repo/scripts/python-tool.sh" matrix-synapse 1.163.2 >/dev/null

@@ -1,0 +1,23 @@
+import { parseChatCommand } from '../../chat/commands';
+
+describe('chat commands', () => {
+  test('a runbook with its fields: lists, numbers, booleans and a snapshot', () => {
+    expect(parseChatCommand(' expand lab add=node2,node3 allowEvenSize=true ')).toEqual({ verb: 'start', runbook: 'expand', cluster: 'lab', fields: { add: ['node2', 'node3'], allowEvenSize: true } });
+    expect(parseChatCommand('restore prod snapshot=node1:/var/backups/a.db members=node1,node2,node3 bumpRevision=0')).toEqual({
+      verb: 'start', runbook: 'restore', cluster: 'prod', fields: { snapshot: { node: 'node1', path: '/var/backups/a.db' }, members: ['node1', 'node2', 'node3'], bumpRevision: 0 },
+    });
+    expect(parseChatCommand('backup lab keep=3')).toMatchObject({ fields: { keep: 3 } });
+  });
+
+  test('status, runs and help', () => {
+    expect(parseChatCommand('status lab')).toEqual({ verb: 'status', cluster: 'lab' });
+    expect(parseChatCommand('runs lab')).toEqual({ verb: 'runs', cluster: 'lab' });
+    expect(parseChatCommand('')).toEqual({ verb: 'help' });
+  });
+
+  test('refusals name the word', () => {
+    expect(() => parseChatCommand('explode lab')).toThrow(/unknown runbook "explode"/);
+    expect(() => parseChatCommand('expand Lab_1 add=node2')).toThrow(/cluster: "Lab_1"/);
+    expect(() => parseChatCommand('expand lab node2')).toThrow(/"node2" is not key=value/);
+  });
+});
