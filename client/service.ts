@@ -3,6 +3,7 @@ import { loadAccess } from '../config/access';
 import { osUserRoles } from '../config/access';
 import type { Actor } from '../domain/identity';
 import { InventoryFile } from '../service/inventories';
+import { ensureSearchAttributes } from '../service/searchAttributes';
 import { RunService } from '../service/runs';
 import { connectClient } from './connect';
 import { approver } from './prepare';
@@ -23,5 +24,7 @@ export function cliActor(): Actor {
 export async function cliService(inventory: string): Promise<{ service: RunService; actor: Actor; close: () => Promise<void>; client: Awaited<ReturnType<typeof connectClient>>['client']; taskQueue: string }> {
   const actor = cliActor();
   const { client, connection, settings } = await connectClient();
+  // One cheap list call: a run can carry its search attributes even before any worker registered them.
+  await ensureSearchAttributes(connection, settings.namespace);
   return { service: new RunService(client, settings.taskQueue, new InventoryFile(inventory), loadAccess()), actor, client, taskQueue: settings.taskQueue, close: () => connection.close() };
 }
