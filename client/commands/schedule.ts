@@ -1,5 +1,8 @@
 import Table from 'cli-table3';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { defineSearchAttributeKey } from '@temporalio/common';
+import { SEARCH_ATTRIBUTES } from '../../domain/identity';
+import { ensureSearchAttributes } from '../../service/searchAttributes';
 import { describeZodError, intervalSeconds, ScheduleBackupInputSchema } from '../../domain/inputs';
 import { loadInventoryFile } from '../../inventory/load';
 import { connectClient } from '../connect';
@@ -31,7 +34,10 @@ export async function scheduleRunbookCommand(kind: ScheduledRunbook, o: { invent
     const action = {
       type: 'startWorkflow' as const, workflowType: kind === 'backup' ? 'backupCluster' : 'drillRestore', workflowId: id,
       taskQueue: settings.taskQueue, args: [kind === 'backup' ? { cluster, keep } : { cluster }],
+      // So that `runs` (and the API's run list) shows scheduled runs with the cluster's others.
+      typedSearchAttributes: [{ key: defineSearchAttributeKey(SEARCH_ATTRIBUTES.cluster, 'KEYWORD'), value: cluster }],
     };
+    await ensureSearchAttributes(connection, settings.namespace);
     const spec = { intervals: [{ every: (intervalSeconds(every) ?? 0) * 1000 }] };
     const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: 24 * 3600_000 };
     const existing = client.schedule.getHandle(id);

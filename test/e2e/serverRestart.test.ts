@@ -1,8 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { Etcd3 } from 'etcd3';
 import { temporalSettings } from '../../config/temporal';
+import { auditSettings } from '../../config/audit';
+import { recordPaths, verifyRecordFile } from '../../audit/store';
 import { inventoryDigest } from '../../inventory/load';
 import type { Inventory } from '../../inventory/schema';
 import { approveUpdate, expandCluster, progressQuery, removeMember } from '../../workflows';
@@ -14,6 +17,16 @@ import { WorkerProcess } from '../support/workerProcess';
 jest.setTimeout(10 * 60_000);
 
 const SERVER = join(__dirname, '..', '..', 'scripts', 'temporal-server.sh');
+const CLI = join(__dirname, '..', '..', 'bin', 'etcd-runbooks');
+
+/** Waits until the run's signed audit record exists and verifies with the worker's key; returns its events. */
+async function auditRecord(workflowId: string, runId: string): Promise<Array<Record<string, unknown>>> {
+  const audit = auditSettings();
+  const { jsonl } = recordPaths(audit.dir, 'lab', workflowId, runId);
+  await eventually(`audit record of ${workflowId}`, async () => (existsSync(`${jsonl}.sig`) ? true : undefined), 120_000);
+  expect(verifyRecordFile(jsonl, readFileSync(`${audit.keyFile}.pub`, 'utf8'))).toMatchObject({ ok: true });
+  return readFileSync(jsonl, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+}
 const server = (cmd: 'start' | 'kill') => execFileSync(SERVER, [cmd], { stdio: 'ignore' });
 
 /** Waits until the run's history holds a completed activity of `type` (asked again after outages). */
@@ -82,6 +95,47 @@ describe('the Temporal server or the whole head node dies mid-run (end to end)',
     await h.result();
     expect(await memberNames(etcd('node1'))).toEqual(['node1', 'node2', 'node3']);
     for (const n of ['node1', 'node2', 'node3']) expect(Object.keys(await eventually(`${n} reads`, () => localKeys(etcd(n), 'h/')))).toHaveLength(200);
+    // The run interrupted by the reboot gets its audit record once it has finished, from the worker that came back.
+    const record = await auditRecord(h.workflowId, h.firstExecutionRunId);
+    expect(record.at(-1)).toMatchObject({ type: 'outcome', status: 'completed' });
+    expect(record.some((e) => e.type === 'command' && e.step === 'addLearner')).toBe(true);
+  });
+
+  test('a backup schedule across a head node reboot: the backup due while it was down is taken when it is back', async () => {
+    inv = freshLabWith(3, 3);
+    const queue = `restart-${process.pid}`;
+    worker = new WorkerProcess(queue, INVENTORY);
+    await worker.start();
+    const cli = (...args: string[]) => execFileSync(CLI, args, { env: { ...process.env, ETCD_RUNBOOKS_TASK_QUEUE: queue }, encoding: 'utf8' });
+    cli('schedule', 'backup', '-i', INVENTORY, '--every', '15s', '--keep', '50');
+    const scheduled = async () => {
+      const out: Array<{ runId: string; workflowId: string; nominal: number; status: string }> = [];
+      for await (const w of client.workflow.list({ query: `WorkflowType = "backupCluster" AND TaskQueue = "${queue}"` })) {
+        const nominal = (w.searchAttributes as Record<string, Date[] | undefined>).TemporalScheduledStartTime?.[0];
+        if (nominal) out.push({ runId: w.runId, workflowId: w.workflowId, nominal: new Date(nominal).getTime(), status: w.status.name });
+      }
+      return out.sort((a, b) => a.nominal - b.nominal);
+    };
+    try {
+      await eventually('a first scheduled backup', async () => ((await scheduled()).some((r) => r.status === 'COMPLETED') ? true : undefined), 120_000);
+      await worker.kill();
+      server('kill');
+      const down = Date.now();
+      await new Promise((r) => setTimeout(r, 35_000)); // two due times pass while the head node is down
+      server('start');
+      const up = Date.now();
+      await worker.start();
+      const runs = await eventually('a backup for a time the head node was down, completed', async () => {
+        const all = await scheduled();
+        return all.some((r) => r.nominal >= down && r.nominal < up && r.status === 'COMPLETED') && all.some((r) => r.nominal >= up && r.status === 'COMPLETED') ? all : undefined;
+      }, 180_000);
+      const missed = runs.find((r) => r.nominal >= down && r.nominal < up)!;
+      const record = await auditRecord(missed.workflowId, missed.runId);
+      expect(record.at(-1)).toMatchObject({ type: 'outcome', status: 'completed' });
+      expect(record.some((e) => e.type === 'evidence' && e.step === 'takeBackup')).toBe(true);
+    } finally {
+      cli('schedule', 'delete', 'etcd-runbooks-backup-lab');
+    }
   });
 
   test('a run waiting for approval survives a head node reboot; approved afterwards, it completes', async () => {
