@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
@@ -16,14 +18,19 @@ describe('HTTP API: authentication, roles, validation (Fastify inject)', () => {
   let idp: Awaited<ReturnType<typeof testIdp>>;
   const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
+  let jwksServer: Server;
+
   beforeAll(async () => {
     idp = await testIdp();
-    const access = testAccess();
+    // The identity provider's JWKS served over HTTP on loopback: the API fetches it as in production.
+    jwksServer = createServer((_req, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify(idp.jwksDocument)); });
+    await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', () => r()));
+    const access = testAccess(`http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks.json`);
     connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1s', interceptors: [] });
     const service = new RunService(new Client({ connection }), 'api-test', new InventoryFiles([testInventoryFile()]), access);
-    app = await buildApi({ service, auth: new Authenticator(access, idp.jwks) });
+    app = await buildApi({ service, auth: new Authenticator(access) });
   });
-  afterAll(async () => { await app?.close(); await connection?.close(); });
+  afterAll(async () => { await app?.close(); await connection?.close(); await new Promise((r) => jwksServer?.close(r)); });
 
   const start = (headers: Record<string, string>, body: unknown = { node: 'node3' }) =>
     app.inject({ method: 'POST', url: '/v1/clusters/lab/runbooks/remove-member', headers, payload: body as object });

@@ -10,7 +10,7 @@ import { tokenHash } from '../../api/auth';
 export const TOKENS = { admin: 'tok-admin-0123456789', viewer: 'tok-viewer-0123456789', alice: 'tok-alice-0123456789', bob: 'tok-bob-0123456789', mallory: 'tok-mallory-0123456789' } as const;
 
 /** alice: operator + approver; bob: approver; vic: viewer; mallory: operator only. OIDC issuer `https://idp.test/`. */
-export function testAccess(): Access {
+export function testAccess(jwksUrl = 'https://idp.test/jwks.json'): Access {
   return AccessSchema.parse({
     tokens: [
       { name: 'root', sha256: tokenHash(TOKENS.admin), roles: ['admin'] },
@@ -19,17 +19,18 @@ export function testAccess(): Access {
       { name: 'bob', sha256: tokenHash(TOKENS.bob), roles: ['approver'] },
       { name: 'mallory', sha256: tokenHash(TOKENS.mallory), roles: ['operator'] },
     ],
-    oidc: { issuer: 'https://idp.test/', audience: 'etcd-runbooks', jwksUrl: 'https://idp.test/jwks.json', principalClaim: 'preferred_username' },
+    oidc: { issuer: 'https://idp.test/', audience: 'etcd-runbooks', jwksUrl, principalClaim: 'preferred_username' },
   });
 }
 
 /** An OIDC signer with its JWKS (as an identity provider would publish it). */
-export async function testIdp(): Promise<{ jwks: JWTVerifyGetKey; sign: (claims: Record<string, unknown>, o?: { expiresIn?: string; audience?: string; key?: 'other' }) => Promise<string> }> {
+export async function testIdp(): Promise<{ jwks: JWTVerifyGetKey; jwksDocument: { keys: object[] }; sign: (claims: Record<string, unknown>, o?: { expiresIn?: string; audience?: string; key?: 'other' }) => Promise<string> }> {
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const other = await generateKeyPair('ES256');
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' };
   return {
     jwks: createLocalJWKSet({ keys: [jwk] }),
+    jwksDocument: { keys: [jwk] },
     sign: (claims, o = {}) => new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('https://idp.test/')
       .setAudience(o.audience ?? 'etcd-runbooks').setIssuedAt().setExpirationTime(o.expiresIn ?? '5m')
       .sign(o.key === 'other' ? other.privateKey : privateKey),
