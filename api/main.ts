@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { loadAccess } from '../config/access';
-import { temporalSettings } from '../config/temporal';
+import { temporalConnection, temporalSettings } from '../config/temporal';
 import { InventoryFiles } from '../service/inventories';
 import { RunService } from '../service/runs';
 import { ensureSearchAttributes } from '../service/searchAttributes';
@@ -27,7 +27,7 @@ export async function runApi(o: ApiOptions): Promise<void> {
   const access = loadAccess();
   // No gRPC retries: while Temporal does not answer, a caller gets 503 with Retry-After at once
   // (and retries with its Idempotency-Key) instead of a request held for a minute.
-  const connection = Connection.lazy({ address: settings.address, interceptors: [] });
+  const connection = Connection.lazy({ ...temporalConnection(settings), interceptors: [] });
   const client = new Client({ connection, namespace: settings.namespace, identity: 'etcd-runbooks-api' });
   ensureSearchAttributes(connection, settings.namespace).catch((e: Error) => console.error(`api: search attributes not registered yet: ${e.message}`));
   const inventories = o.inventory.length ? o.inventory : (process.env.ETCD_RUNBOOKS_INVENTORY ?? '').split(':').filter(Boolean);

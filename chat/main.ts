@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadAccess } from '../config/access';
-import { temporalSettings } from '../config/temporal';
+import { temporalConnection, temporalSettings } from '../config/temporal';
 import { InventoryFiles } from '../service/inventories';
 import { RunService } from '../service/runs';
 import { MatrixBridge } from './matrix';
@@ -14,7 +14,7 @@ function need(name: string): string {
 
 async function serviceFor(inventory: string[]): Promise<{ service: RunService; connection: Connection }> {
   const settings = temporalSettings();
-  const connection = Connection.lazy({ address: settings.address, interceptors: [] });
+  const connection = Connection.lazy({ ...temporalConnection(settings), interceptors: [] });
   const client = new Client({ connection, namespace: settings.namespace, identity: 'etcd-runbooks-chat' });
   const paths = inventory.length ? inventory : (process.env.ETCD_RUNBOOKS_INVENTORY ?? '').split(':').filter(Boolean);
   return { service: new RunService(client, settings.taskQueue, new InventoryFiles(paths), loadAccess()), connection };

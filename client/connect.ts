@@ -1,6 +1,6 @@
 import { hostname, userInfo } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
-import { temporalSettings, type TemporalSettings } from '../config/temporal';
+import { temporalConnection, temporalSettings, type TemporalSettings } from '../config/temporal';
 
 /**
  * The identity the CLI gives Temporal, recorded in each run it starts (and so in its audit
@@ -12,6 +12,6 @@ export function cliIdentity(): string {
 
 /** A Temporal client for the configured server; close() the connection when done. */
 export async function connectClient(settings: TemporalSettings = temporalSettings()): Promise<{ client: Client; connection: Connection; settings: TemporalSettings }> {
-  const connection = await Connection.connect({ address: settings.address });
+  const connection = await Connection.connect(temporalConnection(settings));
   return { client: new Client({ connection, namespace: settings.namespace, identity: cliIdentity() }), connection, settings };
 }

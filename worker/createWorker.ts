@@ -3,7 +3,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { InventoryRegistry } from '../activities/registry';
 import { SshPool } from '../activities/ssh/session';
-import type { TemporalSettings } from '../config/temporal';
+import { temporalConnection, type TemporalSettings } from '../config/temporal';
 import { auditSettings, type AuditSettings } from '../config/audit';
 import { CommandJournal } from '../audit/journal';
 import { loadOrCreateSigningKey } from '../audit/sign';
@@ -32,14 +32,14 @@ export async function createWorker(settings: TemporalSettings, inventoryPaths: s
   const bundle = prebuiltBundlePath();
   // No gRPC retry interceptor: a retry timer can outlive the call it retries and throw on the
   // closed channel after stop; a failed sweep is simply tried again at the next one.
-  const clientConnection = await Connection.connect({ address: settings.address, interceptors: [] });
+  const clientConnection = await Connection.connect({ ...temporalConnection(settings), interceptors: [] });
   try {
     await ensureSearchAttributes(clientConnection, settings.namespace);
   } catch (e) {
     await clientConnection.close();
     throw e;
   }
-  const connection = await NativeConnection.connect({ address: settings.address });
+  const connection = await NativeConnection.connect(temporalConnection(settings));
   const worker = await Worker.create({
     connection,
     namespace: settings.namespace,
