@@ -72,7 +72,13 @@ export class RunService {
             ...(opts.idempotencyKey ? [{ key: { name: SEARCH_ATTRIBUTES.idempotencyKey, type: 'KEYWORD' as const }, value: opts.idempotencyKey }] : []),
           ],
         });
-        return { operation: await this.get(actor, cluster, handle.firstExecutionRunId), created: true };
+        // Just started: its plan is being made (pre-flight), so no read of the run is worth waiting for.
+        const runId = handle.firstExecutionRunId;
+        const operation: Operation = {
+          name: `clusters/${cluster}/runs/${runId}`, done: false, requester: identityOf(actor), ...(opts.chat ? { chat: opts.chat } : {}),
+          run: { workflowId, runId, workflow: entry.workflow, cluster, state: 'running', requester: actor.principal, startedAt: new Date().toISOString() },
+        };
+        return { operation, created: true };
       } catch (e) {
         if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
         const running = await this.client.workflow.getHandle(workflowId).describe();
