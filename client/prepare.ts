@@ -25,9 +25,12 @@ export interface PreparedRun {
   opts: RunbookCliOptions;
 }
 
-/** The user recorded as approver: $ETCD_RUNBOOKS_USER, else the login name. */
+/**
+ * The CLI's principal: the OS user it runs as, from the operating system and never from an
+ * environment variable or a flag (anyone could set those to another person's name).
+ */
 export function approver(): string {
-  return process.env.ETCD_RUNBOOKS_USER || userInfo().username;
+  return userInfo().username;
 }
 
 export { runbookWorkflowId } from '../service/ids';

@@ -1,4 +1,3 @@
-import { userInfo } from 'node:os';
 import { loadAccess } from '../config/access';
 import { osUserRoles } from '../config/access';
 import type { Actor } from '../domain/identity';
@@ -9,14 +8,13 @@ import { connectClient } from './connect';
 import { approver } from './prepare';
 
 /**
- * The CLI's caller: the OS user ($ETCD_RUNBOOKS_USER when set, for scripts that act for a named
- * person on a shared account), method `os-user`, with the roles the access config gives that user
+ * The CLI's caller: the OS user, method `os-user`, with the roles the access config gives that user
  * (admin when it lists no OS users). Throws when the access config lists OS users and not this one.
  */
 export function cliActor(): Actor {
   const principal = approver();
   const roles = osUserRoles(loadAccess(), principal);
-  if (!roles.length) throw new Error(`${principal} (OS user ${userInfo().username}) has no roles in the access config (ETCD_RUNBOOKS_ACCESS osUsers)`);
+  if (!roles.length) throw new Error(`OS user ${principal} has no roles in the access config (ETCD_RUNBOOKS_ACCESS osUsers)`);
   return { principal, method: 'os-user', channel: 'cli', roles };
 }
 
