@@ -7,7 +7,8 @@ import { InventoryFiles } from '../../service/inventories';
 import { RunService } from '../../service/runs';
 import { testAccess, testIdp, TOKENS } from '../api/fixtures';
 import { freshLabWith, INVENTORY, lab } from '../support/lab';
-import { memberClient, memberNames } from '../support/etcd';
+import { memberClient, memberNames, nonLeader } from '../support/etcd';
+import type { Inventory } from '../../inventory/schema';
 import { eventually, startWorkerAndClient } from '../support/temporal';
 
 jest.setTimeout(10 * 60_000);
@@ -20,7 +21,10 @@ describe('HTTP API on the lab (end to end)', () => {
   let base: string;
   let etcd: Etcd3;
   let idp: Awaited<ReturnType<typeof testIdp>>;
-
+  let inv: Inventory;
+  /** The members after the first test; remove-member refuses the leader, so each test removes a follower. */
+  let members = ['node1', 'node2', 'node3'];
+  const follower = () => nonLeader(inv, members);
   const call = async (token: string, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const r = await fetch(`${base}${path}`, {
       method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, ...(body ? { body: JSON.stringify(body) } : {}),
@@ -33,7 +37,7 @@ describe('HTTP API on the lab (end to end)', () => {
   }, 120_000);
 
   beforeAll(async () => {
-    const inv = freshLabWith(3, 3);
+    inv = freshLabWith(3, 3);
     etcd = memberClient(inv, 'node1');
     env = await startWorkerAndClient([INVENTORY]);
     idp = await testIdp();
@@ -51,36 +55,39 @@ describe('HTTP API on the lab (end to end)', () => {
   });
 
   test('alice starts remove-member; her own approval is refused (four-eyes), an operator-only one too; bob (OIDC) approves and it completes', async () => {
-    const started = await call(TOKENS.alice, 'POST', '/v1/clusters/lab/runbooks/remove-member', { node: 'node3', approvalTimeoutSeconds: 600 }, { 'idempotency-key': 'rm-node3-1' });
+    // node2 or node3 (one of the two is not the leader), so node1's client keeps answering.
+    const victim = await nonLeader(inv, ['node2', 'node3']);
+    const rest = members.filter((n) => n !== victim);
+    const started = await call(TOKENS.alice, 'POST', '/v1/clusters/lab/runbooks/remove-member', { node: victim, approvalTimeoutSeconds: 600 }, { 'idempotency-key': 'rm-1' });
     expect(started.status).toBe(202);
     const runId = started.body.run.runId as string;
     expect(started.body.requester).toEqual({ principal: 'alice', method: 'token', channel: 'api' });
     // The same request again (a client retrying) is the same run, not a second one.
-    const again = await call(TOKENS.alice, 'POST', '/v1/clusters/lab/runbooks/remove-member', { node: 'node3', approvalTimeoutSeconds: 600 }, { 'idempotency-key': 'rm-node3-1' });
+    const again = await call(TOKENS.alice, 'POST', '/v1/clusters/lab/runbooks/remove-member', { node: victim, approvalTimeoutSeconds: 600 }, { 'idempotency-key': 'rm-1' });
     expect([again.status, again.body.run.runId]).toEqual([200, runId]);
     // Another run on the same cluster meanwhile is a conflict.
-    expect((await call(TOKENS.alice, 'POST', '/v1/clusters/lab/runbooks/move-leader', { to: 'node2' })).status).toBe(409);
+    expect((await call(TOKENS.alice, 'POST', '/v1/clusters/lab/runbooks/move-leader', { to: rest[0] })).status).toBe(409);
 
-    await waitingStep(runId, 'remove:node3');
+    await waitingStep(runId, `remove:${victim}`);
     const runs = await eventually('runs lists the waiting step', async () => {
       const r = await call(TOKENS.viewer, 'GET', '/v1/clusters/lab/runs');
       const mine = (r.body as unknown as Array<Record<string, string>>).find((x) => x.runId === runId);
-      return mine?.waitingStep === 'remove:node3' ? mine : undefined;
+      return mine?.waitingStep === `remove:${victim}` ? mine : undefined;
     });
     expect(runs).toMatchObject({ workflow: 'removeMember', state: 'running', requester: 'alice', cluster: 'lab' });
 
-    const self = await call(TOKENS.alice, 'POST', `/v1/clusters/lab/runs/${runId}/approve`, { step: 'remove:node3' });
+    const self = await call(TOKENS.alice, 'POST', `/v1/clusters/lab/runs/${runId}/approve`, { step: `remove:${victim}` });
     expect(self.status).toBe(403);
     expect(self.body.error.message).toMatch(/four-eyes: alice requested this run/);
-    expect((await call(TOKENS.mallory, 'POST', `/v1/clusters/lab/runs/${runId}/approve`, { step: 'remove:node3' })).status).toBe(403);
-    expect((await call(TOKENS.bob, 'POST', `/v1/clusters/lab/runs/${runId}/approve`, { step: 'stop:node3' })).status).toBe(409);
+    expect((await call(TOKENS.mallory, 'POST', `/v1/clusters/lab/runs/${runId}/approve`, { step: `remove:${victim}` })).status).toBe(403);
+    expect((await call(TOKENS.bob, 'POST', `/v1/clusters/lab/runs/${runId}/approve`, { step: `stop:${victim}` })).status).toBe(409);
 
     const carol = await idp.sign({ preferred_username: 'carol', roles: ['approver'] });
-    const approved = await call(carol, 'POST', `/v1/clusters/lab/runs/${runId}/approve`, { step: 'remove:node3' }, { 'idempotency-key': 'ok-1' });
+    const approved = await call(carol, 'POST', `/v1/clusters/lab/runs/${runId}/approve`, { step: `remove:${victim}` }, { 'idempotency-key': 'ok-1' });
     expect(approved.status).toBe(200);
-    expect(approved.body).toMatchObject({ step: 'remove:node3', by: 'carol', identity: { principal: 'carol', method: 'oidc', channel: 'api' } });
-    await waitingStep(runId, 'move-aside:node3');
-    expect((await call(TOKENS.bob, 'POST', `/v1/clusters/lab/runs/${runId}/approve`, { step: 'move-aside:node3' })).status).toBe(200);
+    expect(approved.body).toMatchObject({ step: `remove:${victim}`, by: 'carol', identity: { principal: 'carol', method: 'oidc', channel: 'api' } });
+    await waitingStep(runId, `move-aside:${victim}`);
+    expect((await call(TOKENS.bob, 'POST', `/v1/clusters/lab/runs/${runId}/approve`, { step: `move-aside:${victim}` })).status).toBe(200);
 
     // Progress as server-sent events until the operation is done.
     const events = await fetch(`${base}/v1/clusters/lab/runs/${runId}/events`, { headers: { authorization: `Bearer ${TOKENS.viewer}` } });
@@ -89,16 +96,18 @@ describe('HTTP API on the lab (end to end)', () => {
     const last = ops[ops.length - 1];
     expect(last.done).toBe(true);
     expect(last.run.state).toBe('completed');
-    expect(last.progress.approvals.map((a: { step: string; by: string }) => `${a.step} by ${a.by}`)).toEqual(['remove:node3 by carol', 'move-aside:node3 by bob']);
-    expect(await memberNames(etcd)).toEqual(['node1', 'node2']);
+    expect(last.progress.approvals.map((a: { step: string; by: string }) => `${a.step} by ${a.by}`)).toEqual([`remove:${victim} by carol`, `move-aside:${victim} by bob`]);
+    expect(await memberNames(etcd)).toEqual(rest);
+    members = rest;
   });
 
   test('a rejected step stops the run at its safe point with who and why; nothing was removed', async () => {
-    const started = await call(TOKENS.alice, 'POST', '/v1/clusters/lab/runbooks/remove-member', { node: 'node2' });
+    const victim = await follower();
+    const started = await call(TOKENS.alice, 'POST', '/v1/clusters/lab/runbooks/remove-member', { node: victim });
     expect(started.status).toBe(202);
     const runId = started.body.run.runId as string;
-    await waitingStep(runId, 'remove:node2');
-    const rejected = await call(TOKENS.bob, 'POST', `/v1/clusters/lab/runs/${runId}/reject`, { step: 'remove:node2', reason: 'change window closed' });
+    await waitingStep(runId, `remove:${victim}`);
+    const rejected = await call(TOKENS.bob, 'POST', `/v1/clusters/lab/runs/${runId}/reject`, { step: `remove:${victim}`, reason: 'change window closed' });
     expect(rejected.status).toBe(200);
     const op = await eventually('run done', async () => {
       const r = await call(TOKENS.viewer, 'GET', `/v1/clusters/lab/runs/${runId}`);
@@ -106,14 +115,15 @@ describe('HTTP API on the lab (end to end)', () => {
     });
     expect(op.error).toMatchObject({ type: 'Rejected' });
     expect(op.error.message).toMatch(/rejected by bob \(api\): change window closed/);
-    expect(op.progress.rejection).toMatchObject({ step: 'remove:node2', by: { principal: 'bob' }, reason: 'change window closed' });
-    expect(await memberNames(etcd)).toEqual(['node1', 'node2']);
+    expect(op.progress.rejection).toMatchObject({ step: `remove:${victim}`, by: { principal: 'bob' }, reason: 'change window closed' });
+    expect(await memberNames(etcd)).toEqual(members);
   });
 
   test('cancel through the API records who and why in the history', async () => {
-    const started = await call(TOKENS.alice, 'POST', '/v1/clusters/lab/runbooks/remove-member', { node: 'node2' });
+    const victim = await follower();
+    const started = await call(TOKENS.alice, 'POST', '/v1/clusters/lab/runbooks/remove-member', { node: victim });
     const runId = started.body.run.runId as string;
-    await waitingStep(runId, 'remove:node2');
+    await waitingStep(runId, `remove:${victim}`);
     expect((await call(TOKENS.viewer, 'POST', `/v1/clusters/lab/runs/${runId}/cancel`, { reason: 'x' })).status).toBe(403);
     const c = await call(TOKENS.alice, 'POST', `/v1/clusters/lab/runs/${runId}/cancel`, { reason: 'wrong cluster' });
     expect(c.status).toBe(202);
@@ -125,6 +135,6 @@ describe('HTTP API on the lab (end to end)', () => {
     const history = await env.client.workflow.getHandle(op.run.workflowId, runId).fetchHistory();
     const req = history.events?.find((e) => e.workflowExecutionCancelRequestedEventAttributes)?.workflowExecutionCancelRequestedEventAttributes;
     expect([req?.identity, req?.cause]).toEqual(['api:alice', 'wrong cluster']);
-    expect(await memberNames(etcd)).toEqual(['node1', 'node2']);
+    expect(await memberNames(etcd)).toEqual(members);
   });
 });

@@ -4,7 +4,7 @@ import { MatrixBridge } from '../../chat/matrix';
 import { InventoryFiles } from '../../service/inventories';
 import { RunService } from '../../service/runs';
 import { freshLabWith, INVENTORY, lab } from '../support/lab';
-import { memberClient, memberNames } from '../support/etcd';
+import { memberClient, memberNames, nonLeader } from '../support/etcd';
 import { MatrixUser, Synapse } from '../support/synapse';
 import { eventually, startWorkerAndClient } from '../support/temporal';
 
@@ -22,6 +22,7 @@ describe('Matrix bridge on the lab (end to end)', () => {
   let room: string;
   let etcd: Etcd3;
   let access: ReturnType<typeof AccessSchema.parse>;
+  let inv: ReturnType<typeof freshLabWith>;
 
   const startBridge = async () => {
     bridge = new MatrixBridge({ service, access, homeserver: synapse.url, accessToken: bot.token, userId: bot.userId, followIntervalMs: 300, log: () => undefined });
@@ -32,7 +33,7 @@ describe('Matrix bridge on the lab (end to end)', () => {
   const count = async () => (await alice.messages(room, 200)).length;
 
   beforeAll(async () => {
-    const inv = freshLabWith(3, 1);
+    inv = freshLabWith(3, 1);
     etcd = memberClient(inv, 'node1');
     env = await startWorkerAndClient([INVENTORY]);
     synapse = new Synapse();
@@ -70,19 +71,20 @@ describe('Matrix bridge on the lab (end to end)', () => {
   });
 
   test('alice asks to remove a member; her own 👍 and a stranger\'s are refused; bob approves by reaction and by reply; it completes', async () => {
+    const victim = await nonLeader(inv, ['node2', 'node3']); // remove-member refuses the leader
     const before = await count();
-    await alice.say(room, '!etcd remove-member lab node=node3');
-    const prompt = await botSaid(/waiting for approval of remove:node3/, before);
+    await alice.say(room, `!etcd remove-member lab node=${victim}`);
+    const prompt = await botSaid(new RegExp(`waiting for approval of remove:${victim}`), before);
     await alice.react(room, prompt.event_id, '👍');
     await botSaid(/refused for @alice:localhost: four-eyes: alice requested this run/, before);
     await eve.react(room, prompt.event_id, '👍');
     await botSaid(/refused: @eve:localhost has no roles/, before);
     await bob.react(room, prompt.event_id, '👍');
-    await botSaid(/approved remove:node3 by bob/, before);
-    const second = await botSaid(/waiting for approval of move-aside:node3/, before);
+    await botSaid(new RegExp(`approved remove:${victim} by bob`), before);
+    const second = await botSaid(new RegExp(`waiting for approval of move-aside:${victim}`), before);
     await bob.say(room, 'approve', second.event_id);
-    await botSaid(/approved move-aside:node3 by bob/, before);
+    await botSaid(new RegExp(`approved move-aside:${victim} by bob`), before);
     await botSaid(/removeMember completed/, before);
-    expect(await memberNames(etcd)).toEqual(['node1', 'node2']);
+    expect(await memberNames(etcd)).toEqual(['node1', 'node2', 'node3'].filter((n) => n !== victim));
   });
 });

@@ -7,7 +7,7 @@ import { createSlackBridge } from '../../chat/slack';
 import { InventoryFiles } from '../../service/inventories';
 import { RunService } from '../../service/runs';
 import { freshLabWith, INVENTORY, lab } from '../support/lab';
-import { memberClient, memberNames } from '../support/etcd';
+import { memberClient, memberNames, nonLeader } from '../support/etcd';
 import { SlackStandIn, type SlackCall } from '../support/slackStandIn';
 import { eventually, startWorkerAndClient } from '../support/temporal';
 
@@ -25,6 +25,7 @@ describe('Slack bridge on the lab (end to end)', () => {
   let url: string;
   let etcd: Etcd3;
   let service: RunService;
+  let inv: ReturnType<typeof freshLabWith>;
   const access = AccessSchema.parse({
     slack: { users: { U0ALICE: { principal: 'alice', roles: ['operator', 'approver'] }, U0BOB: { principal: 'bob', roles: ['approver'] } } },
   });
@@ -57,7 +58,7 @@ describe('Slack bridge on the lab (end to end)', () => {
     slack.of('chat.postMessage').slice(after).reverse().find((c) => c.args.blocks && JSON.parse(c.args.blocks[1].elements[0].value).step === step), 120_000);
 
   beforeAll(async () => {
-    const inv = freshLabWith(3, 3);
+    inv = freshLabWith(3, 3);
     etcd = memberClient(inv, 'node1');
     env = await startWorkerAndClient([INVENTORY]);
     service = new RunService(env.client, env.taskQueue, new InventoryFiles([INVENTORY]), access, (c) => `etcd-runbooks-${c}-${env.taskQueue}`);
@@ -85,9 +86,11 @@ describe('Slack bridge on the lab (end to end)', () => {
     expect(await slash('U0EVE', 'remove-member lab node=node3')).toBe(200);
     await eventually('stranger refused', async () => slack.of('response_url').find((c) => /U0EVE has no roles/.test(c.args.text)));
 
-    expect(await slash('U0ALICE', 'remove-member lab node=node3 approvalTimeoutSeconds=600')).toBe(200);
+    // remove-member refuses the leader: node2 or node3, whichever does not lead.
+    const victim = await nonLeader(inv, ['node2', 'node3']);
+    expect(await slash('U0ALICE', `remove-member lab node=${victim} approvalTimeoutSeconds=600`)).toBe(200);
     const root = await eventually('run message', async () => slack.of('chat.postMessage').find((c) => /remove-member on lab: starting for <@U0ALICE>/.test(c.args.text)));
-    const first = await prompt('remove:node3');
+    const first = await prompt(`remove:${victim}`);
     expect(first.args.thread_ts).toBeDefined();
     await eventually('plan in the run message', async () => slack.of('chat.update').find((c) => /removeMember on lab requested by alice \(slack\)/.test(c.args.text) && /move leadership|remove/.test(c.args.text)));
 
@@ -100,15 +103,15 @@ describe('Slack bridge on the lab (end to end)', () => {
     await bridge.stop();
     const seen = slack.of('chat.postMessage').length;
     await startBridge();
-    const again = await prompt('remove:node3', seen);
+    const again = await prompt(`remove:${victim}`, seen);
     expect(await click('U0BOB', again, 'approve')).toBe(200);
-    await eventually('approval shown in place', async () => slack.of('chat.update').find((c) => c.args.text === 'approved remove:node3 by bob'));
-    expect(await click('U0BOB', await prompt('move-aside:node3'), 'approve')).toBe(200);
+    await eventually('approval shown in place', async () => slack.of('chat.update').find((c) => c.args.text === `approved remove:${victim} by bob`));
+    expect(await click('U0BOB', await prompt(`move-aside:${victim}`), 'approve')).toBe(200);
     const final = await eventually('final message', async () => slack.of('chat.postMessage').find((c) => c.args.thread_ts === first.args.thread_ts && /removeMember completed/.test(c.args.text)), 120_000);
     expect(final.args.text).toMatch(/members now:/);
     expect(final.args.text).toMatch(/node1/);
-    expect(final.args.text).not.toMatch(/node3 /);
+    expect(final.args.text).not.toMatch(new RegExp(`${victim} `));
     expect(root.args.channel).toBe('C0OPS');
-    expect(await memberNames(etcd)).toEqual(['node1', 'node2']);
+    expect(await memberNames(etcd)).toEqual(['node1', 'node2', 'node3'].filter((n) => n !== victim));
   });
 });

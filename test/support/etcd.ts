@@ -48,3 +48,17 @@ export async function leaderNode(inv: Inventory, clients: Record<string, Etcd3>)
   }
   throw new Error('no member knows a leader');
 }
+
+/**
+ * The last of `nodes` whose member is not the leader (remove-member refuses the leader at
+ * pre-flight, and which member leads after an election is chance).
+ */
+export async function nonLeader(inv: Inventory, nodes: string[]): Promise<string> {
+  const clients = Object.fromEntries(nodes.map((n) => [n, memberClient(inv, n)]));
+  try {
+    const leader = await leaderNode(inv, clients);
+    return [...nodes].reverse().find((n) => n !== leader)!;
+  } finally {
+    Object.values(clients).forEach((c) => c.close());
+  }
+}
