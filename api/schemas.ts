@@ -45,6 +45,12 @@ export const OperationSchema = z.object({
   error: z.object({ type: z.string(), message: z.string() }).optional(), response: z.unknown().optional(),
 });
 
+/** service/recoveryPoint.ts RecoveryPoint: the newest backup that passed a restore drill; `failed`: the newest drill failed after it (the alert). */
+export const RecoveryPointSchema = z.object({
+  passed: z.object({ backup: z.string(), takenAt: z.string().optional(), drilledAt: z.string(), ageSeconds: z.number().optional() }).optional(),
+  failed: z.object({ drilledAt: z.string(), message: z.string() }).optional(),
+});
+
 export const ApprovalRecordSchema = ApprovalSchema;
 export const RejectionRecordSchema = RejectionSchema;
 export const RunbookListSchema = z.array(z.object({ name: z.string(), workflow: z.string(), summary: z.string(), path: z.string() }));
@@ -59,3 +65,4 @@ apiSchemas.add(OperationSchema, { id: 'Operation' });
 apiSchemas.add(ApprovalSchema, { id: 'ApprovalRecord' });
 apiSchemas.add(RejectionSchema, { id: 'RejectionRecord' });
 apiSchemas.add(IdentitySchema, { id: 'Identity' });
+apiSchemas.add(RecoveryPointSchema, { id: 'RecoveryPoint' });

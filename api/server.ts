@@ -8,7 +8,7 @@ import { ServiceError, type ServiceErrorKind } from '../service/errors';
 import type { RunService } from '../service/runs';
 import type { Authenticator } from './auth';
 import {
-  apiSchemas, ApprovalRecordSchema, ApproveBody, CancelBody, ClusterParams, ErrorSchema, IdempotencyHeaders, OperationSchema, RejectBody, RejectionRecordSchema,
+  apiSchemas, ApprovalRecordSchema, ApproveBody, CancelBody, ClusterParams, ErrorSchema, IdempotencyHeaders, OperationSchema, RecoveryPointSchema, RejectBody, RejectionRecordSchema,
   RunbookListSchema, RunParams, RunSummarySchema, WhoAmISchema,
 } from './schemas';
 
@@ -106,6 +106,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     schema: { summary: 'runs of the cluster, newest first (from the visibility store)', security, params: ClusterParams,
       querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50) }), response: { 200: z.array(RunSummarySchema), ...errors } },
   }, async (req) => deps.service.list(req.actor, req.params.cluster, req.query.limit));
+
+  app.get('/v1/clusters/:cluster/recovery-point', {
+    onRequest: authenticate,
+    schema: { summary: 'the recovery point: the newest backup that passed a restore drill, and the alert when the newest drill failed', security, params: ClusterParams,
+      response: { 200: RecoveryPointSchema, ...errors } },
+  }, async (req) => deps.service.recoveryPoint(req.actor, req.params.cluster));
 
   app.get('/v1/clusters/:cluster/runs/:runId', {
     onRequest: authenticate,

@@ -32,6 +32,7 @@ export async function runSlack(o: { inventory: string[]; port: string }): Promis
     service, access: loadAccess(), signingSecret: need('SLACK_SIGNING_SECRET'), botToken: need('SLACK_BOT_TOKEN'),
     ...(process.env.SLACK_APP_TOKEN ? { appToken: process.env.SLACK_APP_TOKEN } : {}),
     ...(process.env.SLACK_API_URL ? { slackApiUrl: process.env.SLACK_API_URL } : {}),
+    ...(process.env.SLACK_ALERT_CHANNEL ? { alertChannel: process.env.SLACK_ALERT_CHANNEL } : {}),
   });
   await bridge.start(Number(o.port));
   console.error(`slack: ${process.env.SLACK_APP_TOKEN ? 'socket mode' : `listening on :${o.port}/slack/events`}`);
@@ -40,10 +41,11 @@ export async function runSlack(o: { inventory: string[]; port: string }): Promis
   await connection.close();
 }
 
-/** `etcd-runbooks matrix`: the Matrix bridge. MATRIX_HOMESERVER, MATRIX_USER_ID and MATRIX_ACCESS_TOKEN of the bot account. */
+/** `etcd-runbooks matrix`: the Matrix bridge. MATRIX_HOMESERVER, MATRIX_USER_ID and MATRIX_ACCESS_TOKEN of the bot account; MATRIX_ALERT_ROOM (optional): where failed restore drills alert. */
 export async function runMatrix(o: { inventory: string[] }): Promise<void> {
   const { service, connection } = await serviceFor(o.inventory);
-  const bridge = new MatrixBridge({ service, access: loadAccess(), homeserver: need('MATRIX_HOMESERVER'), userId: need('MATRIX_USER_ID'), accessToken: need('MATRIX_ACCESS_TOKEN') });
+  const bridge = new MatrixBridge({ service, access: loadAccess(), homeserver: need('MATRIX_HOMESERVER'), userId: need('MATRIX_USER_ID'), accessToken: need('MATRIX_ACCESS_TOKEN'),
+    ...(process.env.MATRIX_ALERT_ROOM ? { alertRoom: process.env.MATRIX_ALERT_ROOM } : {}) });
   await bridge.start();
   console.error(`matrix: ${process.env.MATRIX_USER_ID} on ${process.env.MATRIX_HOMESERVER}`);
   await untilSignal();

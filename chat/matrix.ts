@@ -3,6 +3,7 @@ import type { Access } from '../config/access';
 import type { Actor } from '../domain/identity';
 import type { Operation } from '../service/operation';
 import type { RunService } from '../service/runs';
+import { DrillAlerts } from './alerts';
 import { CHAT_HELP, parseChatCommand } from './commands';
 import { RunFollower, type RunSink } from './follow';
 import { readCommand } from './read';
@@ -20,6 +21,10 @@ export interface MatrixOptions {
   /** The command prefix of a message (default `!etcd`). */
   prefix?: string;
   followIntervalMs?: number;
+  /** Room id where a failed restore drill posts its alert (chat/alerts.ts); none: no alerts. */
+  alertRoom?: string;
+  /** Milliseconds between reads of failed drills (default 60 000). */
+  alertIntervalMs?: number;
   log?: (m: string) => void;
 }
 
@@ -45,9 +50,11 @@ const REJECT_KEYS = new Set(['👎', '👎️', '❌']);
  * rejected by 👎 or a reply `reject <reason>`, acting as the user who reacted or replied (roles and
  * four-eyes in service/runs.ts); the end is posted with the member table. After a restart it
  * follows running runs again (their thread is in the run's memo) and reads only new events.
+ * With `alertRoom`, a failed restore drill posts an alert there.
  */
 export class MatrixBridge {
   private readonly follower: RunFollower;
+  private readonly alerts?: DrillAlerts;
   private readonly prompts = new Map<string, Prompt>();
   private stopped = false;
   private loop?: Promise<void>;
@@ -57,6 +64,7 @@ export class MatrixBridge {
   constructor(private readonly o: MatrixOptions) {
     this.follower = new RunFollower(o.service, READER, o.followIntervalMs ?? 1000);
     this.log = o.log ?? ((m) => console.error(`matrix: ${m}`));
+    if (o.alertRoom) this.alerts = new DrillAlerts(o.service, READER, async (text) => { await this.send(o.alertRoom!, text); }, { intervalMs: o.alertIntervalMs ?? 60_000, log: this.log });
   }
 
   /** Skips the backlog (one sync), resumes following running runs, then serves until stop(). */
@@ -66,11 +74,13 @@ export class MatrixBridge {
     const n = await this.follower.resume('matrix', (op) => this.sink(op.chat!.room, op.chat!.thread)).catch((e: Error) => { this.log(`resuming runs: ${e.message}`); return 0; });
     if (n) this.log(`following ${n} running run(s) again`);
     this.loop = this.syncLoop(first.next_batch);
+    this.alerts?.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.abort.abort();
+    await this.alerts?.stop();
     await this.loop?.catch(() => undefined);
     await this.follower.stop();
   }

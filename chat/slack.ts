@@ -6,6 +6,7 @@ import type { Actor } from '../domain/identity';
 import { ServiceError } from '../service/errors';
 import type { Operation } from '../service/operation';
 import type { RunService } from '../service/runs';
+import { DrillAlerts } from './alerts';
 import { CHAT_HELP, parseChatCommand } from './commands';
 import { RunFollower, type RunSink } from './follow';
 import { readCommand } from './read';
@@ -26,6 +27,10 @@ export interface SlackOptions {
   /** The slash command (default /etcd). */
   command?: string;
   followIntervalMs?: number;
+  /** Channel id where a failed restore drill posts its alert (chat/alerts.ts); none: no alerts. */
+  alertChannel?: string;
+  /** Milliseconds between reads of failed drills (default 60 000). */
+  alertIntervalMs?: number;
 }
 
 /** Who a Slack user is here (access config `slack.users`), or undefined: strangers are refused. */
@@ -42,6 +47,7 @@ const READER: Actor = { principal: 'slack-bridge', method: 'slack', channel: 'sl
  * in place as it moves, a waiting step gets Approve / Reject buttons in the thread that act as the
  * user who clicks (four-eyes and roles as everywhere: service/runs.ts), refusals go back to that
  * user only, and the end is posted with the member table. Runs are followed again after a restart.
+ * With `alertChannel`, a failed restore drill posts an alert there.
  */
 export function createSlackBridge(o: SlackOptions): { app: App; start(port?: number): Promise<Server | undefined>; stop(): Promise<void> } {
   const app = new App({
@@ -50,6 +56,9 @@ export function createSlackBridge(o: SlackOptions): { app: App; start(port?: num
     ...(o.slackApiUrl ? { clientOptions: { slackApiUrl: o.slackApiUrl } } : {}),
   });
   const follower = new RunFollower(o.service, READER, o.followIntervalMs ?? 1000);
+  const alerts = o.alertChannel
+    ? new DrillAlerts(o.service, READER, async (text) => { await app.client.chat.postMessage({ channel: o.alertChannel!, text }); }, { intervalMs: o.alertIntervalMs ?? 60_000, log: (m) => console.error(`slack: ${m}`) })
+    : undefined;
   const sinkFor = (client: WebClient, room: string, thread: string): RunSink => ({
     update: async (op) => { await client.chat.update({ channel: room, ts: thread, text: runMessage(op) }); },
     waiting: async (op) => {
@@ -114,9 +123,11 @@ export function createSlackBridge(o: SlackOptions): { app: App; start(port?: num
       const server = (await app.start(port ?? 3000)) as unknown as Server | undefined;
       const n = await follower.resume('slack', resumeSink).catch((e: Error) => { console.error(`slack: resuming runs: ${e.message}`); return 0; });
       if (n) console.error(`slack: following ${n} running run(s) again`);
+      alerts?.start();
       return server;
     },
     async stop() {
+      await alerts?.stop();
       await follower.stop();
       await app.stop();
     },

@@ -28,3 +28,14 @@ export function grpcCode(e: unknown): number | undefined {
   if (typeof err.code === 'number') return err.code;
   return grpcCode(err.cause);
 }
+
+/** The type and message of a run's failure (innermost ApplicationFailure). */
+export function failureOf(e: unknown): { type: string; message: string } {
+  let cur = e as { cause?: unknown; type?: string; message?: string } | undefined;
+  let found: { type: string; message: string } = { type: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) };
+  while (cur) {
+    if (cur.type || (cur as Error).name === 'CancelledFailure') found = { type: cur.type ?? 'Cancelled', message: cur.message ?? '' };
+    cur = cur.cause as typeof cur;
+  }
+  return found;
+}

@@ -9,9 +9,10 @@ import type { ClusterState } from '../activities';
 import { approveUpdate, clusterStatus, progressQuery, rejectUpdate } from '../workflows';
 import * as workflows from '../workflows';
 import { RUNBOOKS, nodesOf, type RunbookName } from './catalogue';
-import { grpcCode, isUnavailable, ServiceError } from './errors';
+import { failureOf, grpcCode, isUnavailable, ServiceError } from './errors';
 import { runbookWorkflowId } from './ids';
 import { runSummary, type ChatThread, type Operation, type RunSummary } from './operation';
+import { drillFailures, recoveryPoint, type DrillFailure, type RecoveryPoint } from './recoveryPoint';
 
 /** The inventory of a cluster and the file it came from (for the digest the worker checks). */
 export interface InventorySource {
@@ -181,6 +182,22 @@ export class RunService {
     }));
   }
 
+  /**
+   * The recovery point of `cluster`: the newest backup that passed a restore drill, and the newest
+   * drill when it failed after that (the alert). From the drill runs in Temporal (recoveryPoint.ts).
+   */
+  async recoveryPoint(actor: Actor, cluster: string): Promise<RecoveryPoint> {
+    needRole(actor, 'viewer', 'read the recovery point');
+    this.loadInventory(cluster);
+    return this.call(() => recoveryPoint(this.client, this.taskQueue, cluster));
+  }
+
+  /** Restore drills of any cluster that closed after `since` without passing, oldest first (the alerts chat posts). */
+  async drillFailures(actor: Actor, since: Date): Promise<DrillFailure[]> {
+    needRole(actor, 'viewer', 'read restore drills');
+    return this.call(() => drillFailures(this.client, this.taskQueue, since));
+  }
+
   private loadInventory(cluster: string): { inv: Inventory; file: string } {
     try { return this.inventories.load(cluster); } catch (e) { throw new ServiceError('not-found', (e as Error).message); }
   }
@@ -223,17 +240,6 @@ export class RunService {
 
 function needRole(actor: Actor, role: Role, what: string): void {
   if (!hasRole(actor.roles, role)) throw new ServiceError('forbidden', `${actor.principal} (${actor.method}) may not ${what}: needs the ${role} role`);
-}
-
-/** The type and message of a run's failure (innermost ApplicationFailure). */
-export function failureOf(e: unknown): { type: string; message: string } {
-  let cur = e as { cause?: unknown; type?: string; message?: string } | undefined;
-  let found: { type: string; message: string } = { type: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) };
-  while (cur) {
-    if (cur.type || (cur as Error).name === 'CancelledFailure') found = { type: cur.type ?? 'Cancelled', message: cur.message ?? '' };
-    cur = cur.cause as typeof cur;
-  }
-  return found;
 }
 
 export type { RunbookProgress };

@@ -4,7 +4,7 @@ import { connectClient } from '../connect';
 import { runbookWorkflowId } from '../prepare';
 import { controlPlaneTable, memberTable } from '../render';
 import { kubeDrift } from '../../domain/kubeSync';
-import { recoveryPoint, recoveryPointLines } from '../recoveryPoint';
+import { recoveryPoint, recoveryPointLines } from '../../service/recoveryPoint';
 
 /**
  * `etcd-runbooks status`: members, leader, raft index, db size and health, read through the worker;

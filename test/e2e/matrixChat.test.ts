@@ -20,16 +20,17 @@ describe('Matrix bridge on the lab (end to end)', () => {
   let bot: { userId: string; token: string };
   let alice: MatrixUser; let bob: MatrixUser; let eve: MatrixUser;
   let room: string;
+  let alertRoom: string;
   let etcd: Etcd3;
   let access: ReturnType<typeof AccessSchema.parse>;
   let inv: ReturnType<typeof freshLabWith>;
 
   const startBridge = async () => {
-    bridge = new MatrixBridge({ service, access, homeserver: synapse.url, accessToken: bot.token, userId: bot.userId, followIntervalMs: 300, log: () => undefined });
+    bridge = new MatrixBridge({ service, access, homeserver: synapse.url, accessToken: bot.token, userId: bot.userId, followIntervalMs: 300, alertRoom, alertIntervalMs: 500, log: () => undefined });
     await bridge.start();
   };
-  const botSaid = (re: RegExp, after = 0) => eventually(`bot: ${re}`, async () =>
-    (await alice.messages(room, 200)).slice(after).filter((e) => e.sender === bot.userId && e.type === 'm.room.message').find((e) => re.test(e.content.body)), 180_000);
+  const botSaid = (re: RegExp, after = 0, inRoom = room) => eventually(`bot: ${re}`, async () =>
+    (await alice.messages(inRoom, 200)).slice(after).filter((e) => e.sender === bot.userId && e.type === 'm.room.message').find((e) => re.test(e.content.body)), 180_000);
   const count = async () => (await alice.messages(room, 200)).length;
 
   beforeAll(async () => {
@@ -45,6 +46,7 @@ describe('Matrix bridge on the lab (end to end)', () => {
     service = new RunService(env.client, env.taskQueue, new InventoryFiles([INVENTORY]), access, (c) => `etcd-runbooks-${c}-${env.taskQueue}`);
     room = (await alice.call('POST', '/_matrix/client/v3/createRoom', { name: 'etcd-ops', invite: [bot.userId, bob.userId, eve.userId] })).room_id;
     for (const u of [bob, eve]) await u.call('POST', `/_matrix/client/v3/rooms/${encodeURIComponent(room)}/join`, {});
+    alertRoom = (await alice.call('POST', '/_matrix/client/v3/createRoom', { name: 'etcd-alerts', invite: [bot.userId] })).room_id;
     await startBridge();
     await eventually('bot joined', async () => ((await alice.call('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(room)}/joined_members`)).joined?.[bot.userId] ? true : undefined));
   });
@@ -86,5 +88,16 @@ describe('Matrix bridge on the lab (end to end)', () => {
     await botSaid(new RegExp(`approved move-aside:${victim} by bob`), before);
     await botSaid(/removeMember completed/, before);
     expect(await memberNames(etcd)).toEqual(['node1', 'node2', 'node3'].filter((n) => n !== victim));
+  });
+
+  test('a restore drill that fails posts an alert in the alerts room, and `status` shows it', async () => {
+    const before = await count();
+    await alice.say(room, '!etcd drill lab'); // this lab has no backup host: the drill cannot pass
+    await botSaid(/drillRestore failed/, before);
+    const alert = await botSaid(/^ALERT: restore drill of lab FAILED at .*no backupHost in the inventory/, 0, alertRoom);
+    expect(alert.content.body).toContain('status lab');
+    const beforeStatus = await count();
+    await alice.say(room, '!etcd status lab');
+    await botSaid(/ALERT: the newest restore drill FAILED at .*no backupHost/, beforeStatus);
   });
 });

@@ -6,7 +6,14 @@ import type { Etcd3 } from 'etcd3';
 import YAML from 'yaml';
 import { auditSettings } from '../../config/audit';
 import { recordPaths } from '../../audit/store';
-import type { RecoveryPoint } from '../../client/recoveryPoint';
+import type { RecoveryPoint } from '../../service/recoveryPoint';
+import { buildApi } from '../../api/server';
+import { Authenticator } from '../../api/auth';
+import { DrillAlerts } from '../../chat/alerts';
+import { readCommand } from '../../chat/read';
+import { InventoryFiles } from '../../service/inventories';
+import { RunService } from '../../service/runs';
+import { testAccess, TOKENS } from '../api/fixtures';
 import type { Inventory } from '../../inventory/schema';
 import { inventoryDigest } from '../../inventory/load';
 import { backupCluster, drillRestore, moveLeader, progressQuery, approveUpdate, removeMember, expandCluster } from '../../workflows';
@@ -122,6 +129,15 @@ describe('primitives on the lab (end to end)', () => {
       expect(await cli('drill', '-i', variant)).toMatchObject({ status: 0 });
       const point = (JSON.parse((await cli('status', '-i', variant, '--json')).stdout) as { recoveryPoint: RecoveryPoint }).recoveryPoint;
       expect(point).toEqual({ passed: expect.objectContaining({ backup: `vault:${results[2].offNode?.path}` }) });
+      // The API shows the same recovery point; chat's `status` too, and a failed drill alerts there.
+      const service = new RunService(withHost.client, withHost.taskQueue, new InventoryFiles([variant]), testAccess());
+      const api = await buildApi({ service, auth: new Authenticator(testAccess()) });
+      const getPoint = async () => api.inject({ url: '/v1/clusters/lab/recovery-point', headers: { authorization: `Bearer ${TOKENS.viewer}` } });
+      expect((await getPoint()).json()).toEqual(point);
+      const viewer = { principal: 'vic', method: 'token' as const, channel: 'api' as const, roles: ['viewer' as const] };
+      const alerts: string[] = [];
+      const watch = new DrillAlerts(service, viewer, async (t) => { alerts.push(t); }, { intervalMs: 300, lookBackMs: 0 });
+      watch.start();
       // A corrupted copy fails the drill, the run says why, and `status` raises the alert.
       onNode('node4', `printf 'XXXX' | dd of=${results[2].offNode?.path} bs=1 seek=4096 conv=notrunc status=none`);
       const bad = await (await startRun(withHost, drillRestore, { cluster: 'lab', inventoryDigest: inventoryDigest(variant) })).result().catch((e: unknown) => e);
@@ -130,6 +146,17 @@ describe('primitives on the lab (end to end)', () => {
       const status = await cli('status', '-i', variant);
       expect(status).toMatchObject({ status: 3, stdout: expect.stringMatching(/ALERT: the newest restore drill FAILED at .*integrity/) });
       expect(status.stdout).toContain(`recovery point: the backup taken ${point.passed?.takenAt}`);
+      const fromApi = await getPoint();
+      expect(fromApi.statusCode).toBe(200);
+      expect(fromApi.json()).toEqual({ passed: point.passed, failed: { drilledAt: expect.any(String), message: expect.stringMatching(/restore drill FAILED for vault:.*integrity/) } });
+      expect(await readCommand(service, viewer, 'status', 'lab')).toMatch(/recovery point: the backup taken .*\nALERT: the newest restore drill FAILED at .*integrity/);
+      // The CLI's failed drill alerts once. The run started directly above carries no cluster attribute; every run started through the CLI, API, chat or a schedule does.
+      await eventually('drill alert', async () => (alerts.length ? true : undefined), 30_000);
+      await new Promise((r) => setTimeout(r, 1000));
+      await watch.stop();
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]).toMatch(/^ALERT: restore drill of lab FAILED at .*integrity/);
+      await api.close();
     } finally {
       await withHost.stop();
       rmSync(dir, { recursive: true, force: true });

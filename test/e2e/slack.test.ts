@@ -31,7 +31,7 @@ describe('Slack bridge on the lab (end to end)', () => {
   });
 
   const startBridge = async () => {
-    bridge = createSlackBridge({ service, access, signingSecret: SECRET, botToken: 'xoxb-test', slackApiUrl: `${api}/api/`, followIntervalMs: 300 });
+    bridge = createSlackBridge({ service, access, signingSecret: SECRET, botToken: 'xoxb-test', slackApiUrl: `${api}/api/`, followIntervalMs: 300, alertChannel: 'C0ALERTS', alertIntervalMs: 500 });
     const server = (await bridge.start(0)) as Server;
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
   };
@@ -113,5 +113,11 @@ describe('Slack bridge on the lab (end to end)', () => {
     expect(final.args.text).not.toMatch(new RegExp(`${victim} `));
     expect(root.args.channel).toBe('C0OPS');
     expect(await memberNames(etcd)).toEqual(['node1', 'node2', 'node3'].filter((n) => n !== victim));
+  });
+
+  test('a restore drill that fails posts an alert in the alerts channel', async () => {
+    expect(await slash('U0ALICE', 'drill lab')).toBe(200); // this lab has no backup host: the drill cannot pass
+    const alert = await eventually('alert', async () => slack.of('chat.postMessage').find((c) => c.args.channel === 'C0ALERTS'), 60_000);
+    expect(alert.args.text).toMatch(/^ALERT: restore drill of lab FAILED at .*no backupHost in the inventory/);
   });
 });
