@@ -49,6 +49,8 @@ export async function createWorker(settings: TemporalSettings, inventoryPaths: s
     activities: createActivities({ registry, pool, journal }),
     // After a worker dies, its runs' next workflow task moves to another worker after this long.
     stickyQueueScheduleToStartTimeout: '2 seconds',
+    // Heartbeats reach the server at most a second apart, so the 3 s heartbeat timeout (workflows/proxies.ts) has 2 s of slack.
+    maxHeartbeatThrottleInterval: '1 second',
   });
   return {
     worker,

@@ -1,12 +1,17 @@
 import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
-// Every activity heartbeats when each command starts and every 2 s while one runs (activities/ssh),
-// so a short heartbeat timeout lets a new worker retry an activity whose worker died within seconds
-// instead of waiting out the start-to-close timeout. On cancel the workflow waits until the
-// activity has stopped (it checks before each command), so an undo never races the step it undoes.
-// Each start-to-close exceeds the longest command its activities run (fence/stop: 100 s).
-const HEARTBEAT = '6 seconds';
+// Every activity heartbeats when each command starts and every second while one runs
+// (activities/ssh), and the worker sends heartbeats on at most a second apart
+// (maxHeartbeatThrottleInterval, worker/createWorker.ts; by default the SDK holds them back for
+// 80% of the timeout). So an activity whose worker died is timed out within 3 s of its last
+// heartbeat and retried on another worker after the first retry interval (0.5 s): a worker crash
+// mid-step costs about 3 s, not the start-to-close timeout. A live worker has 2 s of slack before a
+// false timeout (event loop stalled, server slow); a false timeout retries the step, and every
+// activity checks before it acts, so it costs time, not safety. On cancel the workflow waits until
+// the activity has stopped (it checks before each command), so an undo never races the step it
+// undoes. Each start-to-close exceeds the longest command its activities run (fence/stop: 100 s).
+const HEARTBEAT = '3 seconds';
 const cancellationType = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED;
 
 /** Reads: quick, retried a few times. */
@@ -14,7 +19,7 @@ export const reads = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: HEARTBEAT,
   cancellationType,
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 6 },
 });
 
 /** Membership changes: etcd refuses transiently ("unhealthy cluster", "not in sync"): retry for ~2 min. */
@@ -22,7 +27,7 @@ export const changes = proxyActivities<Activities>({
   startToCloseTimeout: '3 minutes',
   heartbeatTimeout: HEARTBEAT,
   cancellationType,
-  retry: { initialInterval: '1s', backoffCoefficient: 1.5, maximumInterval: '5s', maximumAttempts: 30 },
+  retry: { initialInterval: '500ms', backoffCoefficient: 1.5, maximumInterval: '5s', maximumAttempts: 30 },
 });
 
 /** Long steps (snapshot, copy, restore, bounded waits) heartbeat; a dead worker is noticed within the heartbeat timeout. */
@@ -30,7 +35,7 @@ export const long = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: HEARTBEAT,
   cancellationType,
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
 });
 
 /**
@@ -42,7 +47,7 @@ export const probes = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: HEARTBEAT,
   cancellationType,
-  retry: { initialInterval: '1s', maximumInterval: '5s', maximumAttempts: 3 },
+  retry: { initialInterval: '500ms', maximumInterval: '5s', maximumAttempts: 3 },
 });
 
 /**
@@ -52,14 +57,14 @@ export const probes = proxyActivities<Activities>({
 export const undo = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: HEARTBEAT,
-  retry: { initialInterval: '1s', maximumAttempts: 2 },
+  retry: { initialInterval: '500ms', maximumAttempts: 2 },
 });
 
 /** Undo steps on the cluster (member remove): etcd refuses transiently for a few seconds after a change; about 30 s of retries. */
 export const undoCluster = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   heartbeatTimeout: HEARTBEAT,
-  retry: { initialInterval: '1s', backoffCoefficient: 1.5, maximumInterval: '5s', maximumAttempts: 8 },
+  retry: { initialInterval: '500ms', backoffCoefficient: 1.5, maximumInterval: '5s', maximumAttempts: 9 },
 });
 
 /** Cluster name plus the inventory digest: what every activity input starts with. */

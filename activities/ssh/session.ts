@@ -5,13 +5,16 @@ import { excerpt, type CommandRecord } from '../audit';
 import { HostKeyMismatchError, sshFingerprint } from './fingerprint';
 import { shellCommand } from './quote';
 
+/** How often a running command heartbeats its activity (ms). */
+export const HEARTBEAT_TICK_MS = 1_000;
+
 /** Options for one remote command. */
 export interface ExecOptions {
   /** Kill the command's channel after this many ms (default 60 s). */
   timeoutMs?: number;
   /** Bytes written to the command's stdin, then EOF. */
   stdin?: string | Buffer;
-  /** Called about every 2 s while the command runs (activity heartbeats). */
+  /** Called every second while the command runs (activity heartbeats; workflows/proxies.ts says why). */
   onTick?: () => void;
 }
 
@@ -83,9 +86,9 @@ export class NodeSession {
       if (error) record.error = error;
       return record;
     };
-    // Heartbeat now and every 2 s until the command ends, connecting included.
+    // Heartbeat now and every second until the command ends, connecting included.
     opts.onTick?.();
-    const tick = opts.onTick ? setInterval(opts.onTick, 2_000) : undefined;
+    const tick = opts.onTick ? setInterval(opts.onTick, HEARTBEAT_TICK_MS) : undefined;
     try {
       return await this.execConnected(argv, opts, finish);
     } finally {
