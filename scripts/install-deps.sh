@@ -3,6 +3,8 @@
 #  - Debian packages for the lab (debootstrap, systemd-nspawn, iproute2, zstd, openssl, ssh-keygen)
 #  - node modules (the versions in package-lock.json)
 #  - the Temporal CLI with its dev server (scripts/temporal-cli.sh builds it with Go if missing)
+#  - Temporal server 1.29.1, temporal-sql-tool and UI 2.42.1 for the lab's head node
+#    (scripts/temporal-server-build.sh; about 8 minutes on a new machine, then cached)
 #  - etcd 3.5 and 3.6 binaries for the lab (lab/etcd-build.sh builds them with Go if missing)
 #  - Kubernetes v1.34.4 binaries and control-plane images for the lab's kubeadm nodes
 #    (lab/k8s-build.sh, lab/k8s-images.sh; about 10 minutes on a new machine, then cached)
@@ -32,6 +34,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 "$repo/scripts/temporal-cli.sh" >/dev/null
+# The production Temporal server, SQL tool and UI of the head node (deploy/head-node, lab head):
+# built with Go once per version, cached outside the clone.
+"$repo/scripts/temporal-server-build.sh" >/dev/null
 
 # etcd 3.5 and 3.6 for the lab, built from Go modules once per version and cached outside the clone
 # (lab/etcd-build.sh); building here keeps the minutes of a first build out of the tests' timeouts.

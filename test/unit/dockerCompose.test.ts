@@ -31,4 +31,15 @@ describe('docker-compose.yml (production Temporal)', () => {
     expect(text).not.toMatch(/PASSWORD: *[A-Za-z0-9]+\s*$/m);
     expect(compose.services.postgresql.environment.POSTGRES_PASSWORD).toBe('${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}');
   });
+
+  test('the head-node install (deploy/head-node) runs the same server and UI versions, the same retention', () => {
+    const build = readFileSync(join(ROOT, 'scripts', 'temporal-server-build.sh'), 'utf8');
+    const install = readFileSync(join(ROOT, 'deploy', 'head-node', 'install.sh'), 'utf8');
+    const server = /temporalio\/server:\$\{TEMPORAL_VERSION:-([0-9.]+)\}/.exec(compose.services.temporal.image)![1];
+    const ui = /temporalio\/ui:\$\{TEMPORAL_UI_VERSION:-([0-9.]+)\}/.exec(compose.services['temporal-ui'].image)![1];
+    expect(/^SERVER_VERSION=v(\S+)$/m.exec(build)![1].startsWith(`${server}.`)).toBe(true);
+    expect(/^UI_VERSION=v(\S+)$/m.exec(build)![1]).toBe(ui);
+    const retention = /RETENTION: \$\{TEMPORAL_RETENTION:-(\w+)\}/.exec(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'))![1];
+    expect(install).toMatch(new RegExp(`retention=${retention} `));
+  });
 });

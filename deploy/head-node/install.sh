@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Installs an etcd-runbooks head node on Debian 12 without Docker: PostgreSQL (Debian's), Temporal
+# server 1.29.1 + temporal-sql-tool + UI 2.42.1 (the versions docker-compose.yml runs), the
+# Temporal CLI, schema setup and upgrades, the namespace with its retention, and systemd units for
+# Temporal, the UI, the worker, the API and the chat bridges. Idempotent: run it again after an
+# upgrade (new binaries, new checkout); it keeps existing secrets and settings files.
+#
+# Usage (root, from a checkout with `npm ci && npm run build` done):
+#   deploy/head-node/install.sh [--binaries DIR] [--temporal-cli FILE] [--node FILE] [--app DIR]
+#       [--user NAME] [--retention 90d] [--api-listen HOST:PORT] [--tls-dir DIR] [--server-name NAME]
+#       [--inventory PATH] [--no-start]
+#  --binaries     bin/{temporal-server,temporal-sql-tool,temporal-ui-server} and schema/ (default:
+#                 scripts/temporal-server-build.sh, which builds them with Go once)
+#  --temporal-cli the Temporal CLI (default: scripts/temporal-cli.sh)
+#  --node         Node.js >= 20 (default: `node` on PATH; Debian 12's nodejs is 18: use NodeSource's)
+#  --app          where etcd-runbooks runs from (default /opt/etcd-runbooks; the checkout is copied
+#                 there unless it is that directory)
+#  --user         the user of the etcd-runbooks services (default etcd-runbooks, created; it must
+#                 read the inventory's SSH keys)
+#  --tls-dir      mTLS to Temporal: ca.pem, frontend.pem/-key.pem (the server's certificate),
+#                 client.pem/-key.pem (the worker's, API's, bridges', CLI's), system-worker.pem/-key.pem
+#  --server-name  the name in frontend.pem the clients check (default temporal)
+# Files: /etc/etcd-runbooks/{temporal.env (database password, generated), etcd-runbooks.env,
+# namespace.env, access.yaml, inventory/}, /etc/temporal, /etc/temporal-ui, /var/lib/etcd-runbooks.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+binaries='' cli='' node_bin='' app=/opt/etcd-runbooks user=etcd-runbooks retention=90d listen=127.0.0.1:8080
+tls_dir='' server_name=temporal inventory=/etc/etcd-runbooks/inventory start=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --binaries) binaries=$2; shift 2;;
+    --temporal-cli) cli=$2; shift 2;;
+    --node) node_bin=$2; shift 2;;
+    --app) app=$2; shift 2;;
+    --user) user=$2; shift 2;;
+    --retention) retention=$2; shift 2;;
+    --api-listen) listen=$2; shift 2;;
+    --tls-dir) tls_dir=$2; shift 2;;
+    --server-name) server_name=$2; shift 2;;
+    --inventory) inventory=$2; shift 2;;
+    --no-start) start=0; shift;;
+    *) echo "install: unknown argument $1 (see the header of $0)" >&2; exit 2;;
+  esac
+done
+say() { printf '[install] %s\n' "$*" >&2; }
+[ "$(id -u)" = 0 ] || { say "run as root"; exit 1; }
+[[ $retention =~ ^[0-9]+[dh]$ ]] || { say "--retention: want e.g. 90d or 72h, got '$retention'"; exit 2; }
+
+# PostgreSQL from Debian (needs the network once).
+if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+  say "apt-get install postgresql"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+fi
+
+[ -n "$binaries" ] || binaries=$("$repo/scripts/temporal-server-build.sh")
+[ -n "$cli" ] || cli=$("$repo/scripts/temporal-cli.sh")
+[ -n "$node_bin" ] || node_bin=$(command -v node)
+"$node_bin" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || { say "$node_bin is older than Node.js 20"; exit 1; }
+
+id temporal >/dev/null 2>&1 || useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin temporal
+[ "$user" = root ] || id "$user" >/dev/null 2>&1 || useradd --system --home-dir /var/lib/etcd-runbooks --shell /usr/sbin/nologin "$user"
+
+say "binaries into /usr/local/bin, schema into /usr/local/share/temporal"
+for b in temporal-server temporal-sql-tool temporal-ui-server; do install -m 755 "$binaries/bin/$b" "/usr/local/bin/$b.new" && mv "/usr/local/bin/$b.new" "/usr/local/bin/$b"; done
+install -m 755 "$cli" /usr/local/bin/temporal.new && mv /usr/local/bin/temporal.new /usr/local/bin/temporal
+[ "$(readlink -f "$node_bin")" = /usr/local/bin/node ] || [ "$node_bin" = /usr/local/bin/node ] || ln -sf "$(readlink -f "$node_bin")" /usr/local/bin/node
+rm -rf /usr/local/share/temporal/schema && mkdir -p /usr/local/share/temporal && cp -r "$binaries/schema" /usr/local/share/temporal/schema
+install -d -m 755 /usr/local/lib/etcd-runbooks
+install -m 755 "$here/temporal-schema" "$here/temporal-namespace" /usr/local/lib/etcd-runbooks/
+
+if [ "$(readlink -f "$repo")" != "$(readlink -f "$app")" ]; then
+  [ -f "$repo/dist/.built" ] || { say "no build in $repo: run npm ci && npm run build first"; exit 1; }
+  say "etcd-runbooks into $app"
+  mkdir -p "$app"
+  cp -a "$repo/package.json" "$repo/bin" "$repo/dist" "$repo/node_modules" "$app/"
+  [ -f "$repo/api/openapi.json" ] && mkdir -p "$app/api" && cp "$repo/api/openapi.json" "$app/api/"
+fi
+
+say "configuration under /etc/temporal, /etc/temporal-ui, /etc/etcd-runbooks"
+install -d -m 755 /etc/temporal/config /etc/temporal/dynamicconfig /etc/temporal-ui/config
+install -m 644 "$here/temporal.yaml" /etc/temporal/config/production.yaml
+install -m 644 "$repo/deploy/temporal/dynamicconfig/production.yaml" /etc/temporal/dynamicconfig/production.yaml
+install -d -m 711 /etc/etcd-runbooks
+install -d -m 750 -o "$user" /var/lib/etcd-runbooks /var/lib/etcd-runbooks/audit
+[ -e "$inventory" ] || install -d -m 750 "$inventory"
+
+tls_server=() tls_client=()
+if [ -n "$tls_dir" ]; then
+  install -d -m 755 /etc/etcd-runbooks/tls
+  for f in ca.pem frontend.pem frontend-key.pem client.pem client-key.pem system-worker.pem system-worker-key.pem; do
+    [ -f "$tls_dir/$f" ] || { say "--tls-dir: $tls_dir/$f is missing"; exit 1; }
+  done
+  install -m 644 "$tls_dir/ca.pem" "$tls_dir/frontend.pem" "$tls_dir/client.pem" "$tls_dir/system-worker.pem" /etc/etcd-runbooks/tls/
+  install -m 640 -g temporal "$tls_dir/frontend-key.pem" "$tls_dir/system-worker-key.pem" /etc/etcd-runbooks/tls/
+  install -m 640 -g "$( [ "$user" = root ] && echo root || echo "$user")" "$tls_dir/client-key.pem" /etc/etcd-runbooks/tls/
+  t=/etc/etcd-runbooks/tls
+  tls_server=("TEMPORAL_TLS_FRONTEND_CERT=$t/frontend.pem" "TEMPORAL_TLS_FRONTEND_KEY=$t/frontend-key.pem" "TEMPORAL_TLS_CLIENT_CA=$t/ca.pem"
+    "TEMPORAL_TLS_CA=$t/ca.pem" "TEMPORAL_TLS_SERVER_NAME=$server_name" "TEMPORAL_TLS_SYSTEM_WORKER_CERT=$t/system-worker.pem" "TEMPORAL_TLS_SYSTEM_WORKER_KEY=$t/system-worker-key.pem")
+  tls_client=("TEMPORAL_TLS_CA=$t/ca.pem" "TEMPORAL_TLS_CERT=$t/client.pem" "TEMPORAL_TLS_KEY=$t/client-key.pem" "TEMPORAL_TLS_SERVER_NAME=$server_name")
+fi
+
+# temporal.env: the database password is made here once and kept; the TLS lines follow --tls-dir.
+pwd_line=$(grep -s '^POSTGRES_PWD=' /etc/etcd-runbooks/temporal.env || echo "POSTGRES_PWD=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')")
+{ echo "# Written by deploy/head-node/install.sh for temporal.service and temporal-schema.service."; echo "$pwd_line"; echo "POSTGRES_PORT=5432"; printf '%s\n' "${tls_server[@]}"; } > /etc/etcd-runbooks/temporal.env.new
+chmod 640 /etc/etcd-runbooks/temporal.env.new && chgrp temporal /etc/etcd-runbooks/temporal.env.new && mv /etc/etcd-runbooks/temporal.env.new /etc/etcd-runbooks/temporal.env
+if [ ! -f /etc/etcd-runbooks/etcd-runbooks.env ]; then
+  { echo "# Settings of the etcd-runbooks services (worker, API, bridges). Secrets of the bridges go in slack.env / matrix.env."
+    echo "TEMPORAL_ADDRESS=127.0.0.1:7233"; echo "TEMPORAL_NAMESPACE=default"
+    echo "ETCD_RUNBOOKS_INVENTORY=$inventory"; echo "ETCD_RUNBOOKS_ACCESS=/etc/etcd-runbooks/access.yaml"
+    echo "ETCD_RUNBOOKS_AUDIT_DIR=/var/lib/etcd-runbooks/audit"; echo "ETCD_RUNBOOKS_API_LISTEN=$listen"
+    printf '%s\n' "${tls_client[@]}"; } > /etc/etcd-runbooks/etcd-runbooks.env
+  chmod 640 /etc/etcd-runbooks/etcd-runbooks.env
+  [ "$user" = root ] || chgrp "$user" /etc/etcd-runbooks/etcd-runbooks.env
+fi
+echo "TEMPORAL_RETENTION=$retention" > /etc/etcd-runbooks/namespace.env
+# The UI on loopback (reach it through an SSH tunnel or a proxy with your authentication in front).
+{ echo "# Written by deploy/head-node/install.sh. Temporal UI 2.42.1."
+  echo "temporalGrpcAddress: 127.0.0.1:7233"; echo "host: 127.0.0.1"; echo "port: 8233"; echo "enableUi: true"; echo "defaultNamespace: default"
+  if [ -n "$tls_dir" ]; then
+    printf 'tls:\n  caFile: %s\n  certFile: %s\n  keyFile: %s\n  serverName: %s\n  enableHostVerification: true\n' \
+      /etc/etcd-runbooks/tls/ca.pem /etc/etcd-runbooks/tls/system-worker.pem /etc/etcd-runbooks/tls/system-worker-key.pem "$server_name"
+  fi; } > /etc/temporal-ui/config/production.yaml
+[ -f /etc/etcd-runbooks/access.yaml ] || { printf '# Who may do what (README: identities and roles). Four-eyes applies to restoreCluster,\n# recoverQuorum and removeMember unless fourEyes lists others. Add API tokens, OIDC, chat users here.\nosUsers:\n  root: [admin]\ntokens: []\n' > /etc/etcd-runbooks/access.yaml; chmod 640 /etc/etcd-runbooks/access.yaml; [ "$user" = root ] || chgrp "$user" /etc/etcd-runbooks/access.yaml; }
+
+say "systemd units"
+for u in "$here"/units/*.service; do
+  sed "s/^User=etcd-runbooks$/User=$user/" "$u" > "/etc/systemd/system/$(basename "$u")"
+done
+# The app runs from --app.
+sed -i "s#/opt/etcd-runbooks/#$app/#" /etc/systemd/system/etcd-runbooks-*.service
+systemctl daemon-reload
+systemctl enable postgresql.service temporal-schema.service temporal.service temporal-namespace.service temporal-ui.service \
+  etcd-runbooks-worker.service etcd-runbooks-api.service etcd-runbooks-slack.service etcd-runbooks-matrix.service >/dev/null 2>&1
+if [ "$start" = 1 ]; then
+  say "starting"
+  systemctl start postgresql.service
+  systemctl restart temporal-schema.service
+  systemctl restart temporal.service temporal-ui.service
+  systemctl restart temporal-namespace.service
+  systemctl restart etcd-runbooks-worker.service etcd-runbooks-api.service
+  systemctl restart etcd-runbooks-slack.service etcd-runbooks-matrix.service
+fi
+say "installed: $(du -sch --apparent-size /usr/local/bin/temporal-server /usr/local/bin/temporal-sql-tool /usr/local/bin/temporal-ui-server /usr/local/bin/temporal /usr/local/share/temporal "$app/dist" "$app/node_modules" 2>/dev/null | awk '{s=s $2 " " $1 "; "} END {print s}')"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds the production Temporal parts with `go install`, once per version, into the cache outside
+# the clone (keyed by version; ETCD_RUNBOOKS_TOOLS_CACHE, default /var/cache/etcd-runbooks/tools),
+# and prints the directory. The versions are the ones docker-compose.yml runs:
+#   server 1.29 -> go.temporal.io/server v1.29.1 (cmd/server, cmd/tools/sql), with its PostgreSQL
+#   schema files (schema/postgresql/v12, shipped in the module), UI 2.42.1 -> ui-server v2.42.1.
+# The directory holds bin/{temporal-server,temporal-sql-tool,temporal-ui-server} and schema/.
+# About 8 minutes on 2 cores the first time (../shared/lab-recipes/temporal-postgres/NOTES.md §1).
+set -euo pipefail
+SERVER_VERSION=v1.29.1
+UI_VERSION=v2.42.1
+cache=${ETCD_RUNBOOKS_TOOLS_CACHE:-/var/cache/etcd-runbooks/tools}
+out=$cache/temporal-server-$SERVER_VERSION-ui-$UI_VERSION
+if [ ! -x "$out/bin/temporal-ui-server" ]; then
+  command -v go >/dev/null 2>&1 || { echo "temporal-server-build: no Go toolchain" >&2; exit 1; }
+  part=$out.part
+  rm -rf "$part" && mkdir -p "$part/bin"
+  echo "temporal-server-build: go install Temporal server $SERVER_VERSION and UI server $UI_VERSION (minutes, once)" >&2
+  export GOFLAGS=-buildvcs=false GOBIN=$part/bin
+  go install "go.temporal.io/server/cmd/server@$SERVER_VERSION" >&2
+  go install "go.temporal.io/server/cmd/tools/sql@$SERVER_VERSION" >&2
+  mv "$part/bin/server" "$part/bin/temporal-server"
+  mv "$part/bin/sql" "$part/bin/temporal-sql-tool"
+  go install "github.com/temporalio/ui-server/v2/cmd/server@$UI_VERSION" >&2
+  mv "$part/bin/server" "$part/bin/temporal-ui-server"
+  module=$(go env GOMODCACHE)/go.temporal.io/server@$SERVER_VERSION
+  mkdir -p "$part/schema"
+  cp -r "$module/schema/postgresql" "$part/schema/"
+  chmod -R u+w "$part/schema"
+  rm -rf "$out" && mv "$part" "$out"
+fi
+echo "$out"
