@@ -22,7 +22,8 @@ LAB_SUITE=bookworm
 LAB_CLUSTER=lab
 # Packages inside every node; part of the root filesystem cache key.
 # containerd .. kmod: what kubelet and kubeadm need on a control-plane node (lab/kube.sh); off elsewhere.
-LAB_PACKAGES=systemd,systemd-sysv,dbus,openssh-server,etcd-server,etcd-client,iproute2,ca-certificates,procps,curl,containerd,runc,iptables,conntrack,socat,ethtool,ebtables,kmod
+# postgresql: the lab's head node (lab/head.sh, deploy/head-node/install.sh); off elsewhere.
+LAB_PACKAGES=systemd,systemd-sysv,dbus,openssh-server,etcd-server,etcd-client,iproute2,ca-certificates,procps,curl,containerd,runc,iptables,conntrack,socat,ethtool,ebtables,kmod,postgresql
 LAB_CGROUP_V1=/sys/fs/cgroup/systemd/$LAB_NAME
 LAB_CGROUP_V2=/sys/fs/cgroup/unified/$LAB_NAME
 

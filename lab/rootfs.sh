@@ -14,7 +14,7 @@ mirror() {
 # Preparation done once inside the fresh root filesystem (chroot), before caching.
 prepare_base() {
   local root=$1
-  chroot "$root" systemctl disable etcd.service containerd.service >/dev/null 2>&1 || true
+  chroot "$root" systemctl disable etcd.service containerd.service postgresql.service >/dev/null 2>&1 || true
   chroot "$root" systemctl mask apt-daily.timer apt-daily-upgrade.timer getty@.service console-getty.service \
     fstrim.timer e2scrub_all.timer e2scrub_reap.service systemd-pstore.service \
     systemd-networkd-wait-online.service >/dev/null 2>&1

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# The lab's head node: PostgreSQL + Temporal server + UI + the etcd-runbooks worker and API, in a
+# systemd-nspawn --boot container on the lab's bridge beside the etcd nodes, installed by the same
+# deploy/head-node/install.sh an operator runs. Its power is cut like a node's (SIGKILL of its
+# init). Sourced by lab/lab.
+# shellcheck source=node.sh
+source "$(dirname "${BASH_SOURCE[0]}")/node.sh"
+
+HEAD_DIR=$LAB_STATE/head
+HEAD_ADDR=$LAB_SUBNET_PREFIX.5
+HEAD_MACHINE=$LAB_NAME-head
+HEAD_NETNS=$LAB_NAME-head
+HEAD_VETH=head-h$LAB_SUFFIX
+HEAD_CG1=$LAB_CGROUP_V1/head
+HEAD_CG2=$LAB_CGROUP_V2/head
+# Where the head node sees the checkout, the Temporal builds and the lab's state (read only).
+HEAD_APP=/opt/etcd-runbooks
+HEAD_LAB=/srv/lab
+
+head_running() { local p; p=$(cat "$HEAD_DIR/launcher.pid" 2>/dev/null || true); [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+head_init_pid() {
+  local pid
+  [ -d "$HEAD_CG1/payload" ] || return 0
+  for pid in $(find "$HEAD_CG1/payload" -name cgroup.procs -exec cat {} +); do
+    if awk '/^NSpid:/ { exit ($NF == 1) ? 0 : 1 }' "/proc/$pid/status" 2>/dev/null; then echo "$pid"; return; fi
+  done
+}
+# Runs a command inside the running head node (all its namespaces).
+head_exec() { local init; init=$(head_init_pid); [ -n "$init" ] || die "the head node is not running"; nsenter -t "$init" -m -u -i -n -p -- "$@"; }
+
+head_netns() {
+  ensure_bridge
+  ip netns list | grep -qw "^$HEAD_NETNS" && return
+  ip link del "$HEAD_VETH" 2>/dev/null || true
+  ip netns add "$HEAD_NETNS"
+  ip link add "$HEAD_VETH" type veth peer name eth0 netns "$HEAD_NETNS"
+  ip link set "$HEAD_VETH" master "$LAB_BRIDGE" up
+  ip -n "$HEAD_NETNS" link set lo up
+  ip -n "$HEAD_NETNS" addr add "$HEAD_ADDR/24" dev eth0
+  ip -n "$HEAD_NETNS" link set eth0 up
+  ip -n "$HEAD_NETNS" route add default via "$LAB_HOST_ADDR"
+}
+
+head_boot() {
+  local base temporal_build cli
+  head_running && { log "head node already running"; return; }
+  base=$(cat "$LAB_STATE/base"); temporal_build=$(cat "$HEAD_DIR/temporal-build"); cli=$(cat "$HEAD_DIR/temporal-cli")
+  head_netns
+  remove_cgroup_tree "$HEAD_CG1"; remove_cgroup_tree "$HEAD_CG2"
+  rm -rf "$HEAD_DIR"/.#upper* /run/systemd/nspawn/propagate/"$HEAD_MACHINE" 2>/dev/null || true
+  mkdir -p "$HEAD_CG1" "$HEAD_CG2"
+  setsid bash -c '
+    echo $$ > "$1/cgroup.procs"; echo $$ > "$2/cgroup.procs"
+    exec systemd-nspawn --boot --register=no --keep-unit --machine="$3" -D "$4" \
+      --overlay="$4:$5/upper:/" --network-namespace-path="/run/netns/$6" \
+      --bind-ro="$7:'"$HEAD_APP"'" --bind-ro="$8:/opt/temporal-build" --bind-ro="$9:/opt/temporal-cli/temporal" \
+      --bind-ro="${10}:'"$HEAD_LAB"'" --bind-ro="${11}:/usr/local/bin/node" \
+      --console=read-only >> "$5/console.log" 2>&1' launcher "$HEAD_CG1" "$HEAD_CG2" "$HEAD_MACHINE" "$base" "$HEAD_DIR" "$HEAD_NETNS" \
+    "$LAB_REPO" "$temporal_build" "$cli" "$LAB_STATE" "$(readlink -f "$(command -v node)")" < /dev/null > /dev/null 2>&1 &
+  echo $! > "$HEAD_DIR/launcher.pid"
+}
+
+# SIGKILL the head node's init: PostgreSQL, Temporal, the worker and the API die at once.
+head_crash() {
+  local init p i
+  init=$(head_init_pid); p=$(cat "$HEAD_DIR/launcher.pid" 2>/dev/null || true)
+  [ -n "$init" ] && kill -9 "$init"
+  for i in $(seq 50); do head_running || break; sleep 0.1; done
+  [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true
+  remove_cgroup_tree "$HEAD_CG1"; remove_cgroup_tree "$HEAD_CG2"
+}
+
+# Waits until the head node's systemd answers (booting or booted): the install talks to it.
+head_wait_systemd() {
+  local i
+  for i in $(seq 300); do
+    # is-system-running exits non-zero while starting or degraded: judge by what it prints.
+    [ -n "$(head_init_pid)" ] && [[ $(head_exec timeout 2 systemctl is-system-running 2>/dev/null || true) =~ ^(starting|running|degraded)$ ]] && return
+    sleep 0.1
+  done
+  die "head node: systemd did not come up in 30 s (console: $HEAD_DIR/console.log)"
+}
+
+# lab head up [--tls] [--access FILE]: boot the head node and install etcd-runbooks on it with
+# deploy/head-node/install.sh (the worker and API on the lab's inventory; --tls: Temporal with
+# mTLS, certificates in $HEAD_DIR/pki). Prints the head node's address.
+head_up() {
+  local tls="" access="" base upper
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --tls) tls=1; shift;;
+      --access) access=$2; shift 2;;
+      *) die "head up: unknown argument $1";;
+    esac
+  done
+  [ -f "$LAB_STATE/inventory.yaml" ] || die "head up: the lab is not up ('lab up' first)"
+  [ ! -d "$HEAD_DIR" ] || die "head up: a head node exists ('lab head down' first)"
+  mkdir -p "$HEAD_DIR/upper"
+  base=$(cat "$LAB_STATE/base"); upper=$HEAD_DIR/upper
+  "$LAB_REPO/scripts/temporal-server-build.sh" > "$HEAD_DIR/temporal-build"
+  "$LAB_REPO/scripts/temporal-cli.sh" > "$HEAD_DIR/temporal-cli"
+  for d in /etc /etc/etcd-runbooks /var /var/lib; do mkdir -p "$upper$d"; done
+  echo head > "$upper/etc/hostname"
+  # No sshd on the head node (the lab reaches it with nsenter; it has no host key of its own).
+  mkdir -p "$upper/etc/systemd/system" && ln -sf /dev/null "$upper/etc/systemd/system/ssh.service"
+  od -An -N16 -tx1 /dev/urandom | tr -d ' \n' > "$upper/etc/machine-id"; echo >> "$upper/etc/machine-id"
+  # The lab's inventory with the head node's view of the SSH key's path.
+  sed "s#$LAB_STATE/#$HEAD_LAB/#g" "$LAB_STATE/inventory.yaml" > "$HEAD_DIR/inventory.yaml"
+  local args=(--binaries /opt/temporal-build --temporal-cli /opt/temporal-cli/temporal --node /usr/local/bin/node --app "$HEAD_APP"
+    --user root --inventory "$HEAD_LAB/head/inventory.yaml" --api-listen 0.0.0.0:8080 --retention 72h)
+  if [ -n "$tls" ]; then
+    bash "$LAB_REPO/lab/pki.sh" "$HEAD_DIR/pki" "head=$HEAD_ADDR"
+    mkdir -p "$HEAD_DIR/tls"
+    cp "$HEAD_DIR/pki/ca.crt" "$HEAD_DIR/tls/ca.pem"
+    cp "$HEAD_DIR/pki/head-server.crt" "$HEAD_DIR/tls/frontend.pem"; cp "$HEAD_DIR/pki/head-server.key" "$HEAD_DIR/tls/frontend-key.pem"
+    cp "$HEAD_DIR/pki/head-peer.crt" "$HEAD_DIR/tls/system-worker.pem"; cp "$HEAD_DIR/pki/head-peer.key" "$HEAD_DIR/tls/system-worker-key.pem"
+    cp "$HEAD_DIR/pki/client.crt" "$HEAD_DIR/tls/client.pem"; cp "$HEAD_DIR/pki/client.key" "$HEAD_DIR/tls/client-key.pem"
+    args+=(--tls-dir "$HEAD_LAB/head/tls" --server-name head)
+  fi
+  [ -z "$access" ] || install -m 640 "$access" "$upper/etc/etcd-runbooks/access.yaml"
+  head_boot
+  head_wait_systemd
+  head_exec "$HEAD_APP/deploy/head-node/install.sh" "${args[@]}" >> "$HEAD_DIR/install.log" 2>&1 \
+    || die "head up: install.sh failed: $(tail -5 "$HEAD_DIR/install.log")"
+  log "head node up at $HEAD_ADDR (Temporal :7233, API :8080; install log $HEAD_DIR/install.log)"
+  echo "$HEAD_ADDR"
+}
+
+head_down() {
+  head_running && head_crash
+  remove_cgroup_tree "$HEAD_CG1"; remove_cgroup_tree "$HEAD_CG2"
+  ip netns del "$HEAD_NETNS" 2>/dev/null || true
+  ip link del "$HEAD_VETH" 2>/dev/null || true
+  rm -rf /run/systemd/nspawn/propagate/"$HEAD_MACHINE" "$HEAD_DIR" 2>/dev/null || true
+}
+
+head_cmd() {
+  local sub=${1:-}; shift || true
+  case $sub in
+    up) head_up "$@" ;;
+    down) head_down ;;
+    crash) head_crash ;;
+    start) head_boot; head_wait_systemd ;;
+    exec) head_exec "$@" ;;
+    addr) echo "$HEAD_ADDR" ;;
+    *) die "usage: lab head up [--tls] [--access FILE] | down | crash | start | exec CMD... | addr" ;;
+  esac
+}

@@ -1,0 +1,243 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import type { Etcd3 } from 'etcd3';
+import YAML from 'yaml';
+import { tokenHash } from '../../api/auth';
+import { recordPaths, verifyRecordFile } from '../../audit/store';
+import type { Inventory } from '../../inventory/schema';
+import type { Operation } from '../../service/operation';
+import { memberClient, nonLeader } from '../support/etcd';
+import { freshLabWith, lab, LAB_STATE, onNode } from '../support/lab';
+import { eventually } from '../support/temporal';
+
+jest.setTimeout(30 * 60_000);
+
+const TOKENS = { alice: 'tok-alice-power-0123456789', bob: 'tok-bob-power-0123456789' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const between = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
+
+/** One power cut and what it cost. */
+interface Cut { runbook: string; atMs: number; servingMs: number; movingMs?: number }
+
+// The head node itself (PostgreSQL + Temporal server + worker + API, installed by
+// deploy/head-node/install.sh, Temporal with mTLS) in an nspawn container beside the etcd nodes.
+// Its power is cut (SIGKILL of its init) at random moments of each runbook and during an approval
+// wait; after each boot the runs go on, and each one's side effects happened once.
+describe('power cuts of the head node (end to end)', () => {
+  let inv: Inventory;
+  let head: string;
+  let base: string;
+  const cuts: Cut[] = [];
+  const clients: Etcd3[] = [];
+  const etcd = (n: string) => { const c = memberClient(inv, n); clients.push(c); return c; };
+
+  /** A call to the head node's API; undefined while it does not answer (power cut, booting). */
+  const call = async (method: string, path: string, token: string, body?: unknown): Promise<{ status: number; json: any } | undefined> => {
+    try {
+      const r = await fetch(`${base}${path}`, {
+        method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(10_000),
+      });
+      return { status: r.status, json: await r.json().catch(() => undefined) };
+    } catch {
+      return undefined;
+    }
+  };
+  const operation = async (runId: string): Promise<Operation | undefined> => {
+    const r = await call('GET', `/v1/clusters/lab/runs/${runId}`, TOKENS.bob);
+    return r?.status === 200 ? (r.json as Operation) : undefined;
+  };
+  const runs: Array<{ workflowId: string; runId: string }> = [];
+  const start = async (runbook: string, body: unknown): Promise<string> => {
+    const r = await eventually(`start ${runbook}`, async () => call('POST', `/v1/clusters/lab/runbooks/${runbook}`, TOKENS.alice, body), 120_000);
+    if (r.status !== 202) throw new Error(`start ${runbook}: ${r.status} ${JSON.stringify(r.json)}`);
+    const { workflowId, runId } = (r.json as Operation).run;
+    runs.push({ workflowId, runId });
+    return runId;
+  };
+
+  /** Cuts the head node's power, boots it, and measures boot -> API serving and -> the run moving again. */
+  const powerCut = async (runbook: string, runId?: string): Promise<void> => {
+    const before = runId ? JSON.stringify((await operation(runId))?.progress?.steps ?? []) : '';
+    lab('head', 'crash');
+    const booted = Date.now();
+    lab('head', 'start');
+    await eventually('API serving after the power cut', async () => ((await call('GET', '/v1/whoami', TOKENS.bob))?.status === 200 ? true : undefined), 180_000);
+    const servingMs = Date.now() - booted;
+    let movingMs: number | undefined;
+    if (runId) {
+      await eventually('the run moving again', async () => {
+        const op = await operation(runId);
+        return op && (op.done || JSON.stringify(op.progress?.steps ?? []) !== before || op.progress?.pendingApproval) ? true : undefined;
+      }, 300_000);
+      movingMs = Date.now() - booted;
+    }
+    cuts.push({ runbook, atMs: booted, servingMs, ...(movingMs !== undefined ? { movingMs } : {}) });
+    console.log(`[power cut] ${runbook}: API serving ${(servingMs / 1000).toFixed(1)} s after boot${movingMs !== undefined ? `, run moving ${(movingMs / 1000).toFixed(1)} s` : ''}`);
+  };
+
+  /**
+   * Runs `runId` to its end: `count` power cuts at random moments while it runs (each `lo`..`hi`
+   * ms after the last boot), bob approving each waiting step. Returns the final operation and how
+   * many cuts landed while it ran.
+   */
+  const runWithCuts = async (runbook: string, runId: string, count: number, lo: number, hi: number): Promise<{ op: Operation; cut: number }> => {
+    let cut = 0;
+    let approved = '';
+    let nextCutAt = Date.now() + between(lo, hi);
+    for (;;) {
+      const op = await operation(runId);
+      if (op?.done) return { op, cut };
+      const waiting = op?.progress?.pendingApproval?.step;
+      if (waiting && waiting !== approved) {
+        const r = await call('POST', `/v1/clusters/lab/runs/${runId}/approve`, TOKENS.bob, { step: waiting });
+        if (r?.status === 200) approved = waiting;
+      }
+      if (cut < count && Date.now() >= nextCutAt && op && !op.done) {
+        await powerCut(runbook, runId);
+        cut++;
+        nextCutAt = Date.now() + between(lo, hi);
+      }
+      await sleep(150);
+    }
+  };
+
+  const voters = async (via: string): Promise<string[]> => {
+    const members = (await etcd(via).cluster.memberList({ linearizable: true })).members ?? [];
+    expect(members.filter((m) => m.isLearner)).toEqual([]);
+    return members.map((m) => m.name).sort();
+  };
+  const snapshots = (node: string) => onNode(node, 'ls -1 /var/backups/etcd-runbooks/ 2>/dev/null | grep -E "^lab-node[0-9]+-rev[0-9]+-[0-9TZ]+\\.db$" || true').trim().split('\n').filter(Boolean);
+
+  beforeAll(async () => {
+    inv = freshLabWith(5, 1);
+    const dir = mkdtempSync(join(tmpdir(), 'head-'));
+    const access = join(dir, 'access.yaml');
+    writeFileSync(access, YAML.stringify({
+      tokens: [
+        { name: 'alice', sha256: tokenHash(TOKENS.alice), roles: ['operator', 'approver'] },
+        { name: 'bob', sha256: tokenHash(TOKENS.bob), roles: ['approver'] },
+      ],
+    }));
+    const t = Date.now();
+    head = lab('head', 'up', '--tls', '--access', access).trim().split('\n').pop()!;
+    console.log(`[head node] install and first boot: ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    base = `http://${head}:8080`;
+    await eventually('API serving', async () => ((await call('GET', '/v1/whoami', TOKENS.alice))?.status === 200 ? true : undefined), 180_000);
+  });
+  afterAll(() => {
+    clients.splice(0).forEach((c) => c.close());
+    if (cuts.length) {
+      const s = (xs: number[]) => { const v = [...xs].sort((a, b) => a - b); return `min ${(v[0] / 1000).toFixed(1)} s, median ${(v[Math.floor(v.length / 2)] / 1000).toFixed(1)} s, max ${(v[v.length - 1] / 1000).toFixed(1)} s`; };
+      console.log(`[power cuts] ${cuts.length}: boot -> API serving ${s(cuts.map((c) => c.servingMs))}; boot -> run moving ${s(cuts.filter((c) => c.movingMs !== undefined).map((c) => c.movingMs!))}`);
+    }
+    if (!process.env.ETCD_RUNBOOKS_KEEP_LAB) lab('down');
+  });
+
+  test('Temporal on the head node speaks mTLS only', async () => {
+    const pki = join(LAB_STATE, 'head', 'pki');
+    const tls = { serverNameOverride: 'head', serverRootCACertificate: readFileSync(join(pki, 'ca.crt')) };
+    const good = await Connection.connect({ address: `${head}:7233`, tls: { ...tls, clientCertPair: { crt: readFileSync(join(pki, 'client.crt')), key: readFileSync(join(pki, 'client.key')) } } });
+    expect((await good.workflowService.describeNamespace({ namespace: 'default' })).namespaceInfo?.name).toBe('default');
+    await good.close();
+    const noCert = await Connection.connect({ address: `${head}:7233`, tls, connectTimeout: '3s' }).then(async (c) => {
+      try { return await c.workflowService.describeNamespace({ namespace: 'default' }); } finally { await c.close(); }
+    }).catch((e: Error) => e);
+    expect(noCert).toBeInstanceOf(Error);
+  });
+
+  test('expand 1 -> 3 survives 3 power cuts and adds each member once', async () => {
+    const runId = await start('expand', { add: ['node2', 'node3'] });
+    const { op, cut } = await runWithCuts('expand', runId, 3, 300, 1500);
+    expect(op.run.state).toBe('completed');
+    expect(cut).toBe(3);
+    expect(await voters('node1')).toEqual(['node1', 'node2', 'node3']);
+  });
+
+  test('backup: a power cut in each of three runs; one snapshot per run', async () => {
+    const before = ['node1', 'node2', 'node3'].flatMap(snapshots);
+    let cut = 0;
+    let runs = 0;
+    while (cut < 3) {
+      const runId = await start('backup', { keep: 20 });
+      runs++;
+      const r = await runWithCuts('backup', runId, 1, 200, 1500);
+      expect(r.op.run.state).toBe('completed');
+      cut += r.cut;
+    }
+    const after = ['node1', 'node2', 'node3'].flatMap(snapshots);
+    expect(after.length - before.length).toBe(runs);
+  });
+
+  test('replace a crashed member survives 3 power cuts', async () => {
+    lab('crash', 'node3');
+    const runId = await start('replace', { failed: 'node3', replacement: 'node4' });
+    const { op, cut } = await runWithCuts('replace', runId, 3, 300, 1500);
+    expect(op.run.state).toBe('completed');
+    expect(cut).toBe(3);
+    expect(await voters('node1')).toEqual(['node1', 'node2', 'node4']);
+  });
+
+  test('migrate survives 3 power cuts', async () => {
+    const runId = await start('migrate', { from: 'node4', to: 'node5' });
+    const { op, cut } = await runWithCuts('migrate', runId, 3, 300, 1500);
+    expect(op.run.state).toBe('completed');
+    expect(cut).toBe(3);
+    expect(await voters('node1')).toEqual(['node1', 'node2', 'node5']);
+  });
+
+  test('remove-member: a power cut during the approval wait; bob approves after the boot', async () => {
+    const victim = await nonLeader(inv, ['node2', 'node5']);
+    const runId = await start('remove-member', { node: victim });
+    const waiting = await eventually('waiting for approval', async () => (await operation(runId))?.progress?.pendingApproval?.step, 120_000);
+    await powerCut('remove-member (approval wait)', runId);
+    expect((await operation(runId))?.progress?.pendingApproval?.step).toBe(waiting);
+    const { op } = await runWithCuts('remove-member', runId, 2, 200, 1500);
+    expect(op.run.state).toBe('completed');
+    expect(await voters('node1')).toEqual(['node1', 'node2', 'node5'].filter((n) => n !== victim).sort());
+  });
+
+  test('restore from a backup survives 3 power cuts', async () => {
+    const members = await voters('node1');
+    const backup = await start('backup', { keep: 20 });
+    const made = (await runWithCuts('backup', backup, 0, 0, 0)).op.response as { node: string; path: string };
+    const runId = await start('restore', { snapshot: { node: made.node, path: made.path }, members });
+    const { op, cut } = await runWithCuts('restore', runId, 3, 300, 1500);
+    expect(op.run.state).toBe('completed');
+    expect(cut).toBe(3);
+    expect(await voters(members[0])).toEqual(members);
+  });
+
+  test('recover-quorum survives 3 power cuts', async () => {
+    const members = await voters('node1');
+    const lost = members.find((n) => n !== 'node1')!;
+    lab('crash', lost);
+    const runId = await start('recover-quorum', { members, waitForNodesSeconds: 600 });
+    let started = false;
+    const watcher = (async () => {
+      await eventually('waiting for the lost node', async () => (await operation(runId))?.progress?.steps.find((s) => s.id === `wait-reachable:${lost}`)?.status === 'running' ? true : undefined, 600_000);
+      lab('start', lost);
+      started = true;
+    })();
+    const { op, cut } = await runWithCuts('recover-quorum', runId, 3, 300, 1500);
+    await watcher;
+    expect(started).toBe(true);
+    expect(op.run.state).toBe('completed');
+    expect(cut).toBe(3);
+    expect(await voters('node1')).toEqual(members);
+  });
+
+  test('every run, power cuts and all, has its signed audit record on the head node', async () => {
+    // The head node's disk as the host sees it: the upper layer of its overlay.
+    const audit = join(LAB_STATE, 'head', 'upper', 'var', 'lib', 'etcd-runbooks', 'audit');
+    const publicKey = readFileSync(join(audit, 'signing-key.pem.pub'), 'utf8');
+    expect(runs.length).toBeGreaterThanOrEqual(9);
+    for (const r of runs) {
+      const { jsonl } = recordPaths(audit, 'lab', r.workflowId, r.runId);
+      await eventually(`audit record of ${r.runId}`, async () => (existsSync(`${jsonl}.sig`) ? true : undefined), 60_000);
+      expect({ run: r.runId, check: verifyRecordFile(jsonl, publicKey) }).toMatchObject({ run: r.runId, check: { ok: true } });
+    }
+  });
+});
