@@ -28,24 +28,11 @@ head_init_pid() {
 # Runs a command inside the running head node (all its namespaces).
 head_exec() { local init; init=$(head_init_pid); [ -n "$init" ] || die "the head node is not running"; nsenter -t "$init" -m -u -i -n -p -- "$@"; }
 
-head_netns() {
-  ensure_bridge
-  ip netns list | grep -qw "^$HEAD_NETNS" && return
-  ip link del "$HEAD_VETH" 2>/dev/null || true
-  ip netns add "$HEAD_NETNS"
-  ip link add "$HEAD_VETH" type veth peer name eth0 netns "$HEAD_NETNS"
-  ip link set "$HEAD_VETH" master "$LAB_BRIDGE" up
-  ip -n "$HEAD_NETNS" link set lo up
-  ip -n "$HEAD_NETNS" addr add "$HEAD_ADDR/24" dev eth0
-  ip -n "$HEAD_NETNS" link set eth0 up
-  ip -n "$HEAD_NETNS" route add default via "$LAB_HOST_ADDR"
-}
-
 head_boot() {
   local base temporal_build cli
   head_running && { log "head node already running"; return; }
   base=$(cat "$LAB_STATE/base"); temporal_build=$(cat "$HEAD_DIR/temporal-build"); cli=$(cat "$HEAD_DIR/temporal-cli")
-  head_netns
+  make_netns "$HEAD_NETNS" "$HEAD_VETH" "$HEAD_ADDR"
   remove_cgroup_tree "$HEAD_CG1"; remove_cgroup_tree "$HEAD_CG2"
   rm -rf "$HEAD_DIR"/.#upper* /run/systemd/nspawn/propagate/"$HEAD_MACHINE" 2>/dev/null || true
   mkdir -p "$HEAD_CG1" "$HEAD_CG2"

@@ -24,9 +24,10 @@ ensure_bridge() {
   ip link set "$LAB_BRIDGE" up
 }
 
-ensure_netns() {
-  local node=$1 ns veth addr
-  ns=$(node_netns "$node"); veth=$(node_veth "$node"); addr=$(node_addr "$node")
+# make_netns NS VETH ADDR: a network namespace with eth0 at ADDR on the lab's bridge (host side VETH).
+make_netns() {
+  local ns=$1 veth=$2 addr=$3
+  ensure_bridge
   ip netns list | grep -qw "^$ns" && return
   # A veth can outlive its namespace's name (the kernel may still hold the namespace): delete it.
   ip link del "$veth" 2>/dev/null || true
@@ -38,6 +39,8 @@ ensure_netns() {
   ip -n "$ns" link set eth0 up
   ip -n "$ns" route add default via "$LAB_HOST_ADDR"
 }
+
+ensure_netns() { make_netns "$(node_netns "$1")" "$(node_veth "$1")" "$(node_addr "$1")"; }
 
 # Remove a cgroup directory and its children, deepest first, killing what is left in them.
 remove_cgroup_tree() {
