@@ -53,15 +53,17 @@ export async function snapshotToolOn(ops: ClusterOps, node: string): Promise<{ t
 
 /**
  * The cluster version (X.Y.0) as etcd reports it on `/version` of a serving member's client URL,
- * read with curl on `node` using the inventory's client certificate. When curl is missing or no
- * member answers, the lowest server version among `memberVersions` (what etcd settles on once
- * every member has reported), marked as estimated. Undefined when neither is known.
+ * read with curl on `node` using the inventory's client certificate (each client URL in turn; an
+ * SSH connection that drops moves on to the next). When curl is missing or no member answers, the
+ * lowest server version among `memberVersions` (what etcd settles on once every member has
+ * reported), marked as estimated. Undefined when neither is known.
  */
 export async function clusterVersion(ops: ClusterOps, node: string, clientURLs: readonly string[], memberVersions: readonly string[]): Promise<{ version: string; source: 'etcd' | 'estimated' } | undefined> {
   const t = ops.inv.tls;
   for (const url of clientURLs) {
     const r = await ops.run(node, ['curl', '-sS', '--max-time', '3', '--cacert', t.caFile, '--cert', t.clientCertFile, '--key', t.clientKeyFile, `${url.replace(/\/+$/, '')}/version`]).catch(() => undefined);
-    if (!r || r.exitCode === 127) break;
+    if (!r) continue; // the SSH connection dropped: the next try reconnects
+    if (r.exitCode === 127) break; // no curl on the node
     const v = r.exitCode === 0 ? parseHttpVersion(r.stdout) : undefined;
     if (v?.cluster) return { version: v.cluster, source: 'etcd' };
   }
