@@ -4,7 +4,7 @@ import type { NodeReadiness } from '../domain/expandPlan';
 import type { ClusterOps } from './cluster';
 import { CommandFailedError, PreconditionError, rethrowCancellation } from './errors';
 import { addLearner, moveLeaderOff, moveLeaderTo, promoteLearner, removeMemberOfNode } from './etcd/membership';
-import { clusterState, hashKV, type ClusterState } from './etcd/reads';
+import { clusterState, clusterStateOf, hashKV, memberList, type ClusterState } from './etcd/reads';
 import { backupOnLeader, snapshotOnLeader, verifySnapshotFile } from './etcd/snapshot';
 import { ensurePeerURL, startRestoredMember } from './etcd/single';
 import { startMember } from './etcd/startMember';
@@ -55,35 +55,43 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Members, per-member status and health, leader. Read-only. Source: reference 000 §3. */
     inspectCluster: clusterActivity(deps, async (ops) => {
-      const state = await clusterState(ops);
+      const view = await memberList(ops);
+      // The cluster version is asked of the control node's own member while the statuses are read;
+      // when that does not answer it, of each member that gave a status, in turn.
+      const own = view.members.find((m) => m.name !== '' && m.peerURLs.includes(ops.node(view.control).etcd.peerURL));
+      const early = own ? clusterVersion(ops, view.control, own.clientURLs.slice(0, 1), [], 1) : Promise.resolve(undefined);
+      const [state, first] = await Promise.all([clusterStateOf(ops, view), early]);
       const serving = state.members.filter((m) => m.status);
-      const cv = await clusterVersion(ops, state.control, serving.flatMap((m) => m.clientURLs), serving.map((m) => m.status?.version ?? ''));
+      const cv = first?.source === 'etcd' ? first : await clusterVersion(ops, state.control, serving.flatMap((m) => m.clientURLs), serving.map((m) => m.status?.version ?? ''));
       return { ...state, ...(cv ? { clusterVersion: cv } : {}) };
     }),
 
     /** Pre-flight for nodes to add: SSH reachable, TLS files present, etcd not running, data dir empty, the runtime can start a member there. Read-only. */
     inspectNodes: clusterActivity(deps, async (ops, input: ClusterInput & { nodes: string[] }) => {
       const t = ops.inv.tls;
-      const out: NodeReadiness[] = [];
-      for (const node of input.nodes) {
+      const rt = runtimeOf(ops);
+      // Each node's reads are independent of each other and of other nodes': all at once.
+      return Promise.all(input.nodes.map(async (node): Promise<NodeReadiness> => {
         const spec = specOf(ops, node);
         try {
-          const dir = await dataDirState(ops, node);
-          const tlsFilesPresent = await filesPresent(ops, node, [t.caFile, t.serverCertFile, t.serverKeyFile, t.peerCertFile, t.peerKeyFile, t.clientCertFile, t.clientKeyFile])
-            // A node that joins with kubeadm gets the kubeadm PKI from the join itself.
-            || (ops.inv.runtime === 'kubeadm' && !(await filesPresent(ops, node, ['/etc/kubernetes/kubelet.conf'])));
-          const etcdActive = (await runtimeOf(ops).state(node)) === 'active';
-          const dataDirFreeBytes = await freeBytes(ops, node, spec.dataDir);
-          const etcdVersion = (await nodeEtcdTools(ops, node)).server;
-          const runtimeProblem = await runtimeOf(ops).joinProblem(node);
-          out.push({ spec, reachable: true, dataDirEmpty: dir !== 'nonempty', tlsFilesPresent, etcdActive, dataDirFreeBytes, ...(etcdVersion ? { etcdVersion } : {}), quotaBytes: memberQuotaBytes(ops.inv.memberSettings), ...(runtimeProblem ? { runtimeProblem } : {}) });
+          const [dir, tlsFilesPresent, service, dataDirFreeBytes, tools, runtimeProblem] = await Promise.all([
+            dataDirState(ops, node),
+            filesPresent(ops, node, [t.caFile, t.serverCertFile, t.serverKeyFile, t.peerCertFile, t.peerKeyFile, t.clientCertFile, t.clientKeyFile])
+              // A node that joins with kubeadm gets the kubeadm PKI from the join itself.
+              .then(async (present) => present || (ops.inv.runtime === 'kubeadm' && !(await filesPresent(ops, node, ['/etc/kubernetes/kubelet.conf'])))),
+            rt.state(node),
+            freeBytes(ops, node, spec.dataDir),
+            nodeEtcdTools(ops, node),
+            rt.joinProblem(node),
+          ]);
+          const etcdVersion = tools.server;
+          return { spec, reachable: true, dataDirEmpty: dir !== 'nonempty', tlsFilesPresent, etcdActive: service === 'active', dataDirFreeBytes, ...(etcdVersion ? { etcdVersion } : {}), quotaBytes: memberQuotaBytes(ops.inv.memberSettings), ...(runtimeProblem ? { runtimeProblem } : {}) };
         } catch (e) {
           rethrowCancellation(e);
           if (['HostKeyMismatchError', 'UnknownNodeError'].includes((e as Error).name)) throw e;
-          out.push({ spec, reachable: false, dataDirEmpty: false, tlsFilesPresent: false, etcdActive: false, error: (e as Error).message });
+          return { spec, reachable: false, dataDirEmpty: false, tlsFilesPresent: false, etcdActive: false, error: (e as Error).message };
         }
-      }
-      return out;
+      }));
     }),
 
     /** Snapshot on the leader into the backup dir, integrity verified. Source: reference 000 §4. */

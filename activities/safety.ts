@@ -1,8 +1,10 @@
-import type { MemberSpec } from '../domain/members';
+import type { Member, MemberSpec } from '../domain/members';
 import type { ClusterOps } from './cluster';
 import { PreconditionError, rethrowCancellation } from './errors';
 import { probeLiveness, viewFromSurvivor } from './etcd/liveness';
-import { clusterState } from './etcd/reads';
+import { clusterState, memberList, memberStatuses } from './etcd/reads';
+import type { EndpointStatus } from './etcd/parse';
+import { endpointStatusOfEach } from './etcd/statusEach';
 import { forceNewClusterFlag } from './etcd/recovery';
 import { dataDirState, moveDataDirAside } from './node/dataDir';
 import { checkDisk, type DiskNeed } from './node/disk';
@@ -12,6 +14,13 @@ import { shScript } from './ssh/quote';
 import { clusterActivity, type ActivityDeps, type ClusterInput } from './wrap';
 
 interface NodeInput extends ClusterInput { node: string }
+
+/**
+ * Between learner catch-up polls (ms). A learner that joins a small database catches up within a
+ * few hundred ms of its start; etcd refuses to promote it before (the bare-script floor retries
+ * the promote every 200 ms).
+ */
+const LEARNER_POLL_MS = 200;
 
 const TAG = /^[A-Za-z0-9._-]+$/;
 function checkTag(tag: string): void {
@@ -54,32 +63,47 @@ export function safetyActivities(deps: ActivityDeps) {
     }),
 
     /**
-     * Learner catch-up, bounded: polls for up to `forSeconds` (at most 60) and reports the learner's
-     * applied index against the leader's index at the first poll, and the bytes of the leader's
-     * database received so far (the snapshot file etcd writes under member/snap while it streams in)
-     * with rate and ETA in heartbeats, for the CLI. The workflow loops on it with timers while the
-     * index or the bytes move. Source: etcd docs "Learner" (promote once in sync).
+     * Learner catch-up, bounded: polls every LEARNER_POLL_MS for up to `forSeconds` (at most 60)
+     * and reports the learner's applied index against the leader's index at the first poll, and
+     * the bytes of the leader's database received so far (the snapshot file etcd writes under
+     * member/snap while it streams in) with rate and ETA in heartbeats, for the CLI. The first poll
+     * reads the leader's index and database size (member list and every member's status); later
+     * polls read the member list (is it still a learner, still a member?) and the learner's own
+     * status. The workflow loops on it with timers while the index or the bytes move.
+     * Source: etcd docs "Learner" (promote once in sync).
      */
     learnerProgress: clusterActivity(deps, async (ops, input: NodeInput & { target?: number; forSeconds: number }) => {
       const spec = memberOf(ops, input.node);
       const until = Date.now() + Math.min(60, input.forSeconds) * 1000;
       let target = input.target;
+      let totalBytes = 0;
       const first = { at: Date.now(), bytes: -1 };
       for (;;) {
-        const state = await clusterState(ops);
-        const m = state.members.find((x) => x.peerURLs.includes(spec.peerURL));
-        if (!m) throw new PreconditionError(`${input.node}: member disappeared from the member list`);
-        target ??= state.members.find((x) => x.isLeader)?.status?.raftIndex ?? 0;
-        const totalBytes = state.members.find((x) => x.isLeader)?.status?.dbSize ?? 0;
-        const applied = m.status?.raftAppliedIndex ?? 0;
+        let member: Member | undefined;
+        let own: EndpointStatus | undefined;
+        if (first.bytes < 0) {
+          const { view, statuses, leader } = await memberStatuses(ops);
+          const lead = statuses.find((x) => x.memberId === leader);
+          target ??= lead?.raftIndex ?? 0;
+          totalBytes = lead?.dbSize ?? 0;
+          member = view.members.find((x) => x.peerURLs.includes(spec.peerURL));
+          own = statuses.find((x) => x.memberId === member?.id);
+        } else {
+          const view = await memberList(ops);
+          const st = await endpointStatusOfEach(ops, view.control, [spec.clientURL]);
+          member = view.members.find((x) => x.peerURLs.includes(spec.peerURL));
+          own = st.find((x) => x.memberId === member?.id);
+        }
+        if (!member) throw new PreconditionError(`${input.node}: member disappeared from the member list`);
+        const applied = own?.raftAppliedIndex ?? 0;
         const receivedBytes = await receivedDbBytes(ops, input.node);
-        const out = { appliedIndex: applied, leaderIndex: target, dbSize: m.status?.dbSize ?? 0, receivedBytes, totalBytes };
-        if (!m.isLearner || applied >= target) return { caughtUp: true, ...out };
+        const out = { appliedIndex: applied, leaderIndex: target ?? 0, dbSize: own?.dbSize ?? 0, receivedBytes, totalBytes };
+        if (!member.isLearner || applied >= out.leaderIndex) return { caughtUp: true, ...out };
         if (Date.now() > until) return { caughtUp: false, ...out };
         if (first.bytes < 0) Object.assign(first, { at: Date.now(), bytes: receivedBytes });
         const rate = (receivedBytes - first.bytes) / Math.max(0.001, (Date.now() - first.at) / 1000);
         ops.heartbeat({ ...out, bytes: receivedBytes, rateBytesPerSec: Math.round(rate), ...(rate > 0 && totalBytes > receivedBytes ? { etaSeconds: Math.ceil((totalBytes - receivedBytes) / rate) } : {}) });
-        await new Promise((r) => setTimeout(r, 500));
+        await new Promise((r) => setTimeout(r, LEARNER_POLL_MS));
       }
     }),
 

@@ -119,6 +119,16 @@ node_block() {
     ip netns exec "$ns" nft add rule inet lab_fault out_etcd oifname eth0 tcp sport "{ 2379, 2380 }" drop
   fi
 }
+# Cut one direction of client traffic: NODE's connections to PEER's client port (2379) are dropped,
+# in NODE's netns; every other node still reaches PEER, and raft (2380) is untouched. A member that
+# only some observers can see. unblock NODE lifts it.
+node_cut() {
+  local ns
+  ns=$(node_netns "$1")
+  ip netns exec "$ns" nft add table inet lab_fault
+  ip netns exec "$ns" nft add chain inet lab_fault out_cut '{ type filter hook output priority 0; }'
+  ip netns exec "$ns" nft add rule inet lab_fault out_cut ip daddr "$(node_addr "$2")" tcp dport 2379 drop
+}
 node_unblock() { ip netns exec "$(node_netns "$1")" nft delete table inet lab_fault 2>/dev/null || true; }
 
 # Mount a SIZE tmpfs at PATH inside the running node (a small disk that fills up); etcd owns it

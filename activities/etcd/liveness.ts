@@ -3,7 +3,7 @@ import type { MemberLiveness } from '../../domain/liveness';
 import { shScript } from '../ssh/quote';
 import type { ClusterOps } from '../cluster';
 import { rethrowCancellation } from '../errors';
-import { parseMemberList } from './parse';
+import { parseMemberList, type EndpointStatus } from './parse';
 import { endpointStatusOfEach } from './statusEach';
 
 /** True when a TCP connection to host:port opens within `timeoutMs` (from the worker). */
@@ -21,14 +21,14 @@ export function tcpOpen(url: string, timeoutMs = 1500): Promise<boolean> {
 
 /**
  * Liveness of each named node's member, asked of etcd itself: SSH is tried on every node (in
- * parallel, judged apart); from every node that answers, one `endpoint status` against every
- * member's client URL over TLS; from the worker, TCP connects to every client and peer port; and
+ * parallel, judged apart); `endpoint status` of the members' client URLs over TLS from the nodes
+ * that answer (askEveryMember); from the worker, TCP connects to every client and peer port; and
  * each member that gave a status is asked for its own member list (served without quorum).
  * Read-only. Source: the safety rule "judge a member by asking etcd (its client URL)"; reference 000 §3.
  */
 export async function probeLiveness(ops: ClusterOps, nodes: string[]): Promise<MemberLiveness[]> {
   const specs = nodes.map((n) => ops.node(n));
-  const urls = specs.map((n) => n.etcd.clientURL);
+  const tcpOf = Promise.all(specs.map(async (n) => ({ client: await tcpOpen(n.etcd.clientURL), peer: await tcpOpen(n.etcd.peerURL) })));
   const ssh = await Promise.all(specs.map(async (n) => {
     try {
       await ops.runOk(n.name, ['true'], { timeoutMs: 8_000 });
@@ -39,13 +39,13 @@ export async function probeLiveness(ops: ClusterOps, nodes: string[]): Promise<M
     }
   }));
   const observers = specs.filter((_, i) => ssh[i].ok).map((n) => n.name);
-  const seen = await Promise.all(observers.map(async (o) => {
-    const statuses = await endpointStatusOfEach(ops, o, urls).catch((e) => { rethrowCancellation(e); return []; });
-    return { observer: o, statuses };
-  }));
-  const tcp = await Promise.all(specs.map(async (n) => ({ client: await tcpOpen(n.etcd.clientURL), peer: await tcpOpen(n.etcd.peerURL) })));
-  const out: MemberLiveness[] = [];
+  // Each member that answers is asked for its member list as soon as one observer sees it.
   const lists = new Map<string, Promise<string[] | undefined>>();
+  const seen = await askEveryMember(ops, specs.map((n) => ({ node: n.name, url: n.etcd.clientURL })), observers, (observer, url) => {
+    if (!lists.has(url)) lists.set(url, localVoterIds(ops, observer, url));
+  });
+  const tcp = await tcpOf;
+  const out: MemberLiveness[] = [];
   for (const [i, n] of specs.entries()) {
     const views = seen.flatMap((v) => v.statuses.filter((s) => s.endpoint === n.etcd.clientURL).map((s) => ({ observer: v.observer, s })));
     const seenBy = views.filter((v) => v.observer !== n.name).map((v) => v.observer);
@@ -53,15 +53,43 @@ export async function probeLiveness(ops: ClusterOps, nodes: string[]): Promise<M
     const m: MemberLiveness = { node: n.name, ssh: ssh[i], seenBy, selfSeen: views.some((v) => v.observer === n.name), workerTcp: tcp[i] };
     if (s) {
       m.status = { memberId: s.memberId, clusterId: s.clusterId, leader: s.leader, raftTerm: s.raftTerm, raftIndex: s.raftIndex, raftAppliedIndex: s.raftAppliedIndex, revision: s.revision, isLearner: s.isLearner, version: s.version };
-      lists.set(n.name, localVoterIds(ops, views[0].observer, n.etcd.clientURL));
+      const ids = await lists.get(n.etcd.clientURL);
+      if (ids) m.voterIds = ids;
     }
     out.push(m);
   }
-  for (const m of out) {
-    const ids = await lists.get(m.node);
-    if (ids) m.voterIds = ids;
-  }
   return out;
+}
+
+/** The statuses one observer node got, by etcdctl over the network (or over its own member's URL). */
+interface ObserverView { observer: string; statuses: EndpointStatus[] }
+
+/**
+ * `endpoint status` of every member's client URL, asked from as few observer nodes as settle it: the
+ * first observer asks every member and a second asks the first's own member, so on a healthy cluster
+ * each member is seen by a node other than its own in one round of N + 1 etcdctl processes, not
+ * N x N. A member not seen that way is then asked from every observer that has not asked it yet
+ * (its own node included: `selfSeen`), so a partial partition is judged as if every node had asked
+ * every member. `onSeen` is called for each status as it arrives. Read-only; an observer whose
+ * command fails counts as having seen nothing.
+ */
+async function askEveryMember(ops: ClusterOps, members: { node: string; url: string }[], observers: string[], onSeen: (observer: string, url: string) => void): Promise<ObserverView[]> {
+  const views: ObserverView[] = [];
+  const asked = new Set<string>();
+  const ask = async (observer: string, urls: string[]) => {
+    if (!urls.length) return;
+    urls.forEach((u) => asked.add(`${observer} ${u}`));
+    const statuses = await endpointStatusOfEach(ops, observer, urls).catch((e) => { rethrowCancellation(e); return [] as EndpointStatus[]; });
+    views.push({ observer, statuses });
+    statuses.forEach((x) => onSeen(observer, x.endpoint));
+  };
+  const [first, second] = observers;
+  const firstOwn = members.filter((m) => m.node === first).map((m) => m.url);
+  await Promise.all([first ? ask(first, members.map((m) => m.url)) : undefined, second ? ask(second, firstOwn) : undefined]);
+  const seenByOther = (m: { node: string; url: string }) => views.some((v) => v.observer !== m.node && v.statuses.some((s) => s.endpoint === m.url));
+  const missing = members.filter((m) => !seenByOther(m));
+  await Promise.all(observers.map((o) => ask(o, missing.filter((m) => !asked.has(`${o} ${m.url}`)).map((m) => m.url))));
+  return views;
 }
 
 /**

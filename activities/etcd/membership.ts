@@ -2,7 +2,7 @@ import { findMember, initialClusterFor, voterClientURLs, type Member } from '../
 import type { MemberId } from '../../domain/memberId';
 import type { ClusterOps } from '../cluster';
 import { CommandFailedError, PreconditionError } from '../errors';
-import { memberList, clusterState, type ClusterState, type MemberState } from './reads';
+import { memberList, clusterState, memberStatuses, type ClusterState, type MemberState } from './reads';
 import { parseMemberAdd } from './parse';
 
 /** Result of adding a learner: its ID and ETCD_INITIAL_CLUSTER for its configuration. */
@@ -68,11 +68,11 @@ export async function promoteLearner(ops: ClusterOps, node: string): Promise<{ m
 /** Removes the node's member (looked up by peer URL); absent -> done. Refuses to remove the leader. */
 export async function removeMemberOfNode(ops: ClusterOps, node: string): Promise<{ removed?: MemberId }> {
   const spec = ops.node(node).etcd;
-  const state = await clusterState(ops);
-  const m = state.members.find((x) => x.peerURLs.includes(spec.peerURL));
+  const { view, leader } = await memberStatuses(ops);
+  const m = view.members.find((x) => x.peerURLs.includes(spec.peerURL));
   if (!m) return {};
-  if (m.isLeader) throw new PreconditionError(`${node}: member ${m.name} is the leader; move leadership first`);
-  await ops.runOk(state.control, ops.etcdctlArgv(voterClientURLs(state.members.filter((x) => x.id !== m.id)), ['member', 'remove', m.id]));
+  if (m.id === leader) throw new PreconditionError(`${node}: member ${m.name} is the leader; move leadership first`);
+  await ops.runOk(view.control, ops.etcdctlArgv(voterClientURLs(view.members.filter((x) => x.id !== m.id)), ['member', 'remove', m.id]));
   return { removed: m.id };
 }
 
@@ -93,6 +93,9 @@ async function transferLeadership(ops: ClusterOps, state: ClusterState, target: 
  */
 export async function moveLeaderOff(ops: ClusterOps, node: string): Promise<{ movedTo?: MemberId }> {
   const spec = ops.node(node).etcd;
+  // Who leads needs no health reads; choosing a healthy transferee does.
+  const { view, leader } = await memberStatuses(ops);
+  if (!view.members.some((x) => x.id === leader && x.peerURLs.includes(spec.peerURL))) return {};
   const state = await clusterState(ops);
   const m = state.members.find((x) => x.peerURLs.includes(spec.peerURL));
   if (!m?.isLeader) return {};

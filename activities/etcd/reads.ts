@@ -52,13 +52,39 @@ export interface ClusterState {
   clusterVersion?: { version: string; source: 'etcd' | 'estimated' };
 }
 
+/** The member list with the status of each started member's client URL and the leader they agree on. */
+export interface MemberStatuses { view: MemberListView; statuses: EndpointStatus[]; leader?: MemberId }
+
+/**
+ * Member list plus `endpoint status` of every started member's client URL (a member added but not
+ * started has none), without the health reads of clusterState: for the reads that only need the
+ * leader, raft indexes or database sizes. The leader is set when every status names the same one.
+ * Read-only. Source: etcd docs "etcdctl endpoint status".
+ */
+export async function memberStatuses(ops: ClusterOps): Promise<MemberStatuses> {
+  const view = await memberList(ops);
+  const statuses = await endpointStatusOfEach(ops, view.control, view.members.flatMap((m) => m.clientURLs));
+  const leader = agreedLeader(statuses);
+  return { view, statuses, ...(leader ? { leader } : {}) };
+}
+
+/** The leader every status names (0 is none), or undefined when they name none or several. */
+function agreedLeader(statuses: readonly EndpointStatus[]): MemberId | undefined {
+  const leaders = new Set(statuses.map((s) => s.leader).filter((l) => l !== '0'));
+  return leaders.size === 1 ? [...leaders][0] : undefined;
+}
+
 /**
  * Member list plus `endpoint status` and `endpoint health` of every started member's client URL.
  * A learner counts as healthy when its status answers (etcd 3.4 learners refuse the health read).
  * Source: reference 000 §3 (check status and health before and after every change).
  */
 export async function clusterState(ops: ClusterOps): Promise<ClusterState> {
-  const view = await memberList(ops);
+  return clusterStateOf(ops, await memberList(ops));
+}
+
+/** clusterState from a member list already read. */
+export async function clusterStateOf(ops: ClusterOps, view: MemberListView): Promise<ClusterState> {
   const endpoints = view.members.flatMap((m) => m.clientURLs);
   // Learners refuse the health read, and etcdctl spends ~2.6 s retrying it: judge them by status alone.
   const voterEndpoints = view.members.filter((m) => !m.isLearner).flatMap((m) => m.clientURLs);
@@ -68,8 +94,7 @@ export async function clusterState(ops: ClusterOps): Promise<ClusterState> {
     endpointStatusOfEach(ops, view.control, endpoints),
     endpointHealthOfEach(ops, view.control, voterEndpoints),
   ]);
-  const leaders = new Set(statuses.map((s) => s.leader).filter((l) => l !== '0'));
-  const leader = leaders.size === 1 ? [...leaders][0] : undefined;
+  const leader = agreedLeader(statuses);
   const members = view.members.map((m): MemberState => {
     const status = statuses.find((s) => s.memberId === m.id);
     const h = health.find((x) => m.clientURLs.includes(x.endpoint));

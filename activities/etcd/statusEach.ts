@@ -5,26 +5,54 @@ import { parseEndpointHealth, parseEndpointStatus, type EndpointHealth, type End
 const SEPARATOR = '@@etcd-runbooks-endpoint@@';
 
 /**
+ * How long the batched `endpoint status` may wait for each endpoint before the ones it missed are
+ * asked again one etcdctl each, in parallel, with the full probe timeout. etcdctl asks the
+ * endpoints of a status read one after the other, so a member that accepts TCP but does not answer
+ * (frozen, or its TLS stalls) costs this much in the batch; a serving member answers in
+ * milliseconds. Measured on the lab: one etcdctl for 3 endpoints, 32 ms wall and 30 ms of CPU,
+ * against 66-94 ms and 100 ms of CPU for one etcdctl per endpoint of 4.
+ */
+const BATCH_STATUS_TIMEOUT = '1s';
+
+/**
  * One command on an observer node: an etcdctl read (`endpoint status`, `endpoint health`) of each
- * URL by its own etcdctl, all at once,
- * outputs separated by SEPARATOR. A member that does not answer costs one probe timeout in all,
- * not one per endpoint in turn (etcdctl asks a list of endpoints one after the other), and a port
- * that refuses the connection from the observer (bash exits 1 at once: nothing listens) is not
- * asked at all; one that does not answer within 2 s (timeout, 124) is still asked by etcdctl.
+ * URL, outputs separated by SEPARATOR. First every URL's port is tried over TCP, all at once: one
+ * that refuses the connection (bash exits 1 at once: nothing listens) is not asked at all; one
+ * that does not answer within 2 s (timeout, 124) is still asked. The others are asked by one
+ * etcdctl: `endpoint health` asks its endpoints in parallel itself, so a member that does not
+ * answer costs one probe timeout in all; `endpoint status` asks them in turn, with
+ * BATCH_STATUS_TIMEOUT each, and every endpoint missing from its answer is asked again by an
+ * etcdctl of its own, all in parallel, with the probe timeout. Source: etcd etcdctl/ctlv3/command/
+ * ep_command.go (status in turn, health in parallel).
  */
 function eachArgv(ops: ClusterOps, urls: string[], read: string[]): string[] {
-  const flags = ops.etcdctlArgv([], ['-w', 'json', ...read], PROBE_TIMEOUT).slice(1).filter((a) => !a.startsWith('--endpoints='));
+  const flags = ops.etcdctlArgv([], ['-w', 'json', ...read], null).slice(1).filter((a) => !a.startsWith('--endpoints='));
+  // status: in turn, so a short limit in the batch and the ones it missed again; health: once.
+  const inTurn = read[0] === 'endpoint' && read[1] === 'status';
   return shScript(`
-    urls=$1; shift; d=$(mktemp -d); i=0
+    urls=$1; batched=$2; probe=$3; again=$4; shift 4; d=$(mktemp -d); i=0
     for u in $(printf '%s' "$urls" | tr ',' ' '); do
       i=$((i + 1)); hp=\${u#*://}; hp=\${hp%%/*}; h=\${hp%:*}; h=\${h#\\[}; h=\${h%\\]}; p=\${hp##*:}
       case $p in ''|*[!0-9]*) p= ;; esac
       ( if [ -n "$p" ]; then timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$h" "$p" 2>/dev/null; [ $? = 1 ] && exit 0; fi
-        etcdctl --endpoints="$u" "$@" > "$d/$i" 2>/dev/null ) &
+        printf '%s,' "$u" > "$d/open.$i" ) &
     done
     wait
-    for f in "$d"/*; do if [ -s "$f" ]; then cat "$f"; echo '${SEPARATOR}'; fi; done
-    rm -rf "$d"`, urls.join(','), ...flags);
+    open=$(cat "$d"/open.* 2>/dev/null); open=\${open%,}
+    if [ -n "$open" ]; then
+      etcdctl --endpoints="$open" --command-timeout="$batched" "$@" > "$d/batch" 2>/dev/null
+      if [ "$again" = yes ]; then
+        i=0; got=$(cat "$d/batch")
+        for u in $(printf '%s' "$open" | tr ',' ' '); do
+          i=$((i + 1))
+          case $got in *'"Endpoint":"'"$u"'"'*) continue ;; esac
+          etcdctl --endpoints="$u" --command-timeout="$probe" "$@" > "$d/again.$i" 2>/dev/null &
+        done
+        wait
+      fi
+      for f in "$d"/batch "$d"/again.*; do if [ -s "$f" ]; then cat "$f"; echo '${SEPARATOR}'; fi; done
+    fi
+    rm -rf "$d"`, urls.join(','), inTurn ? BATCH_STATUS_TIMEOUT : PROBE_TIMEOUT, PROBE_TIMEOUT, inTurn ? 'yes' : 'no', ...flags);
 }
 
 /** The outputs of `read` of each URL that answered, asked from `node` in one SSH command (eachArgv). */

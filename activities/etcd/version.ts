@@ -51,21 +51,31 @@ export async function snapshotToolOn(ops: ClusterOps, node: string): Promise<{ t
   return { tool, version: (tool === 'etcdutl' ? t.etcdutl : t.etcdctl) ?? '?', canBump: t.restoreCanBump };
 }
 
+/** Pause before another pass over the client URLs when none reported the cluster version. */
+const VERSION_RETRY_MS = 1_000;
+
 /**
  * The cluster version (X.Y.0) as etcd reports it on `/version` of a serving member's client URL,
  * read with curl on `node` using the inventory's client certificate (each client URL in turn; an
- * SSH connection that drops moves on to the next). When curl is missing or no member answers, the
+ * SSH connection that drops moves on to the next). When no URL reported it, another pass after
+ * VERSION_RETRY_MS, up to `passes` passes: under load a dropped SSH connection or a curl that ran
+ * out of time is a moment's fault, not an answer. When curl is missing or no member answered, the
  * lowest server version among `memberVersions` (what etcd settles on once every member has
  * reported), marked as estimated. Undefined when neither is known.
  */
-export async function clusterVersion(ops: ClusterOps, node: string, clientURLs: readonly string[], memberVersions: readonly string[]): Promise<{ version: string; source: 'etcd' | 'estimated' } | undefined> {
+export async function clusterVersion(ops: ClusterOps, node: string, clientURLs: readonly string[], memberVersions: readonly string[], passes = 2): Promise<{ version: string; source: 'etcd' | 'estimated' } | undefined> {
   const t = ops.inv.tls;
-  for (const url of clientURLs) {
-    const r = await ops.run(node, ['curl', '-sS', '--max-time', '3', '--cacert', t.caFile, '--cert', t.clientCertFile, '--key', t.clientKeyFile, `${url.replace(/\/+$/, '')}/version`]).catch(() => undefined);
-    if (!r) continue; // the SSH connection dropped: the next try reconnects
-    if (r.exitCode === 127) break; // no curl on the node
-    const v = r.exitCode === 0 ? parseHttpVersion(r.stdout) : undefined;
-    if (v?.cluster) return { version: v.cluster, source: 'etcd' };
+  for (let pass = 1; pass <= passes && clientURLs.length; pass++) {
+    if (pass > 1) await new Promise((r) => setTimeout(r, VERSION_RETRY_MS));
+    let noCurl = false;
+    for (const url of clientURLs) {
+      const r = await ops.run(node, ['curl', '-sS', '--max-time', '3', '--cacert', t.caFile, '--cert', t.clientCertFile, '--key', t.clientKeyFile, `${url.replace(/\/+$/, '')}/version`]).catch(() => undefined);
+      if (!r) continue; // the SSH connection dropped: the next try reconnects
+      if (r.exitCode === 127) { noCurl = true; break; }
+      const v = r.exitCode === 0 ? parseHttpVersion(r.stdout) : undefined;
+      if (v?.cluster) return { version: v.cluster, source: 'etcd' };
+    }
+    if (noCurl) break;
   }
   const low = lowestMinor(memberVersions);
   return low ? { version: low, source: 'estimated' } : undefined;

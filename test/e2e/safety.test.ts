@@ -63,6 +63,23 @@ describe('never worse: the reported failures (end to end)', () => {
     expect(after.map((v) => [v.clusterId, v.members])).toEqual(before.map((v) => [v.clusterId, v.members]));
   });
 
+  test('a member that one node cannot reach is judged by the nodes that can: recover-quorum refuses and changes nothing', async () => {
+    const before = await clusterView(inv);
+    lab('cut', 'node1', 'node3');
+    try {
+      expect(onNodeStatus('node1', 'timeout 2 bash -c "exec 3<>/dev/tcp/' + new URL(inv.nodes.find((n) => n.name === 'node3')!.etcd.clientURL).hostname + '/2379"')).not.toBe(0);
+      const h = await startRun(env, recoverQuorum, { ...base(), members: NODES, approvedBy: 'e2e', waitForNodesSeconds: 60 });
+      const err = await h.result().catch((e) => e);
+      expect(describeFailure('recoverQuorum', err)[0]).toMatch(/pre-flight refused: 3 of 3 voting members may still serve/);
+      // node1 asks first and misses node3; the other nodes are asked then, and node2 sees it
+      expect((await h.query(progressQuery)).liveness).toEqual(expect.arrayContaining([expect.stringMatching(/^node3: ssh ok; etcd serving \(seen by node2\)/)]));
+    } finally {
+      lab('unblock', 'node1');
+    }
+    const after = await expectSafe(inv, 3);
+    expect(after.map((v) => [v.clusterId, v.members])).toEqual(before.map((v) => [v.clusterId, v.members]));
+  });
+
   test('restore refuses before fencing when the restore node has no room for the copy; the cluster keeps serving', async () => {
     await writeBulk(etcd('node1'), 'bulk/', 200);
     const backup = await (await startRun(env, backupCluster, { ...base(), keep: 3, approvedBy: 'e2e' })).result();
