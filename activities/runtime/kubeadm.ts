@@ -115,6 +115,11 @@ export function kubeadmRuntime(ops: ClusterOps): MemberRuntime {
 
     stop: stopPod,
     fence: stopPod,
+    // kubelet restarts a static pod only when its manifest changes: out of the manifests dir and back.
+    async restart(node) {
+      await stopPod(node);
+      await unfence(node);
+    },
 
     /**
      * A stacked control-plane node's kube-apiserver reads only its local member (127.0.0.1:2379):
@@ -192,8 +197,8 @@ export function kubeadmRuntime(ops: ClusterOps): MemberRuntime {
       return undefined;
     },
 
-    async log(node, lines = 15) {
-      const r = await ops.run(node, shScript('f=$(ls -t /var/log/pods/kube-system_etcd-*/etcd/*.log 2>/dev/null | head -n 1); [ -n "$f" ] && tail -n "$1" -- "$f"', String(lines)));
+    async log(node, lines = 15, match) {
+      const r = await ops.run(node, shScript('f=$(ls -t /var/log/pods/kube-system_etcd-*/etcd/*.log 2>/dev/null | head -n 1); [ -n "$f" ] && tail -n "$1" -- "$f" | if [ -n "$2" ]; then grep -E -e "$2"; else cat; fi', String(lines), match ?? ''));
       return r.stdout.trim();
     },
 

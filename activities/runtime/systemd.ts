@@ -29,12 +29,25 @@ export function systemdRuntime(ops: ClusterOps): MemberRuntime {
     },
 
     async start(node) {
-      // A reload only when a unit file or drop-in changed on disk: it costs a few hundred ms, and a
-      // member started soon after its add joins faster (etcd/startMember.ts).
-      await ops.runOk(node, shScript('systemctl unmask --runtime --quiet "$1" && { [ "$(systemctl show -p NeedDaemonReload --value "$1")" != yes ] || systemctl daemon-reload; } && systemctl enable --quiet "$1" && systemctl start --no-block "$1"', unit));
+      // etcd starts before anything slow: a member started soon after its add joins faster
+      // (etcd/startMember.ts). Only a runtime mask (a fence) is lifted first (unmask reloads
+      // systemd, a few hundred ms), and a reload runs first only when a unit file or drop-in
+      // changed on disk. Enabling follows the start, without a reload: it only links the unit for
+      // the next boot, which loads unit files anew.
+      await ops.runOk(node, shScript([
+        'st=$(systemctl is-enabled "$1" 2>/dev/null)',
+        'if [ "$st" = masked-runtime ]; then systemctl unmask --runtime --quiet "$1" || exit; fi',
+        '[ "$(systemctl show -p NeedDaemonReload --value "$1")" != yes ] || systemctl daemon-reload || exit',
+        'systemctl start --no-block "$1" || exit',
+        '[ "$st" = enabled ] || systemctl enable --quiet --no-reload "$1"',
+      ].join('\n'), unit));
     },
 
     stop,
+
+    async restart(node) {
+      await ops.runOk(node, ['systemctl', 'restart', '--no-block', unit]);
+    },
 
     async fence(node) {
       await ops.runOk(node, shScript('systemctl disable --now --quiet "$1" && systemctl mask --runtime --quiet "$1"', unit), { timeoutMs: 100_000 });
@@ -78,8 +91,8 @@ export function systemdRuntime(ops: ClusterOps): MemberRuntime {
     // The package's unit, environment file and TLS files are checked by inspectNodes itself.
     async joinProblem() { return undefined; },
 
-    async log(node, lines = 15) {
-      const r = await ops.run(node, ['journalctl', '-u', unit, '-n', String(lines), '--no-pager', '-o', 'cat']);
+    async log(node, lines = 15, match) {
+      const r = await ops.run(node, shScript('journalctl -u "$1" -n "$2" --no-pager -o cat | if [ -n "$3" ]; then grep -E -e "$3"; else cat; fi', unit, String(lines), match ?? ''));
       return r.stdout.trim();
     },
 

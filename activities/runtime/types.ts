@@ -39,6 +39,8 @@ export interface MemberRuntime {
   start(node: string): Promise<void>;
   /** Stops etcd so that a boot does not start it again; waits until the process is gone. */
   stop(node: string): Promise<void>;
+  /** Restarts a running or starting etcd without waiting for readiness (for a joining member that stalled). */
+  restart(node: string): Promise<void>;
   /** Stops etcd and keeps everything (a boot, kubelet, an operator's restart) from starting it until `start`. */
   fence(node: string): Promise<void>;
   /**
@@ -61,8 +63,12 @@ export interface MemberRuntime {
    * kubeadm checks what `kubeadm join --control-plane` needs (runtime/kubeadm.ts).
    */
   joinProblem(node: string): Promise<string | undefined>;
-  /** The last lines of etcd's log, for error messages (TLS errors show only there). */
-  log(node: string, lines?: number): Promise<string>;
+  /**
+   * The last `lines` lines of etcd's log, for error messages (TLS errors show only there) and
+   * stall checks; with `match` (an extended regular expression), only those of them that match,
+   * filtered on the node so that only they cross the connection.
+   */
+  log(node: string, lines?: number, match?: string): Promise<string>;
   /** A shell snippet printing `etcd version: X.Y.Z` for the etcd this runtime runs (one line, or nothing). */
   readonly serverVersionScript: string;
 }
