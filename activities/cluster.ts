@@ -13,6 +13,13 @@ const COMMAND_TIMEOUT = '10s';
 export const PROBE_TIMEOUT = '3s';
 
 /**
+ * How long a wait (waitFor) keeps polling through SSH failures in a row (ms): a cut connection is
+ * reopened on the next poll, while a node whose SSH stays down fails the wait within this time
+ * (the keepalives notice a dead connection in about 6 s), not at the wait's own deadline.
+ */
+export const WAIT_SSH_BLIP_MS = 10_000;
+
+/**
  * What one activity invocation works with: the cluster's inventory (loaded on the worker), the
  * worker's SSH sessions, and the list of commands run so far (returned for the audit trail).
  */
@@ -143,12 +150,23 @@ export class ClusterOps {
 
   /**
    * Polls `check` every `intervalMs` until it returns a value (not undefined), heartbeating
-   * between polls. Throws WaitTimeoutError with `describe()` after `timeoutMs`.
+   * between polls. Throws WaitTimeoutError with `describe()` after `timeoutMs`. A poll that fails
+   * with SshError counts as "not yet" until SSH has failed for WAIT_SSH_BLIP_MS in a row; then
+   * that SshError is thrown. SSH loss is not etcd loss: a cut connection must not end the wait.
    */
   async waitFor<T>(what: string, timeoutMs: number, intervalMs: number, check: () => Promise<T | undefined>, describe: () => string): Promise<T> {
     const deadline = Date.now() + timeoutMs;
+    let sshFailingSince: number | undefined;
     for (;;) {
-      const v = await check();
+      let v: T | undefined;
+      try {
+        v = await check();
+        sshFailingSince = undefined;
+      } catch (e) {
+        if (!(e instanceof SshError)) throw e;
+        sshFailingSince ??= Date.now();
+        if (Date.now() - sshFailingSince >= WAIT_SSH_BLIP_MS || Date.now() > deadline) throw e;
+      }
       if (v !== undefined) return v;
       if (Date.now() > deadline) throw new WaitTimeoutError(`${what}: not reached within ${Math.round(timeoutMs / 1000)} s (${describe()})`);
       this.heartbeat();
