@@ -18,7 +18,10 @@ export async function backupCluster(raw: BackupInput): Promise<BackupInfo & { of
     ...(offNode ? [{ id: 'copy-off-node', title: 'copy it to the backup host (if the inventory names one), SHA-256 checked', status: 'pending' as const }] : []),
   ]);
   tracker.progress.outcome = 'running';
-  const r = await tracker.run('backup', async () => (await long.takeBackup({ ...base, stamp: stamp(new Date()), keep: input.keep })).result,
+  // A backup's file is found again by its stamp (retries, resumed runs): to the second, two backups
+  // started within one second shared one file, the second run reporting the first one's snapshot.
+  const ms = patched('backup-stamp-ms');
+  const r = await tracker.run('backup', async () => (await long.takeBackup({ ...base, stamp: stamp(new Date(), ms), keep: input.keep })).result,
     (b) => `${b.node}:${b.path} rev ${b.revision}, ${b.totalKeys} keys${b.pruned.length ? `; removed ${b.pruned.length} old` : ''}`);
   if (!offNode) {
     tracker.progress.outcome = 'completed';

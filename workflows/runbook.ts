@@ -73,7 +73,8 @@ export function runTagV1(runbook: string, runId: string): string {
   return `${runbook}-${runId.slice(0, 8)}`;
 }
 
-/** `YYYYMMDDTHHMMSSZ` from workflow time (deterministic). */
-export function stamp(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+/** `YYYYMMDDTHHMMSSZ` from workflow time (deterministic); with `ms`, `YYYYMMDDTHHMMSSmmmZ`. */
+export function stamp(d: Date, ms = false): string {
+  const iso = d.toISOString().replace(/[-:]/g, '');
+  return ms ? iso.replace('.', '') : iso.replace(/\.\d+Z$/, 'Z');
 }

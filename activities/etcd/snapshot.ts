@@ -1,9 +1,10 @@
 import type { ClusterOps } from '../cluster';
 import { pruneBackups } from '../node/retention';
 import { readTimeoutMs } from '../../domain/scale';
+import { servedRevision } from '../../domain/snapshotRevision';
 import { PreconditionError } from '../errors';
 import { shScript } from '../ssh/quote';
-import { clusterState, type MemberState } from './reads';
+import { memberStatuses } from './reads';
 import type { InventoryNode } from '../../inventory/schema';
 import { parseSnapshotStatus } from './parse';
 import { requireFree } from '../node/disk';
@@ -39,12 +40,32 @@ const VERIFY_SCRIPT = [
 export async function verifySnapshotFile(ops: ClusterOps, node: string, path: string): Promise<Omit<SnapshotInfo, 'member'>> {
   // Hashing reads the whole file: the timeout follows its size (domain/scale.ts).
   const bytes = Number((await ops.run(node, ['stat', '-c', '%s', '--', path])).stdout.trim()) || 0;
-  const v = await ops.runOk(node, shScript(VERIFY_SCRIPT, path), { timeoutMs: readTimeoutMs(bytes) });
-  const [size, sha] = v.stdout.trim().split(' ');
-  const { tool } = await snapshotToolOn(ops, node);
-  const st = await ops.runOk(node, [tool, '-w', 'json', 'snapshot', 'status', path], { timeoutMs: readTimeoutMs(bytes) });
-  const s = parseSnapshotStatus(st.stdout);
+  // The SHA-256 check and `snapshot status` both only read the file: at once. The hash is judged first.
+  const check = ops.runOk(node, shScript(VERIFY_SCRIPT, path), { timeoutMs: readTimeoutMs(bytes) });
+  const status = snapshotToolOn(ops, node).then(({ tool }) => ops.runOk(node, [tool, '-w', 'json', 'snapshot', 'status', path], { timeoutMs: readTimeoutMs(bytes) }));
+  const [checked, read] = await Promise.allSettled([check, status]);
+  if (checked.status === 'rejected') throw checked.reason;
+  if (read.status === 'rejected') throw read.reason;
+  const [size, sha] = checked.value.stdout.trim().split(' ');
+  const s = parseSnapshotStatus(read.value.stdout);
   return { node, path, sizeBytes: Number(size), sha256: sha, revision: s.revision, totalKeys: s.totalKey };
+}
+
+/** The leader's member name, its database size (bytes) and the inventory node it runs on. */
+interface LeaderAt { name: string; dbSize: number; node: InventoryNode }
+
+/**
+ * Finds the leader by the member list and each member's status (no health reads: the snapshot
+ * save itself fails on a member that does not serve). Throws if the statuses agree on no leader or
+ * it is not in the inventory.
+ */
+async function leaderNode(ops: ClusterOps): Promise<LeaderAt> {
+  const { view, statuses, leader: id } = await memberStatuses(ops);
+  const leader = view.members.find((m) => m.id === id);
+  if (!leader) throw new Error(`cluster ${ops.inv.cluster} has no leader; cannot take a snapshot`);
+  const node = ops.inv.nodes.find((n) => n.etcd.memberName === leader.name);
+  if (!node) throw new PreconditionError(`leader ${leader.name} is not described in the inventory`);
+  return { name: leader.name, dbSize: statuses.find((s) => s.memberId === id)?.dbSize ?? 0, node };
 }
 
 /**
@@ -53,19 +74,10 @@ export async function verifySnapshotFile(ops: ClusterOps, node: string, path: st
  * name on the leader's node is returned as is; a file that fails verification is replaced.
  * Source: reference 000 §4 (snapshot from the leader; check status after), etcd docs "Disaster recovery".
  */
-/** The leader's member and the inventory node it runs on. Throws if there is no leader or it is not in the inventory. */
-async function leaderNode(ops: ClusterOps): Promise<{ leader: MemberState; node: InventoryNode }> {
-  const state = await clusterState(ops);
-  const leader = state.members.find((m) => m.isLeader);
-  if (!leader) throw new Error(`cluster ${ops.inv.cluster} has no leader; cannot take a snapshot`);
-  const node = ops.inv.nodes.find((n) => n.etcd.memberName === leader.name);
-  if (!node) throw new PreconditionError(`leader ${leader.name} is not described in the inventory`);
-  return { leader, node };
-}
-
-export async function snapshotOnLeader(ops: ClusterOps, label: string, at?: { leader: MemberState; node: InventoryNode }): Promise<SnapshotInfo> {
+export async function snapshotOnLeader(ops: ClusterOps, label: string, at?: LeaderAt): Promise<SnapshotInfo> {
   if (!/^[A-Za-z0-9._-]+$/.test(label)) throw new PreconditionError(`bad snapshot label ${JSON.stringify(label)}`);
-  const { leader, node } = at ?? (await leaderNode(ops));
+  const leader = at ?? (await leaderNode(ops));
+  const { node } = leader;
   const path = `${ops.inv.backupDir}/${ops.inv.cluster}-${label}.db`;
   const exists = await ops.run(node.name, ['test', '-f', path]);
   if (exists.exitCode === 0) {
@@ -75,11 +87,11 @@ export async function snapshotOnLeader(ops: ClusterOps, label: string, at?: { le
       // a partial or corrupt file from an interrupted attempt: take it again
     }
   }
-  await requireFree(ops, node.name, ops.inv.backupDir, Math.ceil((leader.status?.dbSize ?? 0) * 1.05), `a snapshot of ${leader.name}`);
+  await requireFree(ops, node.name, ops.inv.backupDir, Math.ceil(leader.dbSize * 1.05), `a snapshot of ${leader.name}`);
   await ops.runOk(node.name, ['install', '-d', '-m', '0700', ops.inv.backupDir]);
   const tmp = `${path}.saving`;
   try {
-    await ops.runOk(node.name, ops.etcdctlArgv([node.etcd.clientURL], ['snapshot', 'save', tmp], null), { timeoutMs: readTimeoutMs(leader.status?.dbSize ?? 0) });
+    await ops.runOk(node.name, ops.etcdctlArgv([node.etcd.clientURL], ['snapshot', 'save', tmp], null), { timeoutMs: readTimeoutMs(leader.dbSize) });
   } catch (e) {
     // A partial file (a full disk, a timeout) must not keep the backup dir full.
     await ops.run(node.name, ['rm', '-f', '--', tmp]).catch(() => undefined);
@@ -90,7 +102,6 @@ export async function snapshotOnLeader(ops: ClusterOps, label: string, at?: { le
   return { ...info, member: leader.name, path };
 }
 
-/** A backup taken by `backupOnLeader`, and the older backups its retention removed. */
 /** A backup: the verified snapshot, its keys and KV hash at its revision (also in `<path>.meta.json`), and the backups retention removed. */
 export interface BackupInfo extends SnapshotInfo { keys: number; hashKV: string; pruned: string[] }
 
@@ -101,10 +112,10 @@ export interface BackupInfo extends SnapshotInfo { keys: number; hashKV: string;
  * Source: reference 000 §4 (backup on the leader, named by node and time).
  */
 export async function backupOnLeader(ops: ClusterOps, stamp: string, keep: number): Promise<BackupInfo> {
-  if (!/^[0-9]{8}T[0-9]{6}Z$/.test(stamp)) throw new PreconditionError(`bad backup stamp ${JSON.stringify(stamp)}`);
+  if (!/^[0-9]{8}T[0-9]{6}([0-9]{3})?Z$/.test(stamp)) throw new PreconditionError(`bad backup stamp ${JSON.stringify(stamp)}`);
   const { backupDir, cluster } = ops.inv;
-  const at = await leaderNode(ops);
-  const { leader, node } = at;
+  const leader = await leaderNode(ops);
+  const { node } = leader;
   const found = await ops.run(node.name, shScript('ls -1 "$1"/"$2"-*-rev*-"$3".db 2>/dev/null | head -n 1', backupDir, cluster, stamp));
   let info: SnapshotInfo | undefined;
   if (found.stdout.trim()) {
@@ -115,14 +126,14 @@ export async function backupOnLeader(ops: ClusterOps, stamp: string, keep: numbe
     }
   }
   if (!info) {
-    const snap = await snapshotOnLeader(ops, `backup-${stamp}`, at);
+    const snap = await snapshotOnLeader(ops, `backup-${stamp}`, leader);
     const path = `${backupDir}/${cluster}-${snap.member}-rev${snap.revision}-${stamp}.db`;
     await ops.runOk(snap.node, ['mv', '-f', '--', snap.path, path]);
     info = { ...snap, path };
   }
   let meta = await readBackupMeta(ops, info.node, info.path);
   if (!meta || meta.revision !== info.revision || meta.sha256 !== info.sha256) {
-    meta = { cluster, member: info.member, revision: info.revision, ...(await measureAt(ops, info.node, node.etcd.clientURL, info.revision)), sha256: info.sha256, sizeBytes: info.sizeBytes, takenAt: new Date().toISOString() };
+    meta = { cluster, member: info.member, revision: info.revision, ...(await measureAt(ops, info.node, node.etcd.clientURL, servedRevision(info.revision))), sha256: info.sha256, sizeBytes: info.sizeBytes, takenAt: new Date().toISOString() };
     await writeBackupMeta(ops, info.node, info.path, meta);
   }
   return { ...info, keys: meta.keys, hashKV: meta.hashKV, pruned: await pruneBackups(ops, info.node, backupDir, cluster, keep) };

@@ -6,6 +6,7 @@ import { parseEndpointStatus, parseHashKV } from '../etcd/parse';
 import { verifySnapshotFile } from '../etcd/snapshot';
 import { snapshotToolOn } from '../etcd/version';
 import { restoreTimeoutMs } from '../../domain/scale';
+import { servedRevision } from '../../domain/snapshotRevision';
 
 /** Loopback ports of the throw-away member on the backup host (client, peer). */
 export const DRILL_CLIENT_PORT = 23790;
@@ -82,13 +83,13 @@ export async function drillNewestCopy(ops: ClusterOps): Promise<DrillResult> {
       UNIT, SCRATCH, client, peer), { timeoutMs: restoreTimeoutMs(sizeBytes) });
     const restoreMs = Date.now() - restoreStarted;
     const st = parseEndpointStatus((await ops.runOk(host, ctl(['-w', 'json', 'endpoint', 'status']))).stdout)[0];
-    const rev = expected?.revision ?? st.revision;
+    const rev = expected ? servedRevision(expected.revision) : st.revision;
     const h = parseHashKV((await ops.runOk(host, ctl(['-w', 'json', 'endpoint', 'hashkv', `--rev=${rev}`]))).stdout)[0];
     // No `count` in the answer: no keys (proto3 leaves zero out).
     const count = /"count":(\d+)/.exec((await ops.runOk(host, ctl(['-w', 'json', 'get', '', '--prefix', '--limit=1', `--rev=${rev}`]))).stdout);
     const found = { revision: st.revision, keys: count ? Number(count[1]) : 0, hashKV: h.hash };
     if (expected) {
-      if (found.revision !== expected.revision) problems.push(`revision ${found.revision}, the backup held ${expected.revision}`);
+      if (found.revision !== rev) problems.push(`revision ${found.revision}, the backup held ${rev}`);
       if (found.keys !== expected.keys) problems.push(`${found.keys} keys at revision ${rev}, the backup held ${expected.keys}`);
       if (found.hashKV !== expected.hashKV) problems.push(`KV hash ${found.hashKV} at revision ${rev}, the backup's was ${expected.hashKV}`);
     }

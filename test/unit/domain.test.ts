@@ -3,6 +3,7 @@ import { canRemoveVoter, faultTolerance, hasQuorum, isRecommendedSize, quorumSiz
 import { findMember, initialClusterFor, type Member } from '../../domain/members';
 import { renderMemberEnvironment } from '../../domain/memberConfig';
 import type { MemberId } from '../../domain/memberId';
+import { servedRevision } from '../../domain/snapshotRevision';
 
 const id = (h: string) => h as MemberId;
 const m = (name: string, n: number, extra: Partial<Member> = {}): Member => ({ id: id(n.toString(16)), name, peerURLs: [`https://10.0.0.${n}:2380`], clientURLs: name ? [`https://10.0.0.${n}:2379`] : [], isLearner: false, ...extra });
@@ -74,5 +75,13 @@ describe('member environment file', () => {
     expect(() => renderMemberEnvironment({ ...base, tls: { ...tls, caFile: '/p/ca.crt\nETCD_FORCE_NEW_CLUSTER=true' } })).toThrow(/member config caFile is not a plain value/);
     expect(() => renderMemberEnvironment({ ...base, token: 'x$(reboot)' })).toThrow(/token is not a plain value/);
     expect(renderMemberEnvironment({ ...base, initialClusterState: 'new', token: 'lab-restore-1' })).toContain('ETCD_INITIAL_CLUSTER_TOKEN=lab-restore-1\n');
+  });
+});
+
+describe('the revision a restored snapshot serves', () => {
+  test('a snapshot of a cluster never written to (revision 0) serves etcd\'s first revision, 1; any other its own', () => {
+    expect(servedRevision(0)).toBe(1);
+    expect(servedRevision(1)).toBe(1);
+    expect(servedRevision(48213)).toBe(48213);
   });
 });
