@@ -4,7 +4,7 @@
 # Run after the end-to-end tests, against the server they used:
 #   scripts/record-histories.sh LABEL [max per type and status]
 # LABEL names the workflow code version (v1: before the 'never-worse' patch, v2: after, v3: kubeadm,
-# v4: backups copied off-node and restore drills); keep the
+# v4: backups copied off-node and restore drills, v5: parallel pre-flight reads); keep the
 # fixtures of every version whose runs may still be in flight somewhere.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)

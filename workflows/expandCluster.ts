@@ -1,5 +1,5 @@
 import { patched, workflowInfo } from '@temporalio/workflow';
-import type { NodeReadiness } from '../activities';
+import { preflightReads } from './preflight';
 import { long, reads } from './proxies';
 import { describeLiveness } from '../domain/liveness';
 import { addMember, undoAddedMembers } from './memberSteps';
@@ -36,9 +36,8 @@ export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult
   if (!patched(NEVER_WORSE)) return expandClusterV1(rawInput);
   const { input, base, tracker } = startRunbook('expandCluster', ExpandInputSchema, rawInput);
 
-  const state = (await reads.inspectCluster(base)).result;
-  tracker.progress.liveness = (await reads.probeLiveness(base)).result.map(describeLiveness);
-  const readiness: NodeReadiness[] = (await reads.inspectNodes({ ...base, nodes: input.add })).result;
+  const { state, liveness, readiness } = await preflightReads(base, input.add);
+  tracker.progress.liveness = liveness.map(describeLiveness);
   const plan: ExpandPlan = planExpand({
     members: state.members,
     healthyMembers: state.members.filter((m) => m.healthy).map((m) => m.name),

@@ -1,4 +1,5 @@
 import { patched, workflowInfo } from '@temporalio/workflow';
+import { preflightReads } from './preflight';
 import { MigrateMemberInputSchema, type MigrateMemberInput } from '../domain/inputs';
 import { addMemberSteps, retireMemberSteps } from '../domain/memberSteps';
 import type { ApprovalRecord, PlanStep } from '../domain/progress';
@@ -25,9 +26,8 @@ export interface MigrateMemberResult { from: string; to: string; snapshot: strin
 export async function migrateMember(raw: MigrateMemberInput): Promise<MigrateMemberResult> {
   if (!patched(NEVER_WORSE)) return migrateMemberV1(raw);
   const { input, base, tracker, gate } = startRunbook('migrateMember', MigrateMemberInputSchema, raw);
-  const state = (await reads.inspectCluster(base)).result;
-  tracker.progress.liveness = (await reads.probeLiveness(base)).result.map(describeLiveness);
-  const [from, to] = (await reads.inspectNodes({ ...base, nodes: [input.from, input.to] })).result;
+  const { state, liveness, readiness: [from, to] } = await preflightReads(base, [input.from, input.to]);
+  tracker.progress.liveness = liveness.map(describeLiveness);
   const plan = planMigrate(state.members, from, to, Math.max(0, ...state.members.map((m) => m.status?.dbSize ?? 0)), state.clusterVersion?.version);
   tracker.progress.liveness?.push(describeVersions(state.clusterVersion, [to]));
   const steps: PlanStep[] = [

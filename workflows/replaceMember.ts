@@ -1,4 +1,5 @@
 import { patched, workflowInfo } from '@temporalio/workflow';
+import { preflightReads } from './preflight';
 import { ReplaceMemberInputSchema, type ReplaceMemberInput } from '../domain/inputs';
 import { addMemberSteps, retireMemberSteps } from '../domain/memberSteps';
 import type { ApprovalRecord, PlanStep } from '../domain/progress';
@@ -32,10 +33,9 @@ export async function replaceMember(raw: ReplaceMemberInput): Promise<ReplaceMem
   if (!patched(NEVER_WORSE)) return replaceMemberV1(raw);
   const { input, base, tracker, gate } = startRunbook('replaceMember', ReplaceMemberInputSchema, raw);
   const replacement = input.replacement ?? input.failed;
-  const state = (await reads.inspectCluster(base)).result;
-  tracker.progress.liveness = (await reads.probeLiveness(base)).result.map(describeLiveness);
   const nodes = [...new Set([input.failed, replacement])];
-  const readiness = (await reads.inspectNodes({ ...base, nodes })).result;
+  const { state, liveness, readiness } = await preflightReads(base, nodes);
+  tracker.progress.liveness = liveness.map(describeLiveness);
   const failed = readiness[0];
   const rep = readiness[nodes.indexOf(replacement)];
   const plan = planReplace(state.members, failed, rep, Math.max(0, ...state.members.map((m) => m.status?.dbSize ?? 0)), state.clusterVersion?.version);
