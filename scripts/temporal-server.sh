@@ -3,6 +3,7 @@
 # Usage: scripts/temporal-server.sh start|stop|kill|status
 #   start   reuse a server answering on $TEMPORAL_ADDRESS (default 127.0.0.1:7233), else start one
 #           with --db-filename $ETCD_RUNBOOKS_STATE/temporal/temporal.db (UI on :8233; --headless when CI is set)
+#           and eager activity dispatch on (deploy/temporal/dynamicconfig/production.yaml says why)
 #   stop    stop the server this script started (kill: SIGKILL it, as a crash would)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +20,8 @@ case ${1:-start} in
     mkdir -p "$state"
     ui=(--ui-port $((port + 1000))); [ -n "${CI:-}" ] && ui=(--headless)
     setsid nohup "$cli" server start-dev --db-filename "$state/temporal.db" --ip "$host" --port "$port" \
-      "${ui[@]}" --log-level warn >> "$state/server.log" 2>&1 < /dev/null &
+      "${ui[@]}" --log-level warn --dynamic-config-value system.enableActivityEagerExecution=true \
+      >> "$state/server.log" 2>&1 < /dev/null &
     echo $! > "$state/server.pid"
     for _ in $(seq 120); do
       if healthy; then echo "temporal: server up on $addr (db $state/temporal.db, log $state/server.log)" >&2; exit 0; fi
