@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import {
@@ -177,7 +178,10 @@ export function buildCli(): Command {
     .allowUnknownOption().helpOption(false)
     .argument('[args...]')
     .action((args: string[]) => {
-      const r = spawnSync(join(__dirname, '..', 'lab', 'lab'), args, { stdio: 'inherit' });
+      // client/ from the sources, dist/client/ from the build: the lab script is in the checkout's lab/.
+      const script = [join(__dirname, '..', 'lab', 'lab'), join(__dirname, '..', '..', 'lab', 'lab')].find((p) => existsSync(p));
+      if (!script) throw new Error(`the lab script (lab/lab) is not beside ${__dirname}: the lab needs a checkout of etcd-runbooks`);
+      const r = spawnSync(script, args, { stdio: 'inherit' });
       process.exitCode = r.status ?? 1;
     });
   return program;

@@ -12,11 +12,13 @@ const LAB = join(REPO, 'lab', 'lab');
 const LAB_ID = process.env.ETCD_RUNBOOKS_LAB_ID ?? String(Math.max(0, Number(process.env.JEST_WORKER_ID ?? '1') - 1) % 10);
 export const LAB_STATE = join(process.env.ETCD_RUNBOOKS_STATE ?? join(REPO, '.state'), `lab${LAB_ID === '0' ? '' : LAB_ID}`);
 export const INVENTORY = join(LAB_STATE, 'inventory.yaml');
+/** The environment for a child process that runs a lab command (`lab/lab`, `etcd-runbooks lab`): this worker's lab id. */
+export const LAB_ENV: NodeJS.ProcessEnv = { ...process.env, ETCD_RUNBOOKS_LAB_ID: LAB_ID };
 
 /** Runs `lab/lab ARGS...` (root), returning stdout; throws with stderr on failure. */
 export function lab(...args: string[]): string {
   try {
-    return execFileSync(LAB, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10 * 60_000, env: { ...process.env, ETCD_RUNBOOKS_LAB_ID: LAB_ID } });
+    return execFileSync(LAB, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10 * 60_000, env: LAB_ENV });
   } catch (e) {
     const err = e as Error & { stderr?: string; status?: number };
     throw Object.assign(new Error(`lab ${args.join(' ')} (lab ${LAB_ID}) failed: ${(err.stderr ?? '').trim().split('\n').slice(-3).join(' | ') || err.message}`), { status: err.status });
