@@ -16,7 +16,15 @@ jest.setTimeout(30 * 60_000);
 
 const TOKENS = { alice: 'tok-alice-power-0123456789', bob: 'tok-bob-power-0123456789' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const between = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
+/**
+ * `count` step indexes, ascending, one drawn at random in each of `count` equal parts of the steps
+ * `from`..three quarters of `n` (all the rest of the plan when that is too short).
+ */
+const cutTargets = (from: number, n: number, count: number): number[] => {
+  const end = Math.max(Math.floor(n * 0.75), Math.min(n, from + count));
+  const width = (end - from) / Math.max(1, count);
+  return Array.from({ length: count }, (_, i) => from + Math.floor(width * i + Math.random() * Math.max(1, width) * 0.999));
+};
 
 /** One power cut and what it cost. */
 interface Cut { runbook: string; atMs: number; servingMs: number; movingMs?: number }
@@ -79,14 +87,17 @@ describe('power cuts of the head node (end to end)', () => {
   };
 
   /**
-   * Runs `runId` to its end: `count` power cuts at random moments while it runs (each `lo`..`hi`
-   * ms after the last boot), bob approving each waiting step. Returns the final operation and how
-   * many cuts landed while it ran.
+   * Runs `runId` to its end with `count` power cuts, bob approving each waiting step. The cuts
+   * follow the run's plan, not the clock (the runs take a few seconds, so cuts on a timer missed
+   * their ends): the plan's steps from the current one to three quarters of the way are split into
+   * `count` parts, a step is drawn at random in each, and the power is cut at the first poll that
+   * sees the run at or past the drawn step. Returns the final operation and how many cuts landed
+   * while it ran.
    */
-  const runWithCuts = async (runbook: string, runId: string, count: number, lo: number, hi: number): Promise<{ op: Operation; cut: number }> => {
+  const runWithCuts = async (runbook: string, runId: string, count: number): Promise<{ op: Operation; cut: number }> => {
     let cut = 0;
     let approved = '';
-    let nextCutAt = Date.now() + between(lo, hi);
+    let targets: number[] | undefined;
     for (;;) {
       const op = await operation(runId);
       if (op?.done) return { op, cut };
@@ -95,12 +106,16 @@ describe('power cuts of the head node (end to end)', () => {
         const r = await call('POST', `/v1/clusters/lab/runs/${runId}/approve`, TOKENS.bob, { step: waiting });
         if (r?.status === 200) approved = waiting;
       }
-      if (cut < count && Date.now() >= nextCutAt && op && !op.done) {
-        await powerCut(runbook, runId);
-        cut++;
-        nextCutAt = Date.now() + between(lo, hi);
+      const steps = op?.progress?.steps ?? [];
+      const at = steps.findIndex((s) => s.status === 'running' || s.status === 'pending');
+      if (steps.length && at >= 0) {
+        targets ??= cutTargets(at, steps.length, count);
+        if (cut < count && at >= targets[cut]) {
+          await powerCut(runbook, runId);
+          cut++;
+        }
       }
-      await sleep(150);
+      await sleep(50);
     }
   };
 
@@ -150,7 +165,7 @@ describe('power cuts of the head node (end to end)', () => {
 
   test('expand 1 -> 3 survives 3 power cuts and adds each member once', async () => {
     const runId = await start('expand', { add: ['node2', 'node3'] });
-    const { op, cut } = await runWithCuts('expand', runId, 3, 300, 1500);
+    const { op, cut } = await runWithCuts('expand', runId, 3);
     expect(op.run.state).toBe('completed');
     expect(cut).toBe(3);
     expect(await voters('node1')).toEqual(['node1', 'node2', 'node3']);
@@ -163,7 +178,7 @@ describe('power cuts of the head node (end to end)', () => {
     while (cut < 3) {
       const runId = await start('backup', { keep: 20 });
       runs++;
-      const r = await runWithCuts('backup', runId, 1, 200, 1500);
+      const r = await runWithCuts('backup', runId, 1);
       expect(r.op.run.state).toBe('completed');
       cut += r.cut;
     }
@@ -174,7 +189,7 @@ describe('power cuts of the head node (end to end)', () => {
   test('replace a crashed member survives 3 power cuts', async () => {
     lab('crash', 'node3');
     const runId = await start('replace', { failed: 'node3', replacement: 'node4' });
-    const { op, cut } = await runWithCuts('replace', runId, 3, 300, 1500);
+    const { op, cut } = await runWithCuts('replace', runId, 3);
     expect(op.run.state).toBe('completed');
     expect(cut).toBe(3);
     expect(await voters('node1')).toEqual(['node1', 'node2', 'node4']);
@@ -182,7 +197,7 @@ describe('power cuts of the head node (end to end)', () => {
 
   test('migrate survives 3 power cuts', async () => {
     const runId = await start('migrate', { from: 'node4', to: 'node5' });
-    const { op, cut } = await runWithCuts('migrate', runId, 3, 300, 1500);
+    const { op, cut } = await runWithCuts('migrate', runId, 3);
     expect(op.run.state).toBe('completed');
     expect(cut).toBe(3);
     expect(await voters('node1')).toEqual(['node1', 'node2', 'node5']);
@@ -194,7 +209,7 @@ describe('power cuts of the head node (end to end)', () => {
     const waiting = await eventually('waiting for approval', async () => (await operation(runId))?.progress?.pendingApproval?.step, 120_000);
     await powerCut('remove-member (approval wait)', runId);
     expect((await operation(runId))?.progress?.pendingApproval?.step).toBe(waiting);
-    const { op, cut } = await runWithCuts('remove-member', runId, 2, 200, 800);
+    const { op, cut } = await runWithCuts('remove-member', runId, 2);
     expect(op.run.state).toBe('completed');
     expect(cut).toBe(2);
     expect(await voters('node1')).toEqual(['node1', 'node2', 'node5'].filter((n) => n !== victim).sort());
@@ -203,9 +218,9 @@ describe('power cuts of the head node (end to end)', () => {
   test('restore from a backup survives 3 power cuts', async () => {
     const members = await voters('node1');
     const backup = await start('backup', { keep: 20 });
-    const made = (await runWithCuts('backup', backup, 0, 0, 0)).op.response as { node: string; path: string };
+    const made = (await runWithCuts('backup', backup, 0)).op.response as { node: string; path: string };
     const runId = await start('restore', { snapshot: { node: made.node, path: made.path }, members });
-    const { op, cut } = await runWithCuts('restore', runId, 3, 300, 1500);
+    const { op, cut } = await runWithCuts('restore', runId, 3);
     expect(op.run.state).toBe('completed');
     expect(cut).toBe(3);
     expect(await voters(members[0])).toEqual(members);
@@ -222,7 +237,7 @@ describe('power cuts of the head node (end to end)', () => {
       lab('start', lost);
       started = true;
     })();
-    const { op, cut } = await runWithCuts('recover-quorum', runId, 3, 300, 1500);
+    const { op, cut } = await runWithCuts('recover-quorum', runId, 3);
     await watcher;
     expect(started).toBe(true);
     expect(op.run.state).toBe('completed');

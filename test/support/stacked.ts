@@ -21,23 +21,33 @@ export function runningEtcdArgs(node: string): string[] | undefined {
   return (JSON.parse(out) as { Spec: { process: { args: string[] } } }).Spec.process.args;
 }
 
+/** An answer "NotFound" the probe saw: which apiserver, when, and kubectl's message. */
+export interface NotFoundAnswer { endpoint: string; at: string; message: string }
+
 /**
  * Asks every endpoint once a second for an object the snapshot holds (`kubectl get configmap NAME`)
- * while a runbook runs, and counts the answers "NotFound": an apiserver serving an etcd that lacks
- * it (empty, or not yet restored). Errors (no apiserver, no etcd) are not NotFound.
+ * while a runbook runs. `missing`: answers that the object does not exist (`configmaps "NAME" not
+ * found`), i.e. an apiserver serving an etcd that lacks it (empty, or not yet restored). `routes`:
+ * other NotFound answers (`the server could not find the requested resource`: an apiserver whose
+ * routes are not installed yet, as while it starts), which say nothing of etcd's data. Both are
+ * kept with endpoint, time and message. Errors (no apiserver, no etcd) are neither.
  */
 export function notFoundProbe(endpoints: string[], name: string, kubectl: (args: string[], server?: string) => Promise<string>) {
-  let notFound = 0;
+  const missing: NotFoundAnswer[] = [];
+  const routes: NotFoundAnswer[] = [];
   let asked = 0;
   let stopped = false;
+  const objectMissing = new RegExp(`configmaps? "${name}" not found`);
   const loop = (async () => {
     while (!stopped) {
       const started = Date.now();
-      await Promise.all(endpoints.map((e) => kubectl(['-n', 'default', 'get', 'configmap', name, '-o', 'name'], e).then(() => undefined, (err: Error) => {
-        if (/NotFound|not found/.test(err.message)) notFound++;
+      await Promise.all(endpoints.map((endpoint) => kubectl(['-n', 'default', 'get', 'configmap', name, '-o', 'name'], endpoint).then(() => undefined, (err: Error) => {
+        if (!/NotFound|not found/.test(err.message)) return;
+        const answer = { endpoint, at: new Date().toISOString(), message: err.message.trim().split('\n').slice(-1)[0].slice(0, 300) };
+        (objectMissing.test(err.message) ? missing : routes).push(answer);
       }).finally(() => { asked++; })));
       await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - started))));
     }
   })();
-  return { async stop() { stopped = true; await loop; return { asked, notFound }; } };
+  return { async stop() { stopped = true; await loop; return { asked, missing, routes }; } };
 }
