@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { NodeSession } from '../activities/ssh/session';
+import { loadInventoryFile } from '../inventory/load';
 import { median } from './stats';
 
 const CLI = join(__dirname, '..', 'bin', 'etcd-runbooks');
@@ -28,6 +30,30 @@ export function cliLatency(inventory: string, taskQueue: string, times = 5): Cli
     }
     return { what, argv, medianSeconds: median(secs), minSeconds: Math.min(...secs), maxSeconds: Math.max(...secs), exitCode };
   });
+}
+
+/** Round trip (ms) of one short command (`true`) over the worker's kind of SSH session, connection already open. */
+export interface SshRoundTrip { node: string; medianMs: number; minMs: number; maxMs: number; n: number }
+
+/**
+ * Round trip of `true` on the inventory's first node through a NodeSession (activities/ssh):
+ * the fixed cost every node command of a runbook pays. `times` commands after one warm-up.
+ */
+export async function sshRoundTrip(inventory: string, times = 20): Promise<SshRoundTrip> {
+  const node = loadInventoryFile(inventory).nodes[0];
+  const session = new NodeSession(node.name, node.ssh);
+  try {
+    await session.exec(['true']);
+    const ms: number[] = [];
+    for (let i = 0; i < times; i++) {
+      const t = process.hrtime.bigint();
+      await session.exec(['true']);
+      ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    return { node: node.name, medianMs: median(ms), minMs: Math.min(...ms), maxMs: Math.max(...ms), n: times };
+  } finally {
+    session.close();
+  }
 }
 
 /** The process's peak resident set (VmHWM) in MiB, or undefined once it has exited. */

@@ -18,8 +18,8 @@ export interface StepTime {
 /**
  * Where a run's time went, from its history's timestamps alone: wall (first to last event),
  * activities (started -> completed, per type, and within that the commands they recorded), and
- * orchestration = wall minus the activities' time (workflow tasks, scheduling, timers, approvals).
- * Activities that ran in parallel would count twice; the runbooks run theirs one at a time.
+ * orchestration = wall minus the time at least one activity ran (workflow tasks, scheduling,
+ * timers, approvals); activities that ran in parallel (pre-flight reads) count once.
  */
 export interface RunBreakdown { wallMs: number; orchestrationMs: number; steps: StepTime[] }
 
@@ -38,7 +38,9 @@ export function breakdown(events: HistoryEvent[]): RunBreakdown {
   const types = new Map<string, string>();
   const started = new Map<string, number>();
   const steps = new Map<string, StepTime>();
+  const spans: Array<[number, number]> = [];
   const add = (scheduledId: string, startedId: string, end: number, cmd: number) => {
+    spans.push([started.get(startedId) ?? end, end]);
     const type = types.get(scheduledId) ?? '?';
     const s = steps.get(type) ?? { type, count: 0, activityMs: 0, commandMs: 0 };
     s.count++;
@@ -60,7 +62,15 @@ export function breakdown(events: HistoryEvent[]): RunBreakdown {
   }
   const wallMs = events.length ? ms(events.at(-1)!.eventTime) - ms(events[0].eventTime) : 0;
   const list = [...steps.values()];
-  return { wallMs, orchestrationMs: Math.max(0, wallMs - list.reduce((sum, s) => sum + s.activityMs, 0)), steps: list };
+  // The union of the activities' intervals.
+  let busy = 0;
+  let reach = -Infinity;
+  for (const [a, b] of spans.sort((x, y) => x[0] - y[0])) {
+    if (b <= reach) continue;
+    busy += b - Math.max(a, reach);
+    reach = b;
+  }
+  return { wallMs, orchestrationMs: Math.max(0, wallMs - busy), steps: list };
 }
 
 /**

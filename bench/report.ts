@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { CliLatency } from './extras';
+import type { CliLatency, SshRoundTrip } from './extras';
 import type { RunBreakdown } from './history';
 import { median, secs } from './stats';
 
@@ -12,7 +12,7 @@ export interface CaseResult { name: string; samples: Sample[] }
  * overMedian = the run's wall time minus the median uninterrupted run (noisy: etcd's own waits vary).
  */
 export interface CrashSample { killAtSeconds: number; seconds: number; lostSeconds: number; overMedianSeconds: number }
-export interface Report { pairs: number; size: number; results: CaseResult[]; crashes: CrashSample[]; cli: CliLatency[]; workerPeakRssMiB: number }
+export interface Report { pairs: number; size: number; results: CaseResult[]; crashes: CrashSample[]; cli: CliLatency[]; ssh: SshRoundTrip; workerPeakRssMiB: number }
 
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
 const range = (xs: number[]) => `${f2(Math.min(...xs))} / ${f2(Math.max(...xs))}`;
@@ -47,6 +47,7 @@ export function printReport(r: Report): void {
     const over = r.crashes.map((c) => c.overMedianSeconds);
     extras.push(['expand 1->3 with a worker crash, over the uninterrupted median', `${f2(median(over))} s`, range(over), over.length]);
   }
+  extras.push([`SSH command round trip (true on ${r.ssh.node}, open session)`, `${f2(r.ssh.medianMs)} ms`, range([r.ssh.minMs, r.ssh.maxMs]), r.ssh.n]);
   extras.push(['worker peak RSS (VmHWM)', `${r.workerPeakRssMiB} MiB`, '-', 1]);
   console.log(extras.toString());
 }

@@ -4,7 +4,7 @@
  * run alternately on the same lab and data (bench/cases.ts), and a table prints the floor and
  * runbook medians, their ratio, min/max, failed writes of a steady writer, and where the runbook's
  * time goes (per activity type: time in the activity and in its node commands; the rest is
- * orchestration), from the history. Then CLI latency, the time lost per worker crash (SIGKILL at a
+ * orchestration), from the history. Then CLI latency, the SSH command round trip, the time lost per worker crash (SIGKILL at a
  * random point of expand 1->3, a new worker started at once) and the worker's peak RSS.
  * Figures, not assertions.
  *
@@ -28,7 +28,7 @@ import { freshLabWith, INVENTORY, lab } from '../test/support/lab';
 import { startWriter } from '../test/support/writer';
 import { WorkerProcess } from '../test/support/workerProcess';
 import { CASES, type Case, type Script, type Starter } from './cases';
-import { cliLatency, peakRssMiB } from './extras';
+import { cliLatency, peakRssMiB, sshRoundTrip } from './extras';
 import { breakdown, resumedAfterMs } from './history';
 import { printReport, type CaseResult, type CrashSample, type Sample } from './report';
 import { writeFacts } from './facts';
@@ -58,6 +58,8 @@ async function main() {
   const taskQueue = `bench-${process.pid}`;
   let worker = new WorkerProcess(taskQueue, INVENTORY);
   await worker.start();
+  // A bench that ends on an error must not leave its worker polling (it would take a later bench's tasks).
+  process.on('exit', () => { try { if (worker.pid) process.kill(worker.pid, 'SIGKILL'); } catch { /* gone already */ } });
   let peakRss = 0;
   const notePeak = () => { peakRss = Math.max(peakRss, peakRssMiB(worker.pid) ?? 0); };
   const base = { cluster: inv.cluster, inventoryDigest: inventoryDigest(INVENTORY), approvedBy: 'bench' };
@@ -80,7 +82,11 @@ async function main() {
       results.push({ name: c.name, samples: await runCase(c) });
     } catch (e) {
       console.log(`[bench] ${c.name}: given up (${String((e as Error).message ?? e).split('\n')[0].slice(0, 200)})`);
-      floor(['shrink.sh', 'node1', 'node2', 'node3', 'node4']);
+      try {
+        floor(['shrink.sh', 'node1', 'node2', 'node3', 'node4']);
+      } catch (again) {
+        console.log(`[bench] ${c.name}: the lab could not be brought back to node1 (${String((again as Error).message).split('\n')[0].slice(0, 200)}); the next cases start from where it is`);
+      }
     }
   }
 
@@ -147,17 +153,18 @@ async function main() {
     }
   }
   const cli = cliLatency(INVENTORY, taskQueue);
+  const ssh = await sshRoundTrip(INVENTORY);
   notePeak();
   etcd.close();
   await worker.stop();
   await connection.close();
   lab('down');
 
-  printReport({ pairs, size, results, crashes: crashSamples, cli, workerPeakRssMiB: peakRss });
+  printReport({ pairs, size, results, crashes: crashSamples, cli, ssh, workerPeakRssMiB: peakRss });
   const dir = join(REPO, '.state', 'bench');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `runbooks-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ etcd: '3.6', sizeMiB: size, pairs, results, crashes: crashSamples, cli, workerPeakRssMiB: peakRss }, null, 2));
+  writeFileSync(file, JSON.stringify({ etcd: '3.6', sizeMiB: size, pairs, results, crashes: crashSamples, cli, ssh, workerPeakRssMiB: peakRss }, null, 2));
   console.log(`results: ${file}`);
 }
 

@@ -28,6 +28,22 @@ describe('bench: where a run\'s time went, from its history', () => {
     expect(b.orchestrationMs).toBe(1000);
   });
 
+  test('activities that ran in parallel count once against the wall time', () => {
+    const events = [
+      { eventId: 1, eventTime: at(0), workflowExecutionStartedEventAttributes: {} },
+      { eventId: 5, eventTime: at(10), activityTaskScheduledEventAttributes: { activityType: { name: 'inspectCluster' } } },
+      { eventId: 6, eventTime: at(10), activityTaskScheduledEventAttributes: { activityType: { name: 'probeLiveness' } } },
+      { eventId: 7, eventTime: at(20), activityTaskStartedEventAttributes: { scheduledEventId: 5 } },
+      { eventId: 8, eventTime: at(30), activityTaskStartedEventAttributes: { scheduledEventId: 6 } },
+      { eventId: 9, eventTime: at(420), activityTaskCompletedEventAttributes: { scheduledEventId: 5, startedEventId: 7, result: result([]) } },
+      { eventId: 10, eventTime: at(530), activityTaskCompletedEventAttributes: { scheduledEventId: 6, startedEventId: 8, result: result([]) } },
+      { eventId: 20, eventTime: at(1000), workflowExecutionCompletedEventAttributes: {} },
+    ];
+    const b = breakdown(events as never);
+    expect(b.steps.map((x) => x.activityMs)).toEqual([400, 500]);
+    expect(b.orchestrationMs).toBe(1000 - 510); // busy from 20 to 530
+  });
+
   test('an empty history is all zero', () => {
     expect(breakdown([])).toEqual({ wallMs: 0, orchestrationMs: 0, steps: [] });
   });
