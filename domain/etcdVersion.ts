@@ -120,11 +120,18 @@ export function lowestMinor(versions: readonly string[]): string | undefined {
 }
 
 /**
- * The plan's version line: `versions: cluster 3.5.0 (reported by etcd); node3 has etcd 3.6.16`.
- * Member versions are on each member's liveness line.
+ * The cluster version and where it came from: etcd's `/version`, or estimated from the members'
+ * server versions; `unanswered` says why no `/version` answered (at most 3 reasons, for the plan).
  */
-export function describeVersions(cluster: { version: string; source: 'etcd' | 'estimated' } | undefined, joining: readonly { spec: { node: string }; etcdVersion?: string }[]): string {
-  const c = cluster ? `cluster ${cluster.version} (${cluster.source === 'etcd' ? 'reported by etcd' : 'estimated from member versions'})` : 'cluster version unknown';
+export interface ClusterVersion { version: string; source: 'etcd' | 'estimated'; unanswered?: string[] }
+
+/**
+ * The plan's version line: `versions: cluster 3.5.0 (reported by etcd); node3 has etcd 3.6.16`;
+ * an estimate says why `/version` did not answer. Member versions are on each member's liveness line.
+ */
+export function describeVersions(cluster: ClusterVersion | undefined, joining: readonly { spec: { node: string }; etcdVersion?: string }[]): string {
+  const why = cluster?.unanswered?.length ? `: /version ${cluster.unanswered.join(', ')}` : '';
+  const c = cluster ? `cluster ${cluster.version} (${cluster.source === 'etcd' ? 'reported by etcd' : `estimated from member versions${why}`})` : 'cluster version unknown';
   const j = joining.map((r) => `${r.spec.node} has etcd ${r.etcdVersion ?? 'unknown'}`);
   return `versions: ${[c, ...j].join('; ')}`;
 }

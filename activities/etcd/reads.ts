@@ -1,4 +1,5 @@
 import type { MemberId } from '../../domain/memberId';
+import type { ClusterVersion } from '../../domain/etcdVersion';
 import type { Member } from '../../domain/members';
 import type { ClusterOps } from '../cluster';
 import { lastLines, rethrowCancellation } from '../errors';
@@ -49,7 +50,7 @@ export interface ClusterState {
   leader?: MemberId;
   members: MemberState[];
   /** The cluster version (X.Y.0), read by `inspectCluster` only (etcd's /version, or estimated). */
-  clusterVersion?: { version: string; source: 'etcd' | 'estimated' };
+  clusterVersion?: ClusterVersion;
 }
 
 /** The member list with the status of each started member's client URL and the leader they agree on. */

@@ -1,8 +1,8 @@
 import type { ClusterOps } from '../cluster';
-import { PreconditionError } from '../errors';
+import { lastLines, PreconditionError, rethrowCancellation } from '../errors';
 import { shScript } from '../ssh/quote';
 import { runtimeOf } from '../runtime';
-import { helpListsBump, lowestMinor, parseHttpVersion, parseToolVersion, snapshotTool, type NodeEtcdTools } from '../../domain/etcdVersion';
+import { helpListsBump, type ClusterVersion, lowestMinor, parseHttpVersion, parseToolVersion, snapshotTool, type NodeEtcdTools } from '../../domain/etcdVersion';
 
 /**
  * Prints, in one SSH round trip (after the runtime's line for the etcd it runs: the unit's
@@ -61,22 +61,32 @@ const VERSION_RETRY_MS = 1_000;
  * VERSION_RETRY_MS, up to `passes` passes: under load a dropped SSH connection or a curl that ran
  * out of time is a moment's fault, not an answer. When curl is missing or no member answered, the
  * lowest server version among `memberVersions` (what etcd settles on once every member has
- * reported), marked as estimated. Undefined when neither is known.
+ * reported), marked as estimated, with why the last pass got no answer. Undefined when neither is known.
  */
-export async function clusterVersion(ops: ClusterOps, node: string, clientURLs: readonly string[], memberVersions: readonly string[], passes = 2): Promise<{ version: string; source: 'etcd' | 'estimated' } | undefined> {
+export async function clusterVersion(ops: ClusterOps, node: string, clientURLs: readonly string[], memberVersions: readonly string[], passes = 2): Promise<ClusterVersion | undefined> {
   const t = ops.inv.tls;
+  let unanswered: string[] = [];
   for (let pass = 1; pass <= passes && clientURLs.length; pass++) {
     if (pass > 1) await new Promise((r) => setTimeout(r, VERSION_RETRY_MS));
-    let noCurl = false;
+    unanswered = [];
     for (const url of clientURLs) {
-      const r = await ops.run(node, ['curl', '-sS', '--max-time', '3', '--cacert', t.caFile, '--cert', t.clientCertFile, '--key', t.clientKeyFile, `${url.replace(/\/+$/, '')}/version`]).catch(() => undefined);
-      if (!r) continue; // the SSH connection dropped: the next try reconnects
-      if (r.exitCode === 127) { noCurl = true; break; }
+      const argv = ['curl', '-sS', '--max-time', '5', '--cacert', t.caFile, '--cert', t.clientCertFile, '--key', t.clientKeyFile, `${url.replace(/\/+$/, '')}/version`];
+      // A dropped SSH connection: the next try reconnects.
+      const r = await ops.run(node, argv).catch((e: Error) => {
+        rethrowCancellation(e);
+        return { exitCode: -1, stdout: '', stderr: `SSH: ${e.message}` };
+      });
+      if (r.exitCode === 127) {
+        unanswered.push(`${node}: no curl`);
+        pass = passes;
+        break;
+      }
       const v = r.exitCode === 0 ? parseHttpVersion(r.stdout) : undefined;
       if (v?.cluster) return { version: v.cluster, source: 'etcd' };
+      const why = r.exitCode === 0 ? (v ? 'cluster version not decided' : 'not etcd\'s answer') : lastLines(r.stderr, 1) || `exit ${r.exitCode}`;
+      unanswered.push(`${url}: ${why}`.slice(0, 160));
     }
-    if (noCurl) break;
   }
   const low = lowestMinor(memberVersions);
-  return low ? { version: low, source: 'estimated' } : undefined;
+  return low ? { version: low, source: 'estimated', ...(unanswered.length ? { unanswered: unanswered.slice(0, 3) } : {}) } : undefined;
 }

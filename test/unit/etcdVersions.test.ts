@@ -93,6 +93,12 @@ describe('versions', () => {
       .toBe('versions: cluster 3.5.0 (reported by etcd); node3 has etcd 3.6.16');
     expect(describeVersions(undefined, [])).toBe('versions: cluster version unknown');
   });
+
+  test('an estimated cluster version says why /version did not answer', () => {
+    expect(describeVersions({ version: '3.5.0', source: 'estimated', unanswered: ['https://10.0.0.1:2379: curl: (28) Operation timed out'] }, []))
+      .toBe('versions: cluster 3.5.0 (estimated from member versions: /version https://10.0.0.1:2379: curl: (28) Operation timed out)');
+    expect(describeVersions({ version: '3.5.0', source: 'estimated' }, [])).toBe('versions: cluster 3.5.0 (estimated from member versions)');
+  });
 });
 
 describe('revision bump of a restore', () => {
