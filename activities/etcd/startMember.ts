@@ -75,12 +75,10 @@ export async function startMember(ops: ClusterOps, node: string): Promise<Member
   const dbBytes = Math.max(0, ...(await sizes.catch((e: unknown) => { if (e instanceof SshError) return memberStatuses(ops); throw e; })).statuses.map((x) => x.dbSize));
   const since = Date.now();
   let lastLogCheck = since;
-  let restarted = false;
   let swallowedRestart = false;
   let stuckRestart = false;
   let swallowedSince: number | undefined;
   const restart = async () => {
-    restarted = true;
     swallowedSince = undefined;
     await rt.restart(node);
   };
@@ -120,6 +118,6 @@ export async function startMember(ops: ClusterOps, node: string): Promise<Member
     const view = await memberList(ops);
     const own = await endpointStatusOfEach(ops, view.control, [spec.clientURL]);
     const m = view.members.find((x) => x.peerURLs.includes(spec.peerURL));
-    return m && isNamed(m) && own.some((x) => x.memberId === m.id) ? { memberId: m.id, service: svc, ...(restarted ? { restartedStuckPublish: true as const } : {}) } : undefined;
+    return m && isNamed(m) && own.some((x) => x.memberId === m.id) ? { memberId: m.id, service: svc, ...(swallowedRestart || stuckRestart ? { restartedStuckPublish: true as const } : {}) } : undefined;
   }, () => `${rt.where} on ${node}`);
 }

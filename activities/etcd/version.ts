@@ -65,6 +65,10 @@ const VERSION_RETRY_MS = 1_000;
  */
 export async function clusterVersion(ops: ClusterOps, node: string, clientURLs: readonly string[], memberVersions: readonly string[], passes = 2): Promise<ClusterVersion | undefined> {
   const t = ops.inv.tls;
+  const estimate = (unanswered: string[]): ClusterVersion | undefined => {
+    const low = lowestMinor(memberVersions);
+    return low ? { version: low, source: 'estimated', ...(unanswered.length ? { unanswered: unanswered.slice(0, 3) } : {}) } : undefined;
+  };
   let unanswered: string[] = [];
   for (let pass = 1; pass <= passes && clientURLs.length; pass++) {
     if (pass > 1) await new Promise((r) => setTimeout(r, VERSION_RETRY_MS));
@@ -76,17 +80,12 @@ export async function clusterVersion(ops: ClusterOps, node: string, clientURLs: 
         rethrowCancellation(e);
         return { exitCode: -1, stdout: '', stderr: `SSH: ${e.message}` };
       });
-      if (r.exitCode === 127) {
-        unanswered.push(`${node}: no curl`);
-        pass = passes;
-        break;
-      }
+      if (r.exitCode === 127) return estimate([`${node}: no curl`]);
       const v = r.exitCode === 0 ? parseHttpVersion(r.stdout) : undefined;
       if (v?.cluster) return { version: v.cluster, source: 'etcd' };
       const why = r.exitCode === 0 ? (v ? 'cluster version not decided' : 'not etcd\'s answer') : lastLines(r.stderr, 1) || `exit ${r.exitCode}`;
       unanswered.push(`${url}: ${why}`.slice(0, 160));
     }
   }
-  const low = lowestMinor(memberVersions);
-  return low ? { version: low, source: 'estimated', ...(unanswered.length ? { unanswered: unanswered.slice(0, 3) } : {}) } : undefined;
+  return estimate(unanswered);
 }
