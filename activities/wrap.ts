@@ -15,10 +15,28 @@ export interface ClusterInput {
   cluster: string;
   /** SHA-256 of the inventory file the run was started with (checked against the worker's). */
   inventoryDigest?: string;
+  /** Digest of the trusted keys the run verified its decisions with (signed runs; checked against the worker's trust file). */
+  trustDigest?: string;
 }
 
-/** What activities share in a worker: inventories, SSH sessions, and (optional) the command journal. */
-export interface ActivityDeps { registry: InventoryRegistry; pool: SshPool; journal?: CommandJournal }
+/**
+ * What activities share in a worker: inventories, SSH sessions, (optional) the command journal,
+ * and the digest of the worker's own trust file (config/trust.ts; undefined: the worker has none,
+ * and acts for no signed run).
+ */
+export interface ActivityDeps { registry: InventoryRegistry; pool: SshPool; journal?: CommandJournal; trustDigest?: () => string | undefined }
+
+/**
+ * Refuses a signed run whose pinned keys are not the worker's: a start that brought keys of its
+ * own (and decisions signed with them) passes the workflow's checks but does nothing on a node.
+ */
+function checkTrust(deps: ActivityDeps, input: ClusterInput): void {
+  if (input.trustDigest === undefined) return;
+  const mine = deps.trustDigest?.();
+  if (input.trustDigest !== mine) {
+    throw new PreconditionError(`this run trusts other decision keys than this worker's trust file (${mine ? `digest ${mine.slice(0, 16)}…` : 'none'}); it was not started by this install's front ends: refused`);
+  }
+}
 
 const NON_RETRYABLE = [PreconditionError, WaitTimeoutError, HostKeyMismatchError, InventoryError, UnknownNodeError, KubeadmConfigError];
 
@@ -32,6 +50,7 @@ export function clusterActivity<I extends ClusterInput, T>(deps: ActivityDeps, f
   return async (input: I): Promise<Step<T>> => {
     let ops: ClusterOps | undefined;
     try {
+      checkTrust(deps, input);
       const inv = deps.registry.load(input.cluster, input.inventoryDigest);
       const active = inActivity();
       const heartbeat = active ? (details?: unknown) => Context.current().heartbeat(details) : undefined;

@@ -1,5 +1,5 @@
 import { NameSchema } from '../domain/inputs';
-import { RUNBOOKS, type RunbookName } from '../service/catalogue';
+import { RUNBOOKS, SET_BY_SERVICE, type RunbookName } from '../service/catalogue';
 
 /** A chat command, parsed: start a runbook, or approve/reject/status/runs. Validation of the fields is the service's. */
 export type ChatCommand =
@@ -21,8 +21,9 @@ export const CHAT_HELP = [
 /**
  * Parses `<runbook> <cluster> key=value ...` (the words after the slash command or `!etcd`):
  * lists comma-separated (`add`, `members`), numbers and booleans by field, `snapshot=node:/path`.
- * Throws an Error naming the word it could not read; unknown fields are left to the service's
- * validation, which names them.
+ * Throws an Error naming the word it could not read, and naming any control field (approvedBy,
+ * requester, fourEyes, ...: service/catalogue.ts SET_BY_SERVICE) a word tries to set; other unknown
+ * fields are left to the service's validation, which names them.
  */
 export function parseChatCommand(text: string): ChatCommand {
   const words = text.trim().split(/\s+/).filter(Boolean);
@@ -37,6 +38,7 @@ export function parseChatCommand(text: string): ChatCommand {
     if (i <= 0) throw new Error(`"${w}" is not key=value`);
     const key = w.slice(0, i);
     const value = w.slice(i + 1);
+    if ((SET_BY_SERVICE as readonly string[]).includes(key)) throw new Error(`${key}: not a chat word: who asked, who approves and four-eyes come from your chat identity and the access policy`);
     if (LISTS.has(key)) fields[key] = value.split(',').filter(Boolean);
     else if (NUMBERS.has(key)) fields[key] = Number(value);
     else if (BOOLEANS.has(key)) fields[key] = value === 'true' || value === 'yes';

@@ -1,16 +1,21 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { FOUR_EYES_DEFAULT, RoleSchema, type Role } from '../domain/identity';
 import { describeZodError } from '../domain/inputs';
+import { readRootOwned } from './rootOwned';
+
+/** Where the access policy lives unless a root-set environment says otherwise. */
+export const ACCESS_FILE = '/etc/etcd-runbooks/access.yaml';
 
 const Roles = z.array(RoleSchema).min(1).max(4);
 const Principal = z.string().regex(/^[A-Za-z0-9@._:+-]{1,128}$/, 'must be letters, digits, @ . _ : + -');
 const ChatUser = z.strictObject({ principal: Principal, roles: Roles });
 
 /**
- * Who may do what, from the YAML file at ETCD_RUNBOOKS_ACCESS (default
- * /etc/etcd-runbooks/access.yaml; absent: no API access, every OS user of the CLI is admin).
+ * Who may do what, from the root-owned YAML file at ETCD_RUNBOOKS_ACCESS (default
+ * /etc/etcd-runbooks/access.yaml; absent: no API or chat access, and of the CLI's OS users only
+ * root, as admin). The CLI reads ETCD_RUNBOOKS_ACCESS only when it runs as root (cliAccessFile).
  * - `fourEyes`: the runbooks (workflow names) whose approvals need a second person; default
  *   domain/identity.ts FOUR_EYES_DEFAULT.
  * - `osUsers`: CLI users and their roles; when set, users not listed are refused.
@@ -40,10 +45,13 @@ export const AccessSchema = z.strictObject({
 });
 export type Access = z.output<typeof AccessSchema>;
 
-/** Loads and validates the access file; throws an Error naming the file and field. */
-export function loadAccess(file = process.env.ETCD_RUNBOOKS_ACCESS || '/etc/etcd-runbooks/access.yaml'): Access {
+/**
+ * Loads and validates the access file; throws an Error naming the file and field, or
+ * UntrustedFileError when the file is not root's alone (a link, /dev/null, writable by others).
+ */
+export function loadAccess(file = process.env.ETCD_RUNBOOKS_ACCESS || ACCESS_FILE): Access {
   if (!existsSync(file)) return AccessSchema.parse({});
-  const parsed = AccessSchema.safeParse(YAML.parse(readFileSync(file, 'utf8')) ?? {});
+  const parsed = AccessSchema.safeParse(YAML.parse(readRootOwned(file, 'access file')) ?? {});
   if (!parsed.success) throw new Error(`${file}: ${describeZodError(parsed.error)}`);
   return parsed.data;
 }
@@ -53,8 +61,16 @@ export function fourEyesFor(access: Access, workflow: string): boolean {
   return (access.fourEyes ?? FOUR_EYES_DEFAULT).includes(workflow);
 }
 
-/** The CLI user's roles: admin when `osUsers` is not configured, none when it is and `user` is not listed. */
-export function osUserRoles(access: Access, user: string): Role[] {
-  if (!access.osUsers) return ['admin'];
+/**
+ * The access file the CLI obeys: ACCESS_FILE, or ETCD_RUNBOOKS_ACCESS when the CLI runs as root
+ * (uid 0). Any other user's environment cannot point it elsewhere.
+ */
+export function cliAccessFile(uid: number, env: NodeJS.ProcessEnv = process.env): string {
+  return uid === 0 && env.ETCD_RUNBOOKS_ACCESS ? env.ETCD_RUNBOOKS_ACCESS : ACCESS_FILE;
+}
+
+/** The CLI user's roles: those `osUsers` lists; when it lists none, admin for root (uid 0) and nothing for anyone else. */
+export function osUserRoles(access: Access, user: string, uid: number): Role[] {
+  if (!access.osUsers) return uid === 0 ? ['admin'] : [];
   return access.osUsers[user] ?? [];
 }

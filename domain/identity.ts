@@ -4,7 +4,7 @@ import { z } from 'zod';
  * Who asks for a run or approves a step, as authenticated by the channel it came through (never a
  * request field): `principal` is the user name, token name, OIDC subject or chat user; `method`
  * how it was established; `channel` where the request came from. The CLI's identity is the OS
- * user (`os-user`): whoever can run the CLI already holds the Temporal connection.
+ * user (`os-user`), as the operating system reports it.
  */
 export const IdentitySchema = z.strictObject({
   principal: z.string().regex(/^[A-Za-z0-9@._:+-]{1,128}$/, 'must be a user, token or subject name (letters, digits, @ . _ : + -)'),
@@ -33,10 +33,11 @@ export type Actor = z.infer<typeof ActorSchema>;
 
 /**
  * Runbooks whose approvals need a second person by default (four-eyes): the approver may not be
- * the requester. These destroy data or membership: restore and recover-quorum replace the
- * cluster's data, remove-member takes a member away. Configurable per runbook (config/access.ts).
+ * the requester, at the prompt or up front (`--yes`). These destroy data or membership: restore
+ * and recover-quorum replace the cluster's data; remove-member, replace and migrate each take a
+ * member away. Configurable per runbook (config/access.ts).
  */
-export const FOUR_EYES_DEFAULT: readonly string[] = ['restoreCluster', 'recoverQuorum', 'removeMember'];
+export const FOUR_EYES_DEFAULT: readonly string[] = ['restoreCluster', 'recoverQuorum', 'removeMember', 'replaceMember', 'migrateMember'];
 
 /**
  * Custom search attributes (Keyword) the service layer and the workflows set, so that listing runs

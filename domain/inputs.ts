@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SignedDecisionSchema, TrustSchema } from './decision';
 import { ActorSchema, IdentitySchema } from './identity';
 
 /** Node and cluster names: DNS-label style, so they are safe in file names, argv and workflow ids. */
@@ -8,30 +9,39 @@ export const NameSchema = z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?
 export const ApproverSchema = z.string().regex(/^[A-Za-z0-9@._:+-]{1,128}$/, 'must be a user name (letters, digits, @ . _ : + -)');
 
 /**
- * Approval settings every runbook takes. `approvedBy` approves every destructive step up front
- * (CLI `--yes`); otherwise each waits for an `approve` update, up to `approvalTimeoutSeconds`.
- * `requester` is set by the service layer from the caller's authentication (service/runs.ts),
- * never taken from a request; `fourEyes` (the service sets it from config/access.ts) makes the
- * approval gate refuse the requester as approver. A run without `requester` (started straight
- * through Temporal) has no four-eyes check: whoever holds the Temporal connection is trusted.
+ * Approval settings and authority every runbook takes. Since 0.6 (workflows/decisions.ts) a run
+ * acts only on `authority`, the start decision a front end signed after authenticating the
+ * requester, verified against `trust`, the front ends' public keys pinned from the root-owned
+ * trust file (every activity checks them against its worker's copy). The requester, their roles,
+ * four-eyes and up-front approval (`--yes`) come from that decision; `requester`, `fourEyes` and
+ * `approvedBy` are refused in the input of a signed run and kept only so runs started before 0.6
+ * replay. Each destructive step waits for a signed `approve` update, up to `approvalTimeoutSeconds`.
  */
 export const ApprovalInputSchema = z.strictObject({
   approvedBy: ApproverSchema.optional(),
   approvalTimeoutSeconds: z.number().int().min(10).max(7 * 24 * 3600).default(3600),
   requester: IdentitySchema.optional(),
   fourEyes: z.boolean().optional(),
+  authority: SignedDecisionSchema.optional(),
+  trust: TrustSchema.optional(),
 });
 
 /**
- * Input of the `approve` update: which step, who. `approver` is the authenticated identity and its
- * roles, set by the service layer; `by` is its principal (kept for runs and callers before 0.5).
+ * Input of the `approve` update: the waiting step and the approver's signed decision. `by` and
+ * `approver` are what runs started before 0.6 take (they are refused by signed runs).
  */
-export const ApproveSchema = z.strictObject({ step: z.string().min(1).max(200), by: ApproverSchema, approver: ActorSchema.optional() });
+export const ApproveSchema = z.strictObject({ step: z.string().min(1).max(200), by: ApproverSchema.optional(), approver: ActorSchema.optional(), decision: SignedDecisionSchema.optional() })
+  .refine((v) => v.by !== undefined || v.decision !== undefined, { message: 'a signed decision is required', path: ['decision'] });
 export type ApproveInput = z.input<typeof ApproveSchema>;
 
-/** Input of the `reject` update: the waiting step, who rejects it (authenticated) and why. */
-export const RejectSchema = z.strictObject({ step: z.string().min(1).max(200), by: ActorSchema, reason: z.string().min(1).max(500) });
+/** Input of the `reject` update: the waiting step and the signed decision (with its reason); `by`/`reason` for runs before 0.6. */
+export const RejectSchema = z.strictObject({ step: z.string().min(1).max(200), by: ActorSchema.optional(), reason: z.string().min(1).max(500).optional(), decision: SignedDecisionSchema.optional() })
+  .refine((v) => v.decision !== undefined || (v.by !== undefined && v.reason !== undefined), { message: 'a signed decision is required', path: ['decision'] });
 export type RejectInput = z.input<typeof RejectSchema>;
+
+/** Input of the `cancel` update (signed runs): the canceller's signed decision, its reason inside. */
+export const CancelSchema = z.strictObject({ decision: SignedDecisionSchema });
+export type CancelInput = z.input<typeof CancelSchema>;
 
 /**
  * Input of the `expandCluster` workflow. No secrets and no addresses: the worker resolves node

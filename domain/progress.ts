@@ -1,3 +1,4 @@
+import type { DecisionProof } from './decision';
 import type { Identity } from './identity';
 
 /**
@@ -45,6 +46,8 @@ export interface ApprovalRecord {
   upFront: boolean;
   /** How the approver was authenticated and through which channel (runs since 0.5). */
   identity?: Identity;
+  /** The signed decision the run verified (runs since 0.6): signing key, nonce, when it was issued. */
+  proof?: DecisionProof;
 }
 
 /** Who rejected the waiting step, when and why: the run then stops at its safe point. */
@@ -54,6 +57,16 @@ export interface RejectionRecord {
   by: Identity;
   reason: string;
   at: string;
+  /** The signed decision the run verified (runs since 0.6). */
+  proof?: DecisionProof;
+}
+
+/** Who cancelled the run through a signed decision, when and why (runs since 0.6). */
+export interface CancelRecord {
+  by: Identity;
+  reason: string;
+  at: string;
+  proof: DecisionProof;
 }
 
 export interface RunbookProgress {
@@ -69,6 +82,10 @@ export interface RunbookProgress {
   rejection?: RejectionRecord;
   /** Who asked for the run (from authentication), when the service layer started it. */
   requester?: Identity;
+  /** The verified start decision (runs since 0.6). */
+  startProof?: DecisionProof;
+  /** Set when the run was cancelled through a signed decision. */
+  cancel?: CancelRecord;
   /** Per member: SSH and etcd judged apart, from pre-flight (shown with the plan). */
   liveness?: string[];
   /** What the run left undone, per node (a safe point that is not the start or the goal). */

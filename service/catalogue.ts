@@ -18,8 +18,16 @@ export interface RunbookEntry {
   summary: string;
 }
 
-/** Fields the service sets from the URL, the inventory and the caller's authentication. */
-const SET_BY_SERVICE = ['cluster', 'inventoryDigest', 'approvedBy', 'requester', 'fourEyes'] as const;
+/**
+ * Fields no request may carry: the service sets them from the URL, the inventory, the caller's
+ * authentication and the access policy, and signs them (domain/decision.ts).
+ */
+export const SET_BY_SERVICE = ['cluster', 'inventoryDigest', 'approvedBy', 'requester', 'fourEyes', 'authority', 'trust'] as const;
+
+/** The control fields among `fields`' keys (each refused by name wherever a request comes in). */
+export function controlFieldsIn(fields: Record<string, unknown>): string[] {
+  return Object.keys(fields).filter((k) => (SET_BY_SERVICE as readonly string[]).includes(k));
+}
 
 function entry(workflow: WorkflowName, schema: z.ZodObject, summary: string): RunbookEntry {
   const shape = Object.fromEntries(Object.entries(schema.shape).filter(([k]) => !(SET_BY_SERVICE as readonly string[]).includes(k)));

@@ -1,14 +1,18 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type Workflow } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type Workflow, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
 import { hasRole, SEARCH_ATTRIBUTES, type Actor, type Identity, type Role } from '../domain/identity';
+import { inputDigest, type Trust } from '../domain/decision';
+import { digestOf } from '../domain/canonical';
+import { loadSigner, loadTrust } from '../config/trust';
+import type { DecisionSigner } from './signer';
 import { describeZodError } from '../domain/inputs';
 import type { ApprovalRecord, RejectionRecord, RunbookProgress } from '../domain/progress';
 import { fourEyesFor, type Access } from '../config/access';
 import { inventoryDigest } from '../inventory/load';
 import { nodeByName, type Inventory } from '../inventory/schema';
 import type { ClusterState } from '../activities';
-import { approveUpdate, clusterStatus, progressQuery, rejectUpdate } from '../workflows';
+import { approveUpdate, cancelUpdate, clusterStatus, progressQuery, rejectUpdate } from '../workflows';
 import * as workflows from '../workflows';
-import { RUNBOOKS, nodesOf, type RunbookName } from './catalogue';
+import { controlFieldsIn, RUNBOOKS, nodesOf, type RunbookName } from './catalogue';
 import { failureOf, grpcCode, isUnavailable, ServiceError } from './errors';
 import { runbookWorkflowId } from './ids';
 import { runSummary, type ChatThread, type Operation, type RunSummary } from './operation';
@@ -21,6 +25,32 @@ export interface InventorySource {
 }
 
 const identityOf = (a: Actor): Identity => ({ principal: a.principal, method: a.method, channel: a.channel });
+
+/**
+ * What the service signs decisions with, and the keys runs are told to trust: this front end's
+ * signing key and the root-owned trust file (config/trust.ts). `forChannel` picks the key of the
+ * channel the person came through (one front end process serves one channel in production).
+ */
+export interface Authority {
+  signer(channel: Identity['channel']): DecisionSigner;
+  trust(): Trust;
+}
+
+/** The Authority from configuration (ETCD_RUNBOOKS_SIGNING_KEY or /etc/etcd-runbooks/keys/<channel>.pem; ETCD_RUNBOOKS_TRUST), read when first needed. */
+export function configuredAuthority(): Authority {
+  const signers = new Map<string, DecisionSigner>();
+  let trust: Trust | undefined;
+  return {
+    signer(channel) {
+      if (!signers.has(channel)) signers.set(channel, loadSigner(channel));
+      return signers.get(channel)!;
+    },
+    trust() {
+      trust ??= loadTrust().trust;
+      return trust;
+    },
+  };
+}
 const quote = (s: string) => `"${s.replace(/["\\]/g, '\\$&')}"`;
 
 /**
@@ -34,7 +64,7 @@ const quote = (s: string) => `"${s.replace(/["\\]/g, '\\$&')}"`;
 export class RunService {
   /** `workflowIdOf`: the cluster's workflow id (default service/ids.ts; tests sharing a server pass their own). */
   constructor(private readonly client: Client, private readonly taskQueue: string, private readonly inventories: InventorySource, private readonly access: Access,
-    private readonly workflowIdOf: (cluster: string) => string = runbookWorkflowId) {}
+    private readonly workflowIdOf: (cluster: string) => string = runbookWorkflowId, private readonly authority: Authority = configuredAuthority()) {}
 
   /**
    * Starts runbook `name` on `cluster` with the runbook's own `fields` (the request body). The
@@ -45,32 +75,42 @@ export class RunService {
     needRole(actor, 'operator', `start ${name}`);
     const entry = RUNBOOKS[name];
     const { inv, file } = this.loadInventory(cluster);
-    const parsed = entry.schema.safeParse({
-      ...fields, cluster, inventoryDigest: inventoryDigest(file), requester: identityOf(actor), fourEyes: fourEyesFor(this.access, entry.workflow),
-      ...(opts.approvedUpFront ? { approvedBy: actor.principal } : {}),
-    });
+    // The request carries the runbook's own fields only: control fields are refused by name.
+    const control = controlFieldsIn(fields);
+    if (control.length) throw new ServiceError('invalid', `${name}: ${control.map((f) => `${f}: set by etcd-runbooks from the caller's authentication and the access policy, never by a request`).join('; ')}`);
+    const body = entry.body.safeParse(fields);
+    if (!body.success) throw new ServiceError('invalid', `${name}: ${describeZodError(body.error)}`);
+    const fourEyes = fourEyesFor(this.access, entry.workflow);
+    if (opts.approvedUpFront) {
+      if (fourEyes) throw new ServiceError('forbidden', `${name}: four-eyes: ${actor.principal} may not approve their own ${name} up front; start it without, and another approver approves`);
+      needRole(actor, 'approver', `approve ${name} up front`);
+    }
+    const parsed = entry.schema.safeParse({ ...fields, cluster, inventoryDigest: inventoryDigest(file) });
     if (!parsed.success) throw new ServiceError('invalid', `${name}: ${describeZodError(parsed.error)}`);
     for (const n of nodesOf(fields)) {
       try { nodeByName(inv, n); } catch (e) { throw new ServiceError('invalid', `${name}: ${(e as Error).message}`); }
     }
-    if (opts.approvedUpFront && fourEyesFor(this.access, entry.workflow)) {
-      throw new ServiceError('forbidden', `${name}: four-eyes: ${actor.principal} may not approve their own ${name} up front; start it without, and another approver approves`);
-    }
     const workflowId = this.workflowIdOf(cluster);
+    // A key names one request of one person: the same key from someone else, or for another runbook or body, is another request.
+    const idempotencyKey = opts.idempotencyKey ? digestOf({ key: opts.idempotencyKey, principal: actor.principal, name, fields: body.data, upFront: Boolean(opts.approvedUpFront) }) : undefined;
+    const input = parsed.data as Record<string, unknown>;
     return this.call(async () => {
-      if (opts.idempotencyKey) {
-        const earlier = await this.byIdempotencyKey(workflowId, opts.idempotencyKey);
+      if (idempotencyKey) {
+        const earlier = await this.byIdempotencyKey(workflowId, idempotencyKey);
         if (earlier) return { operation: await this.get(actor, cluster, earlier), created: false };
       }
+      const authority = this.authority.signer(actor.channel).sign(actor, {
+        action: 'start', workflowId, runbook: entry.workflow, cluster, fourEyes, approvedUpFront: Boolean(opts.approvedUpFront), input: inputDigest(input),
+      });
       try {
         const handle = await this.client.workflow.start(workflows[entry.workflow] as Workflow, {
-          taskQueue: this.taskQueue, workflowId, args: [parsed.data] as never,
+          taskQueue: this.taskQueue, workflowId, args: [{ ...input, authority, trust: this.authority.trust() }] as never,
           workflowIdReusePolicy: 'ALLOW_DUPLICATE', workflowIdConflictPolicy: 'FAIL',
-          memo: { requester: identityOf(actor), runbook: name, ...(opts.chat ? { chat: opts.chat } : {}) },
+          memo: { requester: identityOf(actor), runbook: name, decisions: 'signed', ...(opts.chat ? { chat: opts.chat } : {}) },
           typedSearchAttributes: [
             { key: { name: SEARCH_ATTRIBUTES.cluster, type: 'KEYWORD' }, value: cluster },
             { key: { name: SEARCH_ATTRIBUTES.requester, type: 'KEYWORD' }, value: actor.principal },
-            ...(opts.idempotencyKey ? [{ key: { name: SEARCH_ATTRIBUTES.idempotencyKey, type: 'KEYWORD' as const }, value: opts.idempotencyKey }] : []),
+            ...(idempotencyKey ? [{ key: { name: SEARCH_ATTRIBUTES.idempotencyKey, type: 'KEYWORD' as const }, value: idempotencyKey }] : []),
           ],
         });
         // Just started: its plan is being made (pre-flight), so no read of the run is worth waiting for.
@@ -84,7 +124,7 @@ export class RunService {
         if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
         const running = await this.client.workflow.getHandle(workflowId).describe();
         const key = (running.searchAttributes as Record<string, unknown[]>)[SEARCH_ATTRIBUTES.idempotencyKey]?.[0];
-        if (opts.idempotencyKey && key === opts.idempotencyKey) return { operation: await this.get(actor, cluster, running.runId), created: false };
+        if (idempotencyKey && key === idempotencyKey) return { operation: await this.get(actor, cluster, running.runId), created: false };
         throw new ServiceError('conflict', `a runbook is already running on cluster ${cluster} (${running.type}, run ${running.runId}); wait for it or cancel it`);
       }
     });
@@ -119,43 +159,41 @@ export class RunService {
     });
   }
 
-  /** Approves the waiting `step` as `actor` (role approver; four-eyes checked by the workflow). */
+  /** Approves the waiting `step` as `actor` (role approver; the workflow verifies the signed decision, role and four-eyes again). */
   async approve(actor: Actor, cluster: string, step: string, opts: { runId?: string; idempotencyKey?: string } = {}): Promise<ApprovalRecord> {
-    const { runId, idempotencyKey } = opts;
     needRole(actor, 'approver', 'approve steps');
-    return this.decide(cluster, () => this.client.workflow.getHandle(this.workflowIdOf(cluster), runId).executeUpdate(approveUpdate, {
-      args: [{ step, by: actor.principal, approver: actor }], ...(idempotencyKey ? { updateId: `approve-${idempotencyKey}` } : {}),
+    return this.decide(cluster, opts, (run) => run.handle.executeUpdate(approveUpdate, {
+      args: [{ step, decision: this.sign(actor, run, 'approve', { step }) }], ...this.updateId('approve', actor, run, opts.idempotencyKey, step),
     }));
   }
 
   /** Rejects the waiting `step` as `actor` with `reason`; the run stops at its safe point. */
   async reject(actor: Actor, cluster: string, step: string, reason: string, opts: { runId?: string; idempotencyKey?: string } = {}): Promise<RejectionRecord> {
-    const { runId, idempotencyKey } = opts;
     needRole(actor, 'viewer', 'reject steps'); // the requester may stop their own run; the workflow checks the rest
-    return this.decide(cluster, () => this.client.workflow.getHandle(this.workflowIdOf(cluster), runId).executeUpdate(rejectUpdate, {
-      args: [{ step, by: actor, reason }], ...(idempotencyKey ? { updateId: `reject-${idempotencyKey}` } : {}),
+    return this.decide(cluster, opts, (run) => run.handle.executeUpdate(rejectUpdate, {
+      args: [{ step, decision: this.sign(actor, run, 'reject', { step, reason }) }], ...this.updateId('reject', actor, run, opts.idempotencyKey, step),
     }));
   }
 
   /**
-   * Asks the cluster's running run to cancel (recorded in its history with `actor` and `reason`):
-   * before its point of no return it undoes its changes, after it stops at its safe point.
+   * Cancels the cluster's running run as `actor` with `reason`, through a signed `cancel` update
+   * (recorded in its progress, history and audit record): before its point of no return it undoes
+   * its changes, after it stops at its safe point. Runs started before 0.6 get a Temporal cancel request.
    */
   async cancel(actor: Actor, cluster: string, reason: string, runId?: string): Promise<RunSummary> {
-    needRole(actor, 'operator', 'cancel runs');
+    needRole(actor, 'viewer', 'cancel runs'); // the requester may cancel their own run; the workflow checks the operator role for others
     return this.call(async () => {
-      const handle = this.client.workflow.getHandle(this.workflowIdOf(cluster), runId);
-      let desc;
-      try { desc = await handle.describe(); } catch (e) {
-        if (e instanceof WorkflowNotFoundError) throw new ServiceError('not-found', `no run on cluster ${cluster}`);
-        throw e;
+      const run = await this.running(cluster, runId);
+      if (run.signed) {
+        await this.decide(cluster, { runId: run.desc.runId }, (r) => r.handle.executeUpdate(cancelUpdate, { args: [{ decision: this.sign(actor, r, 'cancel', { reason: reason.slice(0, 500) }) }] }));
+      } else {
+        needRole(actor, 'operator', 'cancel runs');
+        await this.client.workflowService.requestCancelWorkflowExecution({
+          namespace: this.client.options.namespace, workflowExecution: { workflowId: run.desc.workflowId, runId: run.desc.runId },
+          identity: `${actor.channel}:${actor.principal}`, reason: reason.slice(0, 500), requestId: `cancel-${run.desc.runId}`,
+        });
       }
-      if (desc.status.name !== 'RUNNING') throw new ServiceError('conflict', `no runbook is running on ${cluster} (last: ${desc.type}, ${desc.status.name})`);
-      await this.client.workflowService.requestCancelWorkflowExecution({
-        namespace: this.client.options.namespace, workflowExecution: { workflowId: desc.workflowId, runId: desc.runId },
-        identity: `${actor.channel}:${actor.principal}`, reason: reason.slice(0, 500), requestId: `cancel-${desc.runId}`,
-      });
-      return runSummary(desc);
+      return runSummary(run.desc);
     });
   }
 
@@ -208,15 +246,39 @@ export class RunService {
     return undefined;
   }
 
-  private async decide<T>(cluster: string, update: () => Promise<T>): Promise<T> {
+  /** The cluster's running run (or `runId`), whether it takes signed decisions, and its runbook; not-found / conflict otherwise. */
+  private async running(cluster: string, runId?: string): Promise<RunRef> {
+    const handle = this.client.workflow.getHandle(this.workflowIdOf(cluster), runId);
+    let desc;
+    try { desc = await handle.describe(); } catch (e) {
+      if (e instanceof WorkflowNotFoundError) throw new ServiceError('not-found', `no run on cluster ${cluster}`);
+      throw e;
+    }
+    if (desc.status.name !== 'RUNNING') throw new ServiceError('conflict', `no runbook is running on ${cluster} (last: ${desc.type}, ${desc.status.name})`);
+    // Runs started since 0.6 take signed decisions only; the service marks them in the memo.
+    const signed = (desc.memo as { decisions?: string } | undefined)?.decisions === 'signed';
+    return { handle: this.client.workflow.getHandle(desc.workflowId, desc.runId), desc, cluster, signed };
+  }
+
+  private sign(actor: Actor, run: RunRef, action: 'approve' | 'reject' | 'cancel', extra: { step?: string; reason?: string }) {
+    return this.authority.signer(actor.channel).sign(actor, { action, workflowId: run.desc.workflowId, runId: run.desc.runId, runbook: run.desc.type, cluster: run.cluster, ...extra });
+  }
+
+  /** Temporal's update id for a decision with an Idempotency-Key: scoped to the person, the run and the step. */
+  private updateId(action: string, actor: Actor, run: RunRef, key: string | undefined, step: string): { updateId?: string } {
+    return key ? { updateId: `${action}-${digestOf({ key, principal: actor.principal, run: run.desc.runId, step })}` } : {};
+  }
+
+  private async decide<T>(cluster: string, opts: { runId?: string }, update: (run: RunRef) => Promise<T>): Promise<T> {
     return this.call(async () => {
+      const run = await this.running(cluster, opts.runId);
       try {
-        return await update();
+        return await update(run);
       } catch (e) {
         if (e instanceof WorkflowNotFoundError) throw new ServiceError('not-found', `no run is waiting on cluster ${cluster}`);
         if (e instanceof WorkflowUpdateFailedError) {
           const msg = (e.cause as Error | undefined)?.message ?? e.message;
-          throw new ServiceError(/four-eyes|role/.test(msg) ? 'forbidden' : 'conflict', msg);
+          throw new ServiceError(/four-eyes|role|decision/.test(msg) ? 'forbidden' : 'conflict', msg);
         }
         throw e;
       }
@@ -237,6 +299,9 @@ export class RunService {
     }
   }
 }
+
+/** A running run the service decides on. */
+interface RunRef { handle: WorkflowHandle; desc: WorkflowExecutionDescription; cluster: string; signed: boolean }
 
 function needRole(actor: Actor, role: Role, what: string): void {
   if (!hasRole(actor.roles, role)) throw new ServiceError('forbidden', `${actor.principal} (${actor.method}) may not ${what}: needs the ${role} role`);

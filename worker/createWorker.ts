@@ -9,6 +9,7 @@ import { CommandJournal } from '../audit/journal';
 import { loadOrCreateSigningKey } from '../audit/sign';
 import { startAuditWriter } from '../audit/writer';
 import { ensureSearchAttributes } from '../service/searchAttributes';
+import { loadTrust } from '../config/trust';
 import { prebuiltBundlePath } from './bundle';
 
 export interface RunbookWorker {
@@ -28,6 +29,7 @@ export async function createWorker(settings: TemporalSettings, inventoryPaths: s
   const journal = new CommandJournal(audit.dir);
   const key = loadOrCreateSigningKey(audit.keyFile);
   const registry = new InventoryRegistry(inventoryPaths);
+  const trustDigest = workerTrust();
   const pool = new SshPool();
   const bundle = prebuiltBundlePath();
   // No gRPC retry interceptor: a retry timer can outlive the call it retries and throw on the
@@ -46,7 +48,7 @@ export async function createWorker(settings: TemporalSettings, inventoryPaths: s
     taskQueue: settings.taskQueue,
     // The compiled worker loads the bundle the build made; from source, Temporal bundles at start.
     ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities({ registry, pool, journal }),
+    activities: createActivities({ registry, pool, journal, trustDigest }),
     // After a worker dies, its runs' next workflow task moves to another worker after this long.
     stickyQueueScheduleToStartTimeout: '2 seconds',
     // Heartbeats reach the server at most a second apart, so the 3 s heartbeat timeout (workflows/proxies.ts) has 2 s of slack.
@@ -67,5 +69,33 @@ export async function createWorker(settings: TemporalSettings, inventoryPaths: s
       }
     },
     shutdown: () => worker.shutdown(),
+  };
+}
+
+/**
+ * The digest of the worker's trust file (config/trust.ts), read at start and again when a run's
+ * digest differs (keys rotated since). No readable, root-owned trust file: signed runs are refused
+ * by every activity, with the reason logged once.
+ */
+function workerTrust(): () => string | undefined {
+  let current: string | undefined;
+  let lastError = '';
+  const read = () => {
+    try {
+      current = loadTrust().digest;
+      lastError = '';
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (msg !== lastError) console.error(`worker: no trusted decision keys, so no signed run can act: ${msg}`);
+      lastError = msg;
+      current = undefined;
+    }
+    return current;
+  };
+  read();
+  let lastRead = Date.now();
+  return () => {
+    if (Date.now() - lastRead > 5000) { lastRead = Date.now(); read(); }
+    return current;
   };
 }

@@ -1,8 +1,10 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { ApplicationFailure, condition, defineUpdate, patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { actorOf, DecisionClaimsSchema, proofOf, type DecisionClaims, type SignedDecision, type Trust } from '../domain/decision';
 import { hasRole, SEARCH_ATTRIBUTES, type Identity } from '../domain/identity';
-import { ApproveSchema, describeZodError, RejectSchema, type ApproveInput, type RejectInput } from '../domain/inputs';
-import type { ApprovalRecord, RejectionRecord } from '../domain/progress';
+import { ApproveSchema, CancelSchema, describeZodError, RejectSchema, type ApproveInput, type CancelInput, type RejectInput } from '../domain/inputs';
+import type { ApprovalRecord, CancelRecord, RejectionRecord } from '../domain/progress';
+import { cancelRun, verifyOnRun } from './decisions';
 import type { ProgressTracker } from './steps';
 
 /** Update: approve the pending destructive step. Rejected (validator) unless `step` is the one waiting. */
@@ -17,10 +19,21 @@ export const WAITING_STEP_ATTRIBUTE = 'waiting-step-attribute';
 /** The search attribute holding the step a run waits on (removed when none waits); domain/identity.ts. */
 export const waitingStepKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.waitingStep, 'KEYWORD');
 
-/** Who asked for the run and whether its approvals need a second person. */
+/** Update (signed runs): cancel the run; before its point of no return it undoes its changes, after it stops at its safe point. */
+export const cancelUpdate = defineUpdate<CancelRecord, [CancelInput]>('cancel');
+
+/**
+ * Who asked for the run and whether its approvals need a second person. `trust` is set for runs
+ * since 0.6: every decision must then be signed by one of its keys (workflows/decisions.ts).
+ */
 export interface ApprovalPolicy {
   requester?: Identity;
   fourEyes: boolean;
+  trust?: Trust;
+  runbook?: string;
+  cluster?: string;
+  /** Nonces already acted on (the start's included): a decision is acted on once. */
+  used?: Set<string>;
 }
 
 /**
@@ -35,13 +48,18 @@ export function decisionRefusal(policy: ApprovalPolicy, principal: string, roles
   return undefined;
 }
 
+const identityOf = (d: DecisionClaims): Identity => ({ principal: d.principal, method: d.method, channel: d.channel });
+const claimsOf = (signed: SignedDecision): DecisionClaims => DecisionClaimsSchema.parse(JSON.parse(signed.claims));
+
 /**
  * Human approval of destructive steps. A step waits until an `approve` update names it, a
  * `reject` update names it, or the timeout; without approval the run stops at a safe point
  * (nothing of that step was done) with ApprovalTimeout or Rejected. With `approvedBy` every step
  * is approved up front. Each decision is recorded in the progress (and so in the query, the
- * history and the audit record) with who and when. The update validators refuse a wrong step, a
- * missing approver role and, under four-eyes, the requester (domain/identity.ts FOUR_EYES_DEFAULT).
+ * history and the audit record) with who, when and, on signed runs, the proof. The update
+ * validators refuse a wrong step, an unsigned or forged decision (signed runs: wrong key, run,
+ * step, expired, replayed), a missing approver role and, under four-eyes, the requester. A
+ * validator's Error rejects the update and leaves the run as it was.
  */
 export class ApprovalGate {
   private granted = new Map<string, ApprovalRecord>();
@@ -49,18 +67,27 @@ export class ApprovalGate {
 
   constructor(private readonly tracker: ProgressTracker, private readonly approvedBy: string | undefined, private readonly timeoutSeconds: number,
     private readonly policy: ApprovalPolicy = { fourEyes: false }) {
+    const used = policy.used ?? new Set<string>();
     const waiting = (step: string): string => {
       const pending = this.tracker.progress.pendingApproval;
       if (!pending) throw new Error('no step is waiting for approval');
       if (pending.step !== step) throw new Error(`step ${step} is not the one waiting (waiting: ${pending.step})`);
       return pending.question;
     };
+    /** A signed run's decision, verified for this run (and step); throws an Error that rejects the update. */
+    const verified = (signed: unknown, action: 'approve' | 'reject' | 'cancel', step?: string): DecisionClaims =>
+      verifyOnRun(signed, policy.trust!, { action, runbook: policy.runbook ?? '', cluster: policy.cluster ?? '', ...(step ? { step } : {}), used });
     setHandler(approveUpdate, (input) => {
-      const { step, by, approver } = ApproveSchema.parse(input);
-      const record: ApprovalRecord = {
-        step, question: this.tracker.progress.pendingApproval!.question, by, at: new Date().toISOString(), upFront: false,
-        ...(approver ? { identity: { principal: approver.principal, method: approver.method, channel: approver.channel } } : {}),
-      };
+      const { step, by, approver, decision } = ApproveSchema.parse(input);
+      const question = this.tracker.progress.pendingApproval!.question;
+      let record: ApprovalRecord;
+      if (decision) {
+        const d = claimsOf(decision);
+        used.add(d.nonce);
+        record = { step, question, by: d.principal, at: new Date().toISOString(), upFront: false, identity: identityOf(d), proof: proofOf(decision, d) };
+      } else {
+        record = { step, question, by: by!, at: new Date().toISOString(), upFront: false, ...(approver ? { identity: { principal: approver.principal, method: approver.method, channel: approver.channel } } : {}) };
+      }
       this.granted.set(step, record);
       return record;
     }, {
@@ -68,25 +95,61 @@ export class ApprovalGate {
         const r = ApproveSchema.safeParse(input);
         if (!r.success) throw new Error(`invalid approval: ${describeZodError(r.error)}`);
         waiting(r.data.step);
-        const refusal = decisionRefusal(this.policy, r.data.approver?.principal ?? r.data.by, r.data.approver?.roles);
+        if (policy.trust) {
+          if (r.data.by !== undefined || r.data.approver !== undefined) throw new Error('invalid approval: by, approver: this run takes only a signed decision');
+          const d = verified(r.data.decision, 'approve', r.data.step);
+          const refusal = decisionRefusal(this.policy, d.principal, d.roles);
+          if (refusal) throw new Error(refusal);
+          return;
+        }
+        const refusal = decisionRefusal(this.policy, r.data.approver?.principal ?? r.data.by!, r.data.approver?.roles);
         if (refusal) throw new Error(refusal);
       },
     });
     setHandler(rejectUpdate, (input) => {
-      const { step, by, reason } = RejectSchema.parse(input);
-      this.rejected = { step, question: this.tracker.progress.pendingApproval!.question, by: { principal: by.principal, method: by.method, channel: by.channel }, reason, at: new Date().toISOString() };
+      const { step, by, reason, decision } = RejectSchema.parse(input);
+      const question = this.tracker.progress.pendingApproval!.question;
+      if (decision) {
+        const d = claimsOf(decision);
+        used.add(d.nonce);
+        this.rejected = { step, question, by: identityOf(d), reason: d.reason ?? '(no reason given)', at: new Date().toISOString(), proof: proofOf(decision, d) };
+      } else {
+        this.rejected = { step, question, by: { principal: by!.principal, method: by!.method, channel: by!.channel }, reason: reason!, at: new Date().toISOString() };
+      }
       return this.rejected;
     }, {
       validator: (input) => {
         const r = RejectSchema.safeParse(input);
         if (!r.success) throw new Error(`invalid rejection: ${describeZodError(r.error)}`);
         waiting(r.data.step);
+        const who = policy.trust ? actorOf(verified(r.data.decision, 'reject', r.data.step)) : r.data.by!;
+        if (policy.trust && (r.data.by !== undefined || r.data.reason !== undefined)) throw new Error('invalid rejection: by, reason: this run takes only a signed decision');
         // Stopping a run is safe, so four-eyes does not apply: the requester may reject their own.
-        if (!hasRole(r.data.by.roles, 'approver') && this.policy.requester?.principal !== r.data.by.principal) {
-          throw new Error(`${r.data.by.principal} does not have the approver role`);
+        if (!hasRole(who.roles, 'approver') && this.policy.requester?.principal !== who.principal) {
+          throw new Error(`${who.principal} does not have the approver role`);
         }
       },
     });
+    if (policy.trust) {
+      setHandler(cancelUpdate, (input) => {
+        const { decision } = CancelSchema.parse(input);
+        const d = claimsOf(decision);
+        used.add(d.nonce);
+        const record: CancelRecord = { by: identityOf(d), reason: d.reason ?? '(no reason given)', at: new Date().toISOString(), proof: proofOf(decision, d) };
+        this.tracker.progress.cancel = record;
+        cancelRun({ principal: d.principal, channel: d.channel, reason: record.reason });
+        return record;
+      }, {
+        validator: (input) => {
+          const r = CancelSchema.safeParse(input);
+          if (!r.success) throw new Error(`invalid cancel: ${describeZodError(r.error)}`);
+          if (this.tracker.progress.cancel) throw new Error(`already cancelled by ${this.tracker.progress.cancel.by.principal}`);
+          const d = verified(r.data.decision, 'cancel');
+          // Stopping is safe: the requester may cancel their own run; anyone else needs operator.
+          if (!hasRole(d.roles, 'operator') && this.policy.requester?.principal !== d.principal) throw new Error(`${d.principal} may not cancel runs: needs the operator role`);
+        },
+      });
+    }
   }
 
   /**

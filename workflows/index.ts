@@ -1,16 +1,32 @@
 /** Every workflow the worker registers. Deterministic code only (see eslint.config.mjs). */
-export { expandCluster } from './expandCluster';
-export { replaceMember } from './replaceMember';
-export { migrateMember } from './migrateMember';
-export { removeMember } from './removeMember';
-export { moveLeader } from './moveLeader';
-export { promoteMember } from './promoteMember';
-export { backupCluster } from './backupCluster';
-export { drillRestore } from './drillRestore';
+import { guarded } from './decisions';
+import { expandCluster as expand } from './expandCluster';
+import { replaceMember as replace } from './replaceMember';
+import { migrateMember as migrate } from './migrateMember';
+import { removeMember as remove } from './removeMember';
+import { moveLeader as move } from './moveLeader';
+import { promoteMember as promote } from './promoteMember';
+import { backupCluster as backup } from './backupCluster';
+import { drillRestore as drill } from './drillRestore';
+import { restoreCluster as restore } from './restoreCluster';
+import { recoverQuorum as recover } from './recoverQuorum';
+import { cleanupNode as cleanup } from './cleanupNode';
+import { kubeSync as sync } from './kubeSync';
+
+// Runbooks act on signed cancels only (workflows/decisions.ts): a cancel request sent straight
+// to Temporal does not reach their body.
+export const expandCluster = guarded('expandCluster', expand);
+export const replaceMember = guarded('replaceMember', replace);
+export const migrateMember = guarded('migrateMember', migrate);
+export const removeMember = guarded('removeMember', remove);
+export const moveLeader = guarded('moveLeader', move);
+export const promoteMember = guarded('promoteMember', promote);
+export const backupCluster = guarded('backupCluster', backup);
+export const drillRestore = guarded('drillRestore', drill);
+export const restoreCluster = guarded('restoreCluster', restore);
+export const recoverQuorum = guarded('recoverQuorum', recover);
+export const cleanupNode = guarded('cleanupNode', cleanup);
+export const kubeSync = guarded('kubeSync', sync);
 export { clusterStatus } from './clusterStatus';
 export { progressQuery } from './runbook';
-export { approveUpdate, rejectUpdate } from './approval';
-export { restoreCluster } from './restoreCluster';
-export { recoverQuorum } from './recoverQuorum';
-export { cleanupNode } from './cleanupNode';
-export { kubeSync } from './kubeSync';
+export { approveUpdate, rejectUpdate, cancelUpdate } from './approval';

@@ -67,5 +67,9 @@ export const undoCluster = proxyActivities<Activities>({
   retry: { initialInterval: '500ms', backoffCoefficient: 1.5, maximumInterval: '5s', maximumAttempts: 9 },
 });
 
-/** Cluster name plus the inventory digest: what every activity input starts with. */
-export interface Base { cluster: string; inventoryDigest?: string }
+/**
+ * What every activity input starts with: the cluster, the inventory digest and, on signed runs,
+ * the digest of the trusted keys the run verified its decisions with (the worker refuses a run
+ * whose keys differ from its own trust file: activities/wrap.ts).
+ */
+export interface Base { cluster: string; inventoryDigest?: string; trustDigest?: string }

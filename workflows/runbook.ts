@@ -1,9 +1,14 @@
 import { ApplicationFailure, defineQuery, setHandler } from '@temporalio/workflow';
 import type { z } from 'zod';
-import { FOUR_EYES_DEFAULT, type Identity } from '../domain/identity';
+import type { SignedDecision, Trust } from '../domain/decision';
+import type { Identity } from '../domain/identity';
+
+/** The four-eyes default runs before 0.6 replay with (domain/identity.ts FOUR_EYES_DEFAULT grew since). */
+const FOUR_EYES_BEFORE_0_6: readonly string[] = ['restoreCluster', 'recoverQuorum', 'removeMember'];
 import { describeZodError } from '../domain/inputs';
 import type { RunbookProgress } from '../domain/progress';
 import { ApprovalGate } from './approval';
+import { authorizeStart, signedRun } from './decisions';
 import type { Base } from './proxies';
 import { ProgressTracker } from './steps';
 
@@ -27,19 +32,34 @@ export interface RunbookContext<I> {
   gate: ApprovalGate;
 }
 
-type RunbookInput = { cluster: string; inventoryDigest?: string; approvedBy?: string; approvalTimeoutSeconds?: number; requester?: Identity; fourEyes?: boolean };
+type RunbookInput = {
+  cluster: string; inventoryDigest?: string; approvedBy?: string; approvalTimeoutSeconds?: number; requester?: Identity; fourEyes?: boolean;
+  authority?: SignedDecision; trust?: Trust;
+};
 
 /**
  * Validates the raw input with `schema` (a bad input fails the run with InvalidInput naming the
- * field, before anything is read or changed), then sets up progress tracking, the `progress`
- * query and the approval gate. Four-eyes (input `fourEyes`, default FOUR_EYES_DEFAULT) refuses an
- * up-front approval by the requester as InvalidInput.
+ * field, before anything is read or changed), verifies the signed start decision (runs since
+ * 0.6, workflows/decisions.ts: Unauthorized otherwise), then sets up progress tracking, the
+ * `progress` query and the approval gate. Requester, four-eyes and up-front approval come from
+ * the verified decision; runs before 0.6 take them from the input (four-eyes default
+ * FOUR_EYES_DEFAULT), refusing an up-front approval by the requester under four-eyes.
  */
 export function startRunbook<S extends z.ZodType<RunbookInput>>(runbook: string, schema: S, raw: unknown): RunbookContext<z.output<S>> {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid ${runbook} input: ${describeZodError(parsed.error)}`, 'InvalidInput');
   const input = parsed.data;
-  const fourEyes = input.fourEyes ?? FOUR_EYES_DEFAULT.includes(runbook);
+  if (signedRun()) {
+    const a = authorizeStart(runbook, raw as Record<string, unknown>, input);
+    const requester = { principal: a.requester.principal, method: a.requester.method, channel: a.requester.channel };
+    const tracker = new ProgressTracker({ runbook, cluster: input.cluster, outcome: 'planning', steps: [], approvals: [], requester, startProof: a.proof });
+    setHandler(progressQuery, () => tracker.progress);
+    const gate = new ApprovalGate(tracker, a.approvedBy, input.approvalTimeoutSeconds ?? 3600,
+      { requester, fourEyes: a.fourEyes, trust: a.trust, runbook, cluster: input.cluster, used: new Set([a.proof.nonce]) });
+    const base: Base = { cluster: input.cluster, ...(input.inventoryDigest ? { inventoryDigest: input.inventoryDigest } : {}), trustDigest: a.trustDigest };
+    return { input, base, tracker, gate };
+  }
+  const fourEyes = input.fourEyes ?? FOUR_EYES_BEFORE_0_6.includes(runbook);
   if (fourEyes && input.requester && input.approvedBy === input.requester.principal) {
     throw ApplicationFailure.nonRetryable(`invalid ${runbook} input: approvedBy: four-eyes: ${input.approvedBy} requested this run and may not approve it up front; another approver must`, 'InvalidInput');
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { auditSettings } from '../../config/audit';
 import { renderMarkdown } from '../../audit/render';
 import { verifyRecordFile } from '../../audit/store';
+import { cliActorWith } from '../service';
 
 /** `--public-key` or the `.pub` beside the worker's signing key (config/audit.ts). */
 function publicKeyPem(path?: string): string {
@@ -25,6 +26,7 @@ export function findRecord(ref: string, dir = auditSettings().dir): string {
  * event count and key id, or the first problem. Exit code 0 only when both hold.
  */
 export async function auditVerifyCommand(file: string, o: { publicKey?: string }): Promise<number> {
+  cliActorWith('viewer', 'verify audit records');
   const check = verifyRecordFile(findRecord(file), publicKeyPem(o.publicKey));
   if (!check.ok) {
     console.log(`FAILED: ${check.problem}`);
@@ -36,6 +38,7 @@ export async function auditVerifyCommand(file: string, o: { publicKey?: string }
 
 /** `audit show RUN`: verifies the record, then prints it as Markdown. Exit code 1 when it does not verify. */
 export async function auditShowCommand(ref: string, o: { publicKey?: string }): Promise<number> {
+  cliActorWith('viewer', 'read audit records');
   const check = verifyRecordFile(findRecord(ref), publicKeyPem(o.publicKey));
   if (!check.ok) {
     console.log(`FAILED to verify: ${check.problem}`);

@@ -6,6 +6,12 @@ import { ensureSearchAttributes } from '../../service/searchAttributes';
 import { describeZodError, intervalSeconds, ScheduleBackupInputSchema } from '../../domain/inputs';
 import { loadInventoryFile } from '../../inventory/load';
 import { connectClient } from '../connect';
+import { cliActorWith } from '../service';
+import { configuredAuthority } from '../../service/runs';
+import { inputDigest } from '../../domain/decision';
+
+/** How long a schedule's signed start stays valid (ms): `schedule backup|drill` again before then re-signs it. */
+export const SCHEDULE_DECISION_TTL_MS = 2 * 366 * 24 * 3600_000;
 
 /** What a schedule runs: `backup` (backupCluster, with retention) or `drill` (drillRestore). */
 export type ScheduledRunbook = 'backup' | 'drill';
@@ -28,12 +34,18 @@ export async function scheduleRunbookCommand(kind: ScheduledRunbook, o: { invent
   const parsed = ScheduleBackupInputSchema.safeParse({ cluster: inv.cluster, every: o.every, ...(o.keep !== undefined ? { keep: Number(o.keep) } : {}) });
   if (!parsed.success) throw new Error(`schedule ${kind}: ${describeZodError(parsed.error)}`);
   const { cluster, every, keep } = parsed.data;
+  const actor = cliActorWith('operator', `schedule ${kind}s`);
   const { client, connection, settings } = await connectClient();
   try {
     const id = scheduleId(kind, cluster);
+    const workflowType = kind === 'backup' ? 'backupCluster' : 'drillRestore';
+    const fields = kind === 'backup' ? { cluster, keep } : { cluster };
+    // Every run the schedule starts carries this decision: signed once, valid for this schedule's runs of this runbook only.
+    const authority = configuredAuthority();
+    const decision = authority.signer('cli').sign(actor, { action: 'start', workflowId: id, runbook: workflowType, cluster, scheduled: true, fourEyes: false, approvedUpFront: false, input: inputDigest(fields) }, SCHEDULE_DECISION_TTL_MS);
     const action = {
-      type: 'startWorkflow' as const, workflowType: kind === 'backup' ? 'backupCluster' : 'drillRestore', workflowId: id,
-      taskQueue: settings.taskQueue, args: [kind === 'backup' ? { cluster, keep } : { cluster }],
+      type: 'startWorkflow' as const, workflowType, workflowId: id,
+      taskQueue: settings.taskQueue, args: [{ ...fields, authority: decision, trust: authority.trust() }],
       // So that `runs` (and the API's run list) shows scheduled runs with the cluster's others.
       typedSearchAttributes: [{ key: defineSearchAttributeKey(SEARCH_ATTRIBUTES.cluster, 'KEYWORD'), value: cluster }],
     };
@@ -53,6 +65,7 @@ export async function scheduleRunbookCommand(kind: ScheduledRunbook, o: { invent
 
 /** `schedule list`: every etcd-runbooks schedule with its interval, state, last and next action. */
 export async function scheduleListCommand(o: { json?: boolean }): Promise<number> {
+  cliActorWith('viewer', 'list schedules');
   const { client, connection } = await connectClient();
   try {
     const rows = [];
@@ -79,6 +92,7 @@ export async function scheduleListCommand(o: { json?: boolean }): Promise<number
 
 /** `schedule pause|unpause|delete ID`. */
 export async function scheduleChangeCommand(action: 'pause' | 'unpause' | 'delete', scheduleId: string): Promise<number> {
+  cliActorWith('operator', `${action} schedules`);
   if (!scheduleId.startsWith('etcd-runbooks-')) throw new Error(`${scheduleId}: not an etcd-runbooks schedule (see: etcd-runbooks schedule list)`);
   const { client, connection } = await connectClient();
   try {

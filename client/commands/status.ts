@@ -1,6 +1,7 @@
 import { inventoryDigest, loadInventoryFile } from '../../inventory/load';
 import { clusterStatus } from '../../workflows';
 import { connectClient } from '../connect';
+import { cliActorWith } from '../service';
 import { runbookWorkflowId } from '../prepare';
 import { controlPlaneTable, memberTable } from '../render';
 import { kubeDrift } from '../../domain/kubeSync';
@@ -12,6 +13,7 @@ import { recoveryPoint, recoveryPointLines } from '../../service/recoveryPoint';
  * Exit 3 when a member is unhealthy, the control plane drifts or the newest drill failed.
  */
 export async function statusCommand(opts: { inventory: string; json?: boolean }, out = console.log): Promise<number> {
+  cliActorWith('viewer', 'read cluster status');
   const inv = loadInventoryFile(opts.inventory);
   const { client, connection, settings } = await connectClient();
   try {

@@ -7,7 +7,7 @@ import { backupCluster, expandCluster, migrateMember, progressQuery, recoverQuor
 import { runWithCrashes, type Crash, type CrashPoint } from '../support/crashes';
 import { localKeys, memberClient, memberNames, writeKeys } from '../support/etcd';
 import { freshLabWith, INVENTORY, lab, onNode, onNodeStatus } from '../support/lab';
-import { eventually } from '../support/temporal';
+import { eventually, startSigned } from '../support/temporal';
 import { WorkerProcess } from '../support/workerProcess';
 
 jest.setTimeout(20 * 60_000);
@@ -73,7 +73,7 @@ const scenarios: Scenario[] = [
 
 let seq = 0;
 function startRun(c: Ctx, workflow: (...a: never[]) => Promise<unknown>, input: Record<string, unknown>): Promise<WorkflowHandle> {
-  return c.client.workflow.start(workflow as never, { taskQueue: c.taskQueue, workflowId: `crash-${workflow.name}-${Date.now()}-${seq++}`, args: [input] as never });
+  return startSigned(c.client, c.taskQueue, workflow as never, `crash-${workflow.name}-${Date.now()}-${seq++}`, input);
 }
 
 describe('crash matrix: the worker is SIGKILLed at each activity type, a new one resumes the run', () => {

@@ -7,6 +7,7 @@ import { expandCluster, progressQuery } from '../../workflows';
 import { freshLab, INVENTORY, lab, onNode, onNodeStatus } from '../support/lab';
 import { localKeys, memberClient, memberNames, writeKeys } from '../support/etcd';
 import { scheduledActivities, startWorkerAndClient } from '../support/temporal';
+import { signedInput } from '../support/decisions';
 import { errorMessage } from '../../workflows/steps';
 
 jest.setTimeout(10 * 60_000);
@@ -21,7 +22,7 @@ describe('expandCluster on the lab (end to end)', () => {
   const workflowId = () => runbookWorkflowId(`lab-${env.taskQueue}`);
   const run = (add: string[], extra = {}) => env.client.workflow.start(expandCluster, {
     taskQueue: env.taskQueue, workflowId: workflowId(), workflowIdReusePolicy: 'ALLOW_DUPLICATE', workflowIdConflictPolicy: 'FAIL',
-    args: [{ cluster: 'lab', add, inventoryDigest: inventoryDigest(INVENTORY), ...extra }],
+    args: [signedInput('expandCluster', workflowId(), { cluster: 'lab', add, inventoryDigest: inventoryDigest(INVENTORY), ...extra })] as never,
   });
 
   beforeAll(async () => {

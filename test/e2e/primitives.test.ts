@@ -17,12 +17,13 @@ import { testAccess, TOKENS } from '../api/fixtures';
 import type { Inventory } from '../../inventory/schema';
 import { inventoryDigest } from '../../inventory/load';
 import { servedRevision } from '../../domain/snapshotRevision';
-import { backupCluster, drillRestore, moveLeader, progressQuery, approveUpdate, removeMember, expandCluster } from '../../workflows';
+import { backupCluster, drillRestore, moveLeader, progressQuery, removeMember, expandCluster } from '../../workflows';
 import { auditTrail } from '../../client/auditTrail';
 import { errorMessage } from '../../workflows/steps';
 import { freshLabWith, INVENTORY, lab, LAB_ENV, onNode, onNodeStatus } from '../support/lab';
 import { leaderNode, memberClient, memberNames } from '../support/etcd';
 import { eventually, startRun, startWorkerAndClient } from '../support/temporal';
+import { approveAs } from '../support/decisions';
 
 jest.setTimeout(10 * 60_000);
 
@@ -179,8 +180,8 @@ describe('primitives on the lab (end to end)', () => {
     const h = await startRun(env, removeMember, { ...base(), node: victim });
     for (const step of [`remove:${victim}`, `move-aside:${victim}`]) {
       await eventually(`approval request for ${step}`, async () => ((await h.query(progressQuery)).pendingApproval?.step === step ? true : undefined));
-      await expect(h.executeUpdate(approveUpdate, { args: [{ step: 'remove:node9', by: 'mallory' }] })).rejects.toThrow();
-      expect((await h.executeUpdate(approveUpdate, { args: [{ step, by: 'alice' }] })).by).toBe('alice');
+      await expect(approveAs(h, 'remove:node9', { principal: 'mallory' })).rejects.toThrow();
+      expect((await approveAs(h, step, { principal: 'alice' })).by).toBe('alice');
     }
     const r = await h.result();
     expect((await h.query(progressQuery)).steps.find((s) => s.id === 'verify')?.status).toBe('done'); // the patched() branch

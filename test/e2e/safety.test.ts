@@ -2,12 +2,13 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { Etcd3 } from 'etcd3';
 import { inventoryDigest } from '../../inventory/load';
 import type { Inventory } from '../../inventory/schema';
-import { approveUpdate, backupCluster, cleanupNode, expandCluster, progressQuery, recoverQuorum, restoreCluster } from '../../workflows';
+import { backupCluster, cleanupNode, expandCluster, progressQuery, recoverQuorum, restoreCluster } from '../../workflows';
 import { describeFailure } from '../../client/failure';
 import { clusterView, expectSafe, writeBulk } from '../support/cluster';
 import { localKeyNames, localKeys, memberClient, memberNames, writeKeys } from '../support/etcd';
 import { freshLabWith, INVENTORY, lab, onNode, onNodeStatus } from '../support/lab';
 import { eventually, startRun, startWorkerAndClient } from '../support/temporal';
+import { approveAs, cancelAs } from '../support/decisions';
 
 jest.setTimeout(15 * 60_000);
 
@@ -129,9 +130,9 @@ describe('never worse: the reported failures (end to end)', () => {
     const before = await clusterView(inv);
     const h = await startRun(env, restoreCluster, { ...base(), snapshot: { node: backup.node, path: backup.path }, members: NODES });
     await eventually('fence approval asked', async () => ((await h.query(progressQuery)).pendingApproval?.step === 'fence' ? true : undefined), 180_000);
-    await h.executeUpdate(approveUpdate, { args: [{ step: 'fence', by: 'e2e' }] });
+    await approveAs(h, 'fence');
     await stepReaches(h, 'fence:node1', ['done']);
-    await h.cancel();
+    await cancelAs(h);
     const lines = describeFailure('restoreCluster', await h.result().catch((e) => e));
     console.log(lines.join('\n'));
     expect(lines[0]).toMatch(/^restoreCluster cancelled: cancelled on request; every fenced member got its own data dir back/);
@@ -152,7 +153,7 @@ describe('never worse: the reported failures (end to end)', () => {
     await writeBulk(etcd('node1'), 'bulk/', 50);
     const h = await startRun(env, expandCluster, { ...base(), add: ['node2', 'node3'] });
     await stepReaches(h, 'add-learner:node2', ['done']);
-    await h.cancel();
+    await cancelAs(h);
     const lines = describeFailure('expandCluster', await h.result().catch((e) => e));
     expect(lines[0]).toMatch(/^expandCluster cancelled: cancelled on request; the members this run added \(node2\) were taken out again/);
     expect(await memberNames(etcd('node1'))).toEqual(['node1']);

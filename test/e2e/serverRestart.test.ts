@@ -8,10 +8,11 @@ import { auditSettings } from '../../config/audit';
 import { recordPaths, verifyRecordFile } from '../../audit/store';
 import { inventoryDigest } from '../../inventory/load';
 import type { Inventory } from '../../inventory/schema';
-import { approveUpdate, expandCluster, progressQuery, removeMember } from '../../workflows';
+import { expandCluster, progressQuery, removeMember } from '../../workflows';
 import { localKeys, memberClient, memberNames, writeKeys } from '../support/etcd';
 import { freshLabWith, INVENTORY, lab } from '../support/lab';
-import { eventually } from '../support/temporal';
+import { eventually, startSigned } from '../support/temporal';
+import { approveAs } from '../support/decisions';
 import { WorkerProcess } from '../support/workerProcess';
 
 jest.setTimeout(10 * 60_000);
@@ -49,7 +50,7 @@ describe('the Temporal server or the whole head node dies mid-run (end to end)',
   const etcd = (n: string) => { const c = memberClient(inv, n); clients.push(c); return c; };
   const base = () => ({ cluster: 'lab', inventoryDigest: inventoryDigest(INVENTORY) });
   const start = (wf: (...a: never[]) => Promise<unknown>, input: Record<string, unknown>) =>
-    client.workflow.start(wf as never, { taskQueue: `restart-${process.pid}`, workflowId: `restart-${wf.name}-${Date.now()}`, args: [input] as never });
+    startSigned(client, `restart-${process.pid}`, wf as never, `restart-${wf.name}-${Date.now()}`, input);
 
   beforeAll(async () => {
     connection = await Connection.connect({ address: temporalSettings().address });
@@ -148,9 +149,9 @@ describe('the Temporal server or the whole head node dies mid-run (end to end)',
     server('kill');
     server('start');
     await worker.start();
-    await eventually('approval accepted after the restart', async () => h.executeUpdate(approveUpdate, { args: [{ step: 'remove:node3', by: 'carol' }] }));
+    await eventually('approval accepted after the restart', async () => approveAs(h, 'remove:node3', { principal: 'carol' }));
     await eventually('second approval request', async () => ((await h.query(progressQuery)).pendingApproval?.step === 'move-aside:node3' ? true : undefined));
-    await h.executeUpdate(approveUpdate, { args: [{ step: 'move-aside:node3', by: 'carol' }] });
+    await approveAs(h, 'move-aside:node3', { principal: 'carol' });
     const r = (await h.result()) as { approvals: Array<{ step: string; by: string }> };
     expect(r.approvals.map((a) => `${a.step} by ${a.by}`)).toEqual(['remove:node3 by carol', 'move-aside:node3 by carol']);
     expect(await memberNames(etcd('node1'))).toEqual(['node1', 'node2']);

@@ -7,6 +7,7 @@ import { temporalSettings, type TemporalSettings } from '../../config/temporal';
 import { connectClient } from '../../client/connect';
 import { createWorker } from '../../worker/createWorker';
 import { backupCluster } from '../../workflows';
+import { startSigned } from '../support/temporal';
 import { errorMessage } from '../../workflows/steps';
 import { testInventoryFile } from '../api/fixtures';
 import { startTlsProxy } from '../support/tlsProxy';
@@ -50,7 +51,7 @@ describe('Temporal over mTLS from config (worker and CLI client)', () => {
     const { client, connection } = await connectClient(temporalSettings(env('cli')));
     try {
       // The fake cluster's nodes cannot be reached: the run fails in its first activity, which the worker ran.
-      const err = await client.workflow.execute(backupCluster, { taskQueue: `tls-${process.pid}`, workflowId: `tls-${Date.now()}`, args: [{ cluster: 'lab' }] }).catch((e) => e);
+      const err = await (await startSigned(client, `tls-${process.pid}`, backupCluster, `tls-${Date.now()}`, { cluster: 'lab' })).result().catch((e) => e);
       expect(errorMessage(err)).toMatch(/no node could list the members of lab/);
     } finally {
       await connection.close();

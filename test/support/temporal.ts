@@ -1,7 +1,8 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type Workflow, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { temporalSettings } from '../../config/temporal';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createWorker, type RunbookWorker } from '../../worker/createWorker';
+import { signedInput } from './decisions';
 
 let runtimeInstalled = false;
 
@@ -36,11 +37,17 @@ export async function scheduledActivities(client: Client, workflowId: string, ru
   return (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
 }
 
-/** Starts a workflow on the test's task queue under a fresh workflow id. */
+/**
+ * Starts a runbook on the test's task queue under a fresh workflow id, as the service would: its
+ * input signed by the tests' front end (test/support/decisions.ts).
+ */
 export async function startRun<A extends unknown[], R>(env: { client: Client; taskQueue: string }, workflow: (...args: A) => Promise<R>, ...args: A) {
-  return env.client.workflow.start(workflow, {
-    taskQueue: env.taskQueue, workflowId: `e2e-${workflow.name}-${Date.now()}-${Math.random().toString(16).slice(2, 8)}`, args,
-  });
+  return startSigned(env.client, env.taskQueue, workflow as (...args: A) => Promise<R>, `e2e-${workflow.name}-${Date.now()}-${Math.random().toString(16).slice(2, 8)}`, args[0] as Record<string, unknown>);
+}
+
+/** Starts `workflow` with `input` signed by the tests' front end (a start the workflow acts on). */
+export async function startSigned<W extends Workflow>(client: Client, taskQueue: string, workflow: W, workflowId: string, input: Record<string, unknown>): Promise<WorkflowHandleWithFirstExecutionRunId<W>> {
+  return client.workflow.start(workflow, { taskQueue, workflowId, args: [signedInput(workflow.name, workflowId, input)] } as never);
 }
 
 /** Polls `probe` every 250 ms until it returns a value, or throws after `timeoutMs`. */

@@ -26,13 +26,14 @@ describe('approval rules (four-eyes, roles)', () => {
     expect(hasRole([], 'viewer')).toBe(false);
   });
 
-  test('access config: four-eyes defaults to restore, recover-quorum and remove-member; OS users are admin unless listed', () => {
+  test('access config: four-eyes defaults to every runbook that removes a member or replaces data; without osUsers only root is admin', () => {
     const none = AccessSchema.parse({});
-    expect(['restoreCluster', 'recoverQuorum', 'removeMember', 'expandCluster'].map((w) => fourEyesFor(none, w))).toEqual([true, true, true, false]);
+    expect(['restoreCluster', 'recoverQuorum', 'removeMember', 'replaceMember', 'migrateMember', 'expandCluster'].map((w) => fourEyesFor(none, w))).toEqual([true, true, true, true, true, false]);
     expect(fourEyesFor(AccessSchema.parse({ fourEyes: ['expandCluster'] }), 'restoreCluster')).toBe(false);
-    expect(osUserRoles(none, 'anyone')).toEqual(['admin']);
+    expect(osUserRoles(none, 'root', 0)).toEqual(['admin']);
+    expect(osUserRoles(none, 'anyone', 1000)).toEqual([]);
     const listed = AccessSchema.parse({ osUsers: { alice: ['operator'] } });
-    expect([osUserRoles(listed, 'alice'), osUserRoles(listed, 'eve')]).toEqual([['operator'], []]);
+    expect([osUserRoles(listed, 'alice', 1000), osUserRoles(listed, 'eve', 1001)]).toEqual([['operator'], []]);
     expect(AccessSchema.safeParse({ tokens: [{ name: 'x', sha256: 'plain-token', roles: ['admin'] }] }).error?.issues[0].path).toEqual(['tokens', 0, 'sha256']);
   });
 });

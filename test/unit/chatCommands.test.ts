@@ -20,4 +20,12 @@ describe('chat commands', () => {
     expect(() => parseChatCommand('expand Lab_1 add=node2')).toThrow(/cluster: "Lab_1"/);
     expect(() => parseChatCommand('expand lab node2')).toThrow(/"node2" is not key=value/);
   });
+
+  // Insider finding 1: a chat word must not set who approved, who asked or four-eyes.
+  test('control fields are refused by name, never passed on to the service', () => {
+    expect(() => parseChatCommand('remove-member prod node=node3 approvedBy=alice')).toThrow(/^approvedBy: not a chat word/);
+    expect(() => parseChatCommand('remove-member prod node=node3 requester=bob')).toThrow(/^requester: not a chat word/);
+    expect(() => parseChatCommand('restore prod fourEyes=false members=node1')).toThrow(/^fourEyes: not a chat word/);
+    expect(() => parseChatCommand('backup prod authority=x')).toThrow(/^authority: not a chat word/);
+  });
 });

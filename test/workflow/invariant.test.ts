@@ -1,28 +1,12 @@
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { temporalSettings } from '../../config/temporal';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { step, withStubWorker } from '../support/stubWorker';
 import { describeFailure } from '../../client/failure';
 import { recoverQuorum } from '../../workflows';
+import { startSigned } from '../support/temporal';
 
 jest.setTimeout(2 * 60_000);
 
-const step = <T>(result: T) => async () => ({ result, commands: [], commandCount: 0 });
 const seen = (node: string) => ({ node, ssh: { ok: true }, seenBy: [], selfSeen: node === 'node1', workerTcp: { client: node === 'node1', peer: node === 'node1' } });
-
-/** Runs `fn` with a worker on the real server whose activities are `activities`, on a task queue of its own. */
-async function withStubWorker(activities: Record<string, unknown>, fn: (client: Client, taskQueue: string) => Promise<void>): Promise<void> {
-  const settings = temporalSettings();
-  const taskQueue = `wf-stub-${process.pid}-${Date.now()}`;
-  const connection = await Connection.connect({ address: settings.address });
-  const native = await NativeConnection.connect({ address: settings.address });
-  try {
-    const worker = await Worker.create({ connection: native, namespace: settings.namespace, taskQueue, workflowsPath: require.resolve('../../workflows'), activities });
-    await worker.runUntil(fn(new Client({ connection, namespace: settings.namespace }), taskQueue));
-  } finally {
-    await connection.close();
-    await native.close();
-  }
-}
 
 // Workflow logic on the real Temporal server, with the activities answering as a lab would: a
 // failed invariant must end the run as Failed (a plain Error would fail the workflow task, which
@@ -46,7 +30,7 @@ test('an invariant that fails after --force-new-cluster ends the run as Failed, 
     forceNewCluster: step({ memberId: 'a1', clusterId: 'c1', peerURLs: [], members: 1, status: { revision: 50 } }),
   };
   await withStubWorker(activities, async (client, taskQueue) => {
-    const h = await client.workflow.start(recoverQuorum, { taskQueue, workflowId: `wf-invariant-${Date.now()}`, args: [{ cluster: 'lab', members: ['node1', 'node2', 'node3'], approvedBy: 'test' }] });
+    const h = await startSigned(client, taskQueue, recoverQuorum, `wf-invariant-${Date.now()}`, { cluster: 'lab', members: ['node1', 'node2', 'node3'], approvedBy: 'test' });
     const err = await h.result().catch((e) => e);
     expect((await h.describe()).status.name).toBe('FAILED');
     const lines = describeFailure('recoverQuorum', err);
@@ -70,7 +54,7 @@ test('recover-quorum refuses a survivor whose etcd only its own node reaches, be
     fenceMember: async (input: { node: string }) => { fenced.push(input.node); return { result: { service: 'inactive' }, commands: [], commandCount: 0 }; },
   };
   await withStubWorker(activities, async (client, taskQueue) => {
-    const h = await client.workflow.start(recoverQuorum, { taskQueue, workflowId: `wf-isolated-${Date.now()}`, args: [{ cluster: 'lab', members: ['node1', 'node2', 'node3'], approvedBy: 'test' }] });
+    const h = await startSigned(client, taskQueue, recoverQuorum, `wf-isolated-${Date.now()}`, { cluster: 'lab', members: ['node1', 'node2', 'node3'], approvedBy: 'test' });
     const err = await h.result().catch((e) => e);
     expect(describeFailure('recoverQuorum', err)[0]).toMatch(/pre-flight refused: node2 holds the most advanced data \(node2: running, term 3, index 210.*reachable only from its own node/);
     expect(fenced).toEqual([]);

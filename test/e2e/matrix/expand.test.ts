@@ -2,6 +2,7 @@ import { expandCluster } from '../../../workflows';
 import { lab } from '../../support/lab';
 import { Matrix } from '../../support/faults';
 import { startRun } from '../../support/temporal';
+import { cancelAs } from '../../support/decisions';
 
 jest.setTimeout(20 * 60_000);
 
@@ -48,7 +49,7 @@ describe('fault matrix: expand', () => {
   test('cancel after node2 caught up: undone', () => m.runCase('cancel', { end: 'undone', minVoters: 1, members: ['node1'] }, async () => {
     const h = await expand();
     await m.stepReaches(h, 'wait-caught-up:node2', ['done']);
-    await h.cancel();
+    await cancelAs(h);
     return h;
   }));
 });

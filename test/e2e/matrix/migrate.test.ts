@@ -2,6 +2,7 @@ import { migrateMember } from '../../../workflows';
 import { lab } from '../../support/lab';
 import { Matrix } from '../../support/faults';
 import { startRun } from '../../support/temporal';
+import { cancelAs } from '../../support/decisions';
 
 jest.setTimeout(20 * 60_000);
 
@@ -48,7 +49,7 @@ describe('fault matrix: migrate', () => {
   test('cancel after node4 was promoted: node4 taken out again, as it started', () => m.runCase('cancel', { end: 'undone', minVoters: 3, members: ['node1', 'node2', 'node3'] }, async () => {
     const h = await migrate();
     await m.stepReaches(h, 'promote:node4', ['done']);
-    await h.cancel();
+    await cancelAs(h);
     return h;
   }));
 });

@@ -1,7 +1,8 @@
-import { approveUpdate, progressQuery, recoverQuorum } from '../../../workflows';
+import { progressQuery, recoverQuorum } from '../../../workflows';
 import { lab } from '../../support/lab';
 import { Matrix } from '../../support/faults';
 import { eventually, startRun } from '../../support/temporal';
+import { approveAs, cancelAs } from '../../support/decisions';
 
 jest.setTimeout(20 * 60_000);
 
@@ -47,9 +48,9 @@ describe('fault matrix: recover-quorum', () => {
     both('crash');
     const h = await recover(false);
     await eventually('fence approval asked', async () => ((await h.query(progressQuery)).pendingApproval?.step === 'fence' ? true : undefined), 300_000);
-    await h.executeUpdate(approveUpdate, { args: [{ step: 'fence', by: 'e2e' }] });
+    await approveAs(h, 'fence');
     await eventually('force approval asked', async () => ((await h.query(progressQuery)).pendingApproval?.step === 'force-new-cluster:node1' ? true : undefined), 300_000);
-    await h.cancel();
+    await cancelAs(h);
     return h;
   }, async () => {
     // the nodes come back on their own data: the original cluster regains quorum

@@ -2,6 +2,7 @@ import { replaceMember } from '../../../workflows';
 import { lab } from '../../support/lab';
 import { Matrix } from '../../support/faults';
 import { startRun } from '../../support/temporal';
+import { cancelAs } from '../../support/decisions';
 
 jest.setTimeout(20 * 60_000);
 
@@ -53,7 +54,7 @@ describe('fault matrix: replace', () => {
   test('cancel after node4 was added as a learner: the learner is removed, safe point one member short', () => m.runCase('cancel', { end: 'safe point', minVoters: 2, members: ['node1', 'node3'] }, async () => {
     const h = await replace();
     await m.stepReaches(h, 'add-learner:node4', ['done']);
-    await h.cancel();
+    await cancelAs(h);
     return h;
   }));
 });

@@ -1,7 +1,8 @@
-import { approveUpdate, backupCluster, progressQuery, restoreCluster } from '../../../workflows';
+import { backupCluster, progressQuery, restoreCluster } from '../../../workflows';
 import { lab } from '../../support/lab';
 import { Matrix } from '../../support/faults';
 import { eventually, startRun } from '../../support/temporal';
+import { approveAs, cancelAs } from '../../support/decisions';
 
 jest.setTimeout(20 * 60_000);
 
@@ -62,9 +63,9 @@ describe('fault matrix: restore', () => {
   test('cancel after the first member was fenced: every data dir back, etcd serving as before', () => m.runCase('cancel', { end: 'undone', minVoters: 3 }, async () => {
     const h = await restore(false);
     await eventually('fence approval asked', async () => ((await h.query(progressQuery)).pendingApproval?.step === 'fence' ? true : undefined), 300_000);
-    await h.executeUpdate(approveUpdate, { args: [{ step: 'fence', by: 'e2e' }] });
+    await approveAs(h, 'fence');
     await m.stepReaches(h, `fence:${restoreOn}`, ['done']);
-    await h.cancel();
+    await cancelAs(h);
     return h;
   }));
 });
