@@ -151,6 +151,16 @@ export function buildCli(): Command {
     schedule.command(verb).description(`${verb} a schedule`).argument('<schedule-id>', 'e.g. etcd-runbooks-backup-<cluster>, etcd-runbooks-drill-<cluster>')
       .action((id: string) => run(import('./commands/schedule').then((m) => m.scheduleChangeCommand(verb, id))));
   }
+  program.command('keys')
+    .description('root: make the front ends\' decision signing keys (one per channel) and the trust file runs verify them with')
+    .argument('<action>', 'init')
+    .option('--dir <dir>', 'settings directory', '/etc/etcd-runbooks')
+    .option('--group <group>', 'the group of the etcd-runbooks services (reads the keys)', 'etcd-runbooks')
+    .option('--rotate <channel>', 'replace this channel\'s key (cli, api, slack, matrix)')
+    .action((action: string, o: { dir: string; group: string; rotate?: string }) => {
+      if (action !== 'init') throw new Error(`keys: unknown action ${action} (init)`);
+      return run(import('./commands/keys').then((m) => m.keysInitCommand(o)));
+    });
   const audit = program.command('audit').description('audit records the worker writes when a run closes (hash-chained JSON Lines, Ed25519-signed)');
   audit.command('verify').description('check a record\'s hash chain and signature')
     .argument('<file>', 'record file (.jsonl), or a run id')

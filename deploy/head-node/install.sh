@@ -21,7 +21,7 @@
 #                 client.pem/-key.pem (the worker's, API's, bridges', CLI's), system-worker.pem/-key.pem
 #  --server-name  the name in frontend.pem the clients check (default temporal)
 # Files: /etc/etcd-runbooks/{temporal.env (database password, generated), etcd-runbooks.env,
-# namespace.env, access.yaml, inventory/}, /etc/temporal, /etc/temporal-ui, /var/lib/etcd-runbooks.
+# namespace.env, access.yaml, trust.yaml, keys/ (decision signing keys), inventory/}, /etc/temporal, /etc/temporal-ui, /var/lib/etcd-runbooks.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -121,7 +121,10 @@ echo "TEMPORAL_RETENTION=$retention" > /etc/etcd-runbooks/namespace.env
     printf 'tls:\n  caFile: %s\n  certFile: %s\n  keyFile: %s\n  serverName: %s\n  enableHostVerification: true\n' \
       /etc/etcd-runbooks/tls/ca.pem /etc/etcd-runbooks/tls/system-worker.pem /etc/etcd-runbooks/tls/system-worker-key.pem "$server_name"
   fi; } > /etc/temporal-ui/config/production.yaml
-[ -f /etc/etcd-runbooks/access.yaml ] || { printf '# Who may do what (README: identities and roles). Four-eyes applies to restoreCluster,\n# recoverQuorum and removeMember unless fourEyes lists others. Add API tokens, OIDC, chat users here.\nosUsers:\n  root: [admin]\ntokens: []\n' > /etc/etcd-runbooks/access.yaml; chmod 640 /etc/etcd-runbooks/access.yaml; [ "$user" = root ] || chgrp "$user" /etc/etcd-runbooks/access.yaml; }
+# The front ends' decision signing keys and the trust file runs verify them with (root-owned; the
+# keys readable by the services' group, never by other OS users).
+"$app/bin/etcd-runbooks" keys init --dir /etc/etcd-runbooks --group "$( [ "$user" = root ] && echo root || echo "$user")"
+[ -f /etc/etcd-runbooks/access.yaml ] || { printf '# Who may do what (README: identities and roles). Four-eyes applies to restoreCluster,\n# recoverQuorum, removeMember, replaceMember and migrateMember unless fourEyes lists others. Add API tokens, OIDC, chat users here.\nosUsers:\n  root: [admin]\ntokens: []\n' > /etc/etcd-runbooks/access.yaml; chmod 640 /etc/etcd-runbooks/access.yaml; [ "$user" = root ] || chgrp "$user" /etc/etcd-runbooks/access.yaml; }
 
 say "systemd units"
 for u in "$here"/units/*.service; do

@@ -13,6 +13,12 @@ describe('docker-compose.yml (production Temporal)', () => {
     expect(compose.services.temporal.environment.DB).toBe('postgres12');
   });
 
+  test('Temporal and its UI are published on loopback only (neither authenticates: insider finding 3)', () => {
+    const published = Object.values<any>(compose.services).flatMap((svc) => (svc.ports ?? []).map(String));
+    expect(published.length).toBeGreaterThan(0);
+    for (const p of published) expect(p).toMatch(/^127\.0\.0\.1:/);
+  });
+
   test('every depends_on names a service, and the server waits for the schema', () => {
     for (const [name, svc] of Object.entries<any>(compose.services)) {
       for (const dep of Object.keys(svc.depends_on ?? {})) expect([name, compose.services[dep] !== undefined]).toEqual([name, true]);

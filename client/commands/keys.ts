@@ -1,0 +1,52 @@
+import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { trustFileText } from '../../config/trust';
+import { DecisionSigner } from '../../service/signer';
+
+/** The front ends that sign decisions, one key each: a leaked bridge key cannot sign for the API. */
+export const CHANNELS = ['cli', 'api', 'slack', 'matrix'] as const;
+
+function gid(group: string): number {
+  const line = execFileSync('getent', ['group', group], { encoding: 'utf8' }).trim();
+  const id = Number(line.split(':')[2]);
+  if (!Number.isInteger(id)) throw new Error(`keys: no group ${group}`);
+  return id;
+}
+
+/**
+ * `keys init [--dir /etc/etcd-runbooks] [--group etcd-runbooks]` (root): one Ed25519 signing key
+ * per front end in `<dir>/keys/<channel>.pem` (root:<group> 0640, the directory 0750), made only
+ * where missing, and `<dir>/trust.yaml` (root 0644) listing each key's public half for its own
+ * channel. `--rotate CHANNEL` replaces that channel's key. Runs started before a rotation pinned the
+ * old keys: the worker refuses their next step, so rotate when `runs` shows none waiting.
+ * Idempotent: a second run changes nothing. Returns the exit code.
+ */
+export async function keysInitCommand(o: { dir: string; group: string; rotate?: string }, out = console.log): Promise<number> {
+  if (process.getuid?.() !== 0) throw new Error('keys init: run as root (the keys and the trust file are root\'s)');
+  if (o.rotate && !(CHANNELS as readonly string[]).includes(o.rotate)) throw new Error(`keys init: --rotate: one of ${CHANNELS.join(', ')}`);
+  const keys = join(o.dir, 'keys');
+  const group = gid(o.group);
+  mkdirSync(keys, { recursive: true, mode: 0o750 });
+  chownSync(keys, 0, group);
+  const entries = CHANNELS.map((channel) => {
+    const file = join(keys, `${channel}.pem`);
+    if (!existsSync(file) || o.rotate === channel) {
+      const { pem } = DecisionSigner.generate();
+      writeFileSync(`${file}.new`, pem, { mode: 0o640 });
+      chownSync(`${file}.new`, 0, group);
+      renameSync(`${file}.new`, file);
+      out(`keys: new ${channel} signing key ${file}`);
+    }
+    const signer = DecisionSigner.fromPem(readFileSync(file));
+    return { publicKey: signer.publicKey, channels: [channel], comment: `${channel} front end, key ${signer.keyId.slice(0, 16)}` };
+  });
+  const trust = join(o.dir, 'trust.yaml');
+  const text = `# Written by etcd-runbooks keys init: the front ends whose signed decisions runs act on.\n${trustFileText(entries)}`;
+  if (!existsSync(trust) || readFileSync(trust, 'utf8') !== text) {
+    writeFileSync(`${trust}.new`, text, { mode: 0o644 });
+    renameSync(`${trust}.new`, trust);
+    out(`keys: wrote ${trust}`);
+  }
+  return 0;
+}
