@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, createHash, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /** A detached signature of an audit record (`<record>.sig`, JSON). */
 export interface DetachedSignature {
@@ -17,12 +17,20 @@ export function keyId(pub: KeyObject): string {
 }
 
 /**
- * The worker host's Ed25519 signing key from `path` (PKCS#8 PEM). When the file does not exist it
- * is created (mode 0600) with a new key, and its public key written beside it as `<path>.pub`
- * (SPKI PEM): hand that to whoever verifies. The key never leaves the worker host.
+ * The worker host's Ed25519 signing key from `path` (PKCS#8 PEM). When the file does not exist
+ * and `auditDir` holds no record yet (a first start), it is created (mode 0600) with a new key and
+ * its public key written beside it as `<path>.pub` (SPKI PEM). When records exist, a missing key
+ * is an error, never silently replaced: a new key would make the records' chain end unverifiable
+ * with the old one (restore the key, or rotate on purpose: README, "Audit records"). The head-node
+ * install makes the key itself (keys init: /etc/etcd-runbooks/keys/audit.pem, public half pinned
+ * at /etc/etcd-runbooks/audit-signing.pub).
  */
-export function loadOrCreateSigningKey(path: string): KeyObject {
+export function loadOrCreateSigningKey(path: string, auditDir?: string): KeyObject {
   if (!existsSync(path)) {
+    const records = auditDir ? join(auditDir, 'records') : undefined;
+    if (records && existsSync(records) && readdirSync(records, { withFileTypes: true }).some((d) => d.isDirectory() && readdirSync(join(records, d.name)).some((f) => f.endsWith('.jsonl')))) {
+      throw new Error(`the audit signing key ${path} is missing but ${records} holds signed records: restore the key (or rotate it on purpose), it is not made anew`);
+    }
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });

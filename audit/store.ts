@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { appendToChain } from './clusterChain';
 import { pathSegment } from './paths';
 import { chainEvents, verifyChain, type ChainedEvent } from './chain';
 import type { AuditEvent } from './record';
@@ -29,19 +30,26 @@ function writeAtomically(path: string, data: string, mode = 0o640): void {
 /**
  * Writes a run's record: the hash-chained JSON Lines, its detached Ed25519 signature, and the
  * Markdown rendering, each written to a temporary file and renamed (a power cut leaves either the
- * old state or the whole file). Already written (record and signature present) -> untouched.
+ * old state or the whole file), as the next link of the cluster's chain (clusterChain.ts: its
+ * `chain` event names its place and predecessor; HEAD.json moves to it). Already written (record
+ * and signature present) -> untouched.
  * Returns the record's path and whether it was written now.
  */
 export function writeRecord(dir: string, key: KeyObject, cluster: string, workflowId: string, runId: string, events: AuditEvent[]): { path: string; written: boolean } {
   const p = recordPaths(dir, cluster, workflowId, runId);
   if (existsSync(p.jsonl) && existsSync(p.sig)) return { path: p.jsonl, written: false };
-  mkdirSync(join(p.jsonl, '..'), { recursive: true, mode: 0o750 });
-  const text = chainEvents(events);
-  const sig = signDetached(text, key);
-  const check = verifyChain(text);
-  writeAtomically(p.jsonl, text);
-  writeAtomically(p.md, renderMarkdown(check.ok ? check.events : [], sig));
-  writeAtomically(p.sig, `${JSON.stringify(sig)}\n`);
+  const clusterDir = join(p.jsonl, '..');
+  mkdirSync(clusterDir, { recursive: true, mode: 0o750 });
+  appendToChain(clusterDir, key, cluster, basename(p.jsonl), (link) => {
+    // The chain link goes right after the run event: the record names its place and predecessor.
+    const chained = [...events.slice(0, 1), link as unknown as AuditEvent, ...events.slice(1)];
+    const text = chainEvents(chained);
+    const sig = signDetached(text, key);
+    const check = verifyChain(text);
+    writeAtomically(p.jsonl, text);
+    writeAtomically(p.md, renderMarkdown(check.ok ? check.events : [], sig));
+    writeAtomically(p.sig, `${JSON.stringify(sig)}\n`);
+  });
   return { path: p.jsonl, written: true };
 }
 

@@ -162,10 +162,16 @@ export function buildCli(): Command {
       return run(import('./commands/keys').then((m) => m.keysInitCommand(o)));
     });
   const audit = program.command('audit').description('audit records the worker writes when a run closes (hash-chained JSON Lines, Ed25519-signed)');
-  audit.command('verify').description('check a record\'s hash chain and signature')
-    .argument('<file>', 'record file (.jsonl), or a run id')
-    .option('--public-key <file>', 'the signer\'s public key (default: the .pub beside ETCD_RUNBOOKS_AUDIT_KEY)')
-    .action((file: string, o: { publicKey?: string }) => run(import('./commands/audit').then((m) => m.auditVerifyCommand(file, o))));
+  audit.command('verify').description('check a record\'s hash chain and signature; with --cluster, the cluster\'s whole chain of records (none deleted, reordered or replaced)')
+    .argument('[file]', 'record file (.jsonl), or a run id')
+    .option('--cluster <name>', 'verify every record of this cluster as one chain, up to the signed head')
+    .option('--head <file>', 'with --cluster: a copy of HEAD.json kept off this host')
+    .option('--public-key <file...>', 'the signer\'s public key(s), old ones after a rotation (default: /etc/etcd-runbooks/audit-signing.pub)')
+    .action((file: string | undefined, o: { publicKey?: string[]; cluster?: string; head?: string }) => run(import('./commands/audit').then((m) => {
+      if (o.cluster) return m.auditVerifyClusterCommand(o.cluster, o);
+      if (!file) throw new Error('audit verify: give a record file or run id, or --cluster NAME');
+      return m.auditVerifyCommand(file, { publicKey: o.publicKey?.[0] });
+    })));
   audit.command('show').description('verify a record, then print it as Markdown')
     .argument('<run>', 'record file (.jsonl), or a run id')
     .option('--public-key <file>', 'the signer\'s public key (default: the .pub beside ETCD_RUNBOOKS_AUDIT_KEY)')

@@ -27,7 +27,7 @@ export interface RunbookWorker {
  */
 export async function createWorker(settings: TemporalSettings, inventoryPaths: string[], audit: AuditSettings = auditSettings()): Promise<RunbookWorker> {
   const journal = new CommandJournal(audit.dir);
-  const key = loadOrCreateSigningKey(audit.keyFile);
+  const key = loadOrCreateSigningKey(audit.keyFile, audit.dir);
   const registry = new InventoryRegistry(inventoryPaths);
   const trustDigest = workerTrust();
   const pool = new SshPool();

@@ -3,13 +3,39 @@ import { join } from 'node:path';
 import { auditSettings } from '../../config/audit';
 import { renderMarkdown } from '../../audit/render';
 import { verifyRecordFile } from '../../audit/store';
+import { verifyClusterChain, type ChainHead } from '../../audit/clusterChain';
+import { pathSegment } from '../../audit/paths';
 import { cliActorWith } from '../service';
 
-/** `--public-key` or the `.pub` beside the worker's signing key (config/audit.ts). */
+/** The pinned audit public key the install writes (root-owned; keys init). */
+export const PINNED_AUDIT_KEY = '/etc/etcd-runbooks/audit-signing.pub';
+
+/**
+ * `--public-key`, else the pinned key PINNED_AUDIT_KEY, else the `.pub` beside the worker's
+ * signing key (config/audit.ts; whoever can write the audit dir can replace that one, so say so).
+ */
 function publicKeyPem(path?: string): string {
-  const p = path ?? `${auditSettings().keyFile}.pub`;
-  if (!existsSync(p)) throw new Error(`no public key at ${p}; give --public-key (the .pub beside the worker's signing key)`);
+  const p = path ?? (existsSync(PINNED_AUDIT_KEY) ? PINNED_AUDIT_KEY : `${auditSettings().keyFile}.pub`);
+  if (!existsSync(p)) throw new Error(`no public key at ${p}; give --public-key (the audit signer's public key)`);
+  if (!path && p !== PINNED_AUDIT_KEY) console.error(`note: verifying with ${p}, which lives beside the records; pin a copy you keep (${PINNED_AUDIT_KEY} or --public-key)`);
   return readFileSync(p, 'utf8');
+}
+
+/**
+ * `audit verify --cluster NAME`: the cluster's whole chain of records (clusterChain.ts): each
+ * record, no gap, each predecessor hash, the signed head, and with `--head FILE` a head copied off
+ * the host. Prints `ok` with the count, or every problem. Exit code 0 only when all hold.
+ */
+export async function auditVerifyClusterCommand(cluster: string, o: { publicKey?: string[]; head?: string }, out = console.log): Promise<number> {
+  cliActorWith('viewer', 'verify audit records');
+  const keys = (o.publicKey?.length ? o.publicKey : [undefined]).map((k) => publicKeyPem(k));
+  const offHost = o.head ? (JSON.parse(readFileSync(o.head, 'utf8')) as { head: ChainHead }).head : undefined;
+  const check = verifyClusterChain(join(auditSettings().dir, 'records', pathSegment(cluster)), keys, verifyRecordFile, offHost);
+  for (const p of check.problems) out(`FAILED: ${p}`);
+  if (check.unchained.length) out(`note: ${check.unchained.length} record(s) from before per-cluster chains, checked one by one: ${check.unchained.join(', ')}`);
+  if (!check.ok) return 1;
+  out(`ok: ${check.records} records of cluster ${cluster}, chain complete up to the signed head`);
+  return 0;
 }
 
 /** A record file, or the record of a run id (or workflowId_runId) under the audit dir's records/. */

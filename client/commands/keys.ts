@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -18,13 +19,16 @@ function gid(group: string): number {
  * `keys init [--dir /etc/etcd-runbooks] [--group etcd-runbooks]` (root): one Ed25519 signing key
  * per front end in `<dir>/keys/<channel>.pem` (root:<group> 0640, the directory 0750), made only
  * where missing, and `<dir>/trust.yaml` (root 0644) listing each key's public half for its own
- * channel. `--rotate CHANNEL` replaces that channel's key. Runs started before a rotation pinned the
- * old keys: the worker refuses their next step, so rotate when `runs` shows none waiting.
+ * channel; and the audit records' signing key `<dir>/keys/audit.pem` with its public half pinned at
+ * `<dir>/audit-signing.pub`. `--rotate CHANNEL|audit` replaces that key. Runs started before a
+ * channel key's rotation pinned the old keys: the worker refuses their next step, so rotate when
+ * `runs` shows none waiting. After an audit key rotation keep the old .pub: `audit verify
+ * --public-key OLD --public-key NEW` checks a chain that spans both.
  * Idempotent: a second run changes nothing. Returns the exit code.
  */
 export async function keysInitCommand(o: { dir: string; group: string; rotate?: string }, out = console.log): Promise<number> {
   if (process.getuid?.() !== 0) throw new Error('keys init: run as root (the keys and the trust file are root\'s)');
-  if (o.rotate && !(CHANNELS as readonly string[]).includes(o.rotate)) throw new Error(`keys init: --rotate: one of ${CHANNELS.join(', ')}`);
+  if (o.rotate && ![...CHANNELS, 'audit'].includes(o.rotate)) throw new Error(`keys init: --rotate: one of ${CHANNELS.join(', ')}, audit`);
   const keys = join(o.dir, 'keys');
   const group = gid(o.group);
   mkdirSync(keys, { recursive: true, mode: 0o750 });
@@ -41,6 +45,16 @@ export async function keysInitCommand(o: { dir: string; group: string; rotate?: 
     const signer = DecisionSigner.fromPem(readFileSync(file));
     return { publicKey: signer.publicKey, channels: [channel], comment: `${channel} front end, key ${signer.keyId.slice(0, 16)}` };
   });
+  // The audit records' signing key, and its public half pinned where `audit verify` looks by default.
+  const audit = join(keys, 'audit.pem');
+  if (!existsSync(audit) || o.rotate === 'audit') {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    writeFileSync(`${audit}.new`, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o640 });
+    chownSync(`${audit}.new`, 0, group);
+    renameSync(`${audit}.new`, audit);
+    writeFileSync(join(o.dir, 'audit-signing.pub'), publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });
+    out(`keys: new audit signing key ${audit}; its public key pinned at ${join(o.dir, 'audit-signing.pub')}`);
+  }
   const trust = join(o.dir, 'trust.yaml');
   const text = `# Written by etcd-runbooks keys init: the front ends whose signed decisions runs act on.\n${trustFileText(entries)}`;
   if (!existsSync(trust) || readFileSync(trust, 'utf8') !== text) {

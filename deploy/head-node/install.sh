@@ -108,11 +108,14 @@ if [ ! -f /etc/etcd-runbooks/etcd-runbooks.env ]; then
   { echo "# Settings of the etcd-runbooks services (worker, API, bridges). Secrets of the bridges go in slack.env / matrix.env."
     echo "TEMPORAL_ADDRESS=127.0.0.1:7233"; echo "TEMPORAL_NAMESPACE=default"
     echo "ETCD_RUNBOOKS_INVENTORY=$inventory"; echo "ETCD_RUNBOOKS_ACCESS=/etc/etcd-runbooks/access.yaml"
-    echo "ETCD_RUNBOOKS_AUDIT_DIR=/var/lib/etcd-runbooks/audit"; echo "ETCD_RUNBOOKS_API_LISTEN=$listen"
+    echo "ETCD_RUNBOOKS_AUDIT_DIR=/var/lib/etcd-runbooks/audit"; echo "ETCD_RUNBOOKS_AUDIT_KEY=/etc/etcd-runbooks/keys/audit.pem"; echo "ETCD_RUNBOOKS_API_LISTEN=$listen"
     printf '%s\n' "${tls_client[@]}"; } > /etc/etcd-runbooks/etcd-runbooks.env
   chmod 640 /etc/etcd-runbooks/etcd-runbooks.env
   [ "$user" = root ] || chgrp "$user" /etc/etcd-runbooks/etcd-runbooks.env
 fi
+# Installs before 0.6 kept the audit key in the audit dir: keep using it there (records are signed with it).
+grep -q '^ETCD_RUNBOOKS_AUDIT_KEY=' /etc/etcd-runbooks/etcd-runbooks.env || [ -f /var/lib/etcd-runbooks/audit/signing-key.pem ] \
+  || echo "ETCD_RUNBOOKS_AUDIT_KEY=/etc/etcd-runbooks/keys/audit.pem" >> /etc/etcd-runbooks/etcd-runbooks.env
 echo "TEMPORAL_RETENTION=$retention" > /etc/etcd-runbooks/namespace.env
 # The UI on loopback (reach it through an SSH tunnel or a proxy with your authentication in front).
 { echo "# Written by deploy/head-node/install.sh. Temporal UI 2.42.1."

@@ -6,6 +6,7 @@ import type { Etcd3 } from 'etcd3';
 import YAML from 'yaml';
 import { tokenHash } from '../../api/auth';
 import { recordPaths, verifyRecordFile } from '../../audit/store';
+import { verifyClusterChain } from '../../audit/clusterChain';
 import type { Inventory } from '../../inventory/schema';
 import type { Operation } from '../../service/operation';
 import { memberClient, nonLeader } from '../support/etcd';
@@ -248,12 +249,15 @@ describe('power cuts of the head node (end to end)', () => {
   test('every run, power cuts and all, has its signed audit record on the head node', async () => {
     // The head node's disk as the host sees it: the upper layer of its overlay.
     const audit = join(LAB_STATE, 'head', 'upper', 'var', 'lib', 'etcd-runbooks', 'audit');
-    const publicKey = readFileSync(join(audit, 'signing-key.pem.pub'), 'utf8');
+    // The install made the audit key (keys init) and pinned its public half under /etc/etcd-runbooks.
+    const publicKey = readFileSync(join(LAB_STATE, 'head', 'upper', 'etc', 'etcd-runbooks', 'audit-signing.pub'), 'utf8');
     expect(runs.length).toBeGreaterThanOrEqual(9);
     for (const r of runs) {
       const { jsonl } = recordPaths(audit, 'lab', r.workflowId, r.runId);
       await eventually(`audit record of ${r.runId}`, async () => (existsSync(`${jsonl}.sig`) ? true : undefined), 60_000);
       expect({ run: r.runId, check: verifyRecordFile(jsonl, publicKey) }).toMatchObject({ run: r.runId, check: { ok: true } });
     }
+    // Power cuts and all, the cluster's records form one chain up to the signed head.
+    expect(verifyClusterChain(join(audit, 'records', 'lab'), [publicKey], verifyRecordFile)).toMatchObject({ ok: true, problems: [] });
   });
 });
