@@ -26,8 +26,11 @@ const StepSchema = z.object({
   id: z.string(), title: z.string(), status: z.string(), node: z.string().optional(), detail: z.string().optional(),
   startedAt: z.string().optional(), finishedAt: z.string().optional(),
 });
-const ApprovalSchema = z.object({ step: z.string(), question: z.string(), by: z.string(), at: z.string(), upFront: z.boolean(), identity: IdentitySchema.optional() });
-const RejectionSchema = z.object({ step: z.string(), question: z.string(), by: IdentitySchema, reason: z.string(), at: z.string() });
+/** domain/decision.ts DecisionProof: which front end key signed a decision the run verified, its nonce and when it was issued. */
+const ProofSchema = z.object({ keyId: z.string(), nonce: z.string(), iat: z.string(), method: z.string(), channel: z.string() });
+const ApprovalSchema = z.object({ step: z.string(), question: z.string(), by: z.string(), at: z.string(), upFront: z.boolean(), identity: IdentitySchema.optional(), proof: ProofSchema.optional() });
+const RejectionSchema = z.object({ step: z.string(), question: z.string(), by: IdentitySchema, reason: z.string(), at: z.string(), proof: ProofSchema.optional() });
+const CancelSchema = z.object({ by: IdentitySchema, reason: z.string(), at: z.string(), proof: ProofSchema });
 
 export const ProgressSchema = z.object({
   runbook: z.string(), cluster: z.string(), outcome: z.string(), message: z.string().optional(),
@@ -36,6 +39,7 @@ export const ProgressSchema = z.object({
   leftovers: z.array(z.object({ node: z.string(), what: z.string(), fix: z.string() })).optional(),
   pendingApproval: z.object({ step: z.string(), question: z.string(), requestedAt: z.string(), expiresAt: z.string() }).optional(),
   approvals: z.array(ApprovalSchema), rejection: RejectionSchema.optional(), requester: IdentitySchema.optional(),
+  startProof: ProofSchema.optional(), cancel: CancelSchema.optional(),
 });
 
 /** A run as a long-running operation (service/operation.ts). */
@@ -65,4 +69,5 @@ apiSchemas.add(OperationSchema, { id: 'Operation' });
 apiSchemas.add(ApprovalSchema, { id: 'ApprovalRecord' });
 apiSchemas.add(RejectionSchema, { id: 'RejectionRecord' });
 apiSchemas.add(IdentitySchema, { id: 'Identity' });
+apiSchemas.add(ProofSchema, { id: 'DecisionProof' });
 apiSchemas.add(RecoveryPointSchema, { id: 'RecoveryPoint' });

@@ -2,7 +2,8 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { CommandRecord } from '../activities/audit';
 import type { Identity } from '../domain/identity';
-import type { ApprovalRecord, RejectionRecord, RunbookProgress } from '../domain/progress';
+import type { ApprovalRecord, CancelRecord, RejectionRecord, RunbookProgress } from '../domain/progress';
+import type { DecisionClaims } from '../domain/decision';
 import type { JournalEntry } from './journal';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -56,6 +57,12 @@ function commandEvent(step: string, activityId: string, attempt: number, c: Comm
   };
 }
 
+/** The claims of a run's start decision (not verified here: the run verified them before it acted), or undefined. */
+function startClaims(text: string | undefined): DecisionClaims | undefined {
+  if (!text) return undefined;
+  try { return JSON.parse(text) as DecisionClaims; } catch { return undefined; }
+}
+
 /**
  * Who started the run, from the Temporal client identity in its first event: `cli:<user>@<host>`
  * (the CLI: an OS user, not authenticated) -> channel `cli`; a client with another identity (an SDK
@@ -85,17 +92,23 @@ export function auditEvents(src: RecordSources): AuditEvent[] {
   const attempts = new Map<string, number>();
   let run: AuditEvent | undefined;
   let outcome: AuditEvent | undefined;
-  const approval = (a: ApprovalRecord) => {
+  const senders = new Map<string, string>();
+  const approval = (a: ApprovalRecord & { temporalIdentity?: string }) => {
     if (!a?.by || seenApprovals.has(a.step)) return;
     seenApprovals.add(a.step);
-    approvals.push({ type: 'approval', step: a.step, question: a.question, by: a.by, at: a.at, upFront: a.upFront, ...(a.identity ? { identity: a.identity } : {}) });
+    approvals.push({ type: 'approval', step: a.step, question: a.question, by: a.by, at: a.at, upFront: a.upFront, ...(a.identity ? { identity: a.identity } : {}), ...(a.proof ? { proof: a.proof } : {}), ...(a.temporalIdentity !== undefined ? { temporalIdentity: a.temporalIdentity } : {}) });
   };
   for (const e of src.events) {
     const started = e.workflowExecutionStartedEventAttributes;
     if (started) {
-      const input = decode<{ requester?: Identity }>(started.input) ?? null;
-      // The service layer puts the authenticated requester in the input; the client identity is then the channel's process.
-      const requester = input?.requester ? { ...input.requester, identity: started.identity ?? '' } : requesterOf(started.identity ?? '');
+      const input = decode<{ requester?: Identity; authority?: { claims?: string; keyId?: string } }>(started.input) ?? null;
+      // Signed runs (0.6): the requester is the one the start decision names (the run verified it;
+      // the decision itself stays in the input). Before: the service put the requester in the
+      // input. The Temporal client identity says which process sent it.
+      const claims = startClaims(input?.authority?.claims);
+      const requester = claims
+        ? { principal: claims.principal, method: claims.method, channel: claims.channel, roles: claims.roles, identity: started.identity ?? '', decision: { keyId: input?.authority?.keyId, nonce: claims.nonce, iat: new Date(claims.iat).toISOString() } }
+        : input?.requester ? { ...input.requester, identity: started.identity ?? '' } : requesterOf(started.identity ?? '');
       run = {
         type: 'run', workflowId: src.workflowId, runId: src.runId, runbook: started.workflowType?.name ?? '?', taskQueue: started.taskQueue?.name ?? '',
         input, requester, startedAt: time(e),
@@ -128,11 +141,20 @@ export function auditEvents(src: RecordSources): AuditEvent[] {
       if (act) commands.push(...(decode<CommandRecord[]>(f?.applicationFailureInfo?.details) ?? []).map((c) => commandEvent(act.type, act.activityId, attempts.get(String(failed.startedEventId ?? '')) ?? 0, c, 'history')));
       continue;
     }
+    const accepted = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.meta;
+    if (accepted?.updateId) {
+      senders.set(accepted.updateId, accepted.identity ?? '');
+      continue;
+    }
     const updated = e.workflowExecutionUpdateCompletedEventAttributes;
     if (updated?.outcome?.success) {
-      const decided = decode<ApprovalRecord | RejectionRecord>(updated.outcome.success);
-      if (decided && 'reason' in decided) approvals.push({ type: 'rejection', step: decided.step, question: decided.question, by: decided.by, reason: decided.reason, at: decided.at });
-      else approval(decided as ApprovalRecord);
+      const decided = decode<ApprovalRecord | RejectionRecord | CancelRecord>(updated.outcome.success);
+      // Who sent the update to Temporal (the front end's client), beside who decided (the verified decision).
+      const temporalIdentity = senders.get(updated.meta?.updateId ?? '');
+      const via = temporalIdentity !== undefined ? { temporalIdentity } : {};
+      if (decided && 'reason' in decided && 'step' in decided) approvals.push({ type: 'rejection', step: decided.step, question: decided.question, by: decided.by, reason: decided.reason, at: decided.at, ...(decided.proof ? { proof: decided.proof } : {}), ...via });
+      else if (decided && 'reason' in decided) approvals.push({ type: 'cancel-requested', by: decided.by, reason: decided.reason, at: decided.at, proof: decided.proof, ...via });
+      else if (decided) approval({ ...(decided as ApprovalRecord), ...via });
       continue;
     }
     const cancelAsked = e.workflowExecutionCancelRequestedEventAttributes;
