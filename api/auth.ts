@@ -15,7 +15,7 @@ export interface Credentials {
  * Turns a request's credentials into an Actor with roles (config/access.ts), or throws
  * ServiceError `unauthenticated` (HTTP 401). In order:
  * 1. `Authorization: Bearer <JWT>` when `oidc` is configured: signature checked against the JWKS
- *    (jose, RFC 7515/7517), issuer, audience, expiry (60 s clock tolerance); method `oidc`.
+ *    (jose, RFC 7515/7517), issuer, audience, expiry (required; 60 s clock tolerance); method `oidc`.
  * 2. `Authorization: Bearer <token>`: its SHA-256 compared (constant time) with each stored hash;
  *    method `token`.
  * 3. A client certificate verified by the server's TLS (`requestCert`, the configured CA): its
@@ -45,7 +45,8 @@ export class Authenticator {
     const o = this.access.oidc!;
     let payload;
     try {
-      ({ payload } = await jwtVerify(jwt, this.jwks!, { issuer: o.issuer, audience: o.audience, clockTolerance: 60 }));
+      // `exp` required: a token without one would be valid forever once leaked.
+      ({ payload } = await jwtVerify(jwt, this.jwks!, { issuer: o.issuer, audience: o.audience, clockTolerance: 60, requiredClaims: ['exp'] }));
     } catch (e) {
       throw new ServiceError('unauthenticated', `bearer token refused: ${(e as Error).message}`);
     }

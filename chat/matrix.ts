@@ -35,16 +35,18 @@ export function matrixActor(access: Access, userId: string): Actor | undefined {
 }
 
 interface MatrixEvent { type: string; sender: string; event_id: string; content: Record<string, unknown> }
-interface SyncResponse { next_batch: string; rooms?: { join?: Record<string, { timeline?: { events?: MatrixEvent[] } }>; invite?: Record<string, unknown> } }
-interface Prompt { cluster: string; runId: string; step: string }
+interface StrippedEvent { type: string; sender: string; state_key?: string; content?: { membership?: string } }
+interface SyncResponse { next_batch: string; rooms?: { join?: Record<string, { timeline?: { events?: MatrixEvent[] } }>; invite?: Record<string, { invite_state?: { events?: StrippedEvent[] } }> } }
+/** A waiting step's prompt: decisions count only in the room it was posted in. */
+interface Prompt { room: string; cluster: string; runId: string; step: string }
 
 const READER: Actor = { principal: 'matrix-bridge', method: 'matrix', channel: 'matrix', roles: ['viewer'] };
 const APPROVE_KEYS = new Set(['👍', '👍️', '✅']);
 const REJECT_KEYS = new Set(['👎', '👎️', '❌']);
 
 /**
- * The Matrix bridge, over the Matrix Client-Server API (plain HTTP, spec v1.x): joins rooms it is
- * invited to; `!etcd <runbook> <cluster> key=value ...` starts a runbook as the sender (mapped in
+ * The Matrix bridge, over the Matrix Client-Server API (plain HTTP, spec v1.x): joins rooms a
+ * user of the access config invites it to (declines others); `!etcd <runbook> <cluster> key=value ...` starts a runbook as the sender (mapped in
  * the access config); the run's message shows the plan and is edited in place (m.replace); a
  * waiting step is posted in the run's thread and approved by a 👍 reaction or a reply `approve`,
  * rejected by 👎 or a reply `reject <reason>`, acting as the user who reacted or replied (roles and
@@ -105,14 +107,28 @@ export class MatrixBridge {
     }
   }
 
+  /**
+   * Joins a room only when a user of the access config invited the bot; any other invite is
+   * declined (left), so a stranger cannot pull the bot into a room of theirs.
+   */
   private async joinInvites(sync: SyncResponse): Promise<void> {
-    for (const room of Object.keys(sync.rooms?.invite ?? {})) await this.api('POST', `/_matrix/client/v3/rooms/${encodeURIComponent(room)}/join`, {});
+    for (const [room, data] of Object.entries(sync.rooms?.invite ?? {})) {
+      const invite = (data.invite_state?.events ?? []).find((e) => e.type === 'm.room.member' && e.state_key === this.o.userId && e.content?.membership === 'invite');
+      const inviter = invite?.sender ?? '';
+      const path = `/_matrix/client/v3/rooms/${encodeURIComponent(room)}`;
+      if (matrixActor(this.o.access, inviter)) {
+        await this.api('POST', `${path}/join`, {});
+      } else {
+        this.log(`declined the invite to ${room} from ${inviter || 'an unknown user'}: not a user of the access config`);
+        await this.api('POST', `${path}/leave`, {});
+      }
+    }
   }
 
   private async onEvent(room: string, ev: MatrixEvent): Promise<void> {
     const rel = ev.content?.['m.relates_to'] as { rel_type?: string; event_id?: string; key?: string; 'm.in_reply_to'?: { event_id?: string } } | undefined;
     if (ev.type === 'm.reaction' && rel?.rel_type === 'm.annotation' && rel.event_id) {
-      const p = this.prompts.get(rel.event_id);
+      const p = this.promptIn(room, rel.event_id);
       if (p && APPROVE_KEYS.has(rel.key ?? '')) await this.decide(room, ev.sender, p, 'approve');
       else if (p && REJECT_KEYS.has(rel.key ?? '')) await this.decide(room, ev.sender, p, 'reject', 'rejected by reaction in Matrix');
       return;
@@ -120,7 +136,7 @@ export class MatrixBridge {
     if (ev.type !== 'm.room.message' || typeof ev.content?.body !== 'string') return;
     const body = (ev.content.body as string).replace(/^> .*\n\n/s, '').trim(); // a reply quotes its parent first
     const replyTo = rel?.['m.in_reply_to']?.event_id;
-    const p = replyTo ? this.prompts.get(replyTo) : undefined;
+    const p = replyTo ? this.promptIn(room, replyTo) : undefined;
     if (p && /^approve$/i.test(body)) { await this.decide(room, ev.sender, p, 'approve'); return; }
     if (p && /^reject\b/i.test(body)) { await this.decide(room, ev.sender, p, 'reject', body.replace(/^reject\s*/i, '') || 'rejected in Matrix'); return; }
     const prefix = this.o.prefix ?? '!etcd';
@@ -152,13 +168,19 @@ export class MatrixBridge {
     }
   }
 
+  /** The prompt `eventId` when it was posted in `room`: a reaction or reply in another room that names it is not a decision. */
+  private promptIn(room: string, eventId: string): Prompt | undefined {
+    const p = this.prompts.get(eventId);
+    return p?.room === room ? p : undefined;
+  }
+
   private sink(room: string, thread: string): RunSink {
     return {
       update: async (op: Operation) => { await this.edit(room, thread, runMessage(op)); },
       waiting: async (op: Operation) => {
         const w = op.progress!.pendingApproval!;
         const id = await this.send(room, waitingMessage(op, 'React 👍 to approve or 👎 to reject, or reply "approve" / "reject <reason>".'), thread);
-        this.prompts.set(id, { cluster: op.run.cluster!, runId: op.run.runId, step: w.step });
+        this.prompts.set(id, { room, cluster: op.run.cluster!, runId: op.run.runId, step: w.step });
       },
       done: async (op, state) => { await this.send(room, finalMessage(op, state), thread); },
     };

@@ -10,6 +10,7 @@ import { DrillAlerts } from './alerts';
 import { CHAT_HELP, parseChatCommand } from './commands';
 import { RunFollower, type RunSink } from './follow';
 import { readCommand } from './read';
+import { ReplayGuard } from './replay';
 import { finalMessage, runMessage, waitingMessage } from './text';
 
 /** How the Slack bridge reaches Slack. Secrets come from the environment (chat/main.ts), never from a run. */
@@ -78,6 +79,19 @@ export function createSlackBridge(o: SlackOptions): { app: App; start(port?: num
     done: async (op, state) => { await client.chat.postMessage({ channel: room, thread_ts: thread, text: `\`\`\`\n${finalMessage(op, state)}\n\`\`\`` }); },
   });
   const resumeSink = (op: Operation) => sinkFor(app.client, op.chat!.room, op.chat!.thread);
+
+  // A signed request replayed within Slack's 5-minute window passes Bolt's signature check: each
+  // interaction's trigger_id (unique per slash command or click) is acted on once.
+  const replays = new ReplayGuard();
+  app.use(async (args) => {
+    const trigger = (args.body as { trigger_id?: unknown }).trigger_id;
+    if (typeof trigger === 'string' && !replays.first(trigger)) {
+      await (args as { ack?: () => Promise<void> }).ack?.();
+      console.error(`slack: ignored a replayed request (trigger_id ${trigger.slice(0, 24)})`);
+      return;
+    }
+    await args.next();
+  });
 
   app.command(o.command ?? '/etcd', async ({ command, ack, respond, client }) => {
     await ack();

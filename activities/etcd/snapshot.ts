@@ -10,6 +10,7 @@ import { parseSnapshotStatus } from './parse';
 import { requireFree } from '../node/disk';
 import { snapshotToolOn } from './version';
 import { measureAt, readBackupMeta, writeBackupMeta } from './backupMeta';
+import { backupMembers, LIST_BACKUPS_SH } from '../node/backupFiles';
 
 /** A snapshot file on a node, verified. */
 export interface SnapshotInfo {
@@ -116,7 +117,8 @@ export async function backupOnLeader(ops: ClusterOps, stamp: string, keep: numbe
   const { backupDir, cluster } = ops.inv;
   const leader = await leaderNode(ops);
   const { node } = leader;
-  const found = await ops.run(node.name, shScript('ls -1 "$1"/"$2"-*-rev*-"$3".db 2>/dev/null | head -n 1', backupDir, cluster, stamp));
+  // Any member's file of this stamp: a retry after the leader moved finds the first attempt's backup.
+  const found = await ops.run(node.name, shScript(`stamp=$1; shift; (${LIST_BACKUPS_SH}) | grep -F -- "-$stamp.db" | head -n 1`, stamp, backupDir, cluster, ...backupMembers(ops.inv)));
   let info: SnapshotInfo | undefined;
   if (found.stdout.trim()) {
     try {

@@ -7,6 +7,7 @@ import { verifySnapshotFile } from '../etcd/snapshot';
 import { snapshotToolOn } from '../etcd/version';
 import { restoreTimeoutMs } from '../../domain/scale';
 import { servedRevision } from '../../domain/snapshotRevision';
+import { backupMembers, LIST_BACKUPS_SH } from './backupFiles';
 
 /** Loopback ports of the throw-away member on the backup host (client, peer). */
 export const DRILL_CLIENT_PORT = 23790;
@@ -57,7 +58,7 @@ export async function drillNewestCopy(ops: ClusterOps): Promise<DrillResult> {
   const bh = ops.inv.backupHost;
   if (!bh) throw new PreconditionError('no backupHost in the inventory: restore drills run on the backup host, on its copies');
   const host = bh.name;
-  const newest = (await ops.runOk(host, shScript('ls -1t "$1"/"$2"-*-rev*-*.db 2>/dev/null | head -n 1', bh.dir, ops.inv.cluster))).stdout.trim();
+  const newest = (await ops.runOk(host, shScript(`${LIST_BACKUPS_SH} | head -n 1`, bh.dir, ops.inv.cluster, ...backupMembers(ops.inv)))).stdout.trim();
   if (!newest) throw new PreconditionError(`${host}: no copy of cluster ${ops.inv.cluster} in ${bh.dir} to drill`);
   const problems: string[] = [];
   const meta = await readBackupMeta(ops, host, newest);

@@ -44,7 +44,7 @@ describe('HTTP API: authentication, roles, validation (Fastify inject)', () => {
     }
   });
 
-  test('OIDC: a valid JWT authenticates with its claims; bad signature, expired and wrong audience are 401', async () => {
+  test('OIDC: a valid JWT authenticates with its claims; bad signature, expired, without expiry and wrong audience are 401', async () => {
     const ok = await idp.sign({ preferred_username: 'carol', roles: ['approver', 'not-a-role'] });
     const me = await app.inject({ method: 'GET', url: '/v1/whoami', headers: bearer(ok) });
     expect(me.statusCode).toBe(200);
@@ -52,6 +52,8 @@ describe('HTTP API: authentication, roles, validation (Fastify inject)', () => {
     const refused = {
       'bad signature': await idp.sign({ preferred_username: 'carol', roles: ['admin'] }, { key: 'other' }),
       expired: await idp.sign({ preferred_username: 'carol', roles: ['admin'] }, { expiresIn: '-10m' }),
+      // Insider finding 6: a token without `exp` would be valid forever once leaked.
+      'no expiry': await idp.sign({ preferred_username: 'carol', roles: ['admin'] }, { expiresIn: null }),
       'wrong audience': await idp.sign({ preferred_username: 'carol', roles: ['admin'] }, { audience: 'someone-else' }),
     };
     for (const [why, jwt] of Object.entries(refused)) {

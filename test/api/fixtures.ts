@@ -24,16 +24,19 @@ export function testAccess(jwksUrl = 'https://idp.test/jwks.json'): Access {
 }
 
 /** An OIDC signer with its JWKS (as an identity provider would publish it). */
-export async function testIdp(): Promise<{ jwks: JWTVerifyGetKey; jwksDocument: { keys: object[] }; sign: (claims: Record<string, unknown>, o?: { expiresIn?: string; audience?: string; key?: 'other' }) => Promise<string> }> {
+export async function testIdp(): Promise<{ jwks: JWTVerifyGetKey; jwksDocument: { keys: object[] }; sign: (claims: Record<string, unknown>, o?: { expiresIn?: string | null; audience?: string; key?: 'other' }) => Promise<string> }> {
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const other = await generateKeyPair('ES256');
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' };
   return {
     jwks: createLocalJWKSet({ keys: [jwk] }),
     jwksDocument: { keys: [jwk] },
-    sign: (claims, o = {}) => new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('https://idp.test/')
-      .setAudience(o.audience ?? 'etcd-runbooks').setIssuedAt().setExpirationTime(o.expiresIn ?? '5m')
-      .sign(o.key === 'other' ? other.privateKey : privateKey),
+    sign: (claims, o = {}) => {
+      const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('https://idp.test/').setAudience(o.audience ?? 'etcd-runbooks').setIssuedAt();
+      // expiresIn null: a token without `exp` (valid forever, if accepted).
+      if (o.expiresIn !== null) jwt.setExpirationTime(o.expiresIn ?? '5m');
+      return jwt.sign(o.key === 'other' ? other.privateKey : privateKey);
+    },
   };
 }
 

@@ -20,6 +20,7 @@ describe('Matrix bridge on the lab (end to end)', () => {
   let bot: { userId: string; token: string };
   let alice: MatrixUser; let bob: MatrixUser; let eve: MatrixUser;
   let room: string;
+  let strangerRoom: string;
   let alertRoom: string;
   let etcd: Etcd3;
   let access: ReturnType<typeof AccessSchema.parse>;
@@ -46,9 +47,17 @@ describe('Matrix bridge on the lab (end to end)', () => {
     service = new RunService(env.client, env.taskQueue, new InventoryFiles([INVENTORY]), access, (c) => `etcd-runbooks-${c}-${env.taskQueue}`);
     room = (await alice.call('POST', '/_matrix/client/v3/createRoom', { name: 'etcd-ops', invite: [bot.userId, bob.userId, eve.userId] })).room_id;
     for (const u of [bob, eve]) await u.call('POST', `/_matrix/client/v3/rooms/${encodeURIComponent(room)}/join`, {});
-    alertRoom = (await alice.call('POST', '/_matrix/client/v3/createRoom', { name: 'etcd-alerts', invite: [bot.userId] })).room_id;
+    alertRoom = (await alice.call('POST', '/_matrix/client/v3/createRoom', { name: 'etcd-alerts', invite: [bot.userId, bob.userId] })).room_id;
+    await bob.call('POST', `/_matrix/client/v3/rooms/${encodeURIComponent(alertRoom)}/join`, {});
+    // A stranger's room: the bot must not join it.
+    strangerRoom = (await eve.call('POST', '/_matrix/client/v3/createRoom', { name: 'eve-room', invite: [bot.userId] })).room_id;
     await startBridge();
     await eventually('bot joined', async () => ((await alice.call('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(room)}/joined_members`)).joined?.[bot.userId] ? true : undefined));
+  });
+
+  test('the bot joins rooms of users it knows, and declines a stranger\'s invite', async () => {
+    const membership = async (r: string) => (await eve.call('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(r)}/state/m.room.member/${encodeURIComponent(bot.userId)}`)).membership;
+    expect(await eventually('invite declined', async () => ((await membership(strangerRoom)) === 'leave' ? 'leave' : undefined))).toBe('leave');
   });
   afterAll(async () => {
     etcd?.close();
@@ -81,6 +90,11 @@ describe('Matrix bridge on the lab (end to end)', () => {
     await botSaid(/refused for @alice:localhost: four-eyes: alice requested this run/, before);
     await eve.react(room, prompt.event_id, '👍');
     await botSaid(/refused: @eve:localhost has no roles/, before);
+    // bob's 👍 naming the prompt from another room is not a decision on it.
+    const approvals = () => alice.messages(room, 200).then((m) => m.filter((e: { content?: { body?: string } }) => /approved remove:/.test(e.content?.body ?? '')).length);
+    await bob.react(alertRoom, prompt.event_id, '👍').catch(() => undefined); // a homeserver may refuse it: also no decision
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await approvals()).toBe(0);
     await bob.react(room, prompt.event_id, '👍');
     await botSaid(new RegExp(`approved remove:${victim} by bob`), before);
     const second = await botSaid(new RegExp(`waiting for approval of move-aside:${victim}`), before);

@@ -36,21 +36,27 @@ describe('Slack bridge on the lab (end to end)', () => {
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
   };
   /** A request signed as Slack signs it (v0 HMAC-SHA256 of `v0:<timestamp>:<body>`). */
+  let sent: { headers: Record<string, string>; body: string } | undefined;
   const send = async (form: Record<string, string>, o: { secret?: string; ageSeconds?: number } = {}) => {
     const body = new URLSearchParams(form).toString();
     const ts = String(Math.floor(Date.now() / 1000) - (o.ageSeconds ?? 0));
     const sig = `v0=${createHmac('sha256', o.secret ?? SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
-    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': sig }, body });
+    sent = { headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': sig }, body };
+    const r = await fetch(url, { method: 'POST', ...sent });
     return r.status;
   };
+  /** The last request again, byte for byte (an attacker who captured it, within the 5-minute window). */
+  const replay = async () => (await fetch(url, { method: 'POST', ...sent! })).status;
+  let triggers = 0;
+  const trigger = () => `${Date.now()}.${++triggers}.t`;
   const slash = (user: string, text: string, o = {}) => send({
-    token: 'x', team_id: 'T1', channel_id: 'C0OPS', user_id: user, command: '/etcd', text, response_url: `${api}/respond/${Date.now()}`, trigger_id: 't',
+    token: 'x', team_id: 'T1', channel_id: 'C0OPS', user_id: user, command: '/etcd', text, response_url: `${api}/respond/${Date.now()}`, trigger_id: trigger(),
   }, o);
   const click = (user: string, prompt: SlackCall, actionId: 'approve' | 'reject') => {
     const button = prompt.args.blocks[1].elements.find((e: { action_id: string }) => e.action_id === actionId);
     return send({ payload: JSON.stringify({
       type: 'block_actions', user: { id: user }, team: { id: 'T1' }, channel: { id: 'C0OPS' }, container: { type: 'message', message_ts: '1', channel_id: 'C0OPS' },
-      message: { ts: `prompt-${Date.now()}`, text: '' }, response_url: `${api}/respond/b`, trigger_id: 't', api_app_id: 'A1', token: 'x',
+      message: { ts: `prompt-${Date.now()}`, text: '' }, response_url: `${api}/respond/b`, trigger_id: trigger(), api_app_id: 'A1', token: 'x',
       actions: [{ type: 'button', action_id: actionId, block_id: 'b', value: button.value, action_ts: '1' }],
     }) });
   };
@@ -80,6 +86,16 @@ describe('Slack bridge on the lab (end to end)', () => {
     const unsigned = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'command=/etcd&text=help' });
     expect(unsigned.status).toBe(401);
     expect(slack.of('chat.postMessage')).toHaveLength(0);
+  });
+
+  test('a validly signed request replayed within the 5-minute window is acted on once', async () => {
+    expect(await slash('U0ALICE', 'runs lab')).toBe(200);
+    await eventually('first answer', async () => slack.of('response_url').find((c) => c.args.response_type === 'ephemeral'));
+    const answers = () => slack.of('response_url').length;
+    const before = answers();
+    expect(await replay()).toBe(200);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(answers()).toBe(before);
   });
 
   test('a stranger is refused; alice starts remove-member; her own click and a stranger\'s are refused; bob approves across a bridge restart; the member table is posted', async () => {
