@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import type { Access } from '../config/access';
+import { accessRef, type Access, type AccessRef } from '../config/access';
 import { RoleSchema, type Actor, type Role } from '../domain/identity';
 import { ServiceError } from '../service/errors';
 
@@ -25,8 +25,17 @@ export interface Credentials {
 export class Authenticator {
   private readonly jwks?: JWTVerifyGetKey;
 
-  constructor(private readonly access: Access, jwks?: JWTVerifyGetKey) {
-    this.jwks = jwks ?? (access.oidc ? createRemoteJWKSet(new URL(access.oidc.jwksUrl)) : undefined);
+  private readonly policy: AccessRef;
+
+  /** `access`: the policy, or an AccessRef read on every request (config/access.ts liveAccess). */
+  constructor(access: Access | AccessRef, jwks?: JWTVerifyGetKey) {
+    this.policy = accessRef(access);
+    const oidc = this.policy().oidc;
+    this.jwks = jwks ?? (oidc ? createRemoteJWKSet(new URL(oidc.jwksUrl)) : undefined);
+  }
+
+  private get access(): Access {
+    return this.policy();
   }
 
   async authenticate(c: Credentials): Promise<Actor> {
@@ -55,7 +64,8 @@ export class Authenticator {
     const claim = payload[o.rolesClaim];
     const names = Array.isArray(claim) ? claim : typeof claim === 'string' ? claim.split(/\s+/) : [];
     const roles = names.map((r) => RoleSchema.safeParse(r)).filter((r) => r.success).map((r) => r.data as Role);
-    return { principal, method: 'oidc', channel: 'api', roles: roles.length ? roles : o.defaultRoles };
+    // The token's expiry goes with the actor: an event stream ends when it does (api/server.ts).
+    return Object.assign({ principal, method: 'oidc' as const, channel: 'api' as const, roles: roles.length ? roles : o.defaultRoles }, typeof payload.exp === 'number' ? { expiresAt: payload.exp * 1000 } : {});
   }
 
   private token(token: string): Actor {

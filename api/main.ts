@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
-import { loadAccess } from '../config/access';
+import { liveAccess } from '../config/access';
 import { temporalConnection, temporalSettings } from '../config/temporal';
 import { InventoryFiles } from '../service/inventories';
 import { RunService } from '../service/runs';
@@ -24,7 +24,7 @@ export interface ApiOptions {
  */
 export async function runApi(o: ApiOptions): Promise<void> {
   const settings = temporalSettings();
-  const access = loadAccess();
+  const access = liveAccess();
   // No gRPC retries: while Temporal does not answer, a caller gets 503 with Retry-After at once
   // (and retries with its Idempotency-Key) instead of a request held for a minute.
   const connection = Connection.lazy({ ...temporalConnection(settings), interceptors: [] });

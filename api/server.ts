@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { createJsonSchemaTransform, createJsonSchemaTransformObject, serializerCompiler, validatorCompiler, hasZodFastifySchemaValidationErrors, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -17,7 +19,7 @@ declare module 'fastify' {
 }
 
 const STATUS: Record<ServiceErrorKind, number> = { invalid: 400, unauthenticated: 401, forbidden: 403, 'not-found': 404, conflict: 409, unavailable: 503 };
-const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema };
+const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema };
 const security = [{ bearer: [] }];
 
 /** What the API serves with: the service layer, how callers are authenticated, Fastify's options (TLS, logger). */
@@ -27,6 +29,12 @@ export interface ApiDeps {
   fastify?: FastifyServerOptions & { https?: unknown };
   /** Seconds between progress reads of a server-sent event stream (default 1). */
   eventIntervalSeconds?: number;
+  /** Requests per minute per credential (or per address without one) before 429 (default 600). */
+  rateLimitPerMinute?: number;
+  /** Longest an event stream lasts (s, default 900; also never past the credential's expiry). */
+  maxStreamSeconds?: number;
+  /** Event streams one principal may hold at once (default 4). */
+  maxStreamsPerPrincipal?: number;
 }
 
 /**
@@ -40,6 +48,7 @@ export interface ApiDeps {
  * while Temporal does not answer.
  */
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const streams = new Map<string, number>();
   const app = Fastify({
     logger: false,
     // A malformed or over-long URL is a bad request like any other, answered in the API's error shape.
@@ -58,6 +67,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     transformObject: createJsonSchemaTransformObject({ schemaRegistry: apiSchemas }),
   });
   app.decorateRequest('actor', null as unknown as Actor);
+  // Per credential (a hash of the Authorization header) or, without one, per address: guessing
+  // tokens and flooding Temporal through the API both stop here.
+  await app.register(rateLimit, {
+    max: deps.rateLimitPerMinute ?? 600, timeWindow: '1 minute',
+    keyGenerator: (req) => (req.headers.authorization ? `auth:${createHash('sha256').update(req.headers.authorization).digest('hex')}` : `ip:${req.ip}`),
+    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: { kind: 'rate-limited', message: `more than ${ctx.max} requests a minute; retry in ${Math.ceil(ctx.ttl / 1000)} s` } }),
+  });
 
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof ServiceError) {
@@ -70,6 +86,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       return reply.code(400).send({ error: { kind: 'invalid', message: detail } });
     }
     const code = (err as { statusCode?: number }).statusCode;
+    const body = err as unknown as { error?: { kind?: string; message?: string } };
+    if (code === 429 && body.error) return reply.code(429).send({ error: { kind: body.error.kind ?? 'rate-limited', message: body.error.message ?? 'too many requests' } });
     if (code && code >= 400 && code < 500) return reply.code(code).send({ error: { kind: 'invalid', message: (err as Error).message } });
     return reply.code(500).send({ error: { kind: 'internal', message: (err as Error).message } });
   });
@@ -121,7 +139,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.get('/v1/clusters/:cluster/runs/:runId/events', {
     onRequest: authenticate,
     schema: { summary: 'server-sent events: the operation each time it changes, until done', security, params: RunParams, produces: ['text/event-stream', 'application/json'], response: { ...errors } },
-  }, async (req, reply) => streamOperation(deps, req.actor, req.params.cluster, req.params.runId, req, reply));
+  }, async (req, reply) => streamOperation(deps, req.actor, req.params.cluster, req.params.runId, req, reply, streams));
 
   app.post('/v1/clusters/:cluster/runs/:runId/approve', {
     onRequest: authenticate,
@@ -149,9 +167,32 @@ const idem = (req: FastifyRequest): { idempotencyKey?: string } => {
   return typeof key === 'string' ? { idempotencyKey: key } : {};
 };
 
-/** Writes `event: operation` with the operation as JSON whenever it changes; ends when it is done or the client goes. */
-async function streamOperation(deps: ApiDeps, actor: Actor, cluster: string, runId: string, req: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const first = await deps.service.get(actor, cluster, runId); // errors answer as JSON before the stream starts
+/**
+ * Writes `event: operation` with the operation as JSON whenever it changes; ends when it is done,
+ * the client goes, the stream reaches maxStreamSeconds or the credential expires (`event: end`
+ * says which: the client reconnects with a valid credential). A principal holds at most
+ * maxStreamsPerPrincipal streams at once (429 beyond).
+ */
+async function streamOperation(deps: ApiDeps, actor: Actor, cluster: string, runId: string, req: FastifyRequest, reply: FastifyReply, streams: Map<string, number>): Promise<void> {
+  const held = streams.get(actor.principal) ?? 0;
+  if (held >= (deps.maxStreamsPerPrincipal ?? 4)) {
+    return reply.code(429).send({ error: { kind: 'rate-limited', message: `${actor.principal} already holds ${held} event streams; close one first` } }) as unknown as void;
+  }
+  // Counted before the first await: streams opened at the same moment must not all see the old count.
+  streams.set(actor.principal, held + 1);
+  const release = () => {
+    const n = (streams.get(actor.principal) ?? 1) - 1;
+    if (n > 0) streams.set(actor.principal, n); else streams.delete(actor.principal);
+  };
+  let first: Awaited<ReturnType<RunService['get']>>;
+  try {
+    first = await deps.service.get(actor, cluster, runId); // errors answer as JSON before the stream starts
+  } catch (e) {
+    release();
+    throw e;
+  }
+  const expiresAt = (actor as Actor & { expiresAt?: number }).expiresAt;
+  const deadline = Math.min(Date.now() + (deps.maxStreamSeconds ?? 900) * 1000, expiresAt ?? Infinity);
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
@@ -159,17 +200,26 @@ async function streamOperation(deps: ApiDeps, actor: Actor, cluster: string, run
   req.raw.on('close', () => { closed = true; });
   let last = '';
   let op = first;
-  for (let id = 1; !closed; id++) {
-    const data = JSON.stringify(op);
-    if (data !== last) { res.write(`id: ${id}\nevent: operation\ndata: ${data}\n\n`); last = data; }
-    if (op.done) break;
-    await new Promise((r) => setTimeout(r, (deps.eventIntervalSeconds ?? 1) * 1000));
-    try {
-      op = await deps.service.get(actor, cluster, runId);
-    } catch (e) {
-      res.write(`event: error\ndata: ${JSON.stringify({ message: (e as Error).message })}\n\n`);
-      break;
+  try {
+    for (let id = 1; !closed; id++) {
+      const data = JSON.stringify(op);
+      if (data !== last) { res.write(`id: ${id}\nevent: operation\ndata: ${data}\n\n`); last = data; }
+      if (op.done) break;
+      if (Date.now() >= deadline) {
+        const why = expiresAt !== undefined && deadline === expiresAt ? 'the credential expired' : 'the stream reached its time limit';
+        res.write(`event: end\ndata: ${JSON.stringify({ reason: why })}\n\n`);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, Math.min((deps.eventIntervalSeconds ?? 1) * 1000, Math.max(0, deadline - Date.now()))));
+      try {
+        op = await deps.service.get(actor, cluster, runId);
+      } catch (e) {
+        res.write(`event: error\ndata: ${JSON.stringify({ message: (e as Error).message })}\n\n`);
+        break;
+      }
     }
+  } finally {
+    release();
+    res.end();
   }
-  res.end();
 }

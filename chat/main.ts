@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { loadAccess } from '../config/access';
+import { liveAccess, type AccessRef } from '../config/access';
 import { temporalConnection, temporalSettings } from '../config/temporal';
 import { InventoryFiles } from '../service/inventories';
 import { RunService } from '../service/runs';
@@ -12,12 +12,13 @@ function need(name: string): string {
   return v;
 }
 
-async function serviceFor(inventory: string[]): Promise<{ service: RunService; connection: Connection }> {
+async function serviceFor(inventory: string[]): Promise<{ service: RunService; connection: Connection; access: AccessRef }> {
   const settings = temporalSettings();
   const connection = Connection.lazy({ ...temporalConnection(settings), interceptors: [] });
   const client = new Client({ connection, namespace: settings.namespace, identity: 'etcd-runbooks-chat' });
   const paths = inventory.length ? inventory : (process.env.ETCD_RUNBOOKS_INVENTORY ?? '').split(':').filter(Boolean);
-  return { service: new RunService(client, settings.taskQueue, new InventoryFiles(paths), loadAccess()), connection };
+  const access = liveAccess();
+  return { service: new RunService(client, settings.taskQueue, new InventoryFiles(paths), access), connection, access };
 }
 
 const untilSignal = () => new Promise<void>((resolve) => { for (const s of ['SIGTERM', 'SIGINT'] as const) process.once(s, () => resolve()); });
@@ -27,9 +28,9 @@ const untilSignal = () => new Promise<void>((resolve) => { for (const s of ['SIG
  * SLACK_APP_TOKEN it uses Socket Mode (no public URL needed), else HTTP mode on `port`.
  */
 export async function runSlack(o: { inventory: string[]; port: string }): Promise<void> {
-  const { service, connection } = await serviceFor(o.inventory);
+  const { service, connection, access } = await serviceFor(o.inventory);
   const bridge = createSlackBridge({
-    service, access: loadAccess(), signingSecret: need('SLACK_SIGNING_SECRET'), botToken: need('SLACK_BOT_TOKEN'),
+    service, access, signingSecret: need('SLACK_SIGNING_SECRET'), botToken: need('SLACK_BOT_TOKEN'),
     ...(process.env.SLACK_APP_TOKEN ? { appToken: process.env.SLACK_APP_TOKEN } : {}),
     ...(process.env.SLACK_API_URL ? { slackApiUrl: process.env.SLACK_API_URL } : {}),
     ...(process.env.SLACK_ALERT_CHANNEL ? { alertChannel: process.env.SLACK_ALERT_CHANNEL } : {}),
@@ -43,8 +44,8 @@ export async function runSlack(o: { inventory: string[]; port: string }): Promis
 
 /** `etcd-runbooks matrix`: the Matrix bridge. MATRIX_HOMESERVER, MATRIX_USER_ID and MATRIX_ACCESS_TOKEN of the bot account; MATRIX_ALERT_ROOM (optional): where failed restore drills alert. */
 export async function runMatrix(o: { inventory: string[] }): Promise<void> {
-  const { service, connection } = await serviceFor(o.inventory);
-  const bridge = new MatrixBridge({ service, access: loadAccess(), homeserver: need('MATRIX_HOMESERVER'), userId: need('MATRIX_USER_ID'), accessToken: need('MATRIX_ACCESS_TOKEN'),
+  const { service, connection, access } = await serviceFor(o.inventory);
+  const bridge = new MatrixBridge({ service, access, homeserver: need('MATRIX_HOMESERVER'), userId: need('MATRIX_USER_ID'), accessToken: need('MATRIX_ACCESS_TOKEN'),
     ...(process.env.MATRIX_ALERT_ROOM ? { alertRoom: process.env.MATRIX_ALERT_ROOM } : {}) });
   await bridge.start();
   console.error(`matrix: ${process.env.MATRIX_USER_ID} on ${process.env.MATRIX_HOMESERVER}`);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Access } from '../config/access';
+import { accessRef, type Access, type AccessRef } from '../config/access';
 import type { Actor } from '../domain/identity';
 import type { Operation } from '../service/operation';
 import type { RunService } from '../service/runs';
@@ -12,7 +12,8 @@ import { finalMessage, runMessage, waitingMessage } from './text';
 /** How the Matrix bridge reaches the homeserver. The access token comes from the environment (chat/main.ts). */
 export interface MatrixOptions {
   service: RunService;
-  access: Access;
+  /** The policy, or an AccessRef read on every event (config/access.ts liveAccess). */
+  access: Access | AccessRef;
   /** Homeserver base URL, e.g. https://matrix.example.org. */
   homeserver: string;
   /** The bot account's access token and user id. */
@@ -116,7 +117,7 @@ export class MatrixBridge {
       const invite = (data.invite_state?.events ?? []).find((e) => e.type === 'm.room.member' && e.state_key === this.o.userId && e.content?.membership === 'invite');
       const inviter = invite?.sender ?? '';
       const path = `/_matrix/client/v3/rooms/${encodeURIComponent(room)}`;
-      if (matrixActor(this.o.access, inviter)) {
+      if (matrixActor(accessRef(this.o.access)(), inviter)) {
         await this.api('POST', `${path}/join`, {});
       } else {
         this.log(`declined the invite to ${room} from ${inviter || 'an unknown user'}: not a user of the access config`);
@@ -141,7 +142,7 @@ export class MatrixBridge {
     if (p && /^reject\b/i.test(body)) { await this.decide(room, ev.sender, p, 'reject', body.replace(/^reject\s*/i, '') || 'rejected in Matrix'); return; }
     const prefix = this.o.prefix ?? '!etcd';
     if (!body.startsWith(`${prefix} `) && body !== prefix) return;
-    const actor = matrixActor(this.o.access, ev.sender);
+    const actor = matrixActor(accessRef(this.o.access)(), ev.sender);
     if (!actor) { await this.send(room, `refused: ${ev.sender} has no roles in etcd-runbooks`); return; }
     try {
       const cmd = parseChatCommand(body.slice(prefix.length));
@@ -156,7 +157,7 @@ export class MatrixBridge {
   }
 
   private async decide(room: string, sender: string, p: Prompt, kind: 'approve' | 'reject', reason = ''): Promise<void> {
-    const actor = matrixActor(this.o.access, sender);
+    const actor = matrixActor(accessRef(this.o.access)(), sender);
     if (!actor) { await this.send(room, `refused: ${sender} has no roles in etcd-runbooks`); return; }
     try {
       const text = kind === 'approve'

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { App, LogLevel, type BlockAction, type ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import type { Access } from '../config/access';
+import { accessRef, type Access, type AccessRef } from '../config/access';
 import type { Actor } from '../domain/identity';
 import { ServiceError } from '../service/errors';
 import type { Operation } from '../service/operation';
@@ -16,7 +16,8 @@ import { finalMessage, runMessage, waitingMessage } from './text';
 /** How the Slack bridge reaches Slack. Secrets come from the environment (chat/main.ts), never from a run. */
 export interface SlackOptions {
   service: RunService;
-  access: Access;
+  /** The policy, or an AccessRef read on every request (config/access.ts liveAccess). */
+  access: Access | AccessRef;
   /** Signing secret of the Slack app: every request's v0 HMAC-SHA256 signature and timestamp are checked (Bolt). */
   signingSecret: string;
   /** Bot token (xoxb-...) for the Web API. */
@@ -95,7 +96,7 @@ export function createSlackBridge(o: SlackOptions): { app: App; start(port?: num
 
   app.command(o.command ?? '/etcd', async ({ command, ack, respond, client }) => {
     await ack();
-    const actor = slackActor(o.access, command.user_id);
+    const actor = slackActor(accessRef(o.access)(), command.user_id);
     if (!actor) { await respond({ response_type: 'ephemeral', text: `refused: Slack user ${command.user_id} has no roles in etcd-runbooks` }); return; }
     try {
       const cmd = parseChatCommand(command.text);
@@ -116,7 +117,7 @@ export function createSlackBridge(o: SlackOptions): { app: App; start(port?: num
     await ack();
     const channel = body.channel?.id ?? '';
     const { cluster, runId, step } = JSON.parse(action.value ?? '{}') as { cluster: string; runId: string; step: string };
-    const actor = slackActor(o.access, body.user.id);
+    const actor = slackActor(accessRef(o.access)(), body.user.id);
     const refuse = (why: string) => client.chat.postEphemeral({ channel, user: body.user.id, text: `refused: ${why}` });
     if (!actor) { await refuse(`Slack user ${body.user.id} has no roles in etcd-runbooks`); return; }
     try {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { FOUR_EYES_DEFAULT, RoleSchema, type Role } from '../domain/identity';
@@ -73,4 +73,39 @@ export function cliAccessFile(uid: number, env: NodeJS.ProcessEnv = process.env)
 export function osUserRoles(access: Access, user: string, uid: number): Role[] {
   if (!access.osUsers) return uid === 0 ? ['admin'] : [];
   return access.osUsers[user] ?? [];
+}
+
+/** The access policy as it is now: a long-running front end asks it on every request. */
+export type AccessRef = () => Access;
+
+/** An AccessRef for a fixed policy (tests, one-shot CLI calls), or the one given. */
+export function accessRef(a: Access | AccessRef): AccessRef {
+  return typeof a === 'function' ? a : () => a;
+}
+
+/**
+ * The access file, read again when it changes (modification time, size; looked at most every
+ * `checkMs`): a removed user or role applies to the API and the chat bridges without a restart.
+ * A changed file that does not validate keeps the last good policy and logs why.
+ */
+export function liveAccess(file = process.env.ETCD_RUNBOOKS_ACCESS || ACCESS_FILE, checkMs = 2000, log: (m: string) => void = console.error): AccessRef {
+  const stamp = () => { try { const st = statSync(file); return `${st.mtimeMs}:${st.size}:${st.ino}`; } catch { return 'absent'; } };
+  let current = loadAccess(file);
+  let seen = stamp();
+  let checked = Date.now();
+  return () => {
+    if (Date.now() - checked < checkMs) return current;
+    checked = Date.now();
+    const now = stamp();
+    if (now !== seen) {
+      seen = now;
+      try {
+        current = loadAccess(file);
+        log(`access: ${file} changed; the new policy applies from now on`);
+      } catch (e) {
+        log(`access: ${file} changed but is refused, keeping the previous policy: ${(e as Error).message}`);
+      }
+    }
+    return current;
+  };
 }

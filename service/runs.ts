@@ -6,7 +6,7 @@ import { loadSigner, loadTrust } from '../config/trust';
 import type { DecisionSigner } from './signer';
 import { describeZodError } from '../domain/inputs';
 import type { ApprovalRecord, RejectionRecord, RunbookProgress } from '../domain/progress';
-import { fourEyesFor, type Access } from '../config/access';
+import { accessRef, fourEyesFor, type Access, type AccessRef } from '../config/access';
 import { inventoryDigest } from '../inventory/load';
 import { nodeByName, type Inventory } from '../inventory/schema';
 import type { ClusterState } from '../activities';
@@ -63,8 +63,12 @@ const quote = (s: string) => `"${s.replace(/["\\]/g, '\\$&')}"`;
  */
 export class RunService {
   /** `workflowIdOf`: the cluster's workflow id (default service/ids.ts; tests sharing a server pass their own). */
-  constructor(private readonly client: Client, private readonly taskQueue: string, private readonly inventories: InventorySource, private readonly access: Access,
-    private readonly workflowIdOf: (cluster: string) => string = runbookWorkflowId, private readonly authority: Authority = configuredAuthority()) {}
+  constructor(private readonly client: Client, private readonly taskQueue: string, private readonly inventories: InventorySource, access: Access | AccessRef,
+    private readonly workflowIdOf: (cluster: string) => string = runbookWorkflowId, private readonly authority: Authority = configuredAuthority()) {
+    this.policy = accessRef(access);
+  }
+
+  private readonly policy: AccessRef;
 
   /**
    * Starts runbook `name` on `cluster` with the runbook's own `fields` (the request body). The
@@ -80,7 +84,7 @@ export class RunService {
     if (control.length) throw new ServiceError('invalid', `${name}: ${control.map((f) => `${f}: set by etcd-runbooks from the caller's authentication and the access policy, never by a request`).join('; ')}`);
     const body = entry.body.safeParse(fields);
     if (!body.success) throw new ServiceError('invalid', `${name}: ${describeZodError(body.error)}`);
-    const fourEyes = fourEyesFor(this.access, entry.workflow);
+    const fourEyes = fourEyesFor(this.policy(), entry.workflow);
     if (opts.approvedUpFront) {
       if (fourEyes) throw new ServiceError('forbidden', `${name}: four-eyes: ${actor.principal} may not approve their own ${name} up front; start it without, and another approver approves`);
       needRole(actor, 'approver', `approve ${name} up front`);

@@ -35,6 +35,36 @@ describe('HTTP API: authentication, roles, validation (Fastify inject)', () => {
   const start = (headers: Record<string, string>, body: unknown = { node: 'node3' }) =>
     app.inject({ method: 'POST', url: '/v1/clusters/lab/runbooks/remove-member', headers, payload: body as object });
 
+  // Insider finding 6: no route had a rate limit (token guessing, flooding Temporal through the API).
+  test('more requests a minute than the limit are 429 per credential, in the API\'s error shape; others go on', async () => {
+    const access = testAccess();
+    const limited = await buildApi({ service: new RunService(new Client({ connection }), 'api-test', new InventoryFiles([testInventoryFile()]), access), auth: new Authenticator(access), rateLimitPerMinute: 5 });
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 7; i++) codes.push((await limited.inject({ method: 'GET', url: '/v1/whoami', headers: bearer(TOKENS.viewer) })).statusCode);
+      expect(codes).toEqual([200, 200, 200, 200, 200, 429, 429]);
+      const r = await limited.inject({ method: 'GET', url: '/v1/whoami', headers: bearer(TOKENS.viewer) });
+      expect(r.json().error).toMatchObject({ kind: 'rate-limited', message: expect.stringMatching(/more than 5 requests a minute/) });
+      expect(r.headers['retry-after']).toBeDefined();
+      // Guessing tokens: each wrong token counts under its own header, and no credential under the address.
+      expect((await limited.inject({ method: 'GET', url: '/v1/whoami', headers: bearer(TOKENS.alice) })).statusCode).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  test('access changes apply without a restart: a removed token is refused at the next request', async () => {
+    let policy = testAccess();
+    const live = await buildApi({ service: new RunService(new Client({ connection }), 'api-test', new InventoryFiles([testInventoryFile()]), () => policy), auth: new Authenticator(() => policy) });
+    try {
+      expect((await live.inject({ method: 'GET', url: '/v1/whoami', headers: bearer(TOKENS.bob) })).statusCode).toBe(200);
+      policy = { ...policy, tokens: policy.tokens.filter((t) => t.name !== 'bob') };
+      expect((await live.inject({ method: 'GET', url: '/v1/whoami', headers: bearer(TOKENS.bob) })).statusCode).toBe(401);
+    } finally {
+      await live.close();
+    }
+  });
+
   test('no credentials, a malformed header and an unknown token are 401 with WWW-Authenticate', async () => {
     for (const headers of [{}, { authorization: 'Basic abc' }, bearer('not-a-token')]) {
       const r = await start(headers);

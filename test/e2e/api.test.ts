@@ -124,6 +124,11 @@ describe('HTTP API on the lab (end to end)', () => {
     const started = await call(TOKENS.alice, 'POST', '/v1/clusters/lab/runbooks/remove-member', { node: victim });
     const runId = started.body.run.runId as string;
     await waitingStep(runId, `remove:${victim}`);
+    // An event stream of a waiting run ends with the credential that opened it (test/api/streams.test.ts has the rest).
+    const shortLived = await idp.sign({ preferred_username: 'dave', roles: ['viewer'] }, { expiresIn: '3s' });
+    const stream = await fetch(`${base}/v1/clusters/lab/runs/${runId}/events`, { headers: { authorization: `Bearer ${shortLived}` }, signal: AbortSignal.timeout(30_000) });
+    const text = await stream.text().catch((e) => `aborted: ${(e as Error).message}`);
+    expect(text).toMatch(/event: end\ndata: \{"reason":"the credential expired"\}/);
     expect((await call(TOKENS.viewer, 'POST', `/v1/clusters/lab/runs/${runId}/cancel`, { reason: 'x' })).status).toBe(403);
     const c = await call(TOKENS.alice, 'POST', `/v1/clusters/lab/runs/${runId}/cancel`, { reason: 'wrong cluster' });
     expect(c.status).toBe(202);
