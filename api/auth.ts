@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import { accessRef, type Access, type AccessRef } from '../config/access';
+import { accessRef, personOf, type Access, type AccessRef } from '../config/access';
 import { RoleSchema, type Actor, type Role } from '../domain/identity';
 import { ServiceError } from '../service/errors';
 
@@ -65,14 +65,14 @@ export class Authenticator {
     const names = Array.isArray(claim) ? claim : typeof claim === 'string' ? claim.split(/\s+/) : [];
     const roles = names.map((r) => RoleSchema.safeParse(r)).filter((r) => r.success).map((r) => r.data as Role);
     // The token's expiry goes with the actor: an event stream ends when it does (api/server.ts).
-    return Object.assign({ principal, method: 'oidc' as const, channel: 'api' as const, roles: roles.length ? roles : o.defaultRoles }, typeof payload.exp === 'number' ? { expiresAt: payload.exp * 1000 } : {});
+    return Object.assign({ principal: personOf(this.access, 'oidc', principal), method: 'oidc' as const, channel: 'api' as const, roles: roles.length ? roles : o.defaultRoles }, typeof payload.exp === 'number' ? { expiresAt: payload.exp * 1000 } : {});
   }
 
   private token(token: string): Actor {
     const digest = createHash('sha256').update(token).digest();
     const match = this.access.tokens.find((t) => timingSafeEqual(Buffer.from(t.sha256, 'hex'), digest));
     if (!match) throw new ServiceError('unauthenticated', 'bearer token refused: unknown token');
-    return { principal: match.name, method: 'token', channel: 'api', roles: match.roles };
+    return { principal: personOf(this.access, 'token', match.name), method: 'token', channel: 'api', roles: match.roles };
   }
 
   private clientCertificate(socket: unknown): Actor | undefined {
@@ -83,7 +83,7 @@ export class Authenticator {
     if (!name) return undefined;
     const roles = this.access.mtls?.[name];
     if (!roles) throw new ServiceError('unauthenticated', `client certificate ${name} has no roles in the access config`);
-    return { principal: name, method: 'mtls', channel: 'api', roles };
+    return { principal: personOf(this.access, 'mtls', name), method: 'mtls', channel: 'api', roles };
   }
 }
 

@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { cliAccessFile, loadAccess, osUserRoles, type Access } from '../config/access';
+import { cliAccessFile, loadAccess, osUserRoles, personOf, type Access } from '../config/access';
 import { hasRole, type Actor, type Role } from '../domain/identity';
 import { InventoryFile } from '../service/inventories';
 import { ensureSearchAttributes } from '../service/searchAttributes';
@@ -20,7 +20,7 @@ export function cliActor(access: Access = cliAccess()): Actor {
   const principal = approver();
   const roles = osUserRoles(access, principal, userInfo().uid);
   if (!roles.length) throw new Error(`OS user ${principal} has no roles in the access policy (${cliAccessFile(userInfo().uid)} osUsers)`);
-  return { principal, method: 'os-user', channel: 'cli', roles };
+  return { principal: personOf(access, 'os-user', principal), method: 'os-user', channel: 'cli', roles };
 }
 
 /** The CLI's caller, refused (Error naming the role) unless they hold `role` for `what`. */

@@ -26,6 +26,10 @@ const ChatUser = z.strictObject({ principal: Principal, roles: Roles });
  * - `mtls`: client certificates the API's TLS accepts, by subject CN, with roles.
  * - `slack.users`, `matrix.users`: chat users (Slack user id, Matrix user id) mapped to a
  *   principal and roles; chat users not listed are refused.
+ * - `people`: one person, one principal across channels: `{ alice: { osUsers: [alice],
+ *   tokens: [alice-ci], oidc: [<principal claim value>], mtls: [<certificate CN>] } }`. An identity
+ *   listed there is that person (personOf), so four-eyes sees alice's OIDC login and her Slack
+ *   mapping (principal `alice`) as one person. Roles still come from each channel's own entry.
  */
 export const AccessSchema = z.strictObject({
   fourEyes: z.array(z.string().regex(/^[a-zA-Z]+$/)).optional(),
@@ -41,6 +45,12 @@ export const AccessSchema = z.strictObject({
   }).optional(),
   mtls: z.record(z.string().min(1), Roles).optional(),
   slack: z.strictObject({ users: z.record(z.string().regex(/^[UW][A-Z0-9]{2,20}$/, 'must be a Slack user id'), ChatUser) }).optional(),
+  people: z.record(Principal, z.strictObject({
+    osUsers: z.array(z.string().min(1).max(128)).optional(),
+    tokens: z.array(z.string().min(1).max(128)).optional(),
+    oidc: z.array(z.string().min(1).max(256)).optional(),
+    mtls: z.array(z.string().min(1).max(256)).optional(),
+  })).optional(),
   matrix: z.strictObject({ users: z.record(z.string().regex(/^@[a-z0-9._=\/+-]+:[A-Za-z0-9.:-]+$/, 'must be a Matrix user id (@name:server)'), ChatUser) }).optional(),
 });
 export type Access = z.output<typeof AccessSchema>;
@@ -108,4 +118,15 @@ export function liveAccess(file = process.env.ETCD_RUNBOOKS_ACCESS || ACCESS_FIL
     }
     return current;
   };
+}
+
+/**
+ * The person an identity established by `method` belongs to (access `people`), or `principal`
+ * itself when no person lists it. Chat users name their person directly (`slack.users`,
+ * `matrix.users` principal), so they need no entry here.
+ */
+export function personOf(access: Access, method: 'os-user' | 'token' | 'oidc' | 'mtls', principal: string): string {
+  const key = ({ 'os-user': 'osUsers', token: 'tokens', oidc: 'oidc', mtls: 'mtls' } as const)[method];
+  for (const [person, ids] of Object.entries(access.people ?? {})) if (ids[key]?.includes(principal)) return person;
+  return principal;
 }

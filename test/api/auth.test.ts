@@ -65,6 +65,21 @@ describe('HTTP API: authentication, roles, validation (Fastify inject)', () => {
     }
   });
 
+  // Insider finding 6: four-eyes compared principal strings across identity namespaces, so one
+  // person with an OIDC login and a Slack mapping could request and approve alone.
+  test('one person across channels: an OIDC login and a token listed under a person are that person', async () => {
+    const policy = { ...testAccess(), people: { alice: { oidc: ['f81d4fae-7dec'], tokens: ['mallory'] } } };
+    const mapped = await buildApi({ service: new RunService(new Client({ connection }), 'api-test', new InventoryFiles([testInventoryFile()]), policy), auth: new Authenticator(policy, idp.jwks) });
+    try {
+      const jwt = await idp.sign({ preferred_username: 'f81d4fae-7dec', roles: ['approver'] });
+      expect((await mapped.inject({ method: 'GET', url: '/v1/whoami', headers: bearer(jwt) })).json()).toEqual({ principal: 'alice', method: 'oidc', channel: 'api', roles: ['approver'] });
+      expect((await mapped.inject({ method: 'GET', url: '/v1/whoami', headers: bearer(TOKENS.mallory) })).json()).toMatchObject({ principal: 'alice', method: 'token', roles: ['operator'] });
+      expect((await mapped.inject({ method: 'GET', url: '/v1/whoami', headers: bearer(TOKENS.bob) })).json()).toMatchObject({ principal: 'bob' });
+    } finally {
+      await mapped.close();
+    }
+  });
+
   test('no credentials, a malformed header and an unknown token are 401 with WWW-Authenticate', async () => {
     for (const headers of [{}, { authorization: 'Basic abc' }, bearer('not-a-token')]) {
       const r = await start(headers);
