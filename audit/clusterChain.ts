@@ -1,6 +1,7 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { lock } from 'proper-lockfile';
 import { verifyChain } from './chain';
 import { signDetached, verifyDetached, type DetachedSignature } from './sign';
 
@@ -57,9 +58,21 @@ function recover(clusterDir: string, key: KeyObject, cluster: string): void {
 
 /**
  * Writes one record into the cluster's chain: `write(link)` must write the record file `file`
- * (with the link among its events) and its signature. Returns the link it was given.
+ * (with the link among its events) and its signature. Returns the link it was given. Holds the
+ * cluster's chain lock (proper-lockfile, `.chain.lock`) meanwhile: two workers sharing an audit
+ * dir would otherwise give two records one place, or one would take the other's half-written
+ * record for a crash's leftover and remove it. A lock whose holder died is taken over after 10 s.
  */
-export function appendToChain(clusterDir: string, key: KeyObject, cluster: string, file: string, write: (link: ChainLink) => void): ChainLink {
+export async function appendToChain(clusterDir: string, key: KeyObject, cluster: string, file: string, write: (link: ChainLink) => void): Promise<ChainLink> {
+  const release = await lock(clusterDir, { lockfilePath: join(clusterDir, '.chain.lock'), realpath: false, stale: 10_000, retries: { retries: 100, minTimeout: 20, maxTimeout: 250 } });
+  try {
+    return appendLocked(clusterDir, key, cluster, file, write);
+  } finally {
+    await release();
+  }
+}
+
+function appendLocked(clusterDir: string, key: KeyObject, cluster: string, file: string, write: (link: ChainLink) => void): ChainLink {
   recover(clusterDir, key, cluster);
   const current = readHead(clusterDir)?.head;
   const link: ChainLink = { type: 'chain', cluster, clusterSeq: (current?.seq ?? 0) + 1, prevRecord: current ? { file: current.file, sha256: current.sha256 } : null };

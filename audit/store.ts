@@ -35,12 +35,12 @@ function writeAtomically(path: string, data: string, mode = 0o640): void {
  * and signature present) -> untouched.
  * Returns the record's path and whether it was written now.
  */
-export function writeRecord(dir: string, key: KeyObject, cluster: string, workflowId: string, runId: string, events: AuditEvent[]): { path: string; written: boolean } {
+export async function writeRecord(dir: string, key: KeyObject, cluster: string, workflowId: string, runId: string, events: AuditEvent[]): Promise<{ path: string; written: boolean }> {
   const p = recordPaths(dir, cluster, workflowId, runId);
   if (existsSync(p.jsonl) && existsSync(p.sig)) return { path: p.jsonl, written: false };
   const clusterDir = join(p.jsonl, '..');
   mkdirSync(clusterDir, { recursive: true, mode: 0o750 });
-  appendToChain(clusterDir, key, cluster, basename(p.jsonl), (link) => {
+  await appendToChain(clusterDir, key, cluster, basename(p.jsonl), (link) => {
     // The chain link goes right after the run event: the record names its place and predecessor.
     const chained = [...events.slice(0, 1), link as unknown as AuditEvent, ...events.slice(1)];
     const text = chainEvents(chained);

@@ -59,7 +59,7 @@ export async function sweepClosedRuns(client: Client, o: AuditWriterOptions): Pr
       // A worker shutting down cannot answer the query: leave the record, and the watermark, to the next start.
       if (o.stopping?.()) return written;
       const journal = o.journal.read(wf.workflowId, wf.runId);
-      const r = writeRecord(o.dir, o.key, cluster, wf.workflowId, wf.runId, auditEvents({ workflowId: wf.workflowId, runId: wf.runId, events, ...(progress ? { progress } : {}), ...(journal ? { journal } : {}) }));
+      const r = await writeRecord(o.dir, o.key, cluster, wf.workflowId, wf.runId, auditEvents({ workflowId: wf.workflowId, runId: wf.runId, events, ...(progress ? { progress } : {}), ...(journal ? { journal } : {}) }));
       if (r.written) written.push(r.path);
     }
     newest = Math.max(newest, wf.closeTime.getTime());

@@ -80,14 +80,14 @@ describe('audit record', () => {
     expect(verifyChain(dropped.join('\n'))).toMatchObject({ ok: false, line: 2 });
   });
 
-  it('a signed record verifies; an edited last line, a truncation and another key are caught', () => {
+  it('a signed record verifies; an edited last line, a truncation and another key are caught', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'audit-'));
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const pub = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     const ev = auditEvents({ workflowId: 'etcd-runbooks-lab', runId: 'r1', events: history as never, journal });
-    const { path, written } = writeRecord(dir, privateKey, 'lab', 'etcd-runbooks-lab', 'r1', ev);
+    const { path, written } = await writeRecord(dir, privateKey, 'lab', 'etcd-runbooks-lab', 'r1', ev);
     expect(written).toBe(true);
-    expect(writeRecord(dir, privateKey, 'lab', 'etcd-runbooks-lab', 'r1', ev).written).toBe(false);
+    expect((await writeRecord(dir, privateKey, 'lab', 'etcd-runbooks-lab', 'r1', ev)).written).toBe(false);
     expect(verifyRecordFile(path, pub)).toMatchObject({ ok: true });
     expect(readFileSync(recordPaths(dir, 'lab', 'etcd-runbooks-lab', 'r1').md, 'utf8')).toContain('| remove:node3 | remove node3 | alice |');
 
