@@ -71,8 +71,12 @@ export function verifyOnRun(signed: unknown, trust: Trust, e: Omit<DecisionExpec
   return verifyDecision(signed, trust, { ...e, workflowId: info.workflowId, runId: info.runId, now: Date.now() });
 }
 
-let scope: CancellationScope | undefined;
-let cancelledBy: { principal: string; channel: string; reason: string } | undefined;
+/**
+ * Each run's body scope and who cancelled it, by run id. Not plain module variables: a worker runs
+ * many workflows in one V8 context (reuseV8Context), where module state is shared between them, so
+ * one run's cancel would reach another's scope.
+ */
+const bodies = new Map<string, { scope?: CancellationScope; cancelledBy?: { principal: string; channel: string; reason: string } }>();
 
 /**
  * Cancels the run's body on a verified cancel decision (workflows/approval.ts): undo and safe
@@ -80,8 +84,10 @@ let cancelledBy: { principal: string; channel: string; reason: string } | undefi
  * root scope only, which the body does not listen to, so it changes nothing.
  */
 export function cancelRun(by: { principal: string; channel: string; reason: string }): void {
-  cancelledBy = by;
-  scope?.cancel();
+  const body = bodies.get(workflowInfo().runId);
+  if (!body) return;
+  body.cancelledBy = by;
+  body.scope?.cancel();
 }
 
 /**
@@ -93,17 +99,22 @@ export function cancelRun(by: { principal: string; channel: string; reason: stri
 export function guarded<A extends unknown[], R>(name: string, body: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
   const run = async (...args: A): Promise<R> => {
     if (!signedRun()) return body(...args);
+    const runId = workflowInfo().runId;
+    const mine: { scope?: CancellationScope; cancelledBy?: { principal: string; channel: string; reason: string } } = {};
+    bodies.set(runId, mine);
     try {
       // The body's scope is made inside the non-cancellable one, so the root's cancel does not reach it.
       return await CancellationScope.nonCancellable(() => {
-        scope = new CancellationScope();
-        return scope.run(() => body(...args));
+        mine.scope = new CancellationScope();
+        return mine.scope.run(() => body(...args));
       });
     } catch (e) {
-      if (isCancellation(e) && cancelledBy) {
-        throw ApplicationFailure.nonRetryable(`cancelled by ${cancelledBy.principal} (${cancelledBy.channel}): ${cancelledBy.reason}`, 'RunCancelled');
+      if (isCancellation(e) && mine.cancelledBy) {
+        throw ApplicationFailure.nonRetryable(`cancelled by ${mine.cancelledBy.principal} (${mine.cancelledBy.channel}): ${mine.cancelledBy.reason}`, 'RunCancelled');
       }
       throw e;
+    } finally {
+      bodies.delete(runId);
     }
   };
   Object.defineProperty(run, 'name', { value: name });

@@ -143,3 +143,19 @@ describe('insider: decisions sent straight to Temporal', () => {
     });
   });
 });
+
+// A worker runs many workflows in one V8 context, where module state is shared: one run's signed
+// cancel once reached the body of the run started after it.
+test('a signed cancel stops its own run, not another waiting in the same worker', async () => {
+  await withStubWorker(activities, async (client, taskQueue) => {
+    const a = await startAsAlice(client, taskQueue);
+    await waitingOn(a, 'remove:node3');
+    const b = await startAsAlice(client, taskQueue);
+    await waitingOn(b, 'remove:node3');
+    await cancelAs(a, 'stop a', alice);
+    expect(await a.result().then(() => 'completed', (e) => e.cause?.type)).toBe('RunCancelled');
+    const still = await b.query(progressQuery);
+    expect([still.pendingApproval?.step, (await b.describe()).status.name]).toEqual(['remove:node3', 'RUNNING']);
+    await b.terminate('test done');
+  });
+});
