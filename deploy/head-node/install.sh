@@ -8,7 +8,7 @@
 # Usage (root, from a checkout with `npm ci && npm run build` done):
 #   deploy/head-node/install.sh [--binaries DIR] [--temporal-cli FILE] [--node FILE] [--app DIR]
 #       [--user NAME] [--retention 90d] [--api-listen HOST:PORT] [--tls-dir DIR] [--server-name NAME]
-#       [--inventory PATH] [--no-start]
+#       [--inventory PATH] [--ui] [--insecure-no-tls] [--no-start]
 #  --binaries     bin/{temporal-server,temporal-sql-tool,temporal-ui-server} and schema/ (default:
 #                 scripts/temporal-server-build.sh, which builds them with Go once)
 #  --temporal-cli the Temporal CLI (default: scripts/temporal-cli.sh)
@@ -18,15 +18,22 @@
 #  --user         the user of the etcd-runbooks services (default etcd-runbooks, created; it must
 #                 read the inventory's SSH keys)
 #  --tls-dir      mTLS to Temporal: ca.pem, frontend.pem/-key.pem (the server's certificate),
-#                 client.pem/-key.pem (the worker's, API's, bridges', CLI's), system-worker.pem/-key.pem
+#                 client.pem/-key.pem (the worker's, API's, bridges', CLI's), system-worker.pem/-key.pem.
+#                 Without it, a private PKI is made once in /etc/etcd-runbooks/tls-generated
+#                 (deploy/head-node/tls-init): Temporal always requires client certificates.
 #  --server-name  the name in frontend.pem the clients check (default temporal)
+#  --ui           also run Temporal's UI on 127.0.0.1:8233. It talks to Temporal with the system
+#                 worker's certificate and authenticates nobody: any account on the head node that
+#                 reaches the port holds every run. Off unless asked for.
+#  --insecure-no-tls  plaintext Temporal (a throw-away test host only: anyone who reaches :7233
+#                 can read histories and terminate runs)
 # Files: /etc/etcd-runbooks/{temporal.env (database password, generated), etcd-runbooks.env,
 # namespace.env, access.yaml, trust.yaml, keys/ (decision signing keys), inventory/}, /etc/temporal, /etc/temporal-ui, /var/lib/etcd-runbooks.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 binaries='' cli='' node_bin='' app=/opt/etcd-runbooks user=etcd-runbooks retention=90d listen=127.0.0.1:8080
-tls_dir='' server_name=temporal inventory=/etc/etcd-runbooks/inventory start=1
+tls_dir='' server_name=temporal inventory=/etc/etcd-runbooks/inventory start=1 ui=0 no_tls=0
 while [ $# -gt 0 ]; do
   case $1 in
     --binaries) binaries=$2; shift 2;;
@@ -40,6 +47,8 @@ while [ $# -gt 0 ]; do
     --server-name) server_name=$2; shift 2;;
     --inventory) inventory=$2; shift 2;;
     --no-start) start=0; shift;;
+    --ui) ui=1; shift;;
+    --insecure-no-tls) no_tls=1; shift;;
     *) echo "install: unknown argument $1 (see the header of $0)" >&2; exit 2;;
   esac
 done
@@ -86,6 +95,11 @@ install -d -m 750 -o "$user" /var/lib/etcd-runbooks /var/lib/etcd-runbooks/audit
 [ -e "$inventory" ] || install -d -m 750 "$inventory"
 
 tls_server=() tls_client=()
+if [ -z "$tls_dir" ] && [ "$no_tls" = 0 ]; then
+  say "no --tls-dir: a private PKI for Temporal's mTLS in /etc/etcd-runbooks/tls-generated"
+  "$here/tls-init" /etc/etcd-runbooks/tls-generated
+  tls_dir=/etc/etcd-runbooks/tls-generated
+fi
 if [ -n "$tls_dir" ]; then
   install -d -m 755 /etc/etcd-runbooks/tls
   for f in ca.pem frontend.pem frontend-key.pem client.pem client-key.pem system-worker.pem system-worker-key.pem; do
@@ -113,6 +127,9 @@ if [ ! -f /etc/etcd-runbooks/etcd-runbooks.env ]; then
   chmod 640 /etc/etcd-runbooks/etcd-runbooks.env
   [ "$user" = root ] || chgrp "$user" /etc/etcd-runbooks/etcd-runbooks.env
 fi
+# The TLS lines follow this install's certificates (an install before 0.6 may have had none).
+sed -i '/^TEMPORAL_TLS_/d' /etc/etcd-runbooks/etcd-runbooks.env
+[ ${#tls_client[@]} -eq 0 ] || printf '%s\n' "${tls_client[@]}" >> /etc/etcd-runbooks/etcd-runbooks.env
 # Installs before 0.6 kept the audit key in the audit dir: keep using it there (records are signed with it).
 grep -q '^ETCD_RUNBOOKS_AUDIT_KEY=' /etc/etcd-runbooks/etcd-runbooks.env || [ -f /var/lib/etcd-runbooks/audit/signing-key.pem ] \
   || echo "ETCD_RUNBOOKS_AUDIT_KEY=/etc/etcd-runbooks/keys/audit.pem" >> /etc/etcd-runbooks/etcd-runbooks.env
@@ -136,13 +153,15 @@ done
 # The app runs from --app.
 sed -i "s#/opt/etcd-runbooks/#$app/#" /etc/systemd/system/etcd-runbooks-*.service
 systemctl daemon-reload
-systemctl enable postgresql.service temporal-schema.service temporal.service temporal-namespace.service temporal-ui.service \
+systemctl enable postgresql.service temporal-schema.service temporal.service temporal-namespace.service \
   etcd-runbooks-worker.service etcd-runbooks-api.service etcd-runbooks-slack.service etcd-runbooks-matrix.service >/dev/null 2>&1
+if [ "$ui" = 1 ]; then systemctl enable temporal-ui.service >/dev/null 2>&1; else systemctl disable --now temporal-ui.service >/dev/null 2>&1 || true; fi
 if [ "$start" = 1 ]; then
   say "starting"
   systemctl start postgresql.service
   systemctl restart temporal-schema.service
-  systemctl restart temporal.service temporal-ui.service
+  systemctl restart temporal.service
+  [ "$ui" = 0 ] || systemctl restart temporal-ui.service
   systemctl restart temporal-namespace.service
   systemctl restart etcd-runbooks-worker.service etcd-runbooks-api.service
   systemctl restart etcd-runbooks-slack.service etcd-runbooks-matrix.service
