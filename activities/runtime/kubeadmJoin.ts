@@ -37,6 +37,7 @@ export function alreadyJoinedProblem(node: string): string {
  * member as a learner unless its peer URL is already a member (the runbook adds the learner first),
  * writes etcd.yaml with the member list, promotes the learner once in sync and waits for the cluster.
  * Refuses a node that already is a Kubernetes node (kubelet.conf present: `kubeadm reset` it first).
+ * The token and the uploaded certificates are revoked right after the join (revokeJoinSecrets).
  * Source: kubeadm docs "kubeadm join" (control-plane join, learner mode); reference 001 "Adding a new node".
  */
 export async function joinControlPlane(ops: ClusterOps, node: string): Promise<{ via: string }> {
@@ -63,7 +64,29 @@ export async function joinControlPlane(ops: ClusterOps, node: string): Promise<{
     },
     controlPlane: { localAPIEndpoint: { advertiseAddress: address, bindPort: 6443 }, certificateKey: key },
   });
-  await ops.runOk(node, shScript('umask 077; f=$(mktemp); trap \'rm -f "$f"\' EXIT; cat > "$f" && kubeadm join --config "$f" ${1:+--ignore-preflight-errors="$1"}',
-    k.ignorePreflightErrors.join(',')), { stdin: config, timeoutMs: JOIN_TIMEOUT_MS });
+  try {
+    await ops.runOk(node, shScript('umask 077; f=$(mktemp); trap \'rm -f "$f"\' EXIT; cat > "$f" && kubeadm join --config "$f" ${1:+--ignore-preflight-errors="$1"}',
+      k.ignorePreflightErrors.join(',')), { stdin: config, timeoutMs: JOIN_TIMEOUT_MS });
+  } finally {
+    await revokeJoinSecrets(ops, via, join.token);
+  }
   return { via };
+}
+
+/**
+ * Revokes what a join needed once it has run (joined or not): the bootstrap token (by its id, the
+ * part before the dot: the secret never reaches argv) and the uploaded control-plane certificates
+ * (Secret kube-system/kubeadm-certs, encrypted with the certificate key). Left alone they stay
+ * usable for 15 minutes and 2 hours. A revocation that fails is not the join's failure: it is
+ * retried by the next join, and expires by itself. Source: kubeadm docs "kubeadm token" (delete),
+ * "kubeadm init phase upload-certs" (the Secret and its 2 h TTL).
+ */
+export async function revokeJoinSecrets(ops: ClusterOps, via: string, token: string): Promise<{ token: boolean; certs: boolean }> {
+  const k = ops.inv.kubeadm;
+  const id = token.split('.')[0];
+  const [t, c] = await Promise.all([
+    ops.run(via, ['kubeadm', 'token', 'delete', id, `--kubeconfig=${k.kubeconfig}`], { timeoutMs: 30_000 }).catch(() => ({ exitCode: -1 })),
+    ops.run(via, ['kubectl', `--kubeconfig=${k.kubeconfig}`, '--request-timeout=10s', '-n', 'kube-system', 'delete', 'secret', 'kubeadm-certs', '--ignore-not-found'], { timeoutMs: 30_000 }).catch(() => ({ exitCode: -1 })),
+  ]);
+  return { token: t.exitCode === 0, certs: c.exitCode === 0 };
 }

@@ -106,10 +106,15 @@ describe('stacked etcd (kubeadm static pods): the runbooks of reference 001', ()
 
   test('replace crashed node3 by node4: member removed, node4 joins with kubeadm join --control-plane (learner first)', async () => {
     lab('crash', 'node3');
+    const tokens = () => kubectl(['-n', 'kube-system', 'get', 'secrets', '--field-selector', 'type=bootstrap.kubernetes.io/token', '-o', 'name']);
+    const tokensBefore = await tokens();
     const r = await measured('replace', ['node1', 'node2'], () => startRun(env, replaceMember, { ...base(), failed: 'node3', replacement: 'node4' }));
     expect(r).toMatchObject({ removed: 'node3', added: 'node4', voters: 3 });
     await expectStacked(['node1', 'node2', 'node4'], 'before-quorum-loss');
     expect(await kubectl(['get', 'node', 'node4', '-o', 'jsonpath={.metadata.labels}'])).toContain('node-role.kubernetes.io/control-plane');
+    // What the join needed is revoked: the run's bootstrap token (the lab's own stay) and the uploaded certificates.
+    expect(await tokens()).toBe(tokensBefore);
+    expect(await kubectl(['-n', 'kube-system', 'get', 'secrets', '-o', 'name'])).not.toMatch(/secret\/kubeadm-certs\b/);
   });
 
   test('migrate node4 to node3 (repaired, kubeadm reset by its operator): node3 joins, node4\'s member is removed and its control plane stopped', async () => {
