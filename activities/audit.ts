@@ -28,6 +28,8 @@ export interface Step<T> {
   commands: CommandRecord[];
   /** Commands run in all; `commands` holds the last MAX_RECORDED of them. */
   commandCount: number;
+  /** Commands the worker could not write to its journal (audit/journal.ts), with why; the audit record says so. */
+  journalFailures?: { count: number; first: string };
 }
 
 export const EXCERPT_CHARS = 1500;

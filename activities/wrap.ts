@@ -55,9 +55,10 @@ export function clusterActivity<I extends ClusterInput, T>(deps: ActivityDeps, f
       const active = inActivity();
       const heartbeat = active ? (details?: unknown) => Context.current().heartbeat(details) : undefined;
       const cancelled = active ? () => Context.current().cancellationSignal.aborted : undefined;
-      ops = new ClusterOps(inv, deps.pool, heartbeat, cancelled, active ? journalOf(deps) : undefined);
+      const journalFailures = { count: 0, first: '' };
+      ops = new ClusterOps(inv, deps.pool, heartbeat, cancelled, active ? journalOf(deps, journalFailures) : undefined);
       const result = await fn(ops, input);
-      return { result, commands: ops.commands.records, commandCount: ops.commands.count };
+      return { result, commands: ops.commands.records, commandCount: ops.commands.count, ...(journalFailures.count ? { journalFailures } : {}) };
     } catch (e) {
       if (e instanceof CancelledFailure) throw e;
       const err = e as Error;
@@ -67,8 +68,12 @@ export function clusterActivity<I extends ClusterInput, T>(deps: ActivityDeps, f
   };
 }
 
-/** Journals each command of this attempt (every attempt's, for the audit record); a failed write is logged, not fatal. */
-function journalOf(deps: ActivityDeps): ((r: CommandRecord) => void) | undefined {
+/**
+ * Journals each command of this attempt (every attempt's, for the audit record). A failed write is
+ * logged and counted in `failures` (the step's result carries it into the audit record); it does
+ * not fail the step.
+ */
+function journalOf(deps: ActivityDeps, failures: { count: number; first: string }): ((r: CommandRecord) => void) | undefined {
   const journal = deps.journal;
   if (!journal) return undefined;
   const info = Context.current().info;
@@ -77,6 +82,8 @@ function journalOf(deps: ActivityDeps): ((r: CommandRecord) => void) | undefined
     try {
       journal.append(at, r);
     } catch (e) {
+      failures.count++;
+      if (!failures.first) failures.first = (e as Error).message.slice(0, 300);
       Context.current().log.warn(`audit journal: ${(e as Error).message}`);
     }
   };

@@ -128,8 +128,10 @@ export function auditEvents(src: RecordSources): AuditEvent[] {
     const done = e.activityTaskCompletedEventAttributes;
     if (done) {
       const act = scheduled.get(String(done.scheduledEventId ?? ''));
-      const step = decode<{ result?: unknown; commands?: CommandRecord[] }>(done.result);
+      const step = decode<{ result?: unknown; commands?: CommandRecord[]; journalFailures?: { count: number; first: string } }>(done.result);
       if (act && EVIDENCE_STEPS.has(act.type)) evidence.push(evidenceOf(act.type, act.node, step?.result ?? null));
+      // Commands of this step the journal lost: the record says so instead of looking complete.
+      if (act && step?.journalFailures) evidence.push({ type: 'journal-failure', step: act.type, node: act.node, count: step.journalFailures.count, first: step.journalFailures.first });
       if (!src.journal && act) commands.push(...(step?.commands ?? []).map((c) => commandEvent(act.type, act.activityId, attempts.get(String(done.startedEventId ?? '')) ?? 0, c, 'history')));
       continue;
     }

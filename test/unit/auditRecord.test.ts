@@ -62,6 +62,15 @@ describe('audit record', () => {
     expect(requesterOf('4242@head')).toMatchObject({ principal: '4242@head', channel: 'temporal-client' });
   });
 
+  // Insider finding 5: a failed journal write was logged and swallowed; the record looked complete.
+  it('says which step\'s commands the journal lost, and why', () => {
+    const lossy = history.map((e) => (e.activityTaskCompletedEventAttributes
+      ? { ...e, activityTaskCompletedEventAttributes: { ...e.activityTaskCompletedEventAttributes, result: payloads({ result: { path: '/b/lab.db' }, commands: [], commandCount: 2, journalFailures: { count: 2, first: 'ENOSPC: no space left on device' } }) } }
+      : e));
+    const ev = auditEvents({ workflowId: 'w', runId: 'r', events: lossy as never, journal });
+    expect(ev.filter((e) => e.type === 'journal-failure')).toEqual([{ type: 'journal-failure', step: 'takeBackup', node: '-', count: 2, first: 'ENOSPC: no space left on device' }]);
+  });
+
   it('falls back to the history\'s last attempt when no journal exists, and says so', () => {
     const ev = auditEvents({ workflowId: 'w', runId: 'r', events: history as never });
     const commands = ev.filter((e) => e.type === 'command');
