@@ -56,7 +56,7 @@ export function clusterActivity<I extends ClusterInput, T>(deps: ActivityDeps, f
       const heartbeat = active ? (details?: unknown) => Context.current().heartbeat(details) : undefined;
       const cancelled = active ? () => Context.current().cancellationSignal.aborted : undefined;
       const journalFailures = { count: 0, first: '' };
-      ops = new ClusterOps(inv, deps.pool, heartbeat, cancelled, active ? journalOf(deps, journalFailures) : undefined);
+      ops = new ClusterOps(inv, deps.pool, heartbeat, cancelled, active ? journalOf(deps, journalFailures, input.cluster) : undefined);
       const result = await fn(ops, input);
       return { result, commands: ops.commands.records, commandCount: ops.commands.count, ...(journalFailures.count ? { journalFailures } : {}) };
     } catch (e) {
@@ -73,11 +73,11 @@ export function clusterActivity<I extends ClusterInput, T>(deps: ActivityDeps, f
  * logged and counted in `failures` (the step's result carries it into the audit record); it does
  * not fail the step.
  */
-function journalOf(deps: ActivityDeps, failures: { count: number; first: string }): ((r: CommandRecord) => void) | undefined {
+function journalOf(deps: ActivityDeps, failures: { count: number; first: string }, cluster: string): ((r: CommandRecord) => void) | undefined {
   const journal = deps.journal;
   if (!journal) return undefined;
   const info = Context.current().info;
-  const at = { workflowId: info.workflowExecution.workflowId, runId: info.workflowExecution.runId, activityId: info.activityId, activityType: info.activityType, attempt: info.attempt };
+  const at = { workflowId: info.workflowExecution.workflowId, runId: info.workflowExecution.runId, activityId: info.activityId, activityType: info.activityType, attempt: info.attempt, workflowType: info.workflowType, cluster };
   return (r) => {
     try {
       journal.append(at, r);

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { RunbookProgress } from '../domain/progress';
 import { progressQuery } from '../workflows';
@@ -68,7 +68,38 @@ export async function sweepClosedRuns(client: Client, o: AuditWriterOptions): Pr
     mkdirSync(join(o.dir, 'records'), { recursive: true, mode: 0o750 });
     writeFileSync(markFile, `${new Date(newest).toISOString()}\n`);
   }
+  written.push(...(await recordOrphans(client, o)));
   return written;
+}
+
+/** A journal quiet this long (ms) whose run Temporal no longer knows gets a record from the journal alone. */
+const ORPHAN_QUIET_MS = 10 * 60_000;
+
+/**
+ * Runs this host journaled that have no record and that Temporal no longer knows (deleted before
+ * the sweep saw them close: retention shorter than an outage, or an insider): a record from the
+ * journal alone, outcome `history-missing`, so the cluster's chain shows the run instead of
+ * nothing. Only journals quiet for ORPHAN_QUIET_MS are looked at. Returns the records written.
+ */
+async function recordOrphans(client: Client, o: AuditWriterOptions): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of o.journal.quietRuns(Date.now() - ORPHAN_QUIET_MS)) {
+    if (o.stopping?.()) break;
+    const entries = o.journal.readFile(f);
+    const first = entries.find((e) => e.workflowId && e.runId);
+    if (!first?.workflowId || !first.runId || recordExists(o.dir, first.workflowId, first.runId)) continue;
+    const known = await client.workflow.getHandle(first.workflowId, first.runId).describe().then(() => true, (e) => !(e instanceof WorkflowNotFoundError));
+    if (known) continue;
+    const r = await writeRecord(o.dir, o.key, first.cluster ?? 'unknown', first.workflowId, first.runId, [
+      { type: 'run', workflowId: first.workflowId, runId: first.runId, runbook: first.workflowType ?? '?', input: null, requester: null, startedAt: entries[0]?.startedAt ?? '',
+        note: 'the run\'s history was gone from Temporal before its record was written: this record holds only what the worker journaled' },
+      { type: 'plan', steps: [], note: 'no history' },
+      ...auditEvents({ workflowId: first.workflowId, runId: first.runId, events: [], journal: entries }).filter((e) => e.type === 'command'),
+      { type: 'outcome', status: 'history-missing', closedAt: '', detail: 'deleted from Temporal before the audit sweep saw it close' },
+    ]);
+    if (r.written) out.push(r.path);
+  }
+  return out;
 }
 
 /**
