@@ -74,19 +74,25 @@ export async function joinControlPlane(ops: ClusterOps, node: string): Promise<{
 }
 
 /**
- * Revokes what a join needed once it has run (joined or not): the bootstrap token (by its id, the
- * part before the dot: the secret never reaches argv) and the uploaded control-plane certificates
- * (Secret kube-system/kubeadm-certs, encrypted with the certificate key). Left alone they stay
- * usable for 15 minutes and 2 hours. A revocation that fails is not the join's failure: it is
- * retried by the next join, and expires by itself. Source: kubeadm docs "kubeadm token" (delete),
- * "kubeadm init phase upload-certs" (the Secret and its 2 h TTL).
+ * Revokes what a join needed once it has run (joined or not): the bootstrap token of the join (by
+ * its id, the part before the dot: the secret never reaches argv) and the uploaded control-plane
+ * certificates, Secret kube-system/kubeadm-certs (encrypted with the certificate key). `kubeadm init
+ * phase upload-certs` makes that Secret owned by a short-lived bootstrap token of its own (2 h), so
+ * that token is deleted too. Left alone they stay usable for 15 minutes and 2 hours. A revocation
+ * that fails is not the join's failure: the next join revokes again, and both expire by themselves.
+ * Source: kubeadm docs "kubeadm token" (delete), "kubeadm init phase upload-certs" (the Secret, its
+ * owner token and their 2 h TTL).
  */
 export async function revokeJoinSecrets(ops: ClusterOps, via: string, token: string): Promise<{ token: boolean; certs: boolean }> {
   const k = ops.inv.kubeadm;
   const id = token.split('.')[0];
   const [t, c] = await Promise.all([
     ops.run(via, ['kubeadm', 'token', 'delete', id, `--kubeconfig=${k.kubeconfig}`], { timeoutMs: 30_000 }).catch(() => ({ exitCode: -1 })),
-    ops.run(via, ['kubectl', `--kubeconfig=${k.kubeconfig}`, '--request-timeout=10s', '-n', 'kube-system', 'delete', 'secret', 'kubeadm-certs', '--ignore-not-found'], { timeoutMs: 30_000 }).catch(() => ({ exitCode: -1 })),
+    ops.run(via, shScript([
+      'kc=$1; owners=$(kubectl --kubeconfig="$kc" --request-timeout=10s -n kube-system get secret kubeadm-certs -o "jsonpath={.metadata.ownerReferences[*].name}" 2>/dev/null || true)',
+      'kubectl --kubeconfig="$kc" --request-timeout=10s -n kube-system delete secret kubeadm-certs --ignore-not-found || exit 1',
+      'for o in $owners; do case $o in bootstrap-token-*) kubectl --kubeconfig="$kc" --request-timeout=10s -n kube-system delete secret "$o" --ignore-not-found;; esac; done',
+    ].join('\n'), k.kubeconfig), { timeoutMs: 60_000 }).catch(() => ({ exitCode: -1 })),
   ]);
   return { token: t.exitCode === 0, certs: c.exitCode === 0 };
 }
