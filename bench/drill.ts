@@ -21,10 +21,14 @@ import { writeBulk } from '../test/support/cluster';
 import { memberClient } from '../test/support/etcd';
 import { freshLabWith, INVENTORY, lab } from '../test/support/lab';
 import { WorkerProcess } from '../test/support/workerProcess';
+import { startSigned } from '../test/support/temporal';
+import { makeTestAuthority } from '../test/support/decisions';
 
 const REPO = join(__dirname, '..');
 
 async function main() {
+  // The bench's front end key and trust file (as the tests'), inherited by the worker it starts.
+  makeTestAuthority();
   const arg = process.argv.indexOf('--sizes');
   const sizes = (arg > 0 ? process.argv[arg + 1] : '100,1024').split(',').map(Number);
   const settings = temporalSettings();
@@ -46,7 +50,7 @@ async function main() {
         await writeBulk(etcd, 'bulk/', size);
         const base = { cluster: 'lab', inventoryDigest: inventoryDigest(variant) };
         const run = <A extends unknown[], R>(wf: (...a: A) => Promise<R>, ...args: A) =>
-          client.workflow.execute(wf, { taskQueue, workflowId: `bench-${wf.name}-${size}-${Date.now()}`, args });
+          startSigned(client, taskQueue, wf, `bench-${wf.name}-${size}-${Date.now()}`, args[0] as Record<string, unknown>).then((h) => h.result() as Promise<R>);
         let t = Date.now();
         const b = await run(backupCluster, { ...base, keep: 2 });
         const backupSeconds = (Date.now() - t) / 1000;

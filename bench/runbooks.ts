@@ -33,11 +33,15 @@ import { breakdown, resumedAfterMs } from './history';
 import { printReport, type CaseResult, type CrashSample, type Sample } from './report';
 import { writeFacts } from './facts';
 import { median, secs } from './stats';
+import { startSigned } from '../test/support/temporal';
+import { makeTestAuthority } from '../test/support/decisions';
 
 const REPO = join(__dirname, '..');
 const FLOOR = join(__dirname, 'floor');
 
 async function main() {
+  // The bench's front end key and trust file (as the tests'), inherited by the worker it starts.
+  makeTestAuthority();
   const arg = (name: string, dflt: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
   const pairs = Number(arg('pairs', '3'));
   const size = Number(arg('size', '10'));
@@ -63,7 +67,7 @@ async function main() {
   let peakRss = 0;
   const notePeak = () => { peakRss = Math.max(peakRss, peakRssMiB(worker.pid) ?? 0); };
   const base = { cluster: inv.cluster, inventoryDigest: inventoryDigest(INVENTORY), approvedBy: 'bench' };
-  const start: Starter = (wf, fields) => client.workflow.start(wf as never, { taskQueue, workflowId: `bench-${wf.name}-${Date.now()}`, args: [{ ...base, ...fields }] as never });
+  const start: Starter = (wf, fields) => startSigned(client, taskQueue, wf as never, `bench-${wf.name}-${Date.now()}`, { ...base, ...fields });
   const floor = (argv: Script) => execFileSync(join(FLOOR, argv[0]), argv.slice(1), { env: { ...process.env, FLOOR_ENV: facts }, stdio: ['ignore', 'ignore', 'inherit'] });
   // The measured floor runs without blocking the event loop, so the steady writer keeps writing.
   const floorAsync = (argv: Script) => promisify(execFile)(join(FLOOR, argv[0]), argv.slice(1), { env: { ...process.env, FLOOR_ENV: facts } });

@@ -24,6 +24,8 @@ import { memberClient } from '../test/support/etcd';
 import { freshLabWith, INVENTORY, lab } from '../test/support/lab';
 import { WorkerProcess } from '../test/support/workerProcess';
 import { startWriter } from '../test/support/writer';
+import { startSigned } from '../test/support/temporal';
+import { makeTestAuthority } from '../test/support/decisions';
 
 const REPO = join(__dirname, '..');
 
@@ -80,6 +82,8 @@ function watchLearnerBytes(h: WorkflowHandle) {
 }
 
 async function main() {
+  // The bench's front end key and trust file (as the tests'), inherited by the worker it starts.
+  makeTestAuthority();
   const arg = process.argv.indexOf('--sizes');
   const sizes = (arg > 0 ? process.argv[arg + 1] : '10,100,1024').split(',').map(Number);
   execFileSync(join(REPO, 'scripts', 'temporal-server.sh'), ['start'], { stdio: 'inherit' });
@@ -101,7 +105,7 @@ async function main() {
     console.log(`[bench] ${size} MiB written in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const base = { cluster: 'lab', inventoryDigest: inventoryDigest(INVENTORY), approvedBy: 'bench' };
     const start = <A extends unknown[], R>(wf: (...a: A) => Promise<R>, ...args: A) =>
-      client.workflow.start(wf, { taskQueue, workflowId: `bench-${wf.name}-${size}-${Date.now()}`, args });
+      startSigned(client, taskQueue, wf, `bench-${wf.name}-${size}-${Date.now()}`, args[0] as Record<string, unknown>);
     const measure = async (runbook: string, run: () => Promise<unknown>) => {
       const writer = startWriter(etcd('node1'), `w-${runbook}/`, 20);
       const rss = rssSampler(worker.pid!);

@@ -18,6 +18,10 @@ echo "inventory: $inventory"
 
 step "worker"
 mkdir -p .state
+# The demo's own front end key and trust file (an install makes them in /etc/etcd-runbooks): the
+# worker acts only on runs signed by a key it trusts, the CLI signs as the OS user.
+"$cli" keys init --dir "$PWD/.state/demo-keys" --group root >/dev/null
+export ETCD_RUNBOOKS_TRUST=$PWD/.state/demo-keys/trust.yaml ETCD_RUNBOOKS_SIGNING_KEY=$PWD/.state/demo-keys/keys/cli.pem
 "$cli" worker --inventory "$inventory" > .state/demo-worker.log 2>&1 &
 worker=$!
 trap 'kill $worker 2>/dev/null || true' EXIT
