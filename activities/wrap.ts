@@ -77,7 +77,7 @@ function journalOf(deps: ActivityDeps, failures: { count: number; first: string 
   const journal = deps.journal;
   if (!journal) return undefined;
   const info = Context.current().info;
-  const at = { workflowId: info.workflowExecution.workflowId, runId: info.workflowExecution.runId, activityId: info.activityId, activityType: info.activityType, attempt: info.attempt, workflowType: info.workflowType, cluster };
+  const at = { workflowId: info.workflowExecution.workflowId, runId: info.workflowExecution.runId, activityId: info.activityId, activityType: info.activityType, attempt: info.attempt, workflowType: info.workflowType, cluster, taskQueue: info.taskQueue };
   return (r) => {
     try {
       journal.append(at, r);

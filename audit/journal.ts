@@ -14,10 +14,12 @@ export interface JournalEntry extends CommandRecord {
   runId?: string;
   workflowType?: string;
   cluster?: string;
+  /** The worker's task queue: a worker writes journal-only records for its own runs alone. */
+  taskQueue?: string;
 }
 
 /** Which activity attempt is running: from the activity's Context (`info`) and its input's cluster. */
-export interface AttemptInfo { workflowId: string; runId: string; activityId: string; activityType: string; attempt: number; workflowType?: string; cluster?: string }
+export interface AttemptInfo { workflowId: string; runId: string; activityId: string; activityType: string; attempt: number; workflowType?: string; cluster?: string; taskQueue?: string }
 
 /**
  * The worker host's journal of every command every activity attempt ran, one JSON line per command,
@@ -39,6 +41,7 @@ export class CommandJournal {
     const entry: JournalEntry = {
       ...record, activityId: at.activityId, activityType: at.activityType, attempt: at.attempt,
       workflowId: at.workflowId, runId: at.runId, ...(at.workflowType ? { workflowType: at.workflowType } : {}), ...(at.cluster ? { cluster: at.cluster } : {}),
+      ...(at.taskQueue ? { taskQueue: at.taskQueue } : {}),
     };
     appendFileSync(f, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
   }

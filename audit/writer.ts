@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { RunbookProgress } from '../domain/progress';
@@ -28,6 +28,8 @@ export interface AuditWriterOptions {
   intervalMs: number;
   /** True once the writer is stopping: a record not yet written is left to the next start. */
   stopping?: () => boolean;
+  /** Journal files found to be another task queue's: not read again (kept by startAuditWriter across sweeps). */
+  notOurs?: Set<string>;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
@@ -76,7 +78,7 @@ export async function sweepClosedRuns(client: Client, o: AuditWriterOptions): Pr
 const ORPHAN_QUIET_MS = 10 * 60_000;
 
 /**
- * Runs this host journaled that have no record and that Temporal no longer knows (deleted before
+ * Runs of this task queue journaled on this host that have no record and that Temporal no longer knows (deleted before
  * the sweep saw them close: retention shorter than an outage, or an insider): a record from the
  * journal alone, outcome `history-missing`, so the cluster's chain shows the run instead of
  * nothing. Only journals quiet for ORPHAN_QUIET_MS are looked at. Returns the records written.
@@ -85,9 +87,14 @@ async function recordOrphans(client: Client, o: AuditWriterOptions): Promise<str
   const out: string[] = [];
   for (const f of o.journal.quietRuns(Date.now() - ORPHAN_QUIET_MS)) {
     if (o.stopping?.()) break;
+    // The file's path names the run: one with a record needs no read.
+    const [wf, run] = [basename(dirname(f)), basename(f, '.jsonl')];
+    if (o.notOurs?.has(f) || recordExists(o.dir, wf, run)) continue;
     const entries = o.journal.readFile(f);
     const first = entries.find((e) => e.workflowId && e.runId);
-    if (!first?.workflowId || !first.runId || recordExists(o.dir, first.workflowId, first.runId)) continue;
+    // Another worker's runs (another task queue, perhaps another Temporal) are not this one's to judge.
+    if (!first?.workflowId || !first.runId || first.taskQueue !== o.taskQueue) { o.notOurs?.add(f); continue; }
+    if (recordExists(o.dir, first.workflowId, first.runId)) continue;
     const known = await client.workflow.getHandle(first.workflowId, first.runId).describe().then(() => true, (e) => !(e instanceof WorkflowNotFoundError));
     if (known) continue;
     const r = await writeRecord(o.dir, o.key, first.cluster ?? 'unknown', first.workflowId, first.runId, [
@@ -115,9 +122,10 @@ export function startAuditWriter(client: Client, o: AuditWriterOptions, log: (li
   let current: Promise<unknown> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   let failing = false;
+  const notOurs = new Set<string>();
   const tick = () => {
     if (stopped) return;
-    current = client.withAbortSignal(abort.signal, () => sweepClosedRuns(client, { ...o, stopping: () => stopped }))
+    current = client.withAbortSignal(abort.signal, () => sweepClosedRuns(client, { ...o, notOurs, stopping: () => stopped }))
       .then((w) => { failing = false; for (const p of w) log(`audit: wrote ${p}`); })
       .catch((e: Error) => { if (!failing && !stopped) log(`audit: sweep failed, retrying every ${o.intervalMs / 1000} s: ${e.message}`); failing = true; })
       .finally(() => { if (!stopped) timer = setTimeout(tick, o.intervalMs); });
