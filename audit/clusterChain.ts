@@ -1,9 +1,10 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { lock } from 'proper-lockfile';
 import { verifyChain } from './chain';
 import { signDetached, verifyDetached, type DetachedSignature } from './sign';
+import { writeAtomically } from './files';
 
 /**
  * One chain of audit records per cluster, across runs. Each record carries a `chain` event: its
@@ -23,10 +24,6 @@ export interface ChainHead { cluster: string; seq: number; file: string; sha256:
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
-function writeAtomically(path: string, data: string, mode = 0o640): void {
-  writeFileSync(`${path}.tmp`, data, { mode });
-  renameSync(`${path}.tmp`, path);
-}
 
 /** The cluster's signed head, or undefined when it has no chained record yet. Throws when HEAD.json is not JSON. */
 export function readHead(clusterDir: string): { head: ChainHead; signature: DetachedSignature } | undefined {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { appendToChain } from './clusterChain';
@@ -7,6 +7,7 @@ import { chainEvents, verifyChain, type ChainedEvent } from './chain';
 import type { AuditEvent } from './record';
 import { renderMarkdown } from './render';
 import { signDetached, verifyDetached, type DetachedSignature } from './sign';
+import { writeAtomically } from './files';
 
 /** The files of one run's audit record: `<dir>/records/<cluster>/<workflowId>_<runId>.jsonl`, `.jsonl.sig`, `.md`. */
 export function recordPaths(dir: string, cluster: string, workflowId: string, runId: string) {
@@ -22,10 +23,6 @@ export function recordExists(dir: string, workflowId: string, runId: string): bo
   return readdirSync(root, { withFileTypes: true }).some((d) => d.isDirectory() && existsSync(join(root, d.name, name)));
 }
 
-function writeAtomically(path: string, data: string, mode = 0o640): void {
-  writeFileSync(`${path}.tmp`, data, { mode });
-  renameSync(`${path}.tmp`, path);
-}
 
 /**
  * Writes a run's record: the hash-chained JSON Lines, its detached Ed25519 signature, and the
