@@ -14,6 +14,12 @@ export const CancelBody = z.strictObject({ reason: z.string().min(1).max(500) })
 /** Headers every POST may carry: a repeated request with the same key has the effect of one. */
 export const IdempotencyHeaders = z.looseObject({ 'idempotency-key': z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 of A-Z a-z 0-9 . _ : -').optional() });
 
+/**
+ * `approveUpFront=true`: the caller approves every step of the run as themselves (the CLI's `--yes`):
+ * needs the approver role, refused for four-eyes runbooks. Nobody else can be named as approver.
+ */
+export const StartQuery = z.strictObject({ approveUpFront: z.enum(['true', 'false']).optional() });
+
 export const ErrorSchema = z.object({ error: z.object({ kind: z.string(), message: z.string() }) });
 
 export const RunSummarySchema = z.object({
@@ -46,7 +52,15 @@ export const ProgressSchema = z.object({
 export const OperationSchema = z.object({
   name: z.string(), done: z.boolean(), run: RunSummarySchema, requester: IdentitySchema.optional(),
   chat: z.object({ kind: z.enum(['slack', 'matrix']), room: z.string(), thread: z.string() }).optional(), progress: ProgressSchema.optional(),
-  error: z.object({ type: z.string(), message: z.string() }).optional(), response: z.unknown().optional(),
+  error: z.object({ type: z.string(), message: z.string(), end: z.enum(['undone', 'safe point']).optional() }).optional(), response: z.unknown().optional(),
+  transfer: z.object({ activity: z.string(), bytes: z.number(), totalBytes: z.number(), rateBytesPerSec: z.number().optional(), etaSeconds: z.number().optional() }).optional(),
+});
+
+/** The cluster as one read (activities/etcd/reads.ts ClusterState; with the control plane's view, domain/kubeSync.ts KubeState). Member ids are uint64 as decimal strings. */
+export const ClusterStatusSchema = z.looseObject({
+  control: z.string(), clusterId: z.string(), leader: z.string().optional(),
+  members: z.array(z.looseObject({ id: z.string(), name: z.string(), peerURLs: z.array(z.string()), clientURLs: z.array(z.string()), isLearner: z.boolean(), healthy: z.boolean(), isLeader: z.boolean(), error: z.string().optional() })),
+  kube: z.looseObject({ enabled: z.boolean(), desired: z.array(z.string()) }).optional(),
 });
 
 /** service/recoveryPoint.ts RecoveryPoint: the newest backup that passed a restore drill; `failed`: the newest drill failed after it (the alert). */
@@ -71,3 +85,4 @@ apiSchemas.add(RejectionSchema, { id: 'RejectionRecord' });
 apiSchemas.add(IdentitySchema, { id: 'Identity' });
 apiSchemas.add(ProofSchema, { id: 'DecisionProof' });
 apiSchemas.add(RecoveryPointSchema, { id: 'RecoveryPoint' });
+apiSchemas.add(ClusterStatusSchema, { id: 'ClusterStatus' });

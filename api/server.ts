@@ -8,9 +8,10 @@ import type { Actor } from '../domain/identity';
 import { RUNBOOKS, type RunbookName } from '../service/catalogue';
 import { ServiceError, type ServiceErrorKind } from '../service/errors';
 import type { RunService } from '../service/runs';
-import type { Authenticator } from './auth';
+import type { Credentials } from './auth';
+import type { LocalSessions } from './localSessions';
 import {
-  apiSchemas, ApprovalRecordSchema, ApproveBody, CancelBody, ClusterParams, ErrorSchema, IdempotencyHeaders, OperationSchema, RecoveryPointSchema, RejectBody, RejectionRecordSchema,
+  apiSchemas, ApprovalRecordSchema, ClusterStatusSchema, StartQuery, ApproveBody, CancelBody, ClusterParams, ErrorSchema, IdempotencyHeaders, OperationSchema, RecoveryPointSchema, RejectBody, RejectionRecordSchema,
   RunbookListSchema, RunParams, RunSummarySchema, WhoAmISchema,
 } from './schemas';
 
@@ -25,7 +26,10 @@ const security = [{ bearer: [] }];
 /** What the API serves with: the service layer, how callers are authenticated, Fastify's options (TLS, logger). */
 export interface ApiDeps {
   service: RunService;
-  auth: Authenticator;
+  /** Turns a request's credentials into an actor (api/auth.ts Authenticator; the local CLI service's sessions). */
+  auth: { authenticate(c: Credentials): Promise<Actor> };
+  /** The local CLI service (api/local.ts): serves the session handshake of api/localSessions.ts. */
+  local?: LocalSessions;
   fastify?: FastifyServerOptions & { https?: unknown };
   /** Seconds between progress reads of a server-sent event stream (default 1). */
   eventIntervalSeconds?: number;
@@ -101,6 +105,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.get('/v1/whoami', { onRequest: authenticate, schema: { summary: 'the caller as authenticated, with roles', security, response: { 200: WhoAmISchema, ...errors } } },
     async (req) => req.actor);
 
+  if (deps.local) {
+    const local = deps.local;
+    app.post('/v1/local/challenge', { schema: { hide: true, body: z.strictObject({}).optional() } }, async () => local.challenge());
+    app.post('/v1/local/session', { schema: { hide: true, body: z.strictObject({ nonce: z.string().regex(/^[0-9a-f]{64}$/) }) } }, async (req) => local.session(req.body.nonce));
+  }
+
   app.get('/v1/runbooks', { onRequest: authenticate, schema: { summary: 'the runbooks this API starts', security, response: { 200: RunbookListSchema, ...errors } } },
     async () => Object.entries(RUNBOOKS).map(([name, e]) => ({ name, workflow: e.workflow, summary: e.summary, path: `/v1/clusters/{cluster}/runbooks/${name}` })));
 
@@ -108,12 +118,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     app.post(`/v1/clusters/:cluster/runbooks/${name}`, {
       onRequest: authenticate,
       schema: {
-        summary: `start ${name}: ${entry.summary}`, security, params: ClusterParams, headers: IdempotencyHeaders, body: entry.body,
+        summary: `start ${name}: ${entry.summary}`, security, params: ClusterParams, headers: IdempotencyHeaders, body: entry.body, querystring: StartQuery,
         response: { 200: OperationSchema, 202: OperationSchema, ...errors },
       },
     }, async (req, reply) => {
       const key = req.headers['idempotency-key'] as string | undefined;
-      const { operation, created } = await deps.service.start(req.actor, name, req.params.cluster, req.body as Record<string, unknown>, { ...(key ? { idempotencyKey: key } : {}) });
+      const { operation, created } = await deps.service.start(req.actor, name, req.params.cluster, req.body as Record<string, unknown>, { ...(key ? { idempotencyKey: key } : {}), approvedUpFront: req.query.approveUpFront === 'true' });
       reply.header('Location', `/v1/${operation.name}`);
       return reply.code(created ? 202 : 200).send(operation);
     });
@@ -130,6 +140,17 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     schema: { summary: 'the recovery point: the newest backup that passed a restore drill, and the alert when the newest drill failed', security, params: ClusterParams,
       response: { 200: RecoveryPointSchema, ...errors } },
   }, async (req) => deps.service.recoveryPoint(req.actor, req.params.cluster));
+
+  app.get('/v1/clusters/:cluster/status', {
+    onRequest: authenticate,
+    schema: { summary: 'members, leader, raft index, db size and health of each member (and the control plane\'s view), read now through the worker', security, params: ClusterParams,
+      response: { 200: ClusterStatusSchema, ...errors } },
+  }, async (req) => (await deps.service.status(req.actor, req.params.cluster)) as unknown as z.infer<typeof ClusterStatusSchema>);
+
+  app.get('/v1/clusters/:cluster/runs/latest', {
+    onRequest: authenticate,
+    schema: { summary: "the cluster's newest runbook run as an operation", security, params: ClusterParams, response: { 200: OperationSchema, ...errors } },
+  }, async (req) => deps.service.get(req.actor, req.params.cluster));
 
   app.get('/v1/clusters/:cluster/runs/:runId', {
     onRequest: authenticate,

@@ -30,11 +30,14 @@ export function grpcCode(e: unknown): number | undefined {
 }
 
 /** The type and message of a run's failure (innermost ApplicationFailure). */
-export function failureOf(e: unknown): { type: string; message: string } {
-  let cur = e as { cause?: unknown; type?: string; message?: string } | undefined;
-  let found: { type: string; message: string } = { type: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) };
+export function failureOf(e: unknown): { type: string; message: string; end?: 'undone' | 'safe point' } {
+  let cur = e as { cause?: unknown; type?: string; message?: string; details?: unknown[] } | undefined;
+  let found: { type: string; message: string; end?: 'undone' | 'safe point' } = { type: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) };
   while (cur) {
-    if (cur.type || (cur as Error).name === 'CancelledFailure') found = { type: cur.type ?? 'Cancelled', message: cur.message ?? '' };
+    if (cur.type || (cur as Error).name === 'CancelledFailure') {
+      const end = (cur.details?.[0] as { end?: unknown } | undefined)?.end;
+      found = { type: cur.type ?? 'Cancelled', message: cur.message ?? '', ...(end === 'undone' || end === 'safe point' ? { end } : {}) };
+    }
     cur = cur.cause as typeof cur;
   }
   return found;

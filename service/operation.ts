@@ -1,4 +1,5 @@
 import type { WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES, type Identity } from '../domain/identity';
 import type { RunbookProgress } from '../domain/progress';
 
@@ -71,6 +72,37 @@ export interface Operation {
   /** The chat thread that follows the run, when started from chat. */
   chat?: ChatThread;
   progress?: RunbookProgress;
-  error?: { type: string; message: string };
+  error?: { type: string; message: string; end?: 'undone' | 'safe point' };
   response?: unknown;
+  /** A copy in flight (snapshot or data between nodes), from its activity's heartbeat. */
+  transfer?: Transfer;
+}
+
+/** A running copy's bytes, rate and ETA, from its activity's heartbeat details (activities ClusterOps.pipe). */
+export interface Transfer {
+  activity: string;
+  bytes: number;
+  totalBytes: number;
+  rateBytesPerSec?: number;
+  etaSeconds?: number;
+}
+
+/** The first pending activity of a run that reports a copy's progress in its heartbeat, if any. */
+export function transferOf(desc: WorkflowExecutionDescription): Transfer | undefined {
+  for (const a of desc.raw.pendingActivities ?? []) {
+    const p = a.heartbeatDetails?.payloads?.[0];
+    if (!p) continue;
+    try {
+      const d = defaultPayloadConverter.fromPayload<{ bytes?: number; totalBytes?: number; rateBytesPerSec?: number; etaSeconds?: number }>(p as never);
+      if (d?.bytes !== undefined && d.totalBytes) {
+        return {
+          activity: a.activityType?.name ?? '', bytes: d.bytes, totalBytes: d.totalBytes,
+          ...(d.rateBytesPerSec !== undefined ? { rateBytesPerSec: d.rateBytesPerSec } : {}), ...(d.etaSeconds !== undefined ? { etaSeconds: d.etaSeconds } : {}),
+        };
+      }
+    } catch {
+      // not a copy's heartbeat
+    }
+  }
+  return undefined;
 }

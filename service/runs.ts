@@ -9,13 +9,13 @@ import type { ApprovalRecord, RejectionRecord, RunbookProgress } from '../domain
 import { accessRef, fourEyesFor, type Access, type AccessRef } from '../config/access';
 import { inventoryDigest } from '../inventory/load';
 import { nodeByName, type Inventory } from '../inventory/schema';
-import type { ClusterState } from '../activities';
+import type { ClusterState, KubeState } from '../activities';
 import { approveUpdate, cancelUpdate, clusterStatus, progressQuery, rejectUpdate } from '../workflows';
 import * as workflows from '../workflows';
 import { controlFieldsIn, RUNBOOKS, nodesOf, type RunbookName } from './catalogue';
 import { failureOf, grpcCode, isUnavailable, ServiceError } from './errors';
 import { runbookWorkflowId } from './ids';
-import { runSummary, type ChatThread, type Operation, type RunSummary } from './operation';
+import { runSummary, transferOf, type ChatThread, type Operation, type RunSummary } from './operation';
 import { drillFailures, recoveryPoint, type DrillFailure, type RecoveryPoint } from './recoveryPoint';
 
 /** The inventory of a cluster and the file it came from (for the digest the worker checks). */
@@ -152,6 +152,8 @@ export class RunService {
         name: `clusters/${cluster}/runs/${desc.runId}`, done: run.state !== 'running', run,
         ...(memo.requester ? { requester: memo.requester } : {}), ...(memo.chat ? { chat: memo.chat } : {}), ...(progress ? { progress } : {}),
       };
+      const transfer = run.state === 'running' ? transferOf(desc) : undefined;
+      if (transfer) op.transfer = transfer;
       if (op.done) {
         try {
           op.response = await this.client.workflow.getHandle(desc.workflowId, desc.runId).result();
@@ -215,12 +217,16 @@ export class RunService {
     });
   }
 
-  /** Members, leader, raft index, db size and health of each member, read through the worker (workflows/clusterStatus.ts). */
-  async status(actor: Actor, cluster: string): Promise<ClusterState> {
+  /**
+   * Members, leader, raft index, db size and health of each member, and the control plane's view
+   * when the inventory names a Kubernetes cluster, read through the worker (workflows/clusterStatus.ts).
+   */
+  async status(actor: Actor, cluster: string): Promise<ClusterState & { kube?: KubeState }> {
     needRole(actor, 'viewer', 'read cluster status');
-    const { file } = this.loadInventory(cluster);
+    const { inv, file } = this.loadInventory(cluster);
     return this.call(() => this.client.workflow.execute(clusterStatus, {
-      taskQueue: this.taskQueue, workflowId: `${this.workflowIdOf(cluster)}-status-${Date.now()}`, args: [{ cluster, inventoryDigest: inventoryDigest(file) }],
+      taskQueue: this.taskQueue, workflowId: `${this.workflowIdOf(cluster)}-status-${Date.now()}`,
+      args: [{ cluster, inventoryDigest: inventoryDigest(file), ...(inv.kubernetes ? { kube: true } : {}) }],
     }));
   }
 
