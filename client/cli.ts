@@ -7,20 +7,20 @@ import {
   KubeSyncInputSchema, RecoverQuorumInputSchema, RemoveMemberInputSchema, ReplaceMemberInputSchema, RestoreInputSchema,
 } from '../domain/inputs';
 import type { z } from 'zod';
+import { LOCAL_SOCKET } from '../config/local';
 import { prepareRun, type RunbookCliOptions } from './prepare';
 
-type Runbooks = typeof import('../workflows');
 /** The workflows a CLI verb starts. */
 type RunbookName = 'backupCluster' | 'drillRestore' | 'cleanupNode' | 'expandCluster' | 'kubeSync' | 'migrateMember' | 'moveLeader' | 'promoteMember' | 'recoverQuorum' | 'removeMember' | 'replaceMember' | 'restoreCluster';
 
 /**
- * Validates first (no Temporal code loaded, so a refusal answers at once), then loads the client
- * and the workflow and runs it (runRunbook.ts). Returns the exit code.
+ * Validates first (no Temporal code loaded, so a refusal answers at once), then starts and follows
+ * the run (runRunbook.ts). Returns the exit code.
  */
 async function runbook(name: RunbookName, schema: z.ZodType, o: RunbookCliOptions, fields: Record<string, unknown>, nodes: string[]): Promise<number> {
   const prepared = prepareRun(name, schema, o, fields, nodes);
-  const [{ runRunbook }, workflows] = await Promise.all([import('./runRunbook'), import('../workflows') as Promise<Runbooks>]);
-  return runRunbook(workflows[name], prepared);
+  const { runRunbook } = await import('./runRunbook');
+  return runRunbook(prepared);
 }
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -124,6 +124,11 @@ export function buildCli(): Command {
     .option('--tls-key <file>', 'its private key (PEM)')
     .option('--client-ca <file>', 'accept client certificates signed by this CA (mTLS identities)')
     .action(async (o) => { await (await import('../api/main')).runApi(o); });
+  program.command('cli-service')
+    .description('serve the CLI of OS users who are not root on a unix socket: proves each caller\'s uid, signs their decisions (systemd unit etcd-runbooks-cli)')
+    .option('-i, --inventory <path...>', 'inventory files or directories (default: ETCD_RUNBOOKS_INVENTORY)', [])
+    .option('--socket <path>', 'where to listen', LOCAL_SOCKET)
+    .action(async (o: { inventory: string[]; socket: string }) => { await (await import('../api/local')).runCliService(o); });
   program.command('status')
     .description('members, leader, raft index, db size and health of every member')
     .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster')

@@ -10,8 +10,15 @@ export function cliIdentity(): string {
   return `cli:${userInfo().username}@${hostname()}`;
 }
 
-/** A Temporal client for the configured server; close() the connection when done. */
+/**
+ * A Temporal client for the configured server; close() the connection when done. Root only (with
+ * ETCD_RUNBOOKS_SOCKET unset): every other OS user goes through the local CLI service, and the
+ * commands that still need Temporal itself (history, schedule) say so instead of trying.
+ */
 export async function connectClient(settings: TemporalSettings = temporalSettings()): Promise<{ client: Client; connection: Connection; settings: TemporalSettings }> {
+  if (userInfo().uid !== 0 || process.env.ETCD_RUNBOOKS_SOCKET) {
+    throw new Error(`only root talks to Temporal directly; as ${userInfo().username}, runbooks, approve, reject, cancel, runs and status go through the local CLI service (${process.env.ETCD_RUNBOOKS_SOCKET || '/run/etcd-runbooks/cli.sock'}); history and schedule do not yet: ask root on the head node, or use the HTTP API`);
+  }
   const connection = await Connection.connect(temporalConnection(settings));
   return { client: new Client({ connection, namespace: settings.namespace, identity: cliIdentity() }), connection, settings };
 }

@@ -1,5 +1,6 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Leftover } from '../domain/progress';
+import type { Operation } from '../service/operation';
 import { errorMessage } from '../workflows/steps';
 
 /** The innermost ApplicationFailure of a Temporal failure chain, if any. */
@@ -21,12 +22,21 @@ export function describeFailure(runbook: string, e: unknown): string[] {
   const app = application(e);
   const chain = e as { cause?: unknown };
   const cancelled = chain?.cause instanceof CancelledFailure;
-  const cause = cancelled ? 'cancelled on request' : errorMessage(e).split('\n')[0];
   const detail = app?.details?.[0] as { leftovers?: Leftover[]; end?: 'undone' | 'safe point' } | undefined;
-  const left = detail?.leftovers ?? [];
-  const kind = app?.type === 'PreflightFailed' ? 'refused'
-    : detail?.end === 'safe point' ? (app?.type === 'RunCancelled' ? 'cancelled and stopped at a safe point' : 'stopped at a safe point')
-      : detail?.end === 'undone' ? (app?.type === 'RunCancelled' ? 'cancelled' : 'failed and was undone') : 'failed';
+  return endLines(runbook, app?.type ?? undefined, detail?.end, cancelled ? 'cancelled on request' : errorMessage(e).split('\n')[0], detail?.leftovers ?? []);
+}
+
+/** describeFailure for a run read as an operation (service/operation.ts): its error, and the leftovers its progress lists. */
+export function describeOperationFailure(runbook: string, op: Operation): string[] {
+  const err = op.error ?? { type: 'Error', message: `ended ${op.run.state}` };
+  return endLines(runbook, err.type, err.end, err.type === 'Cancelled' ? 'cancelled on request' : err.message.split('\n')[0], op.progress?.leftovers ?? []);
+}
+
+function endLines(runbook: string, type: string | undefined, end: 'undone' | 'safe point' | undefined, cause: string, left: Leftover[]): string[] {
+  const kind = type === 'PreflightFailed' ? 'refused'
+    : end === 'safe point' ? (type === 'RunCancelled' ? 'cancelled and stopped at a safe point' : 'stopped at a safe point')
+      : end === 'undone' ? (type === 'RunCancelled' ? 'cancelled' : 'failed and was undone')
+        : type === 'RunCancelled' ? 'cancelled' : 'failed'; // cancelled before it changed anything
   return [`${runbook} ${kind}: ${cause}`, ...left.map((l) => `  left on ${l.node}: ${l.what} -> ${l.fix}`)];
 }
 

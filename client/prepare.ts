@@ -1,8 +1,10 @@
+import { accessSync, constants, existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { z } from 'zod';
 import { describeZodError } from '../domain/inputs';
 import { inventoryDigest, loadInventoryFile } from '../inventory/load';
 import { nodeByName, type Inventory } from '../inventory/schema';
+import { NameSchema } from '../domain/inputs';
 
 /** Options every runbook verb takes. */
 export interface RunbookCliOptions {
@@ -13,14 +15,12 @@ export interface RunbookCliOptions {
   wait?: boolean;
 }
 
-/** A runbook's input, validated, with the inventory it names: what runRunbook starts. */
+/** A runbook's fields, checked, with the cluster they are for: what runRunbook starts. */
 export interface PreparedRun {
   /** The workflow's name, e.g. `expandCluster`. */
   runbook: string;
-  inv: Inventory;
-  /** The schema's output: the workflow's one argument. */
-  input: unknown;
-  /** The runbook's own fields, as given (the service validates them again with the requester). */
+  cluster: string;
+  /** The runbook's own fields (the request body; the service validates them again with the requester). */
   fields: Record<string, unknown>;
   opts: RunbookCliOptions;
 }
@@ -36,18 +36,36 @@ export function approver(): string {
 export { runbookWorkflowId } from '../service/ids';
 
 /**
+ * The inventory `--inventory` names: a readable file, or (for an OS user who cannot read the
+ * head node's inventories: the local CLI service reads its own) the cluster's name.
+ * Throws naming the option when it is neither.
+ */
+export function inventoryArg(arg: string): { cluster: string; inv?: Inventory; file?: string } {
+  if (!existsSync(arg)) {
+    const name = NameSchema.safeParse(arg);
+    if (!name.success) throw new Error(`--inventory: ${arg} is neither an inventory file nor a cluster name`);
+    return { cluster: name.data };
+  }
+  try {
+    accessSync(arg, constants.R_OK);
+  } catch {
+    throw new Error(`--inventory: cannot read ${arg}; give the cluster's name instead (the service reads its own inventory)`);
+  }
+  const inv = loadInventoryFile(arg);
+  return { cluster: inv.cluster, inv, file: arg };
+}
+
+/**
  * Validates `fields` with `schema` together with the cluster, inventory digest and approval
- * settings, and checks every node named in `nodes` exists in the inventory. Nothing is started on
- * bad input: throws an Error naming the field. Loads no Temporal code, so a refusal is quick.
+ * settings, and checks every node named in `nodes` exists in the inventory (when this user can
+ * read it; the service checks again either way). Nothing is started on bad input: throws an Error
+ * naming the field. Loads no Temporal code, so a refusal is quick.
  */
 export function prepareRun(runbook: string, schema: z.ZodType, opts: RunbookCliOptions, fields: Record<string, unknown>, nodes: string[]): PreparedRun {
-  const inv: Inventory = loadInventoryFile(opts.inventory);
-  const parsed = schema.safeParse({
-    cluster: inv.cluster, inventoryDigest: inventoryDigest(opts.inventory), ...fields,
-    ...(opts.yes ? { approvedBy: approver() } : {}),
-    ...(opts.approvalTimeout ? { approvalTimeoutSeconds: Number(opts.approvalTimeout) } : {}),
-  });
+  const { cluster, inv, file } = inventoryArg(opts.inventory);
+  const all = { ...fields, ...(opts.approvalTimeout !== undefined ? { approvalTimeoutSeconds: Number(opts.approvalTimeout) } : {}) };
+  const parsed = schema.safeParse({ cluster, inventoryDigest: file ? inventoryDigest(file) : '0'.repeat(64), ...all });
   if (!parsed.success) throw new Error(`${runbook}: ${describeZodError(parsed.error)}`);
-  for (const n of nodes) nodeByName(inv, n);
-  return { runbook, inv, input: parsed.data, fields, opts };
+  if (inv) for (const n of nodes) nodeByName(inv, n);
+  return { runbook, cluster, fields: all, opts };
 }

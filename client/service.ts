@@ -1,10 +1,14 @@
 import { userInfo } from 'node:os';
 import { cliAccessFile, loadAccess, osUserRoles, personOf, type Access } from '../config/access';
+import { localSocket } from '../config/local';
 import { hasRole, type Actor, type Role } from '../domain/identity';
 import { InventoryFile } from '../service/inventories';
 import { ensureSearchAttributes } from '../service/searchAttributes';
 import { RunService } from '../service/runs';
 import { connectClient } from './connect';
+import { directRuns } from './direct';
+import { localRuns } from './local';
+import type { CliRuns } from './port';
 import { approver } from './prepare';
 
 /** The access policy the CLI obeys: root-owned, from cliAccessFile (never from a non-root caller's environment). */
@@ -30,12 +34,31 @@ export function cliActorWith(role: Role, what: string): Actor {
   return actor;
 }
 
-/** The service layer over the configured Temporal server, for the cluster of one inventory file; close() when done. */
-export async function cliService(inventory: string): Promise<{ service: RunService; actor: Actor; close: () => Promise<void>; client: Awaited<ReturnType<typeof connectClient>>['client']; taskQueue: string }> {
+/**
+ * cliActorWith for the commands that still talk to Temporal themselves (history, schedule): root
+ * only; anyone else is told where to go instead (Error).
+ */
+export function directActorWith(role: Role, what: string): Actor {
+  if (!cliIsDirect()) throw new Error(`${approver()} may not ${what} from this CLI: only root talks to Temporal directly, and history and schedule do not go through the local CLI service yet; ask root on the head node, or use the HTTP API`);
+  return cliActorWith(role, what);
+}
+
+/** Whether this CLI talks to Temporal itself: only root (who can read the keys), and only without ETCD_RUNBOOKS_SOCKET. */
+export function cliIsDirect(uid = userInfo().uid, env: NodeJS.ProcessEnv = process.env): boolean {
+  return uid === 0 && !env.ETCD_RUNBOOKS_SOCKET;
+}
+
+/**
+ * What the CLI asks of etcd-runbooks (client/port.ts): root talks to the configured Temporal
+ * server with the service layer in this process, as the OS user; everyone else goes through the
+ * local CLI service's socket, which proves their uid and signs for them. close() when done.
+ */
+export async function cliRuns(inventory: string): Promise<CliRuns> {
+  if (!cliIsDirect()) return localRuns(localSocket());
   const access = cliAccess();
   const actor = cliActor(access);
   const { client, connection, settings } = await connectClient();
   // One cheap list call: a run can carry its search attributes even before any worker registered them.
   await ensureSearchAttributes(connection, settings.namespace);
-  return { service: new RunService(client, settings.taskQueue, new InventoryFile(inventory), access), actor, client, taskQueue: settings.taskQueue, close: () => connection.close() };
+  return directRuns(new RunService(client, settings.taskQueue, new InventoryFile(inventory), access), actor, () => connection.close());
 }

@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import { connectClient } from '../connect';
-import { cliActorWith } from '../service';
+import { directActorWith } from '../service';
 import { auditTrail, displayCommand } from '../auditTrail';
 
 /**
@@ -9,7 +9,7 @@ import { auditTrail, displayCommand } from '../auditTrail';
  * approval. `--json` prints the rows as JSON for tools.
  */
 export async function historyCommand(workflowId: string, opts: { runId?: string; json?: boolean }, out = console.log): Promise<number> {
-  cliActorWith('viewer', 'read run histories');
+  directActorWith('viewer', 'read run histories');
   const { client, connection } = await connectClient();
   try {
     const history = await client.workflow.getHandle(workflowId, opts.runId).fetchHistory();

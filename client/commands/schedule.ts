@@ -6,7 +6,7 @@ import { ensureSearchAttributes } from '../../service/searchAttributes';
 import { describeZodError, intervalSeconds, ScheduleBackupInputSchema } from '../../domain/inputs';
 import { loadInventoryFile } from '../../inventory/load';
 import { connectClient } from '../connect';
-import { cliActorWith } from '../service';
+import { directActorWith } from '../service';
 import { configuredAuthority } from '../../service/runs';
 import { inputDigest } from '../../domain/decision';
 
@@ -34,7 +34,7 @@ export async function scheduleRunbookCommand(kind: ScheduledRunbook, o: { invent
   const parsed = ScheduleBackupInputSchema.safeParse({ cluster: inv.cluster, every: o.every, ...(o.keep !== undefined ? { keep: Number(o.keep) } : {}) });
   if (!parsed.success) throw new Error(`schedule ${kind}: ${describeZodError(parsed.error)}`);
   const { cluster, every, keep } = parsed.data;
-  const actor = cliActorWith('operator', `schedule ${kind}s`);
+  const actor = directActorWith('operator', `schedule ${kind}s`);
   const { client, connection, settings } = await connectClient();
   try {
     const id = scheduleId(kind, cluster);
@@ -65,7 +65,7 @@ export async function scheduleRunbookCommand(kind: ScheduledRunbook, o: { invent
 
 /** `schedule list`: every etcd-runbooks schedule with its interval, state, last and next action. */
 export async function scheduleListCommand(o: { json?: boolean }): Promise<number> {
-  cliActorWith('viewer', 'list schedules');
+  directActorWith('viewer', 'list schedules');
   const { client, connection } = await connectClient();
   try {
     const rows = [];
@@ -92,7 +92,7 @@ export async function scheduleListCommand(o: { json?: boolean }): Promise<number
 
 /** `schedule pause|unpause|delete ID`. */
 export async function scheduleChangeCommand(action: 'pause' | 'unpause' | 'delete', scheduleId: string): Promise<number> {
-  cliActorWith('operator', `${action} schedules`);
+  directActorWith('operator', `${action} schedules`);
   if (!scheduleId.startsWith('etcd-runbooks-')) throw new Error(`${scheduleId}: not an etcd-runbooks schedule (see: etcd-runbooks schedule list)`);
   const { client, connection } = await connectClient();
   try {

@@ -1,6 +1,8 @@
 import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
-import { describeFailure, failureEnd } from '../../client/failure';
+import { describeFailure, describeOperationFailure, failureEnd } from '../../client/failure';
+import { failureOf } from '../../service/errors';
+import type { Operation } from '../../service/operation';
 
 const failed = (cause: Error) => new WorkflowFailedError('Workflow execution failed', cause, RetryState.NON_RETRYABLE_FAILURE);
 
@@ -25,5 +27,18 @@ describe('how a failed run reads in the CLI', () => {
     const safe = ApplicationFailure.create({ message: 'cancelled on request; node2 was removed', type: 'RunCancelled', nonRetryable: true, details: [{ end: 'safe point', leftovers: [] }] });
     expect(describeFailure('replaceMember', failed(safe))[0]).toBe('replaceMember cancelled and stopped at a safe point: cancelled on request; node2 was removed');
     expect(failureEnd(failed(safe))).toBe('safe point');
+  });
+  test('a run read as an operation (the local CLI service) reads the same as its failure; a cancel before any change reads "cancelled"', () => {
+    const app = ApplicationFailure.create({ message: 'failed: ssh to node3 timed out', type: 'Compensated', nonRetryable: true,
+      details: [{ end: 'undone', leftovers: [{ node: 'node3', what: 'etcd may still run there', fix: 'etcd-runbooks cleanup --node node3' }] }] });
+    const op = (e: Error): Operation => ({
+      name: 'clusters/lab/runs/r', done: true, run: { workflowId: 'w', runId: 'r', workflow: 'expandCluster', state: 'failed', startedAt: '2026-12-03T10:00:00Z' },
+      error: failureOf(failed(e)),
+      progress: { runbook: 'expandCluster', cluster: 'lab', outcome: 'failed', steps: [], approvals: [], leftovers: [{ node: 'node3', what: 'etcd may still run there', fix: 'etcd-runbooks cleanup --node node3' }] } as never,
+    });
+    expect(describeOperationFailure('expandCluster', op(app))).toEqual(describeFailure('expandCluster', failed(app)));
+    const early = ApplicationFailure.nonRetryable('cancelled by nobody (cli): wrong node', 'RunCancelled');
+    expect(describeFailure('removeMember', failed(early))).toEqual(['removeMember cancelled: cancelled by nobody (cli): wrong node']);
+    expect(describeOperationFailure('removeMember', { ...op(early), progress: undefined })).toEqual(['removeMember cancelled: cancelled by nobody (cli): wrong node']);
   });
 });
