@@ -2,7 +2,8 @@
 # Installs an etcd-runbooks head node on Debian 12 without Docker: PostgreSQL (Debian's), Temporal
 # server 1.29.1 + temporal-sql-tool + UI 2.42.1 (the versions docker-compose.yml runs), the
 # Temporal CLI, schema setup and upgrades, the namespace with its retention, and systemd units for
-# Temporal, the UI, the worker, the API and the chat bridges. Idempotent: run it again after an
+# Temporal, the UI, the worker, the API, the CLI service (the socket /run/etcd-runbooks/cli.sock
+# through which OS users other than root use the CLI, as themselves) and the chat bridges. Idempotent: run it again after an
 # upgrade (new binaries, new checkout); it keeps existing secrets and settings files.
 #
 # Usage (root, from a checkout with `npm ci && npm run build` done):
@@ -154,7 +155,7 @@ done
 sed -i "s#/opt/etcd-runbooks/#$app/#" /etc/systemd/system/etcd-runbooks-*.service
 systemctl daemon-reload
 systemctl enable postgresql.service temporal-schema.service temporal.service temporal-namespace.service \
-  etcd-runbooks-worker.service etcd-runbooks-api.service etcd-runbooks-slack.service etcd-runbooks-matrix.service >/dev/null 2>&1
+  etcd-runbooks-worker.service etcd-runbooks-api.service etcd-runbooks-cli.service etcd-runbooks-slack.service etcd-runbooks-matrix.service >/dev/null 2>&1
 if [ "$ui" = 1 ]; then systemctl enable temporal-ui.service >/dev/null 2>&1; else systemctl disable --now temporal-ui.service >/dev/null 2>&1 || true; fi
 if [ "$start" = 1 ]; then
   say "starting"
@@ -163,7 +164,7 @@ if [ "$start" = 1 ]; then
   systemctl restart temporal.service
   [ "$ui" = 0 ] || systemctl restart temporal-ui.service
   systemctl restart temporal-namespace.service
-  systemctl restart etcd-runbooks-worker.service etcd-runbooks-api.service
+  systemctl restart etcd-runbooks-worker.service etcd-runbooks-api.service etcd-runbooks-cli.service
   systemctl restart etcd-runbooks-slack.service etcd-runbooks-matrix.service
 fi
 say "installed: $(du -sch --apparent-size /usr/local/bin/temporal-server /usr/local/bin/temporal-sql-tool /usr/local/bin/temporal-ui-server /usr/local/bin/temporal /usr/local/share/temporal "$app/dist" "$app/node_modules" 2>/dev/null | awk '{s=s $2 " " $1 "; "} END {print s}')"

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { verifyClusterChain } from '../../audit/clusterChain';
 import type { Inventory } from '../../inventory/schema';
 import type { Operation } from '../../service/operation';
 import { memberClient, nonLeader } from '../support/etcd';
-import { freshLabWith, lab, LAB_STATE, onNode } from '../support/lab';
+import { freshLabWith, lab, LAB, LAB_ENV, LAB_STATE, onNode } from '../support/lab';
 import { eventually } from '../support/temporal';
 
 jest.setTimeout(30 * 60_000);
@@ -132,6 +133,8 @@ describe('power cuts of the head node (end to end)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'head-'));
     const access = join(dir, 'access.yaml');
     writeFileSync(access, YAML.stringify({
+      // OS accounts on the head node, who use the CLI as themselves through the CLI service.
+      osUsers: { root: ['admin'], alice: ['operator'], bob: ['approver'] },
       tokens: [
         { name: 'alice', sha256: tokenHash(TOKENS.alice), roles: ['operator', 'approver'] },
         { name: 'bob', sha256: tokenHash(TOKENS.bob), roles: ['approver'] },
@@ -169,6 +172,38 @@ describe('power cuts of the head node (end to end)', () => {
     const { op, cut } = await runWithCuts('expand', runId, 3);
     expect(op.run.state).toBe('completed');
     expect(cut).toBe(3);
+    expect(await voters('node1')).toEqual(['node1', 'node2', 'node3']);
+  });
+
+  test('OS users on the head node: alice (operator) starts remove-member as herself and cannot approve it; bob rejects it as bob; neither reads a key or reaches Temporal', async () => {
+    for (const u of ['alice', 'bob']) lab('head', 'exec', 'useradd', '--no-create-home', '--shell', '/bin/sh', u);
+    /** A command on the head node as OS user `user`, with an environment that tries to make it admin. */
+    const as = (user: string, ...argv: string[]) => {
+      const r = spawnSync(LAB, ['head', 'exec', 'runuser', '-u', user, '--', 'env', 'ETCD_RUNBOOKS_ACCESS=/dev/null', ...argv], { encoding: 'utf8', env: LAB_ENV, timeout: 120_000 });
+      return { code: r.status, out: `${r.stdout}${r.stderr}` };
+    };
+    const cli = (user: string, ...args: string[]) => as(user, '/usr/local/bin/node', '/opt/etcd-runbooks/bin/etcd-runbooks', ...args);
+    for (const f of ['/etc/etcd-runbooks/keys/cli.pem', '/etc/etcd-runbooks/keys/api.pem', '/etc/etcd-runbooks/keys/audit.pem', '/etc/etcd-runbooks/tls/client-key.pem', '/etc/etcd-runbooks/access.yaml']) {
+      expect({ f, ...as('alice', 'cat', f) }).toMatchObject({ f, code: 1, out: expect.stringContaining('Permission denied') });
+    }
+    // Temporal wants a client certificate alice cannot read; without one it refuses her.
+    const temporal = as('alice', 'timeout', '30', '/usr/local/bin/temporal', 'operator', 'namespace', 'describe', '--namespace', 'default', '--address', '127.0.0.1:7233',
+      '--tls-ca-path', '/etc/etcd-runbooks/tls/ca.pem', '--tls-server-name', 'head', '--command-timeout', '10s');
+    expect(temporal.code).not.toBe(0);
+    expect(temporal.out).not.toMatch(/NamespaceInfo|"name": "default"/);
+
+    const victim = await nonLeader(inv, ['node2', 'node3']);
+    const started = cli('alice', 'remove-member', '-i', 'lab', '-n', victim, '--no-wait');
+    expect(started).toMatchObject({ code: 0, out: expect.stringMatching(/started removeMember on lab: workflow \S+, run [0-9a-f-]{36}/) });
+    const [, workflowId, runId] = /workflow (\S+), run ([0-9a-f-]{36})/.exec(started.out)!;
+    runs.push({ workflowId, runId });
+    const waiting = await eventually('waiting for approval', async () => (await operation(runId))?.progress?.pendingApproval?.step, 120_000);
+    expect((await operation(runId))?.requester).toEqual({ principal: 'alice', method: 'os-user', channel: 'cli' });
+    expect(cli('alice', 'approve', '-i', 'lab', '--step', waiting)).toMatchObject({ code: 1, out: expect.stringContaining('alice (os-user) may not approve steps: needs the approver role') });
+    expect(cli('alice', 'remove-member', '-i', 'lab', '-n', victim, '--yes')).toMatchObject({ code: 1, out: expect.stringMatching(/four-eyes: alice may not approve their own/) });
+    expect(cli('bob', 'reject', '-i', 'lab', '--step', waiting, '--reason', 'not during the drill')).toMatchObject({ code: 0, out: expect.stringContaining(`rejected ${waiting} as bob`) });
+    const op = await eventually('the run ended', async () => { const o = await operation(runId); return o?.done ? o : undefined; }, 120_000);
+    expect(op.progress?.rejection).toMatchObject({ step: waiting, by: { principal: 'bob', method: 'os-user', channel: 'cli' }, reason: 'not during the drill', proof: { method: 'os-user', channel: 'cli' } });
     expect(await voters('node1')).toEqual(['node1', 'node2', 'node3']);
   });
 

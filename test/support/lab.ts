@@ -5,7 +5,7 @@ import { loadInventoryFile } from '../../inventory/load';
 import type { Inventory } from '../../inventory/schema';
 
 const REPO = join(__dirname, '..', '..');
-const LAB = join(REPO, 'lab', 'lab');
+export const LAB = join(REPO, 'lab', 'lab');
 // Each jest worker gets a lab of its own (own names and subnet, see lab/common.sh), so test files
 // run two at a time. The lab scripts read the id from their environment, passed explicitly: jest
 // gives each test file its own copy of process.env, which child_process does not see.
