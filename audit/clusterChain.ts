@@ -137,5 +137,11 @@ export function verifyClusterChain(clusterDir: string, keys: string[], verifyRec
     else if (!newest || newest.file !== h.file || sha256(readFileSync(join(clusterDir, newest.file))) !== h.sha256) problems.push(`HEAD.json names ${h.file} with another hash than the newest record here`);
   }
   if (offHostHead && offHostHead.seq > n) problems.push(`the off-host head names record ${offHostHead.seq} (${offHostHead.file}), newer than any here: records deleted`);
+  else if (offHostHead) {
+    const at = bySeq.get(offHostHead.seq);
+    if (at && (at.file !== offHostHead.file || sha256(readFileSync(join(clusterDir, at.file))) !== offHostHead.sha256)) {
+      problems.push(`the off-host head names ${offHostHead.file} as record ${offHostHead.seq}, but here that place holds ${at.file === offHostHead.file ? 'another version of it' : at.file}: records replaced`);
+    }
+  }
   return { ok: problems.length === 0, records: bySeq.size + unchained.length, unchained: unchained.map((f) => basename(f)), problems };
 }

@@ -9,6 +9,7 @@ import type { CommandJournal } from './journal';
 import { auditEvents } from './record';
 import { pathSegment } from './paths';
 import { recordExists, writeRecord } from './store';
+import { publishHeads, type PublishHead } from './offHost';
 
 /** Workflows that only read (status tables): no audit record. */
 const READ_ONLY = new Set(['clusterStatus']);
@@ -30,6 +31,8 @@ export interface AuditWriterOptions {
   stopping?: () => boolean;
   /** Journal files found to be another task queue's: not read again (kept by startAuditWriter across sweeps). */
   notOurs?: Set<string>;
+  /** Where each cluster's signed chain head goes after it moves (audit/offHost.ts); none: it stays on this host. */
+  publishHead?: PublishHead;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
@@ -123,10 +126,20 @@ export function startAuditWriter(client: Client, o: AuditWriterOptions, log: (li
   let timer: NodeJS.Timeout | undefined;
   let failing = false;
   const notOurs = new Set<string>();
+  let lastPublishFailure = '';
   const tick = () => {
     if (stopped) return;
     current = client.withAbortSignal(abort.signal, () => sweepClosedRuns(client, { ...o, notOurs, stopping: () => stopped }))
-      .then((w) => { failing = false; for (const p of w) log(`audit: wrote ${p}`); })
+      .then(async (w) => {
+        failing = false;
+        for (const p of w) log(`audit: wrote ${p}`);
+        if (!o.publishHead || stopped) return;
+        const heads = await publishHeads(o.dir, o.publishHead);
+        for (const h of heads.stored) log(`audit: chain head ${h} copied off the host`);
+        const failed = heads.failed.join('; ');
+        if (failed && failed !== lastPublishFailure) log(`audit: chain head not copied off the host (retrying at each sweep): ${failed}`);
+        lastPublishFailure = failed;
+      })
       .catch((e: Error) => { if (!failing && !stopped) log(`audit: sweep failed, retrying every ${o.intervalMs / 1000} s: ${e.message}`); failing = true; })
       .finally(() => { if (!stopped) timer = setTimeout(tick, o.intervalMs); });
   };

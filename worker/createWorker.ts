@@ -8,6 +8,7 @@ import { auditSettings, type AuditSettings } from '../config/audit';
 import { CommandJournal } from '../audit/journal';
 import { loadOrCreateSigningKey } from '../audit/sign';
 import { startAuditWriter } from '../audit/writer';
+import { headCopier } from './headCopies';
 import { ensureSearchAttributes } from '../service/searchAttributes';
 import { loadTrust } from '../config/trust';
 import { prebuiltBundlePath } from './bundle';
@@ -58,7 +59,7 @@ export async function createWorker(settings: TemporalSettings, inventoryPaths: s
     worker,
     async run() {
       const stopAudit = startAuditWriter(new Client({ connection: clientConnection, namespace: settings.namespace }),
-        { dir: audit.dir, taskQueue: settings.taskQueue, key, journal, intervalMs: audit.intervalMs });
+        { dir: audit.dir, taskQueue: settings.taskQueue, key, journal, intervalMs: audit.intervalMs, publishHead: headCopier(registry, pool) });
       try {
         await worker.run();
       } finally {

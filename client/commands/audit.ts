@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { auditSettings } from '../../config/audit';
 import { renderMarkdown } from '../../audit/render';
 import { verifyRecordFile } from '../../audit/store';
-import { verifyClusterChain, type ChainHead } from '../../audit/clusterChain';
+import { createPublicKey } from 'node:crypto';
+import { verifyClusterChain } from '../../audit/clusterChain';
+import { offHostHead } from '../../audit/offHost';
+import { verifyDetached } from '../../audit/sign';
 import { pathSegment } from '../../audit/paths';
 import { cliActorWith } from '../service';
 
@@ -29,8 +32,13 @@ function publicKeyPem(path?: string): string {
 export async function auditVerifyClusterCommand(cluster: string, o: { publicKey?: string[]; head?: string }, out = console.log): Promise<number> {
   cliActorWith('viewer', 'verify audit records');
   const keys = (o.publicKey?.length ? o.publicKey : [undefined]).map((k) => publicKeyPem(k));
-  const offHost = o.head ? (JSON.parse(readFileSync(o.head, 'utf8')) as { head: ChainHead }).head : undefined;
-  const check = verifyClusterChain(join(auditSettings().dir, 'records', pathSegment(cluster)), keys, verifyRecordFile, offHost);
+  const offHost = o.head ? offHostHead(readFileSync(o.head, 'utf8')) : undefined;
+  const check = verifyClusterChain(join(auditSettings().dir, 'records', pathSegment(cluster)), keys, verifyRecordFile, offHost?.head);
+  // The off-host copy is checked like the local head: a forged line there is reported, not believed.
+  if (offHost && !keys.some((k) => verifyDetached(JSON.stringify(offHost.head), offHost.signature, createPublicKey(k)).ok)) {
+    check.problems.push(`${o.head}: the off-host head's signature does not verify with the key(s) given`);
+    check.ok = false;
+  }
   for (const p of check.problems) out(`FAILED: ${p}`);
   if (check.unchained.length) out(`note: ${check.unchained.length} record(s) from before per-cluster chains, checked one by one: ${check.unchained.join(', ')}`);
   if (!check.ok) return 1;

@@ -1,4 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
+import { createHash, createPublicKey } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,8 @@ import type { Etcd3 } from 'etcd3';
 import YAML from 'yaml';
 import { auditSettings } from '../../config/audit';
 import { recordPaths } from '../../audit/store';
+import { offHostHead } from '../../audit/offHost';
+import { verifyDetached } from '../../audit/sign';
 import type { RecoveryPoint } from '../../service/recoveryPoint';
 import { buildApi } from '../../api/server';
 import { Authenticator } from '../../api/auth';
@@ -26,6 +29,8 @@ import { eventually, startRun, startWorkerAndClient } from '../support/temporal'
 import { approveAs } from '../support/decisions';
 
 jest.setTimeout(10 * 60_000);
+
+const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 // Primitives on a real 3-member cluster (4 nodes): refusals first, then the changes.
 describe('primitives on the lab (end to end)', () => {
@@ -111,7 +116,8 @@ describe('primitives on the lab (end to end)', () => {
         expect(onNode(b.node, `sha256sum ${b.path}`).split(' ')[0]).toBe(b.offNode?.sha256);
       }
       expect(results[2].offNode?.pruned).toEqual([results[0].offNode?.path]);
-      const kept = onNode('node4', 'ls -1 /var/backups/offnode/').trim().split('\n').map((f) => `/var/backups/offnode/${f}`);
+      // Files only: audit/ there holds the chain heads (below).
+      const kept = onNode('node4', 'find /var/backups/offnode -maxdepth 1 -type f').trim().split('\n');
       const newest = [results[1].offNode?.path, results[2].offNode?.path];
       expect(kept.sort()).toEqual([...newest, ...newest.map((p) => `${p}.meta.json`)].sort());
       expect(onNode('node4', `sha256sum ${results[2].offNode?.path}`).split(' ')[0]).toBe(results[2].offNode?.sha256);
@@ -161,6 +167,15 @@ describe('primitives on the lab (end to end)', () => {
       expect(alerts).toHaveLength(1);
       expect(alerts[0]).toMatch(/^ALERT: restore drill of lab FAILED at .*integrity/);
       await api.close();
+
+      // The worker copies the cluster's signed chain head to the backup host after its records
+      // move (audit/offHost.ts), over SSH: the last line there names a record here, signed.
+      const { dir: auditDir, keyFile } = auditSettings();
+      const line = await eventually('the chain head on the backup host', async () => onNode('node4', 'tail -n 1 /var/backups/offnode/audit/chain-heads-lab.jsonl 2>/dev/null || true').trim() || undefined, 60_000);
+      const copied = offHostHead(line);
+      expect(verifyDetached(JSON.stringify(copied.head), copied.signature, createPublicKey(readFileSync(`${keyFile}.pub`))).ok).toBe(true);
+      expect(sha256Of(join(auditDir, 'records', 'lab', copied.head.file))).toBe(copied.head.sha256);
+      expect(onNode('node4', 'stat -c %a /var/backups/offnode/audit/chain-heads-lab.jsonl').trim()).toBe('600');
     } finally {
       await withHost.stop();
       rmSync(dir, { recursive: true, force: true });
