@@ -28,7 +28,7 @@ const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 /** Adds --inventory, --yes, --approval-timeout and --no-wait to a runbook verb. */
 function runbookVerb(program: Command, name: string, description: string): Command {
   return program.command(name).description(description)
-    .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster')
+    .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster, or the cluster\'s name (the service reads its own inventory)')
     .option('-y, --yes', 'approve every destructive step up front (recorded as you)')
     .option('--approval-timeout <seconds>', 'stop at a safe point if a step is not approved in time (default 3600)')
     .option('--no-wait', 'start the run and return without following it');

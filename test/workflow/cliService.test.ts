@@ -95,8 +95,10 @@ describe('the CLI of OS users who are not root, through the local CLI service', 
         expect(readdirSync(join(dir, 'callers'))).toEqual([]); // every proof file removed
 
         // nobody cancels a run of its own: before its point of no return it is undone.
-        expect(await cliAs('nobody', socket, 'remove-member', '-i', 'lab', '-n', 'node3', '--no-wait')).toMatchObject({ code: 0 });
-        await eventually('the second run waiting', async () => (await client.workflow.getHandle(workflowId).query(progressQuery)).pendingApproval);
+        // --approval-timeout reaches the run (the step waits 120 s, not the default 3600).
+        expect(await cliAs('nobody', socket, 'remove-member', '-i', 'lab', '-n', 'node3', '--no-wait', '--approval-timeout', '120')).toMatchObject({ code: 0 });
+        const second = await eventually('the second run waiting', async () => (await client.workflow.getHandle(workflowId).query(progressQuery)).pendingApproval);
+        expect(Date.parse(second.expiresAt) - Date.parse(second.requestedAt)).toBe(120_000);
         const cancelled = await cliAs('nobody', socket, 'cancel', '-i', 'lab', '--reason', 'wrong node');
         expect(cancelled).toMatchObject({ code: 0, out: expect.stringMatching(/cancel requested for removeMember on lab[\s\S]*removeMember cancelled: /) });
         expect((await client.workflow.getHandle(workflowId).query(progressQuery)).cancel).toMatchObject({ by: { principal: 'nobody', method: 'os-user', channel: 'cli' }, reason: 'wrong node' });
