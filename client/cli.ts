@@ -160,9 +160,10 @@ export function buildCli(): Command {
     .description('root: make the front ends\' decision signing keys (one per channel) and the trust file runs verify them with')
     .argument('<action>', 'init')
     .option('--dir <dir>', 'settings directory', '/etc/etcd-runbooks')
-    .option('--group <group>', 'the group of the etcd-runbooks services (reads the keys)', 'etcd-runbooks')
-    .option('--rotate <channel>', 'replace this channel\'s key (cli, api, slack, matrix)')
-    .action((action: string, o: { dir: string; group: string; rotate?: string }) => {
+    .option('--group <group>', 'the front ends\' group (reads their signing keys)', 'etcd-runbooks-front')
+    .option('--audit-group <group>', 'the worker\'s group (reads the audit key; default: --group)')
+    .option('--rotate <channel>', 'replace this channel\'s key (cli, api, slack, matrix, audit)')
+    .action((action: string, o: { dir: string; group: string; auditGroup?: string; rotate?: string }) => {
       if (action !== 'init') throw new Error(`keys: unknown action ${action} (init)`);
       return run(import('./commands/keys').then((m) => m.keysInitCommand(o)));
     });

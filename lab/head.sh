@@ -91,10 +91,14 @@ head_up() {
   # No sshd on the head node (the lab reaches it with nsenter; it has no host key of its own).
   mkdir -p "$upper/etc/systemd/system" && ln -sf /dev/null "$upper/etc/systemd/system/ssh.service"
   od -An -N16 -tx1 /dev/urandom | tr -d ' \n' > "$upper/etc/machine-id"; echo >> "$upper/etc/machine-id"
-  # The lab's inventory with the head node's view of the SSH key's path.
-  sed "s#$LAB_STATE/#$HEAD_LAB/#g" "$LAB_STATE/inventory.yaml" > "$HEAD_DIR/inventory.yaml"
+  # The lab's inventory and SSH key where an operator puts them (/etc/etcd-runbooks/inventory, /ssh),
+  # root's: the install gives them to the services' users (the worker alone reads the key).
+  mkdir -p "$upper/etc/etcd-runbooks/inventory" "$upper/etc/etcd-runbooks/ssh"
+  install -m 600 "$SSH_KEY" "$upper/etc/etcd-runbooks/ssh/lab_ed25519"
+  sed -e "s#$SSH_KEY#/etc/etcd-runbooks/ssh/lab_ed25519#g" -e "s#$LAB_STATE/#$HEAD_LAB/#g" "$LAB_STATE/inventory.yaml" > "$upper/etc/etcd-runbooks/inventory/$LAB_CLUSTER.yaml"
+  # The services run as etcd-runbooks (worker) and etcd-runbooks-front (API, CLI service), as installed by default.
   local args=(--binaries /opt/temporal-build --temporal-cli /opt/temporal-cli/temporal --node /usr/local/bin/node --app "$HEAD_APP"
-    --user root --inventory "$HEAD_LAB/head/inventory.yaml" --api-listen 0.0.0.0:8080 --retention 72h)
+    --api-listen 0.0.0.0:8080 --retention 72h)
   if [ -n "$tls" ]; then
     bash "$LAB_REPO/lab/pki.sh" "$HEAD_DIR/pki" "head=$HEAD_ADDR"
     mkdir -p "$HEAD_DIR/tls"

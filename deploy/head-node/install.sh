@@ -16,8 +16,12 @@
 #  --node         Node.js >= 20 (default: `node` on PATH; Debian 12's nodejs is 18: use NodeSource's)
 #  --app          where etcd-runbooks runs from (default /opt/etcd-runbooks; the checkout is copied
 #                 there unless it is that directory)
-#  --user         the user of the etcd-runbooks services (default etcd-runbooks, created; it must
-#                 read the inventory's SSH keys)
+#  --user         the worker's user (default etcd-runbooks, created): reads the inventory's SSH keys
+#                 and the audit key, writes the audit records. No network-facing service runs as it.
+#  --front-user   the user of the front ends: API, CLI service, Slack and Matrix bridges (default
+#                 <user>-front, created): reads the front ends' signing keys and the access policy,
+#                 never the SSH keys or the audit key. Both read the inventory and Temporal's
+#                 client certificate (group etcd-runbooks-temporal).
 #  --tls-dir      mTLS to Temporal: ca.pem, frontend.pem/-key.pem (the server's certificate),
 #                 client.pem/-key.pem (the worker's, API's, bridges', CLI's), system-worker.pem/-key.pem.
 #                 Without it, a private PKI is made once in /etc/etcd-runbooks/tls-generated
@@ -33,7 +37,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-binaries='' cli='' node_bin='' app=/opt/etcd-runbooks user=etcd-runbooks retention=90d listen=127.0.0.1:8080
+binaries='' cli='' node_bin='' app=/opt/etcd-runbooks user=etcd-runbooks front='' retention=90d listen=127.0.0.1:8080
 tls_dir='' server_name=temporal inventory=/etc/etcd-runbooks/inventory start=1 ui=0 no_tls=0
 while [ $# -gt 0 ]; do
   case $1 in
@@ -42,6 +46,7 @@ while [ $# -gt 0 ]; do
     --node) node_bin=$2; shift 2;;
     --app) app=$2; shift 2;;
     --user) user=$2; shift 2;;
+    --front-user) front=$2; shift 2;;
     --retention) retention=$2; shift 2;;
     --api-listen) listen=$2; shift 2;;
     --tls-dir) tls_dir=$2; shift 2;;
@@ -69,7 +74,17 @@ fi
 "$node_bin" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || { say "$node_bin is older than Node.js 20"; exit 1; }
 
 id temporal >/dev/null 2>&1 || useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin temporal
-[ "$user" = root ] || id "$user" >/dev/null 2>&1 || useradd --system --home-dir /var/lib/etcd-runbooks --shell /usr/sbin/nologin "$user"
+[ -n "$front" ] || front=$( [ "$user" = root ] && echo root || echo "$user-front")
+[ "$user" = root ] || id "$user" >/dev/null 2>&1 || useradd --system --user-group --home-dir /var/lib/etcd-runbooks --shell /usr/sbin/nologin "$user"
+[ "$front" = root ] || id "$front" >/dev/null 2>&1 || useradd --system --user-group --home-dir /nonexistent --shell /usr/sbin/nologin "$front"
+# Groups: <user> (the worker's secrets), <front> (the front ends' secrets), etcd-runbooks-temporal
+# (what both need: the Temporal client key, the inventory).
+worker_group=$(id -gn "$user"); front_group=$(id -gn "$front"); shared_group=root
+if [ "$user" != root ] || [ "$front" != root ]; then
+  shared_group=etcd-runbooks-temporal
+  getent group "$shared_group" >/dev/null || groupadd --system "$shared_group"
+  for u in "$user" "$front"; do [ "$u" = root ] || usermod -aG "$shared_group" "$u"; done
+fi
 
 say "binaries into /usr/local/bin, schema into /usr/local/share/temporal"
 for b in temporal-server temporal-sql-tool temporal-ui-server; do install -m 755 "$binaries/bin/$b" "/usr/local/bin/$b.new" && mv "/usr/local/bin/$b.new" "/usr/local/bin/$b"; done
@@ -92,8 +107,20 @@ install -d -m 755 /etc/temporal/config /etc/temporal/dynamicconfig /etc/temporal
 install -m 644 "$here/temporal.yaml" /etc/temporal/config/production.yaml
 install -m 644 "$repo/deploy/temporal/dynamicconfig/production.yaml" /etc/temporal/dynamicconfig/production.yaml
 install -d -m 711 /etc/etcd-runbooks
-install -d -m 750 -o "$user" /var/lib/etcd-runbooks /var/lib/etcd-runbooks/audit
+install -d -m 750 -o "$user" -g "$worker_group" /var/lib/etcd-runbooks /var/lib/etcd-runbooks/audit
+# The inventory: readable by both services (the front ends look clusters up in it), root's to change.
 [ -e "$inventory" ] || install -d -m 750 "$inventory"
+if [ -d "$inventory" ]; then
+  chown root:"$shared_group" "$inventory"; chmod 750 "$inventory"
+  find "$inventory" -maxdepth 1 -type f -name '*.y*ml' -exec chown root:"$shared_group" {} + -exec chmod 640 {} +
+elif [ -f "$inventory" ]; then
+  chown root:"$shared_group" "$inventory"; chmod 640 "$inventory"
+fi
+# SSH keys the inventories name under /etc/etcd-runbooks/ssh: the worker's alone.
+if [ -d /etc/etcd-runbooks/ssh ]; then
+  chown root:"$worker_group" /etc/etcd-runbooks/ssh; chmod 750 /etc/etcd-runbooks/ssh
+  find /etc/etcd-runbooks/ssh -maxdepth 1 -type f ! -name '*.pub' -exec chown root:"$worker_group" {} + -exec chmod 640 {} +
+fi
 
 tls_server=() tls_client=()
 if [ -z "$tls_dir" ] && [ "$no_tls" = 0 ]; then
@@ -108,7 +135,7 @@ if [ -n "$tls_dir" ]; then
   done
   install -m 644 "$tls_dir/ca.pem" "$tls_dir/frontend.pem" "$tls_dir/client.pem" "$tls_dir/system-worker.pem" /etc/etcd-runbooks/tls/
   install -m 640 -g temporal "$tls_dir/frontend-key.pem" "$tls_dir/system-worker-key.pem" /etc/etcd-runbooks/tls/
-  install -m 640 -g "$( [ "$user" = root ] && echo root || echo "$user")" "$tls_dir/client-key.pem" /etc/etcd-runbooks/tls/
+  install -m 640 -g "$shared_group" "$tls_dir/client-key.pem" /etc/etcd-runbooks/tls/
   t=/etc/etcd-runbooks/tls
   tls_server=("TEMPORAL_TLS_FRONTEND_CERT=$t/frontend.pem" "TEMPORAL_TLS_FRONTEND_KEY=$t/frontend-key.pem" "TEMPORAL_TLS_CLIENT_CA=$t/ca.pem"
     "TEMPORAL_TLS_CA=$t/ca.pem" "TEMPORAL_TLS_SERVER_NAME=$server_name" "TEMPORAL_TLS_SYSTEM_WORKER_CERT=$t/system-worker.pem" "TEMPORAL_TLS_SYSTEM_WORKER_KEY=$t/system-worker-key.pem")
@@ -125,9 +152,9 @@ if [ ! -f /etc/etcd-runbooks/etcd-runbooks.env ]; then
     echo "ETCD_RUNBOOKS_INVENTORY=$inventory"; echo "ETCD_RUNBOOKS_ACCESS=/etc/etcd-runbooks/access.yaml"
     echo "ETCD_RUNBOOKS_AUDIT_DIR=/var/lib/etcd-runbooks/audit"; echo "ETCD_RUNBOOKS_AUDIT_KEY=/etc/etcd-runbooks/keys/audit.pem"; echo "ETCD_RUNBOOKS_API_LISTEN=$listen"
     printf '%s\n' "${tls_client[@]}"; } > /etc/etcd-runbooks/etcd-runbooks.env
-  chmod 640 /etc/etcd-runbooks/etcd-runbooks.env
-  [ "$user" = root ] || chgrp "$user" /etc/etcd-runbooks/etcd-runbooks.env
 fi
+# Settings, no secrets: both services read them.
+chown root:"$shared_group" /etc/etcd-runbooks/etcd-runbooks.env; chmod 640 /etc/etcd-runbooks/etcd-runbooks.env
 # The TLS lines follow this install's certificates (an install before 0.6 may have had none).
 sed -i '/^TEMPORAL_TLS_/d' /etc/etcd-runbooks/etcd-runbooks.env
 [ ${#tls_client[@]} -eq 0 ] || printf '%s\n' "${tls_client[@]}" >> /etc/etcd-runbooks/etcd-runbooks.env
@@ -142,14 +169,18 @@ echo "TEMPORAL_RETENTION=$retention" > /etc/etcd-runbooks/namespace.env
     printf 'tls:\n  caFile: %s\n  certFile: %s\n  keyFile: %s\n  serverName: %s\n  enableHostVerification: true\n' \
       /etc/etcd-runbooks/tls/ca.pem /etc/etcd-runbooks/tls/system-worker.pem /etc/etcd-runbooks/tls/system-worker-key.pem "$server_name"
   fi; } > /etc/temporal-ui/config/production.yaml
-# The front ends' decision signing keys and the trust file runs verify them with (root-owned; the
-# keys readable by the services' group, never by other OS users).
-"$app/bin/etcd-runbooks" keys init --dir /etc/etcd-runbooks --group "$( [ "$user" = root ] && echo root || echo "$user")"
-[ -f /etc/etcd-runbooks/access.yaml ] || { printf '# Who may do what (README: identities and roles). Four-eyes applies to restoreCluster,\n# recoverQuorum, removeMember, replaceMember and migrateMember unless fourEyes lists others. Add API tokens, OIDC, chat users here.\nosUsers:\n  root: [admin]\ntokens: []\n' > /etc/etcd-runbooks/access.yaml; chmod 640 /etc/etcd-runbooks/access.yaml; [ "$user" = root ] || chgrp "$user" /etc/etcd-runbooks/access.yaml; }
+# The front ends' decision signing keys (readable by the front ends' group) and the audit key (by
+# the worker's), root-owned, and the trust file runs verify decisions with.
+"$app/bin/etcd-runbooks" keys init --dir /etc/etcd-runbooks --group "$front_group" --audit-group "$worker_group"
+[ -f /etc/etcd-runbooks/access.yaml ] || printf '# Who may do what (README: identities and roles). Four-eyes applies to restoreCluster,\n# recoverQuorum, removeMember, replaceMember and migrateMember unless fourEyes lists others. Add API tokens, OIDC, chat users here.\nosUsers:\n  root: [admin]\ntokens: []\n' > /etc/etcd-runbooks/access.yaml
+# The policy and the bridges' secrets: the front ends' to read, root's to change (a file given by an earlier install or by hand too).
+for f in /etc/etcd-runbooks/access.yaml /etc/etcd-runbooks/slack.env /etc/etcd-runbooks/matrix.env; do
+  if [ -f "$f" ]; then chown root:"$front_group" "$f"; chmod 640 "$f"; fi
+done
 
 say "systemd units"
 for u in "$here"/units/*.service; do
-  sed "s/^User=etcd-runbooks$/User=$user/" "$u" > "/etc/systemd/system/$(basename "$u")"
+  sed -e "s/^User=etcd-runbooks$/User=$user/" -e "s/^User=etcd-runbooks-front$/User=$front/" "$u" > "/etc/systemd/system/$(basename "$u")"
 done
 # The app runs from --app.
 sed -i "s#/opt/etcd-runbooks/#$app/#" /etc/systemd/system/etcd-runbooks-*.service

@@ -31,8 +31,9 @@ const cutTargets = (from: number, n: number, count: number): number[] => {
 /** One power cut and what it cost. */
 interface Cut { runbook: string; atMs: number; servingMs: number; movingMs?: number }
 
-// The head node itself (PostgreSQL + Temporal server + worker + API, installed by
-// deploy/head-node/install.sh, Temporal with mTLS) in an nspawn container beside the etcd nodes.
+// The head node itself (PostgreSQL + Temporal server + worker + API + CLI service, installed by
+// deploy/head-node/install.sh as its default users, Temporal with mTLS) in an nspawn container
+// beside the etcd nodes.
 // Its power is cut (SIGKILL of its init) at random moments of each runbook and during an approval
 // wait; after each boot the runs go on, and each one's side effects happened once.
 describe('power cuts of the head node (end to end)', () => {
@@ -175,7 +176,7 @@ describe('power cuts of the head node (end to end)', () => {
     expect(await voters('node1')).toEqual(['node1', 'node2', 'node3']);
   });
 
-  test('OS users on the head node: alice (operator) starts remove-member as herself and cannot approve it; bob rejects it as bob; neither reads a key or reaches Temporal', async () => {
+  test('OS users on the head node: alice (operator) starts remove-member as herself and cannot approve it; bob rejects it as bob; neither reads a key or reaches Temporal; the worker and the front ends hold only their own keys', async () => {
     for (const u of ['alice', 'bob']) lab('head', 'exec', 'useradd', '--no-create-home', '--shell', '/bin/sh', u);
     /** A command on the head node as OS user `user`, with an environment that tries to make it admin. */
     const as = (user: string, ...argv: string[]) => {
@@ -185,6 +186,17 @@ describe('power cuts of the head node (end to end)', () => {
     const cli = (user: string, ...args: string[]) => as(user, '/usr/local/bin/node', '/opt/etcd-runbooks/bin/etcd-runbooks', ...args);
     for (const f of ['/etc/etcd-runbooks/keys/cli.pem', '/etc/etcd-runbooks/keys/api.pem', '/etc/etcd-runbooks/keys/audit.pem', '/etc/etcd-runbooks/tls/client-key.pem', '/etc/etcd-runbooks/access.yaml']) {
       expect({ f, ...as('alice', 'cat', f) }).toMatchObject({ f, code: 1, out: expect.stringContaining('Permission denied') });
+    }
+    // The services run as two users: the worker's holds the SSH key and the audit key, the front
+    // ends' (API, CLI service) the decision signing keys and the policy; neither reads the other's.
+    const procs = as('root', 'ps', '-eo', 'user:32,args').out.split('\n').filter((l) => l.includes('bin/etcd-runbooks'));
+    expect(procs.filter((l) => / worker$/.test(l))).toEqual([expect.stringMatching(/^etcd-runbooks\s/)]);
+    expect(procs.filter((l) => / (api|cli-service) /.test(l)).map((l) => l.split(/\s+/)[0])).toEqual(['etcd-runbooks-front', 'etcd-runbooks-front']);
+    for (const f of ['/etc/etcd-runbooks/keys/audit.pem', '/etc/etcd-runbooks/ssh/lab_ed25519']) {
+      expect({ f, ...as('etcd-runbooks-front', 'cat', f) }).toMatchObject({ f, code: 1, out: expect.stringContaining('Permission denied') });
+    }
+    for (const f of ['/etc/etcd-runbooks/keys/cli.pem', '/etc/etcd-runbooks/keys/api.pem', '/etc/etcd-runbooks/access.yaml']) {
+      expect({ f, ...as('etcd-runbooks', 'cat', f) }).toMatchObject({ f, code: 1, out: expect.stringContaining('Permission denied') });
     }
     // Temporal wants a client certificate alice cannot read; without one it refuses her.
     const temporal = as('alice', 'timeout', '30', '/usr/local/bin/temporal', 'operator', 'namespace', 'describe', '--namespace', 'default', '--address', '127.0.0.1:7233',
