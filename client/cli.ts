@@ -8,6 +8,7 @@ import {
 } from '../domain/inputs';
 import type { z } from 'zod';
 import { LOCAL_SOCKET } from '../config/local';
+import { versionLine } from './version';
 import { prepareRun, type RunbookCliOptions } from './prepare';
 
 /** The workflows a CLI verb starts. */
@@ -36,7 +37,8 @@ function runbookVerb(program: Command, name: string, description: string): Comma
 
 /** The `etcd-runbooks` command line. Temporal server from TEMPORAL_ADDRESS (default 127.0.0.1:7233). */
 export function buildCli(): Command {
-  const program = new Command('etcd-runbooks').description('Durable runbooks for etcd clusters, run by Temporal').showHelpAfterError();
+  const program = new Command('etcd-runbooks').description('Durable runbooks for etcd clusters, run by Temporal').showHelpAfterError()
+    .version(versionLine(), '-V, --version', 'print the version and the commit it was built from');
   const run = (p: Promise<number>) => p.then((code) => { process.exitCode = code; });
 
   runbookVerb(program, 'expand', 'add members one at a time (learner, start, promote) after pre-flight checks and a verified snapshot')
