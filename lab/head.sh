@@ -29,9 +29,12 @@ head_init_pid() {
 head_exec() { local init; init=$(head_init_pid); [ -n "$init" ] || die "the head node is not running"; nsenter -t "$init" -m -u -i -n -p -- "$@"; }
 
 head_boot() {
-  local base temporal_build cli
+  local base temporal_build cli app_bind node_bind
   head_running && { log "head node already running"; return; }
   base=$(cat "$LAB_STATE/base"); temporal_build=$(cat "$HEAD_DIR/temporal-build"); cli=$(cat "$HEAD_DIR/temporal-cli")
+  # A bare head node has no checkout and no Node.js of the host: it runs the release it installed.
+  app_bind="--bind-ro=$LAB_REPO:$HEAD_APP"; node_bind="--bind-ro=$(readlink -f "$(command -v node)"):/usr/local/bin/node"
+  if [ -f "$HEAD_DIR/bare" ]; then app_bind="--tmpfs=/srv/no-checkout"; node_bind="--tmpfs=/srv/no-node"; fi
   make_netns "$HEAD_NETNS" "$HEAD_VETH" "$HEAD_ADDR"
   remove_cgroup_tree "$HEAD_CG1"; remove_cgroup_tree "$HEAD_CG2"
   rm -rf "$HEAD_DIR"/.#upper* /run/systemd/nspawn/propagate/"$HEAD_MACHINE" 2>/dev/null || true
@@ -40,10 +43,10 @@ head_boot() {
     echo $$ > "$1/cgroup.procs"; echo $$ > "$2/cgroup.procs"
     exec systemd-nspawn --boot --register=no --keep-unit --machine="$3" -D "$4" \
       --overlay="$4:$5/upper:/" --network-namespace-path="/run/netns/$6" \
-      --bind-ro="$7:'"$HEAD_APP"'" --bind-ro="$8:/opt/temporal-build" --bind-ro="$9:/opt/temporal-cli/temporal" \
-      --bind-ro="${10}:'"$HEAD_LAB"'" --bind-ro="${11}:/usr/local/bin/node" \
+      "$7" --bind-ro="$8:/opt/temporal-build" --bind-ro="$9:/opt/temporal-cli/temporal" \
+      --bind-ro="${10}:'"$HEAD_LAB"'" "${11}" \
       --console=read-only >> "$5/console.log" 2>&1' launcher "$HEAD_CG1" "$HEAD_CG2" "$HEAD_MACHINE" "$base" "$HEAD_DIR" "$HEAD_NETNS" \
-    "$LAB_REPO" "$temporal_build" "$cli" "$LAB_STATE" "$(readlink -f "$(command -v node)")" < /dev/null > /dev/null 2>&1 &
+    "$app_bind" "$temporal_build" "$cli" "$LAB_STATE" "$node_bind" < /dev/null > /dev/null 2>&1 &
   echo $! > "$HEAD_DIR/launcher.pid"
 }
 
@@ -68,15 +71,20 @@ head_wait_systemd() {
   die "head node: systemd did not come up in 30 s (console: $HEAD_DIR/console.log)"
 }
 
-# lab head up [--tls] [--access FILE]: boot the head node and install etcd-runbooks on it with
-# deploy/head-node/install.sh (the worker and API on the lab's inventory; --tls: Temporal with
-# mTLS, certificates in $HEAD_DIR/pki). Prints the head node's address.
+# lab head up [--tls] [--access FILE] [--bare [--release TARBALL]]: boot the head node and install
+# etcd-runbooks on it with deploy/head-node/install.sh (the worker and API on the lab's inventory;
+# --tls: Temporal with mTLS, certificates in $HEAD_DIR/pki). Without --bare the app runs from the
+# checkout, mounted read-only at /opt/etcd-runbooks; with --bare the head node sees no checkout
+# and no Node.js: the release tarball (npm run release, or TARBALL) is copied in, unpacked in
+# /root and installed from there, as an operator would. Prints the head node's address.
 head_up() {
-  local tls="" access="" base upper
+  local tls="" access="" bare="" release="" base upper
   while [ $# -gt 0 ]; do
     case $1 in
       --tls) tls=1; shift;;
       --access) access=$2; shift 2;;
+      --bare) bare=1; shift;;
+      --release) release=$2; shift 2;;
       *) die "head up: unknown argument $1";;
     esac
   done
@@ -97,8 +105,17 @@ head_up() {
   install -m 600 "$SSH_KEY" "$upper/etc/etcd-runbooks/ssh/lab_ed25519"
   sed -e "s#$SSH_KEY#/etc/etcd-runbooks/ssh/lab_ed25519#g" -e "s#$LAB_STATE/#$HEAD_LAB/#g" "$LAB_STATE/inventory.yaml" > "$upper/etc/etcd-runbooks/inventory/$LAB_CLUSTER.yaml"
   # The services run as etcd-runbooks (worker) and etcd-runbooks-front (API, CLI service), as installed by default.
-  local args=(--binaries /opt/temporal-build --temporal-cli /opt/temporal-cli/temporal --node /usr/local/bin/node --app "$HEAD_APP"
-    --api-listen 0.0.0.0:8080 --retention 72h)
+  local args=(--binaries /opt/temporal-build --temporal-cli /opt/temporal-cli/temporal --api-listen 0.0.0.0:8080 --retention 72h)
+  local installer=$HEAD_APP/deploy/head-node/install.sh
+  if [ -n "$bare" ]; then
+    [ -n "$release" ] || release=$("$LAB_REPO/scripts/release.sh" | tail -1)
+    touch "$HEAD_DIR/bare"
+    mkdir -p "$upper/root"
+    cp "$release" "$upper/root/"
+    installer=/root/$(basename "$release" .tar.gz)/deploy/head-node/install.sh
+  else
+    args+=(--node /usr/local/bin/node --app "$HEAD_APP")
+  fi
   if [ -n "$tls" ]; then
     bash "$LAB_REPO/lab/pki.sh" "$HEAD_DIR/pki" "head=$HEAD_ADDR"
     mkdir -p "$HEAD_DIR/tls"
@@ -111,7 +128,8 @@ head_up() {
   [ -z "$access" ] || install -m 640 "$access" "$upper/etc/etcd-runbooks/access.yaml"
   head_boot
   head_wait_systemd
-  head_exec "$HEAD_APP/deploy/head-node/install.sh" "${args[@]}" >> "$HEAD_DIR/install.log" 2>&1 \
+  [ -z "$bare" ] || head_exec tar -C /root -xzf "/root/$(basename "$release")" >> "$HEAD_DIR/install.log" 2>&1 || die "head up: unpacking $(basename "$release") failed"
+  head_exec "$installer" "${args[@]}" >> "$HEAD_DIR/install.log" 2>&1 \
     || die "head up: install.sh failed: $(tail -5 "$HEAD_DIR/install.log")"
   log "head node up at $HEAD_ADDR (Temporal :7233, API :8080; install log $HEAD_DIR/install.log)"
   echo "$HEAD_ADDR"
@@ -134,6 +152,6 @@ head_cmd() {
     start) head_boot; head_wait_systemd ;;
     exec) head_exec "$@" ;;
     addr) echo "$HEAD_ADDR" ;;
-    *) die "usage: lab head up [--tls] [--access FILE] | down | crash | start | exec CMD... | addr" ;;
+    *) die "usage: lab head up [--tls] [--access FILE] [--bare [--release TARBALL]] | down | crash | start | exec CMD... | addr" ;;
   esac
 }

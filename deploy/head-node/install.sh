@@ -6,16 +6,20 @@
 # through which OS users other than root use the CLI, as themselves) and the chat bridges. Idempotent: run it again after an
 # upgrade (new binaries, new checkout); it keeps existing secrets and settings files.
 #
-# Usage (root, from a checkout with `npm ci && npm run build` done):
+# Usage (root, from an unpacked release, etcd-runbooks-<version>-linux-x64.tar.gz, or from a checkout
+# with `npm ci && npm run build` done):
 #   deploy/head-node/install.sh [--binaries DIR] [--temporal-cli FILE] [--node FILE] [--app DIR]
 #       [--user NAME] [--retention 90d] [--api-listen HOST:PORT] [--tls-dir DIR] [--server-name NAME]
 #       [--inventory PATH] [--ui] [--insecure-no-tls] [--no-start]
 #  --binaries     bin/{temporal-server,temporal-sql-tool,temporal-ui-server} and schema/ (default:
 #                 scripts/temporal-server-build.sh, which builds them with Go once)
 #  --temporal-cli the Temporal CLI (default: scripts/temporal-cli.sh)
-#  --node         Node.js >= 20 (default: `node` on PATH; Debian 12's nodejs is 18: use NodeSource's)
-#  --app          where etcd-runbooks runs from (default /opt/etcd-runbooks; the checkout is copied
-#                 there unless it is that directory)
+#  --node         Node.js >= 20 (default: the release's runtime/node; from a checkout, `node` on PATH;
+#                 Debian 12's nodejs is 18: use NodeSource's)
+#  --app          where etcd-runbooks runs from (default /opt/etcd-runbooks; the release or checkout
+#                 is copied there unless it is that directory: into <app>.new, then swapped in, the
+#                 one before kept as <app>.previous)
+#  --rollback     swap <app>.previous back in and restart the services (nothing else changes)
 #  --user         the worker's user (default etcd-runbooks, created): reads the inventory's SSH keys
 #                 and the audit key, writes the audit records. No network-facing service runs as it.
 #  --front-user   the user of the front ends: API, CLI service, Slack and Matrix bridges (default
@@ -38,12 +42,12 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 binaries='' cli='' node_bin='' app=/opt/etcd-runbooks user=etcd-runbooks front='' retention=90d listen=127.0.0.1:8080
-tls_dir='' server_name=temporal inventory=/etc/etcd-runbooks/inventory start=1 ui=0 no_tls=0
+tls_dir='' server_name=temporal inventory=/etc/etcd-runbooks/inventory start=1 ui=0 no_tls=0 rollback=0
 while [ $# -gt 0 ]; do
   case $1 in
     --binaries) binaries=$2; shift 2;;
     --temporal-cli) cli=$2; shift 2;;
-    --node) node_bin=$2; shift 2;;
+    --node) node_bin=$2; node_given=1; shift 2;;
     --app) app=$2; shift 2;;
     --user) user=$2; shift 2;;
     --front-user) front=$2; shift 2;;
@@ -55,12 +59,22 @@ while [ $# -gt 0 ]; do
     --no-start) start=0; shift;;
     --ui) ui=1; shift;;
     --insecure-no-tls) no_tls=1; shift;;
+    --rollback) rollback=1; shift;;
     *) echo "install: unknown argument $1 (see the header of $0)" >&2; exit 2;;
   esac
 done
 say() { printf '[install] %s\n' "$*" >&2; }
 [ "$(id -u)" = 0 ] || { say "run as root"; exit 1; }
 [[ $retention =~ ^[0-9]+[dh]$ ]] || { say "--retention: want e.g. 90d or 72h, got '$retention'"; exit 2; }
+services=(etcd-runbooks-worker.service etcd-runbooks-api.service etcd-runbooks-cli.service etcd-runbooks-slack.service etcd-runbooks-matrix.service)
+if [ "$rollback" = 1 ]; then
+  [ -d "$app.previous" ] || { say "--rollback: no $app.previous"; exit 1; }
+  say "rolling back: $(cat "$app/dist/VERSION" 2>/dev/null || echo "$app") -> $(cat "$app.previous/dist/VERSION" 2>/dev/null || echo "$app.previous")"
+  mv "$app" "$app.rolled-back" && mv "$app.previous" "$app" && mv "$app.rolled-back" "$app.previous"
+  systemctl restart "${services[@]}"
+  exit 0
+fi
+release=0; [ -f "$repo/dist/VERSION" ] && [ ! -d "$repo/client" ] && release=1
 
 # PostgreSQL from Debian (needs the network once).
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then
@@ -68,9 +82,12 @@ if ! command -v pg_ctlcluster >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
 
+if [ "$release" = 1 ] && { [ -z "$binaries" ] || [ -z "$cli" ]; }; then
+  say "from a release: give --binaries (a Temporal server build) and --temporal-cli; a release builds nothing"; exit 2
+fi
 [ -n "$binaries" ] || binaries=$("$repo/scripts/temporal-server-build.sh")
 [ -n "$cli" ] || cli=$("$repo/scripts/temporal-cli.sh")
-[ -n "$node_bin" ] || node_bin=$(command -v node)
+[ -n "$node_bin" ] || { if [ -x "$repo/runtime/node" ]; then node_bin=$repo/runtime/node; else node_bin=$(command -v node); fi; }
 "$node_bin" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || { say "$node_bin is older than Node.js 20"; exit 1; }
 
 id temporal >/dev/null 2>&1 || useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin temporal
@@ -89,18 +106,24 @@ fi
 say "binaries into /usr/local/bin, schema into /usr/local/share/temporal"
 for b in temporal-server temporal-sql-tool temporal-ui-server; do install -m 755 "$binaries/bin/$b" "/usr/local/bin/$b.new" && mv "/usr/local/bin/$b.new" "/usr/local/bin/$b"; done
 install -m 755 "$cli" /usr/local/bin/temporal.new && mv /usr/local/bin/temporal.new /usr/local/bin/temporal
-[ "$(readlink -f "$node_bin")" = /usr/local/bin/node ] || [ "$node_bin" = /usr/local/bin/node ] || ln -sf "$(readlink -f "$node_bin")" /usr/local/bin/node
 rm -rf /usr/local/share/temporal/schema && mkdir -p /usr/local/share/temporal && cp -r "$binaries/schema" /usr/local/share/temporal/schema
 install -d -m 755 /usr/local/lib/etcd-runbooks
 install -m 755 "$here/temporal-schema" "$here/temporal-namespace" /usr/local/lib/etcd-runbooks/
 
 if [ "$(readlink -f "$repo")" != "$(readlink -f "$app")" ]; then
   [ -f "$repo/dist/.built" ] || { say "no build in $repo: run npm ci && npm run build first"; exit 1; }
-  say "etcd-runbooks into $app"
-  mkdir -p "$app"
-  cp -a "$repo/package.json" "$repo/bin" "$repo/dist" "$repo/node_modules" "$app/"
-  [ -f "$repo/api/openapi.json" ] && mkdir -p "$app/api" && cp "$repo/api/openapi.json" "$app/api/"
+  say "etcd-runbooks $(cat "$repo/dist/VERSION" 2>/dev/null || echo "(checkout)") into $app"
+  rm -rf "$app.new" && mkdir -p "$app.new"
+  cp -a "$repo/package.json" "$repo/bin" "$repo/dist" "$repo/node_modules" "$repo/deploy" "$app.new/"
+  for d in runtime docs; do [ ! -d "$repo/$d" ] || cp -a "$repo/$d" "$app.new/"; done
+  [ -f "$repo/api/openapi.json" ] && mkdir -p "$app.new/api" && cp "$repo/api/openapi.json" "$app.new/api/"
+  # Swapped in whole: the services restart below on the new one; the one before stays for --rollback.
+  if [ -d "$app" ]; then rm -rf "$app.previous" && mv "$app" "$app.previous"; fi
+  mv "$app.new" "$app"
+  [ ! -x "$app/runtime/node" ] || [ -n "${node_given:-}" ] || node_bin=$app/runtime/node
 fi
+# The units run /usr/local/bin/node: the release's runtime, --node, or node on PATH.
+[ "$(readlink -f "$node_bin")" = /usr/local/bin/node ] || [ "$node_bin" = /usr/local/bin/node ] || ln -sfn "$node_bin" /usr/local/bin/node
 
 say "configuration under /etc/temporal, /etc/temporal-ui, /etc/etcd-runbooks"
 install -d -m 755 /etc/temporal/config /etc/temporal/dynamicconfig /etc/temporal-ui/config
@@ -195,7 +218,6 @@ if [ "$start" = 1 ]; then
   systemctl restart temporal.service
   [ "$ui" = 0 ] || systemctl restart temporal-ui.service
   systemctl restart temporal-namespace.service
-  systemctl restart etcd-runbooks-worker.service etcd-runbooks-api.service etcd-runbooks-cli.service
-  systemctl restart etcd-runbooks-slack.service etcd-runbooks-matrix.service
+  systemctl restart "${services[@]}"
 fi
 say "installed: $(du -sch --apparent-size /usr/local/bin/temporal-server /usr/local/bin/temporal-sql-tool /usr/local/bin/temporal-ui-server /usr/local/bin/temporal /usr/local/share/temporal "$app/dist" "$app/node_modules" 2>/dev/null | awk '{s=s $2 " " $1 "; "} END {print s}')"

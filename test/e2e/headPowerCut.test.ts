@@ -31,9 +31,9 @@ const cutTargets = (from: number, n: number, count: number): number[] => {
 /** One power cut and what it cost. */
 interface Cut { runbook: string; atMs: number; servingMs: number; movingMs?: number }
 
-// The head node itself (PostgreSQL + Temporal server + worker + API + CLI service, installed by
-// deploy/head-node/install.sh as its default users, Temporal with mTLS) in an nspawn container
-// beside the etcd nodes.
+// The head node itself (PostgreSQL + Temporal server + worker + API + CLI service, installed from
+// the release tarball by its deploy/head-node/install.sh as its default users, Temporal with mTLS)
+// in an nspawn container beside the etcd nodes, with no checkout mounted.
 // Its power is cut (SIGKILL of its init) at random moments of each runbook and during an approval
 // wait; after each boot the runs go on, and each one's side effects happened once.
 describe('power cuts of the head node (end to end)', () => {
@@ -142,7 +142,8 @@ describe('power cuts of the head node (end to end)', () => {
       ],
     }));
     const t = Date.now();
-    head = lab('head', 'up', '--tls', '--access', access).trim().split('\n').pop()!;
+    // Bare: no checkout and no Node.js from the host; the release tarball is installed as an operator would.
+    head = lab('head', 'up', '--bare', '--tls', '--access', access).trim().split('\n').pop()!;
     console.log(`[head node] install and first boot: ${((Date.now() - t) / 1000).toFixed(1)} s`);
     base = `http://${head}:8080`;
     await eventually('API serving', async () => ((await call('GET', '/v1/whoami', TOKENS.alice))?.status === 200 ? true : undefined), 180_000);
@@ -184,6 +185,10 @@ describe('power cuts of the head node (end to end)', () => {
       return { code: r.status, out: `${r.stdout}${r.stderr}` };
     };
     const cli = (user: string, ...args: string[]) => as(user, '/usr/local/bin/node', '/opt/etcd-runbooks/bin/etcd-runbooks', ...args);
+    // The head node runs the release: no sources, its own Node.js runtime, the version it was built as.
+    const version = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+    expect(cli('alice', '--version')).toMatchObject({ code: 0, out: expect.stringMatching(new RegExp(`^${version.replace(/\./g, '\\.')} \\([0-9a-f]{12}`)) });
+    expect(as('root', 'sh', '-c', 'test -e /opt/etcd-runbooks/client || test -e /opt/etcd-runbooks/workflows; echo $?; readlink -f /usr/local/bin/node').out).toBe('1\n/opt/etcd-runbooks/runtime/node\n');
     for (const f of ['/etc/etcd-runbooks/keys/cli.pem', '/etc/etcd-runbooks/keys/api.pem', '/etc/etcd-runbooks/keys/audit.pem', '/etc/etcd-runbooks/tls/client-key.pem', '/etc/etcd-runbooks/access.yaml']) {
       expect({ f, ...as('alice', 'cat', f) }).toMatchObject({ f, code: 1, out: expect.stringContaining('Permission denied') });
     }
