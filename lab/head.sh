@@ -126,6 +126,7 @@ head_up() {
     args+=(--tls-dir "$HEAD_LAB/head/tls" --server-name head)
   fi
   [ -z "$access" ] || install -m 640 "$access" "$upper/etc/etcd-runbooks/access.yaml"
+  printf '%s\n' "${args[@]}" > "$HEAD_DIR/install.args"
   head_boot
   head_wait_systemd
   [ -z "$bare" ] || head_exec tar -C /root -xzf "/root/$(basename "$release")" >> "$HEAD_DIR/install.log" 2>&1 || die "head up: unpacking $(basename "$release") failed"
@@ -133,6 +134,15 @@ head_up() {
     || die "head up: install.sh failed: $(tail -5 "$HEAD_DIR/install.log")"
   log "head node up at $HEAD_ADDR (Temporal :7233, API :8080; install log $HEAD_DIR/install.log)"
   echo "$HEAD_ADDR"
+}
+
+# lab head reinstall DIR: run DIR/deploy/head-node/install.sh on the head node (an unpacked release
+# there, e.g. a newer one) with the arguments `head up` used: the in-place upgrade an operator does.
+head_reinstall() {
+  local dir=${1:?usage: lab head reinstall DIR} args=()
+  mapfile -t args < "$HEAD_DIR/install.args"
+  head_exec "$dir/deploy/head-node/install.sh" "${args[@]}" >> "$HEAD_DIR/install.log" 2>&1 \
+    || die "head reinstall: install.sh failed: $(tail -5 "$HEAD_DIR/install.log")"
 }
 
 head_down() {
@@ -151,7 +161,8 @@ head_cmd() {
     crash) head_crash ;;
     start) head_boot; head_wait_systemd ;;
     exec) head_exec "$@" ;;
+    reinstall) head_reinstall "$@" ;;
     addr) echo "$HEAD_ADDR" ;;
-    *) die "usage: lab head up [--tls] [--access FILE] [--bare [--release TARBALL]] | down | crash | start | exec CMD... | addr" ;;
+    *) die "usage: lab head up [--tls] [--access FILE] [--bare [--release TARBALL]] | reinstall DIR | down | crash | start | exec CMD... | addr" ;;
   esac
 }

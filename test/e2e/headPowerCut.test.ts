@@ -298,6 +298,52 @@ describe('power cuts of the head node (end to end)', () => {
     expect(await voters('node1')).toEqual(members);
   });
 
+  test('upgrade in place while a run waits for approval: the run completes on the new release; --rollback brings the old one back', async () => {
+    const exec = (...argv: string[]) => lab('head', 'exec', ...argv).trim();
+    const versionOnHead = () => exec('/usr/local/bin/node', '/opt/etcd-runbooks/bin/etcd-runbooks', '--version');
+    const before = versionOnHead();
+    // "The next release": the unpacked one under another name and version label (same code: what
+    // is measured here is the install's swap and restart, with a run waiting across it).
+    const unpacked = exec('sh', '-c', 'ls -d /root/etcd-runbooks-*-linux-x64');
+    exec('sh', '-c', `rm -rf /root/next && cp -a ${unpacked} /root/next && echo "0.0.0-next 0123456789ab" > /root/next/dist/VERSION`);
+    const members = await voters('node1');
+    const victim = await nonLeader(inv, members.filter((n) => n !== 'node1'));
+    const runId = await start('remove-member', { node: victim });
+    const waiting = await eventually('waiting for approval', async () => (await operation(runId))?.progress?.pendingApproval?.step, 120_000);
+
+    // The API's downtime during the upgrade: the longest stretch with no answer, polled every 100 ms.
+    let polling = true;
+    let lastOk = Date.now();
+    let longestGap = 0;
+    const poller = (async () => {
+      while (polling) {
+        const ok = (await call('GET', '/v1/whoami', TOKENS.bob))?.status === 200;
+        const now = Date.now();
+        if (ok) { longestGap = Math.max(longestGap, now - lastOk); lastOk = now; }
+        await sleep(100);
+      }
+    })();
+    const t = Date.now();
+    lab('head', 'reinstall', '/root/next');
+    const installMs = Date.now() - t;
+    await eventually('API serving the new release', async () => ((await call('GET', '/v1/whoami', TOKENS.bob))?.status === 200 ? true : undefined), 120_000);
+    polling = false;
+    await poller;
+    console.log(`[upgrade] install.sh from the next release: ${(installMs / 1000).toFixed(1)} s; longest time without an API answer: ${(longestGap / 1000).toFixed(1)} s`);
+    expect(versionOnHead()).toBe('0.0.0-next (0123456789ab)');
+    expect(exec('cat', '/opt/etcd-runbooks.previous/dist/VERSION')).toBe(before.replace(/^(\S+) \((\S+)\)$/, '$1 $2'));
+
+    // The run waited across the upgrade and goes on under the new release.
+    expect((await operation(runId))?.progress?.pendingApproval?.step).toBe(waiting);
+    const { op } = await runWithCuts('remove-member', runId, 0);
+    expect(op.run.state).toBe('completed');
+    expect(await voters('node1')).toEqual(members.filter((n) => n !== victim));
+
+    exec('/opt/etcd-runbooks/deploy/head-node/install.sh', '--rollback');
+    await eventually('API serving after the rollback', async () => ((await call('GET', '/v1/whoami', TOKENS.bob))?.status === 200 ? true : undefined), 120_000);
+    expect(versionOnHead()).toBe(before);
+  });
+
   test('every run, power cuts and all, has its signed audit record on the head node', async () => {
     // The head node's disk as the host sees it: the upper layer of its overlay.
     const audit = join(LAB_STATE, 'head', 'upper', 'var', 'lib', 'etcd-runbooks', 'audit');
