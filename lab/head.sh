@@ -29,24 +29,25 @@ head_init_pid() {
 head_exec() { local init; init=$(head_init_pid); [ -n "$init" ] || die "the head node is not running"; nsenter -t "$init" -m -u -i -n -p -- "$@"; }
 
 head_boot() {
-  local base temporal_build cli app_bind node_bind
+  local base binds
   head_running && { log "head node already running"; return; }
-  base=$(cat "$LAB_STATE/base"); temporal_build=$(cat "$HEAD_DIR/temporal-build"); cli=$(cat "$HEAD_DIR/temporal-cli")
-  # A bare head node has no checkout and no Node.js of the host: it runs the release it installed.
-  app_bind="--bind-ro=$LAB_REPO:$HEAD_APP"; node_bind="--bind-ro=$(readlink -f "$(command -v node)"):/usr/local/bin/node"
-  if [ -f "$HEAD_DIR/bare" ]; then app_bind="--tmpfs=/srv/no-checkout"; node_bind="--tmpfs=/srv/no-node"; fi
+  base=$(cat "$LAB_STATE/base")
+  # A bare head node sees nothing of the host but the lab's state (its TLS material): no checkout,
+  # no Node.js, no Temporal build. It runs what it installed from the release and Temporal bundle.
+  binds=("--bind-ro=$LAB_STATE:$HEAD_LAB")
+  [ -f "$HEAD_DIR/bare" ] || binds+=("--bind-ro=$LAB_REPO:$HEAD_APP" "--bind-ro=$(cat "$HEAD_DIR/temporal-build"):/opt/temporal-build"
+    "--bind-ro=$(cat "$HEAD_DIR/temporal-cli"):/opt/temporal-cli/temporal" "--bind-ro=$(readlink -f "$(command -v node)"):/usr/local/bin/node")
   make_netns "$HEAD_NETNS" "$HEAD_VETH" "$HEAD_ADDR"
   remove_cgroup_tree "$HEAD_CG1"; remove_cgroup_tree "$HEAD_CG2"
   rm -rf "$HEAD_DIR"/.#upper* /run/systemd/nspawn/propagate/"$HEAD_MACHINE" 2>/dev/null || true
   mkdir -p "$HEAD_CG1" "$HEAD_CG2"
   setsid bash -c '
     echo $$ > "$1/cgroup.procs"; echo $$ > "$2/cgroup.procs"
-    exec systemd-nspawn --boot --register=no --keep-unit --machine="$3" -D "$4" \
-      --overlay="$4:$5/upper:/" --network-namespace-path="/run/netns/$6" \
-      "$7" --bind-ro="$8:/opt/temporal-build" --bind-ro="$9:/opt/temporal-cli/temporal" \
-      --bind-ro="${10}:'"$HEAD_LAB"'" "${11}" \
-      --console=read-only >> "$5/console.log" 2>&1' launcher "$HEAD_CG1" "$HEAD_CG2" "$HEAD_MACHINE" "$base" "$HEAD_DIR" "$HEAD_NETNS" \
-    "$app_bind" "$temporal_build" "$cli" "$LAB_STATE" "$node_bind" < /dev/null > /dev/null 2>&1 &
+    M=$3 B=$4 D=$5 N=$6 log=$5/console.log; shift 6
+    exec systemd-nspawn --boot --register=no --keep-unit --machine="$M" -D "$B" \
+      --overlay="$B:$D/upper:/" --network-namespace-path="/run/netns/$N" "$@" \
+      --console=read-only >> "$log" 2>&1' launcher "$HEAD_CG1" "$HEAD_CG2" "$HEAD_MACHINE" "$base" "$HEAD_DIR" "$HEAD_NETNS" \
+    "${binds[@]}" < /dev/null > /dev/null 2>&1 &
   echo $! > "$HEAD_DIR/launcher.pid"
 }
 
@@ -105,16 +106,19 @@ head_up() {
   install -m 600 "$SSH_KEY" "$upper/etc/etcd-runbooks/ssh/lab_ed25519"
   sed -e "s#$SSH_KEY#/etc/etcd-runbooks/ssh/lab_ed25519#g" -e "s#$LAB_STATE/#$HEAD_LAB/#g" "$LAB_STATE/inventory.yaml" > "$upper/etc/etcd-runbooks/inventory/$LAB_CLUSTER.yaml"
   # The services run as etcd-runbooks (worker) and etcd-runbooks-front (API, CLI service), as installed by default.
-  local args=(--binaries /opt/temporal-build --temporal-cli /opt/temporal-cli/temporal --api-listen 0.0.0.0:8080 --retention 72h)
+  local args=(--api-listen 0.0.0.0:8080 --retention 72h) bundle
   local installer=$HEAD_APP/deploy/head-node/install.sh
   if [ -n "$bare" ]; then
+    # What an operator carries to the head node: the release and the Temporal bundle, with their checksums.
     [ -n "$release" ] || release=$("$LAB_REPO/scripts/release.sh" | tail -1)
+    bundle=$("$LAB_REPO/scripts/temporal-server-build.sh" --bundle)
     touch "$HEAD_DIR/bare"
     mkdir -p "$upper/root"
-    cp "$release" "$upper/root/"
+    cp "$release" "$bundle" "$bundle.sha256" "$upper/root/"
     installer=/root/$(basename "$release" .tar.gz)/deploy/head-node/install.sh
+    args+=(--temporal-bundle "/root/$(basename "$bundle")")
   else
-    args+=(--node /usr/local/bin/node --app "$HEAD_APP")
+    args+=(--binaries /opt/temporal-build --temporal-cli /opt/temporal-cli/temporal --node /usr/local/bin/node --app "$HEAD_APP")
   fi
   if [ -n "$tls" ]; then
     bash "$LAB_REPO/lab/pki.sh" "$HEAD_DIR/pki" "head=$HEAD_ADDR"

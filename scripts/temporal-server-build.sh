@@ -6,7 +6,12 @@
 #   schema files (schema/postgresql/v12, shipped in the module), UI 2.42.1 -> ui-server v2.42.1.
 # The directory holds bin/{temporal-server,temporal-sql-tool,temporal-ui-server} and schema/.
 # About 8 minutes on 2 cores the first time (../shared/lab-recipes/temporal-postgres/NOTES.md §1).
+# --bundle: also packs that directory with the Temporal CLI (scripts/temporal-cli.sh) as
+# bin/temporal into temporal-bundle-<versions>-linux-x64.tar.gz beside it, with its .sha256, and
+# prints the tarball's path instead: what deploy/head-node/install.sh --temporal-bundle takes, so
+# the head node needs no Go toolchain and no network to build Temporal.
 set -euo pipefail
+bundle=0; [ "${1:-}" = --bundle ] && bundle=1
 SERVER_VERSION=v1.29.1
 UI_VERSION=v2.42.1
 cache=${ETCD_RUNBOOKS_TOOLS_CACHE:-/var/cache/etcd-runbooks/tools}
@@ -28,5 +33,22 @@ if [ ! -x "$out/bin/temporal-ui-server" ]; then
   cp -r "$module/schema/postgresql" "$part/schema/"
   chmod -R u+w "$part/schema"
   rm -rf "$out" && mv "$part" "$out"
+fi
+if [ "$bundle" = 1 ]; then
+  cli=$("$(dirname "$0")/temporal-cli.sh")
+  name=temporal-bundle-server-$SERVER_VERSION-ui-$UI_VERSION-linux-x64
+  tarball=$cache/$name.tar.gz
+  if [ ! -f "$tarball" ] || [ "$cli" -nt "$tarball" ] || [ "$out" -nt "$tarball" ]; then
+    stage=$(mktemp -d)
+    mkdir -p "$stage/$name/bin"
+    cp -a "$out/bin/." "$stage/$name/bin/"
+    cp -a "$out/schema" "$stage/$name/"
+    cp "$cli" "$stage/$name/bin/temporal"
+    tar -C "$stage" --owner=0 --group=0 --numeric-owner -czf "$tarball.new" "$name" && mv "$tarball.new" "$tarball"
+    (cd "$cache" && sha256sum "$name.tar.gz" > "$name.tar.gz.sha256")
+    rm -rf "$stage"
+  fi
+  echo "$tarball"
+  exit 0
 fi
 echo "$out"

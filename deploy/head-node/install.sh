@@ -14,6 +14,9 @@
 #  --binaries     bin/{temporal-server,temporal-sql-tool,temporal-ui-server} and schema/ (default:
 #                 scripts/temporal-server-build.sh, which builds them with Go once)
 #  --temporal-cli the Temporal CLI (default: scripts/temporal-cli.sh)
+#  --temporal-bundle  a tarball of both (scripts/temporal-server-build.sh --bundle on a build host:
+#                 bin/{temporal-server,temporal-sql-tool,temporal-ui-server,temporal}, schema/),
+#                 checked against the .sha256 beside it when there is one
 #  --node         Node.js >= 20 (default: the release's runtime/node; from a checkout, `node` on PATH;
 #                 Debian 12's nodejs is 18: use NodeSource's)
 #  --app          where etcd-runbooks runs from (default /opt/etcd-runbooks; the release or checkout
@@ -42,11 +45,12 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 binaries='' cli='' node_bin='' app=/opt/etcd-runbooks user=etcd-runbooks front='' retention=90d listen=127.0.0.1:8080
-tls_dir='' server_name=temporal inventory=/etc/etcd-runbooks/inventory start=1 ui=0 no_tls=0 rollback=0
+tls_dir='' server_name=temporal inventory=/etc/etcd-runbooks/inventory start=1 ui=0 no_tls=0 rollback=0 bundle=''
 while [ $# -gt 0 ]; do
   case $1 in
     --binaries) binaries=$2; shift 2;;
     --temporal-cli) cli=$2; shift 2;;
+    --temporal-bundle) bundle=$2; shift 2;;
     --node) node_bin=$2; node_given=1; shift 2;;
     --app) app=$2; shift 2;;
     --user) user=$2; shift 2;;
@@ -82,8 +86,15 @@ if ! command -v pg_ctlcluster >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
 
+if [ -n "$bundle" ]; then
+  [ ! -f "$bundle.sha256" ] || (cd "$(dirname "$bundle")" && sha256sum --quiet -c "$(basename "$bundle").sha256") || { say "--temporal-bundle: $bundle does not match its .sha256"; exit 1; }
+  unpacked=$(mktemp -d /var/tmp/temporal-bundle.XXXXXX)
+  tar -C "$unpacked" -xzf "$bundle"
+  binaries=$(echo "$unpacked"/*/); binaries=${binaries%/}; cli=$binaries/bin/temporal
+  trap 'rm -rf "$unpacked"' EXIT
+fi
 if [ "$release" = 1 ] && { [ -z "$binaries" ] || [ -z "$cli" ]; }; then
-  say "from a release: give --binaries (a Temporal server build) and --temporal-cli; a release builds nothing"; exit 2
+  say "from a release: give --temporal-bundle (or --binaries and --temporal-cli); a release builds nothing"; exit 2
 fi
 [ -n "$binaries" ] || binaries=$("$repo/scripts/temporal-server-build.sh")
 [ -n "$cli" ] || cli=$("$repo/scripts/temporal-cli.sh")
