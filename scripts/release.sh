@@ -20,7 +20,10 @@ name=etcd-runbooks-$version-linux-x64
 out=$repo/release
 stage=$repo/.state/release/$name
 log() { printf '[release] %s\n' "$*" >&2; }
-mkdir -p "$cache" "$out"
+mkdir -p "$cache" "$out" "$repo/.state"
+# One release at a time per clone (two test files may ask at once); the second reuses the first's.
+exec 9>"$repo/.state/release.lock"
+flock 9
 
 # Build unless dist/ is a finished build newer than every source (npm test has just made one).
 sources=(activities api audit chat client config domain inventory service worker workflows)
@@ -41,6 +44,13 @@ fi
 
 # Production dependencies only, once per lockfile.
 lock=$(sha256sum package-lock.json | cut -c1-16)
+# The same build, commit and lockfile made this tarball already: it is the release.
+stamp="$version $commit $node_version $lock $(stat -c %Y dist/.built)"
+if [ -f "$out/$name.tar.gz" ] && [ -f "$out/SHA256SUMS" ] && [ "$(cat "$out/.stamp" 2>/dev/null)" = "$stamp" ]; then
+  log "$out/$name.tar.gz is up to date"
+  echo "$out/$name.tar.gz"
+  exit 0
+fi
 modules=$cache/node_modules-$lock.tar
 if [ ! -f "$modules" ]; then
   log "production node_modules (lockfile $lock)"
@@ -68,5 +78,6 @@ find "$stage" -path "$stage/node_modules" -prune -o -name '*.ts' -print | grep -
 tar -C "$(dirname "$stage")" --owner=0 --group=0 --numeric-owner -czf "$out/$name.tar.gz.new" "$name"
 mv "$out/$name.tar.gz.new" "$out/$name.tar.gz"
 (cd "$out" && sha256sum "$name.tar.gz" > SHA256SUMS)
+echo "$stamp" > "$out/.stamp"
 log "$out/$name.tar.gz: $(du -h "$out/$name.tar.gz" | cut -f1) ($version, $commit; Node.js $node_version)"
 echo "$out/$name.tar.gz"
