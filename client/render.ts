@@ -56,3 +56,25 @@ export function stepLine(s: PlanStep): string {
 export function formatBytes(n: number): string {
   return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / 1024).toFixed(0)} KiB`;
 }
+
+/** A snapshot-like object (`node` and `path`) as `node:path`, else its scalar fields as `k=v`. */
+function objectWords(o: Record<string, unknown>): string {
+  const head = typeof o.node === 'string' && typeof o.path === 'string' ? `${o.node}:${o.path}` : '';
+  const rest = Object.entries(o).filter(([k, v]) => !(head && (k === 'node' || k === 'path')) && v !== undefined && v !== null && typeof v !== 'object')
+    .map(([k, v]) => `${k} ${k === 'sha256' && typeof v === 'string' ? `${v.slice(0, 12)}...` : String(v)}`);
+  return [head, rest.length ? `(${rest.join(', ')})` : ''].filter(Boolean).join(' ') || '-';
+}
+
+/**
+ * A runbook's result as lines of words, one field each (the approvals are shown as the run goes,
+ * not again): scalars as they are, lists joined by commas ("none" when empty), a snapshot as
+ * `node:path (revision ..., sha256 ...)`, other objects by their scalar fields.
+ */
+export function resultLines(result: unknown): string[] {
+  if (result === null || typeof result !== 'object') return [`  ${String(result)}`];
+  return Object.entries(result as Record<string, unknown>).filter(([k, v]) => k !== 'approvals' && v !== undefined).map(([k, v]) => {
+    if (Array.isArray(v)) return `  ${k}: ${v.length ? v.map((x) => (x && typeof x === 'object' ? objectWords(x as Record<string, unknown>) : String(x))).join(', ') : 'none'}`;
+    if (v && typeof v === 'object') return `  ${k}: ${objectWords(v as Record<string, unknown>)}`;
+    return `  ${k}: ${String(v)}`;
+  });
+}

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { RUNBOOKS, type RunbookName } from '../service/catalogue';
 import { describeOperationFailure } from './failure';
 import { type PreparedRun } from './prepare';
-import { memberTable } from './render';
+import { memberTable, resultLines } from './render';
 import { cliRuns } from './service';
 import { watchProgress } from './watch';
 
@@ -41,7 +41,7 @@ export async function runRunbook(prepared: PreparedRun, out: (line: string) => v
       for (const line of describeOperationFailure(workflow, end)) out(line);
       return 1;
     }
-    out(`${workflow} completed: ${JSON.stringify(end.response, (k, v) => (k === 'approvals' ? undefined : v))}`);
+    out(`${workflow} completed:\n${resultLines(end.response).join('\n')}`);
     for (const l of end.progress?.leftovers ?? []) out(`  left on ${l.node}: ${l.what} -> ${l.fix}`);
     out(memberTable(await runs.status(cluster)));
     return 0;

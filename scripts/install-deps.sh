@@ -8,7 +8,7 @@
 #  - etcd 3.5 and 3.6 binaries for the lab (lab/etcd-build.sh builds them with Go if missing)
 #  - Kubernetes v1.34.4 binaries and control-plane images for the lab's kubeadm nodes
 #    (lab/k8s-build.sh, lab/k8s-images.sh; about 10 minutes on a new machine, then cached)
-# Needs root for apt-get (the lab needs root anyway).
+# Needs root for apt-get (the lab needs root anyway). `--demo`: only what scripts/demo.sh uses.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -34,6 +34,13 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 "$repo/scripts/temporal-cli.sh" >/dev/null
+# --demo: only what the demo uses (the Temporal CLI, whose dev server it runs, and the lab's default
+# etcd; `lab up` makes the root filesystem). The rest is for the tests and the head node.
+if [ "${1:-}" = --demo ]; then
+  source "$repo/lab/common.sh"
+  "$repo/lab/etcd-build.sh" "$(etcd_release "$LAB_ETCD_DEFAULT")" >/dev/null
+  exit 0
+fi
 # The production Temporal server, SQL tool and UI of the head node (deploy/head-node, lab head):
 # built with Go once per version, cached outside the clone.
 "$repo/scripts/temporal-server-build.sh" >/dev/null

@@ -1,4 +1,4 @@
-import { memberTable } from '../../client/render';
+import { memberTable, resultLines } from '../../client/render';
 import type { ClusterState } from '../../activities';
 import type { MemberId } from '../../domain/memberId';
 
@@ -19,5 +19,17 @@ describe('member table', () => {
     expect(rows[1]).toMatch(/leader/);
     expect(rows[2]).toMatch(/UNHEALTHY: status: no answer/);
     expect(rows[3]).toMatch(/learner/);
+  });
+});
+
+describe('a runbook result in words', () => {
+  test('scalars, lists and a snapshot read as words, not JSON; approvals are left out', () => {
+    expect(resultLines({
+      outcome: 'completed', added: ['node2', 'node3'], alreadyVoters: [], voters: 3,
+      snapshot: { node: 'node1', path: '/var/backups/etcd-runbooks/lab-node1-rev7.db', revision: 7, sha256: 'ab'.repeat(32) }, approvals: [{ step: 'x' }],
+    })).toEqual([
+      '  outcome: completed', '  added: node2, node3', '  alreadyVoters: none', '  voters: 3',
+      `  snapshot: node1:/var/backups/etcd-runbooks/lab-node1-rev7.db (revision 7, sha256 ${'ab'.repeat(6)}...)`,
+    ]);
   });
 });

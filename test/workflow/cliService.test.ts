@@ -89,7 +89,7 @@ describe('the CLI of OS users who are not root, through the local CLI service', 
         // nobody's CLI followed the run through the socket to its end: plan, the wait, the result, the member table.
         const followed = await following;
         expect(followed.code).toBe(0);
-        expect(followed.out).toMatch(/started removeMember on lab: workflow cli-service-lab-[\s\S]*plan for removeMember on cluster lab[\s\S]*waiting for approval of remove:node3[\s\S]*removeMember completed: [\s\S]*node1/);
+        expect(followed.out).toMatch(/started removeMember on lab: workflow cli-service-lab-[\s\S]*plan for removeMember on cluster lab[\s\S]*waiting for approval of remove:node3[\s\S]*removeMember completed:\n  removed: [\s\S]*node1/);
         const runs = JSON.parse((await cliAs('daemon', socket, 'runs', '-i', 'lab', '--json')).out) as Array<{ requester: string; state: string }>;
         expect(runs[0]).toMatchObject({ requester: 'nobody', state: 'completed' });
         expect(readdirSync(join(dir, 'callers'))).toEqual([]); // every proof file removed
