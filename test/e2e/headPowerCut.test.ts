@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -324,7 +324,8 @@ describe('power cuts of the head node (end to end)', () => {
       }
     })();
     const t = Date.now();
-    lab('head', 'reinstall', '/root/next');
+    // Not lab(): a synchronous call would stop the poller too, and the gap would be the whole install.
+    await new Promise<void>((resolve, reject) => execFile(LAB, ['head', 'reinstall', '/root/next'], { env: LAB_ENV, timeout: 10 * 60_000 }, (e) => (e ? reject(e) : resolve())));
     const installMs = Date.now() - t;
     await eventually('API serving the new release', async () => ((await call('GET', '/v1/whoami', TOKENS.bob))?.status === 200 ? true : undefined), 120_000);
     polling = false;
