@@ -1,4 +1,4 @@
-import { displayCommand } from '../client/auditTrail';
+import { displayCommand } from '../render/commands';
 import type { ChainedEvent } from './chain';
 
 const cell = (v: unknown) => String(v ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');

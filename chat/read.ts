@@ -1,4 +1,4 @@
-import { memberTable } from '../client/render';
+import { memberTable } from '../render/tables';
 import { recoveryPointLines } from '../service/recoveryPoint';
 import type { Actor } from '../domain/identity';
 import type { RunService } from '../service/runs';

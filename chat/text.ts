@@ -1,5 +1,5 @@
 import type { ClusterState } from '../activities';
-import { memberTable, stepLine } from '../client/render';
+import { memberTable, stepLine } from '../render/tables';
 import type { Operation } from '../service/operation';
 
 /** The run's message: runbook, cluster, requester, state, then each step of the plan on a line. */

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { RUNBOOKS, type RunbookName } from '../service/catalogue';
 import { describeOperationFailure } from './failure';
 import { type PreparedRun } from './prepare';
-import { memberTable, resultLines } from './render';
+import { memberTable, resultLines } from '../render/tables';
 import { cliRuns } from './service';
 import { watchProgress } from './watch';
 

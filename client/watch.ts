@@ -1,7 +1,7 @@
 import type { PendingApproval } from '../domain/progress';
 import type { Operation, Transfer } from '../service/operation';
 import type { CliRuns } from './port';
-import { formatBytes, planTable, stepLine } from './render';
+import { formatBytes, planTable, stepLine } from '../render/tables';
 
 /** A running copy's bytes, rate and ETA as one line. */
 export function transferLine(t: Transfer): string {

@@ -1,7 +1,8 @@
 import Table from 'cli-table3';
 import { connectClient } from '../connect';
 import { directActorWith } from '../service';
-import { auditTrail, displayCommand } from '../auditTrail';
+import { displayCommand } from '../../render/commands';
+import { auditTrail } from '../auditTrail';
 
 /**
  * `etcd-runbooks history RUN`: the audit trail of a run (workflow id, optionally a run id): every

@@ -1,7 +1,7 @@
 import { kubeDrift } from '../../domain/kubeSync';
 import { recoveryPointLines } from '../../service/recoveryPoint';
 import { inventoryArg } from '../prepare';
-import { controlPlaneTable, memberTable } from '../render';
+import { controlPlaneTable, memberTable } from '../../render/tables';
 import { cliRuns } from '../service';
 
 /**

@@ -1,4 +1,4 @@
-import { memberTable, resultLines } from '../../client/render';
+import { memberTable, resultLines } from '../../render/tables';
 import type { ClusterState } from '../../activities';
 import type { MemberId } from '../../domain/memberId';
 
