@@ -1,5 +1,6 @@
 import { hostname, userInfo } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
+import { localSocket } from '../config/local';
 import { temporalConnection, temporalSettings, type TemporalSettings } from '../config/temporal';
 
 /**
@@ -10,14 +11,19 @@ export function cliIdentity(): string {
   return `cli:${userInfo().username}@${hostname()}`;
 }
 
+/** Whether this CLI talks to Temporal itself: only root (who can read the keys), and only without ETCD_RUNBOOKS_SOCKET. */
+export function cliIsDirect(uid = userInfo().uid, env: NodeJS.ProcessEnv = process.env): boolean {
+  return uid === 0 && !env.ETCD_RUNBOOKS_SOCKET;
+}
+
 /**
  * A Temporal client for the configured server; close() the connection when done. Root only (with
  * ETCD_RUNBOOKS_SOCKET unset): every other OS user goes through the local CLI service, and the
  * commands that still need Temporal itself (history, schedule) say so instead of trying.
  */
 export async function connectClient(settings: TemporalSettings = temporalSettings()): Promise<{ client: Client; connection: Connection; settings: TemporalSettings }> {
-  if (userInfo().uid !== 0 || process.env.ETCD_RUNBOOKS_SOCKET) {
-    throw new Error(`only root talks to Temporal directly; as ${userInfo().username}, runbooks, approve, reject, cancel, runs and status go through the local CLI service (${process.env.ETCD_RUNBOOKS_SOCKET || '/run/etcd-runbooks/cli.sock'}); history and schedule do not yet: ask root on the head node, or use the HTTP API`);
+  if (!cliIsDirect()) {
+    throw new Error(`only root talks to Temporal directly; as ${userInfo().username}, runbooks, approve, reject, cancel, runs and status go through the local CLI service (${localSocket()}); history and schedule do not yet: ask root on the head node, or use the HTTP API`);
   }
   const connection = await Connection.connect(temporalConnection(settings));
   return { client: new Client({ connection, namespace: settings.namespace, identity: cliIdentity() }), connection, settings };

@@ -5,7 +5,7 @@ import { hasRole, type Actor, type Role } from '../domain/identity';
 import { InventoryFile } from '../service/inventories';
 import { ensureSearchAttributes } from '../service/searchAttributes';
 import { RunService } from '../service/runs';
-import { connectClient } from './connect';
+import { cliIsDirect, connectClient } from './connect';
 import { directRuns } from './direct';
 import { localRuns } from './local';
 import type { CliRuns } from './port';
@@ -41,11 +41,6 @@ export function cliActorWith(role: Role, what: string): Actor {
 export function directActorWith(role: Role, what: string): Actor {
   if (!cliIsDirect()) throw new Error(`${approver()} may not ${what} from this CLI: only root talks to Temporal directly, and history and schedule do not go through the local CLI service yet; ask root on the head node, or use the HTTP API`);
   return cliActorWith(role, what);
-}
-
-/** Whether this CLI talks to Temporal itself: only root (who can read the keys), and only without ETCD_RUNBOOKS_SOCKET. */
-export function cliIsDirect(uid = userInfo().uid, env: NodeJS.ProcessEnv = process.env): boolean {
-  return uid === 0 && !env.ETCD_RUNBOOKS_SOCKET;
 }
 
 /**
