@@ -71,7 +71,7 @@ export const KubeadmRuntimeSchema = z.strictObject({
 });
 
 /** Settings the runbooks write themselves; memberSettings must not override them. */
-const MANAGED_SETTINGS = /^ETCD_(NAME|DATA_DIR|WAL_DIR|(LISTEN|ADVERTISE|INITIAL_ADVERTISE)_(PEER|CLIENT)_URLS|INITIAL_CLUSTER(_STATE|_TOKEN)?|FORCE_NEW_CLUSTER|(PEER_)?(CERT_FILE|KEY_FILE|TRUSTED_CA_FILE|CLIENT_CERT_AUTH))$/;
+export const MANAGED_SETTINGS = /^ETCD_(NAME|DATA_DIR|WAL_DIR|(LISTEN|ADVERTISE|INITIAL_ADVERTISE)_(PEER|CLIENT)_URLS|INITIAL_CLUSTER(_STATE|_TOKEN)?|FORCE_NEW_CLUSTER|(PEER_)?(CERT_FILE|KEY_FILE|TRUSTED_CA_FILE|CLIENT_CERT_AUTH))$/;
 
 /**
  * etcd settings every member of the cluster runs with, as the environment variables etcd reads

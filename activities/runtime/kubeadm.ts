@@ -197,6 +197,17 @@ export function kubeadmRuntime(ops: ClusterOps): MemberRuntime {
       return undefined;
     },
 
+    async setupProblem(node, member) {
+      if (!member) {
+        const problem = await this.joinProblem(node);
+        return problem ? { found: problem, fix: 'see the message: reset the node (kubeadm reset) or restart containerd' } : undefined;
+      }
+      const where = await place(node);
+      if (where === 'running') return undefined;
+      if (where === 'fenced') return { found: `etcd's manifest is in ${k.fencedDir} (fenced by a run)`, fix: `etcd-runbooks cleanup --node ${node} if the run left it, or move it back to ${k.manifestsDir}` };
+      return { found: `no etcd.yaml in ${k.manifestsDir}`, fix: 'the member runs elsewhere than kubeadm\'s static pod: check the inventory\'s runtime' };
+    },
+
     async log(node, lines = 15, match) {
       const r = await ops.run(node, shScript('f=$(ls -t /var/log/pods/kube-system_etcd-*/etcd/*.log 2>/dev/null | head -n 1); [ -n "$f" ] && tail -n "$1" -- "$f" | if [ -n "$2" ]; then grep -E -e "$2"; else cat; fi', String(lines), match ?? ''));
       return r.stdout.trim();

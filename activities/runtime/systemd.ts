@@ -91,6 +91,14 @@ export function systemdRuntime(ops: ClusterOps): MemberRuntime {
     // The package's unit, environment file and TLS files are checked by inspectNodes itself.
     async joinProblem() { return undefined; },
 
+    async setupProblem(node, member) {
+      const r = await ops.runOk(node, shScript('systemctl show -p LoadState --value "$1"; [ -f "$2" ] && echo env || echo noenv', unit, environmentFile));
+      const [load, env] = r.stdout.trim().split('\n');
+      if (load !== 'loaded') return { found: `${unit} is ${load || 'unknown'} (not installed)`, fix: `install etcd's package (Debian: apt install etcd-server), or name the unit in the inventory's systemd.unit` };
+      if (member && env !== 'env') return { found: `${environmentFile} is missing`, fix: `the member's settings belong in ${environmentFile} (systemd.environmentFile in the inventory)` };
+      return undefined;
+    },
+
     async log(node, lines = 15, match) {
       const r = await ops.run(node, shScript('journalctl -u "$1" -n "$2" --no-pager -o cat | if [ -n "$3" ]; then grep -E -e "$3"; else cat; fi', unit, String(lines), match ?? ''));
       return r.stdout.trim();

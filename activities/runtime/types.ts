@@ -64,6 +64,13 @@ export interface MemberRuntime {
    */
   joinProblem(node: string): Promise<string | undefined>;
   /**
+   * What is missing on the node for this runtime to run its member (`member`: the node's member is
+   * in the cluster) or to start one (a spare node), read-only, with the operator's fix; undefined
+   * when nothing is. systemd: the unit (and, for a member, its environment file); kubeadm: the
+   * manifest in the manifests dir (a member), or what `joinProblem` finds (a spare).
+   */
+  setupProblem(node: string, member: boolean): Promise<{ found: string; fix: string } | undefined>;
+  /**
    * The last `lines` lines of etcd's log, for error messages (TLS errors show only there) and
    * stall checks; with `match` (an extended regular expression), only those of them that match,
    * filtered on the node so that only they cross the connection.
