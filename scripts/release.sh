@@ -26,7 +26,7 @@ exec 9>"$repo/.state/release.lock"
 flock 9
 
 # Build unless dist/ is a finished build newer than every source (npm test has just made one).
-sources=(activities api audit chat client config domain inventory render service worker workflows)
+sources=(activities api audit chat client config domain inventory onboard render service worker workflows)
 if [ ! -f dist/.built ] || [ -n "$(find "${sources[@]}" -name '*.ts' -newer dist/.built -print -quit)" ]; then
   npm run --silent build >&2
 fi
