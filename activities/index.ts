@@ -22,6 +22,7 @@ import { clusterVersion, nodeEtcdTools } from './etcd/version';
 import { kubeState } from './kube/state';
 import { writeConfigMapEndpoints, writeFileEndpoints } from './kube/config';
 import { regenerateApiserver } from './kube/regenerate';
+import { runDoctor } from './doctor/run';
 
 export type { ClusterInput } from './wrap';
 export type { Step, CommandRecord } from './audit';
@@ -31,6 +32,7 @@ export type { OffNodeCopy } from './node/offNode';
 export type { DrillResult } from './node/drill';
 export type { NodeReadiness } from '../domain/expandPlan';
 export type { KubeState } from '../domain/kubeSync';
+export type { DoctorRow, Verdict } from './doctor/checks';
 
 /** Input of every per-node step. `node` is an inventory node name. */
 export interface NodeInput extends ClusterInput { node: string }
@@ -254,6 +256,9 @@ export function createActivities(deps: ActivityDeps) {
      * /readyz, kubeadm config file and manifest. `enabled` false without a kubernetes section. Read-only.
      */
     inspectKube: clusterActivity(deps, (ops) => kubeState(ops)),
+
+    /** `doctor`: every node checked before any runbook, one row per check with its fix (doctor/run.ts). Read-only. */
+    doctorCluster: clusterActivity(deps, (ops) => runDoctor(ops)),
 
     /** Sets etcd.external.endpoints of the kubeadm-config ConfigMap with kubectl on `via`, a control-plane node whose apiserver is ready. */
     writeKubeConfigMap: clusterActivity(deps, async (ops, input: ClusterInput & { endpoints: string[]; via: string }) => ({

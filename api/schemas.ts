@@ -57,6 +57,9 @@ export const OperationSchema = z.object({
 });
 
 /** The cluster as one read (activities/etcd/reads.ts ClusterState; with the control plane's view, domain/kubeSync.ts KubeState). Member ids are uint64 as decimal strings. */
+/** One check of `doctor` on one node: verdict ok, warn or fail, what was found, and the fix. */
+export const DoctorRowSchema = z.strictObject({ node: z.string(), check: z.string(), verdict: z.enum(['ok', 'warn', 'fail']), found: z.string(), fix: z.string().optional() });
+
 export const ClusterStatusSchema = z.looseObject({
   control: z.string(), clusterId: z.string(), leader: z.string().optional(),
   members: z.array(z.looseObject({ id: z.string(), name: z.string(), peerURLs: z.array(z.string()), clientURLs: z.array(z.string()), isLearner: z.boolean(), healthy: z.boolean(), isLeader: z.boolean(), error: z.string().optional() })),

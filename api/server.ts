@@ -11,7 +11,7 @@ import type { RunService } from '../service/runs';
 import type { Credentials } from './auth';
 import type { LocalSessions } from './localSessions';
 import {
-  apiSchemas, ApprovalRecordSchema, ClusterStatusSchema, StartQuery, ApproveBody, CancelBody, ClusterParams, ErrorSchema, IdempotencyHeaders, OperationSchema, RecoveryPointSchema, RejectBody, RejectionRecordSchema,
+  apiSchemas, ApprovalRecordSchema, ClusterStatusSchema, DoctorRowSchema, StartQuery, ApproveBody, CancelBody, ClusterParams, ErrorSchema, IdempotencyHeaders, OperationSchema, RecoveryPointSchema, RejectBody, RejectionRecordSchema,
   RunbookListSchema, RunParams, RunSummarySchema, WhoAmISchema,
 } from './schemas';
 
@@ -146,6 +146,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     schema: { summary: 'members, leader, raft index, db size and health of each member (and the control plane\'s view), read now through the worker', security, params: ClusterParams,
       response: { 200: ClusterStatusSchema, ...errors } },
   }, async (req) => (await deps.service.status(req.actor, req.params.cluster)) as unknown as z.infer<typeof ClusterStatusSchema>);
+
+  app.get('/v1/clusters/:cluster/doctor', {
+    onRequest: authenticate,
+    schema: { summary: 'every node checked before any runbook (SSH, member serving, unit or manifest, etcd tools, curl, disk, sshd MaxSessions, clock, certificates, backup host, control planes), read now through the worker', security, params: ClusterParams,
+      response: { 200: z.array(DoctorRowSchema), ...errors } },
+  }, async (req) => deps.service.doctor(req.actor, req.params.cluster));
 
   app.get('/v1/clusters/:cluster/runs/latest', {
     onRequest: authenticate,

@@ -1,4 +1,4 @@
-import type { ClusterState, KubeState } from '../activities';
+import type { ClusterState, DoctorRow, KubeState } from '../activities';
 import type { ApprovalRecord, RejectionRecord } from '../domain/progress';
 import type { RecoveryPoint } from '../service/recoveryPoint';
 import type { RunbookName } from '../service/catalogue';
@@ -26,5 +26,7 @@ export interface CliRuns {
   cancel(cluster: string, reason: string, runId: string): Promise<RunSummary>;
   list(cluster: string, limit: number): Promise<RunSummary[]>;
   status(cluster: string): Promise<StatusView>;
+  /** `doctor`'s rows: every node checked, read-only, through the worker. */
+  doctor(cluster: string): Promise<DoctorRow[]>;
   close(): Promise<void>;
 }

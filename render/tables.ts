@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { ClusterState, KubeState } from '../activities';
+import type { ClusterState, DoctorRow, KubeState } from '../activities';
 import { kubeDrift } from '../domain/kubeSync';
 import type { PlanStep, RunbookProgress } from '../domain/progress';
 import { faultTolerance, quorumSize } from '../domain/quorum';
@@ -77,4 +77,12 @@ export function resultLines(result: unknown): string[] {
     if (v && typeof v === 'object') return `  ${k}: ${objectWords(v as Record<string, unknown>)}`;
     return `  ${k}: ${String(v)}`;
   });
+}
+
+/** `doctor`'s table: one row per check, the fix beside each problem; then the count of each verdict. */
+export function doctorTable(rows: readonly DoctorRow[]): string {
+  const t = new Table({ style: { ...PLAIN, compact: true }, head: ['node', 'check', 'result', 'found', 'fix'], wordWrap: true, colWidths: [null, null, null, 64, 64] });
+  for (const r of rows) t.push([r.node, r.check, r.verdict === 'ok' ? 'ok' : r.verdict === 'warn' ? 'WARN' : 'FAIL', r.found, r.fix ?? '']);
+  const n = (v: DoctorRow['verdict']) => rows.filter((r) => r.verdict === v).length;
+  return `${t.toString()}\n${rows.length} checks: ${n('ok')} ok, ${n('warn')} warnings, ${n('fail')} problems${n('fail') ? ' (fix them before any runbook)' : ''}`;
 }

@@ -9,8 +9,8 @@ import type { ApprovalRecord, RejectionRecord, RunbookProgress } from '../domain
 import { accessRef, fourEyesFor, type Access, type AccessRef } from '../config/access';
 import { inventoryDigest } from '../inventory/load';
 import { nodeByName, type Inventory } from '../inventory/schema';
-import type { ClusterState, KubeState } from '../activities';
-import { approveUpdate, cancelUpdate, clusterStatus, progressQuery, rejectUpdate } from '../workflows';
+import type { ClusterState, DoctorRow, KubeState } from '../activities';
+import { approveUpdate, cancelUpdate, clusterDoctor, clusterStatus, progressQuery, rejectUpdate } from '../workflows';
 import * as workflows from '../workflows';
 import { controlFieldsIn, RUNBOOKS, nodesOf, type RunbookName } from './catalogue';
 import { failureOf, grpcCode, isUnavailable, ServiceError } from './errors';
@@ -227,6 +227,19 @@ export class RunService {
     return this.call(() => this.client.workflow.execute(clusterStatus, {
       taskQueue: this.taskQueue, workflowId: `${this.workflowIdOf(cluster)}-status-${Date.now()}`,
       args: [{ cluster, inventoryDigest: inventoryDigest(file), ...(inv.kubernetes ? { kube: true } : {}) }],
+    }));
+  }
+
+  /**
+   * `doctor`: every node of the cluster checked before any runbook, one row per check with its fix,
+   * read through the worker (workflows/clusterDoctor.ts, activities/doctor/run.ts). Changes nothing.
+   */
+  async doctor(actor: Actor, cluster: string): Promise<DoctorRow[]> {
+    needRole(actor, 'viewer', 'run doctor');
+    const { file } = this.loadInventory(cluster);
+    return this.call(() => this.client.workflow.execute(clusterDoctor, {
+      taskQueue: this.taskQueue, workflowId: `${this.workflowIdOf(cluster)}-doctor-${Date.now()}`,
+      args: [{ cluster, inventoryDigest: inventoryDigest(file) }],
     }));
   }
 

@@ -28,5 +28,6 @@ export const recoverQuorum = guarded('recoverQuorum', recover);
 export const cleanupNode = guarded('cleanupNode', cleanup);
 export const kubeSync = guarded('kubeSync', sync);
 export { clusterStatus } from './clusterStatus';
+export { clusterDoctor } from './clusterDoctor';
 export { progressQuery } from './runbook';
 export { approveUpdate, rejectUpdate, cancelUpdate } from './approval';
