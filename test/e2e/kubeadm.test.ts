@@ -7,6 +7,7 @@ import { freshLabWith, INVENTORY, lab } from '../support/lab';
 import { memberClient, memberNames } from '../support/etcd';
 import { configMapEndpoints, kubectl, readyzProbe, recordKubeRun, runningApiserver } from '../support/kube';
 import { startRun, startWorkerAndClient } from '../support/temporal';
+import { discoveredNodes, discoverLab, doctorRows, labNodesOf, problems } from '../support/onboard';
 
 jest.setTimeout(15 * 60_000);
 
@@ -121,5 +122,31 @@ describe('kubeadm control plane (external etcd) follows every membership change'
     expect(r.driftBefore).toHaveLength(2);
     expect(r.driftAfter).toEqual([]);
     await expectControlPlaneUses(['node1', 'node2', 'node3']);
+  });
+
+  // Issue 29, Deliver 5: onboarding on the external-etcd topology, on the cluster as the runs left it.
+  test('inventory discover from node1 finds the members, both control planes and BCM\'s kubeadm config file; doctor and kube-sync run on it unchanged', async () => {
+    const found = await discoverLab(inv, 'node1');
+    const d = found.discovered;
+    expect(d.runtime).toBe('systemd');
+    expect(d.backsKubernetes).toBe(true);
+    expect(d.kubernetes).toEqual(inv.kubernetes);
+    expect(d.tls).toEqual(inv.tls);
+    expect(discoveredNodes(d)).toEqual(labNodesOf(inv, ['node1', 'node2', 'node3']));
+    const second = await startWorkerAndClient([found.file]);
+    try {
+      const rows = await doctorRows(second, found.file);
+      expect(problems(rows)).toEqual([]);
+      expect(rows.filter((r) => r.check === 'control plane').map((r) => r.node)).toEqual(['node1', 'node2']);
+      const want = ['node1', 'node2', 'node3'].map(url).sort();
+      const text = await kubectl(['-n', 'kube-system', 'get', 'configmap', 'kubeadm-config', '-o', 'jsonpath={.data.ClusterConfiguration}']);
+      await kubectl(['-n', 'kube-system', 'patch', 'configmap', 'kubeadm-config', '--type=merge', '-p', JSON.stringify({ data: { ClusterConfiguration: text.split('\n').filter((l) => l.trim() !== `- ${want[0]}`).join('\n') } })]);
+      const r = await (await startRun(second, kubeSync, { cluster: 'lab', inventoryDigest: inventoryDigest(found.file), approvedBy: 'e2e' })).result();
+      expect(r.driftBefore).toEqual([`kubeadm-config ConfigMap: missing ${want[0]}`]);
+      expect(r.driftAfter).toEqual([]);
+      await expectControlPlaneUses(['node1', 'node2', 'node3']);
+    } finally {
+      await second.stop();
+    }
   });
 });

@@ -2,13 +2,14 @@ import type { Etcd3 } from 'etcd3';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Inventory } from '../../inventory/schema';
 import { inventoryDigest } from '../../inventory/load';
-import { backupCluster, expandCluster, migrateMember, progressQuery, recoverQuorum, replaceMember, restoreCluster } from '../../workflows';
+import { backupCluster, expandCluster, migrateMember, moveLeader, progressQuery, recoverQuorum, replaceMember, restoreCluster } from '../../workflows';
 import { freshLabWith, INVENTORY, lab } from '../support/lab';
 import { memberNames } from '../support/etcd';
 import { kubectl, readyzProbe, recordKubeRun } from '../support/kube';
 import { notFoundProbe, runningEtcdArgs, stackedClient } from '../support/stacked';
 import { eventually, startRun, startWorkerAndClient } from '../support/temporal';
 import { errorMessage } from '../../workflows/steps';
+import { discoveredNodes, discoverLab, doctorRows, labNodesOf, problems } from '../support/onboard';
 
 jest.setTimeout(15 * 60_000);
 
@@ -148,5 +149,27 @@ describe('stacked etcd (kubeadm static pods): the runbooks of reference 001', ()
     const r = await measured('expand', ['node1', 'node2', 'node3'], () => startRun(env, expandCluster, { ...base(), add: ['node4'], allowEvenSize: true }));
     expect(r).toMatchObject({ outcome: 'completed', voters: 4 });
     await expectStacked(['node1', 'node2', 'node3', 'node4'], 'before-quorum-loss');
+  });
+
+  // Issue 29, Deliver 5: onboarding on the stacked topology, on the cluster as the runs left it.
+  test('inventory discover from node1 reads the 4 static pod manifests and kubelet\'s flags; doctor and move-leader run on it unchanged', async () => {
+    const found = await discoverLab(inv, 'node1');
+    const d = found.discovered;
+    expect(d.runtime).toBe('kubeadm');
+    expect(d.backsKubernetes).toBe(true);
+    expect(d.tls).toEqual(inv.tls);
+    expect({ ...d.kubeadm, ignorePreflightErrors: inv.kubeadm.ignorePreflightErrors }).toEqual(inv.kubeadm);
+    expect(discoveredNodes(d)).toEqual(labNodesOf(inv, ['node1', 'node2', 'node3', 'node4']));
+    const second = await startWorkerAndClient([found.file]);
+    try {
+      const rows = await doctorRows(second, found.file);
+      expect(problems(rows)).toEqual([]);
+      const role = (rs: typeof rows, node: string) => rs.find((r) => r.node === node && r.check === 'etcd member')?.found.split(',')[0];
+      const to = ['node1', 'node2', 'node3', 'node4'].find((n) => role(rows, n) === 'voter')!;
+      await (await startRun(second, moveLeader, { cluster: 'lab', inventoryDigest: inventoryDigest(found.file), approvedBy: 'e2e', to })).result();
+      expect(role(await doctorRows(second, found.file), to)).toBe('leader');
+    } finally {
+      await second.stop();
+    }
   });
 });
