@@ -1,6 +1,6 @@
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import type { z } from 'zod';
+import { nodesOf, RUNBOOKS, type RunbookName } from '../service/catalogue';
 import { describeZodError } from '../domain/inputs';
 import { inventoryDigest, loadInventoryFile } from '../inventory/load';
 import { nodeByName, type Inventory } from '../inventory/schema';
@@ -17,8 +17,8 @@ export interface RunbookCliOptions {
 
 /** A runbook's fields, checked, with the cluster they are for: what runRunbook starts. */
 export interface PreparedRun {
-  /** The workflow's name, e.g. `expandCluster`. */
-  runbook: string;
+  /** The runbook's catalogue name, e.g. `expand`. */
+  runbook: RunbookName;
   cluster: string;
   /** The runbook's own fields (the request body; the service validates them again with the requester). */
   fields: Record<string, unknown>;
@@ -41,7 +41,8 @@ export { runbookWorkflowId } from '../service/ids';
  * Throws naming the option when it is neither.
  */
 export function inventoryArg(arg: string): { cluster: string; inv?: Inventory; file?: string } {
-  if (!existsSync(arg)) {
+  // A directory of that name (`lab/` in a checkout) is not an inventory: the name is the cluster's.
+  if (!existsSync(arg) || statSync(arg).isDirectory()) {
     const name = NameSchema.safeParse(arg);
     if (!name.success) throw new Error(`--inventory: ${arg} is neither an inventory file nor a cluster name`);
     return { cluster: name.data };
@@ -56,16 +57,16 @@ export function inventoryArg(arg: string): { cluster: string; inv?: Inventory; f
 }
 
 /**
- * Validates `fields` with `schema` together with the cluster, inventory digest and approval
- * settings, and checks every node named in `nodes` exists in the inventory (when this user can
- * read it; the service checks again either way). Nothing is started on bad input: throws an Error
- * naming the field. Loads no Temporal code, so a refusal is quick.
+ * Validates `fields` with the catalogue runbook's schema together with the cluster, inventory
+ * digest and approval settings, and checks every node the fields name exists in the inventory
+ * (when this user can read it; the service checks again either way). Nothing is started on bad
+ * input: throws an Error naming the field. Loads no Temporal code, so a refusal is quick.
  */
-export function prepareRun(runbook: string, schema: z.ZodType, opts: RunbookCliOptions, fields: Record<string, unknown>, nodes: string[]): PreparedRun {
+export function prepareRun(runbook: RunbookName, opts: RunbookCliOptions, fields: Record<string, unknown>): PreparedRun {
   const { cluster, inv, file } = inventoryArg(opts.inventory);
   const all = { ...fields, ...(opts.approvalTimeout !== undefined ? { approvalTimeoutSeconds: Number(opts.approvalTimeout) } : {}) };
-  const parsed = schema.safeParse({ cluster, inventoryDigest: file ? inventoryDigest(file) : '0'.repeat(64), ...all });
+  const parsed = RUNBOOKS[runbook].schema.safeParse({ cluster, inventoryDigest: file ? inventoryDigest(file) : '0'.repeat(64), ...all });
   if (!parsed.success) throw new Error(`${runbook}: ${describeZodError(parsed.error)}`);
-  if (inv) for (const n of nodes) nodeByName(inv, n);
+  if (inv) for (const n of nodesOf(all)) nodeByName(inv, n);
   return { runbook, cluster, fields: all, opts };
 }
