@@ -1,30 +1,22 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import {
-  BackupInputSchema, CleanupInputSchema, DrillInputSchema, ExpandInputSchema, MigrateMemberInputSchema, MoveLeaderInputSchema, PromoteInputSchema,
-  KubeSyncInputSchema, RecoverQuorumInputSchema, RemoveMemberInputSchema, ReplaceMemberInputSchema, RestoreInputSchema,
-} from '../domain/inputs';
+import { Command, Option } from 'commander';
 import type { z } from 'zod';
+import { CLI_PRESETS, RUNBOOKS, type CliField, type RunbookEntry, type RunbookName } from '../service/catalogue';
 import { LOCAL_SOCKET } from '../config/local';
 import { versionLine } from './version';
 import { prepareRun, type RunbookCliOptions } from './prepare';
-
-/** The workflows a CLI verb starts. */
-type RunbookName = 'backupCluster' | 'drillRestore' | 'cleanupNode' | 'expandCluster' | 'kubeSync' | 'migrateMember' | 'moveLeader' | 'promoteMember' | 'recoverQuorum' | 'removeMember' | 'replaceMember' | 'restoreCluster';
 
 /**
  * Validates first (no Temporal code loaded, so a refusal answers at once), then starts and follows
  * the run (runRunbook.ts). Returns the exit code.
  */
-async function runbook(name: RunbookName, schema: z.ZodType, o: RunbookCliOptions, fields: Record<string, unknown>, nodes: string[]): Promise<number> {
-  const prepared = prepareRun(name, schema, o, fields, nodes);
+async function startRunbook(name: RunbookName, o: RunbookCliOptions, fields: Record<string, unknown>): Promise<number> {
+  const prepared = prepareRun(name, o, fields);
   const { runRunbook } = await import('./runRunbook');
   return runRunbook(prepared);
 }
-
-const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 
 /** Adds --inventory, --yes, --approval-timeout and --no-wait to a runbook verb. */
 function runbookVerb(program: Command, name: string, description: string): Command {
@@ -35,66 +27,42 @@ function runbookVerb(program: Command, name: string, description: string): Comma
     .option('--no-wait', 'start the run and return without following it');
 }
 
+/**
+ * One verb from the catalogue: an option per field (required when the runbook's schema requires
+ * it), whose values become the fields the service validates. `start` is what the verb does with
+ * them (tests record instead of starting).
+ */
+function catalogueVerb(program: Command, verb: string, summary: string, cli: Record<string, CliField>, required: (field: string) => boolean,
+  act: (o: RunbookCliOptions, fields: Record<string, unknown>) => Promise<number>, run: (p: Promise<number>) => Promise<void>): void {
+  const cmd = runbookVerb(program, verb, summary);
+  const attrs: Array<[string, string, CliField]> = [];
+  for (const [field, f] of Object.entries(cli)) {
+    const opt = new Option(f.flag, f.help).makeOptionMandatory(required(field));
+    cmd.addOption(opt);
+    attrs.push([field, opt.attributeName(), f]);
+  }
+  cmd.action((o: RunbookCliOptions & Record<string, unknown>) => {
+    const fields: Record<string, unknown> = {};
+    for (const [field, attr, f] of attrs) if (o[attr] !== undefined) fields[field] = typeof o[attr] === 'string' && f.parse ? f.parse(o[attr]) : o[attr];
+    return run(act(o, fields));
+  });
+}
+
+/** Whether `schema` refuses an input without `field` (required, no default). */
+const requires = (schema: z.ZodObject) => (field: string) => !schema.shape[field]?.safeParse(undefined).success;
+
 /** The `etcd-runbooks` command line. Temporal server from TEMPORAL_ADDRESS (default 127.0.0.1:7233). */
-export function buildCli(): Command {
+export function buildCli(start: (name: RunbookName, o: RunbookCliOptions, fields: Record<string, unknown>) => Promise<number> = startRunbook): Command {
   const program = new Command('etcd-runbooks').description('Durable runbooks for etcd clusters, run by Temporal').showHelpAfterError()
     .version(versionLine(), '-V, --version', 'print the version and the commit it was built from');
   const run = (p: Promise<number>) => p.then((code) => { process.exitCode = code; });
 
-  runbookVerb(program, 'expand', 'add members one at a time (learner, start, promote) after pre-flight checks and a verified snapshot')
-    .requiredOption('-a, --add <nodes>', 'comma-separated inventory node names to add, in order')
-    .option('--allow-even-size', 'permit an even number of voting members at the end')
-    .action((o: RunbookCliOptions & { add: string; allowEvenSize?: boolean }) => run(runbook('expandCluster', ExpandInputSchema, o, { add: list(o.add), allowEvenSize: Boolean(o.allowEvenSize) }, list(o.add))));
-  runbookVerb(program, 'add-member', 'add one member (learner, start, promote); an even final size is allowed')
-    .requiredOption('-n, --node <node>', 'inventory node to add')
-    .action((o: RunbookCliOptions & { node: string }) => run(runbook('expandCluster', ExpandInputSchema, o, { add: [o.node], allowEvenSize: true }, [o.node])));
-  runbookVerb(program, 'replace', 'replace a failed member: remove it, then add the replacement as a learner and promote it')
-    .requiredOption('--failed <node>', 'the failed member\'s node')
-    .option('--replacement <node>', 'the node to add instead (default: the same node, repaired)')
-    .action((o: RunbookCliOptions & { failed: string; replacement?: string }) => run(runbook('replaceMember', ReplaceMemberInputSchema, o, { failed: o.failed, ...(o.replacement ? { replacement: o.replacement } : {}) }, [o.failed, ...(o.replacement ? [o.replacement] : [])])));
-  runbookVerb(program, 'migrate', 'move a member to another node: add the new one first, then remove the old one')
-    .requiredOption('--from <node>', 'current node').requiredOption('--to <node>', 'new node')
-    .action((o: RunbookCliOptions & { from: string; to: string }) => run(runbook('migrateMember', MigrateMemberInputSchema, o, { from: o.from, to: o.to }, [o.from, o.to])));
-  runbookVerb(program, 'remove-member', 'remove a member (refused if quorum would be lost or it is the leader)')
-    .requiredOption('-n, --node <node>', 'inventory node whose member to remove')
-    .action((o: RunbookCliOptions & { node: string }) => run(runbook('removeMember', RemoveMemberInputSchema, o, { node: o.node }, [o.node])));
-  runbookVerb(program, 'move-leader', 'make a member the leader')
-    .requiredOption('--to <node>', 'inventory node whose member should lead')
-    .action((o: RunbookCliOptions & { to: string }) => run(runbook('moveLeader', MoveLeaderInputSchema, o, { to: o.to }, [o.to])));
-  runbookVerb(program, 'promote', 'promote a learner once it has caught up')
-    .requiredOption('-n, --node <node>', 'inventory node whose learner to promote')
-    .action((o: RunbookCliOptions & { node: string }) => run(runbook('promoteMember', PromoteInputSchema, o, { node: o.node }, [o.node])));
-  runbookVerb(program, 'kube-sync', 'point the kubeadm-config ConfigMap, each kubeadm config file and each kube-apiserver (one at a time) at the voting members')
-    .action((o: RunbookCliOptions) => run(runbook('kubeSync', KubeSyncInputSchema, o, {}, [])));
-  runbookVerb(program, 'backup', 'verified snapshot on the leader into the backup dir, with retention')
-    .option('--keep <n>', 'backups to keep (default 7)')
-    .action((o: RunbookCliOptions & { keep?: string }) => run(runbook('backupCluster', BackupInputSchema, o, o.keep ? { keep: Number(o.keep) } : {}, [])));
-
-  runbookVerb(program, 'drill', 'restore drill: restore the newest off-node copy into a throw-away member on the backup host and check it')
-    .action((o: RunbookCliOptions) => run(runbook('drillRestore', DrillInputSchema, o, {}, [])));
-
-  runbookVerb(program, 'restore', 'disaster restore from a snapshot: fence every node, move data dirs aside, restore on one node, re-add the others')
-    .requiredOption('--snapshot <node:path>', 'the snapshot file, e.g. node1:/var/backups/etcd-runbooks/lab-node1-rev42-20261121T100000Z.db')
-    .requiredOption('--members <nodes>', 'comma-separated nodes of the restored cluster, in order')
-    .option('--restore-on <node>', 'node to restore on (default: the first member)')
-    .option('--bump-revision <n>', 'revisions to add on top of the snapshot\'s, marked compacted (0: none); default: when the inventory says backsKubernetes, 2x the largest raft index or revision seen, at least 1000000000')
-    .action((o: RunbookCliOptions & { snapshot: string; members: string; restoreOn?: string; bumpRevision?: string }) => {
-      const [node, ...rest] = o.snapshot.split(':');
-      const fields = {
-        snapshot: { node, path: rest.join(':') }, members: list(o.members), ...(o.restoreOn ? { restoreOn: o.restoreOn } : {}),
-        ...(o.bumpRevision !== undefined ? { bumpRevision: Number(o.bumpRevision) } : {}),
-      };
-      return run(runbook('restoreCluster', RestoreInputSchema, o, fields, [node, ...list(o.members)]));
-    });
-  runbookVerb(program, 'recover-quorum', 'after losing a majority: --force-new-cluster on the most advanced survivor, then re-add the others')
-    .requiredOption('--members <nodes>', 'comma-separated nodes of all the cluster\'s members')
-    .option('--wait-for-nodes <seconds>', 'how long to wait for each lost node to answer again (default 3600)')
-    .action((o: RunbookCliOptions & { members: string; waitForNodes?: string }) => run(runbook('recoverQuorum', RecoverQuorumInputSchema, o,
-      { members: list(o.members), ...(o.waitForNodes ? { waitForNodesSeconds: Number(o.waitForNodes) } : {}) }, list(o.members))));
-
-  runbookVerb(program, 'cleanup', 'finish what a run left on a node that is not a member: stop and disable etcd, drop --force-new-cluster, move a non-empty data dir aside')
-    .requiredOption('-n, --node <node>', 'the node named in the run\'s leftovers')
-    .action((o: RunbookCliOptions & { node: string }) => run(runbook('cleanupNode', CleanupInputSchema, o, { node: o.node }, [o.node])));
+  for (const [verb, e] of Object.entries(RUNBOOKS) as Array<[RunbookName, RunbookEntry]>) {
+    catalogueVerb(program, verb, e.summary, e.cli, requires(e.body), (o, fields) => start(verb, o, fields), run);
+  }
+  for (const [verb, p] of Object.entries(CLI_PRESETS)) {
+    catalogueVerb(program, verb, p.summary, p.cli, () => true, (o, values) => start(p.runbook, o, p.fields(values)), run);
+  }
 
   program.command('cancel')
     .description('cancel the cluster\'s running runbook: before its point of no return it undoes its changes, after it stops at its safe point')

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { RUNBOOKS, type RunbookName } from '../service/catalogue';
+import { RUNBOOKS } from '../service/catalogue';
 import { describeOperationFailure } from './failure';
 import { type PreparedRun } from './prepare';
 import { memberTable, resultLines } from '../render/tables';
@@ -14,8 +14,8 @@ import { watchProgress } from './watch';
  */
 export async function runRunbook(prepared: PreparedRun, out: (line: string) => void = console.log): Promise<number> {
   const { cluster, opts } = prepared;
-  const name = (Object.keys(RUNBOOKS) as RunbookName[]).find((k) => RUNBOOKS[k].workflow === prepared.runbook)!;
-  const workflow = prepared.runbook;
+  const name = prepared.runbook;
+  const workflow = RUNBOOKS[name].workflow;
   const runs = await cliRuns(opts.inventory);
   try {
     const operation = await runs.start(name, cluster, prepared.fields, { approvedUpFront: Boolean(opts.yes) });
