@@ -45,8 +45,9 @@ async function checkNode(ops: ClusterOps, node: string, st: MemberStatuses | und
   const member = st?.view.members.find((m) => m.name === n.etcd.memberName);
   rows.push(...await memberRow(ops, node, st));
   rows.push(...await guarded(node, 'runtime', async () => {
-    const p = await runtimeOf(ops).setupProblem(node, member !== undefined);
-    return [p ? { node, check: runtimeOf(ops).where, verdict: 'fail', ...p } : { node, check: runtimeOf(ops).where, verdict: 'ok', found: member ? 'in place' : 'ready for a new member' }];
+    const rt = runtimeOf(ops);
+    const p = await rt.setupProblem(node, member !== undefined);
+    return [p ? { node, check: 'etcd definition', verdict: 'fail', ...p } : { node, check: 'etcd definition', verdict: 'ok', found: `${rt.where}: ${member ? 'in place' : 'ready for a new member'}` }];
   }));
   rows.push(...await guarded(node, 'etcd tools', async () => judgeTools(node, await nodeEtcdTools(ops, node))));
   rows.push(...await guarded(node, 'disk', async () => [

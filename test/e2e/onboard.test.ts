@@ -54,7 +54,7 @@ describe('inventory discover and doctor (systemd)', () => {
     for (const node of ['node1', 'node2', 'node3']) {
       expect(rows.filter((r) => r.node === node).map((r) => r.check).sort()).toEqual([
         'certificate: CA', 'certificate: client', 'certificate: peer', 'certificate: server', 'clock', 'curl', 'disk: backup dir', 'disk: data dir',
-        'etcd member', 'etcd.service', 'etcdctl', 'etcdutl', 'ssh', 'sshd MaxSessions']);
+        'etcd definition', 'etcd member', 'etcdctl', 'etcdutl', 'ssh', 'sshd MaxSessions']);
     }
     lab('block', 'node2', 'ssh');
     lab('block', 'node3', 'etcd');
