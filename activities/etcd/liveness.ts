@@ -19,6 +19,17 @@ export function tcpOpen(url: string, timeoutMs = 1500): Promise<boolean> {
   });
 }
 
+/** One SSH probe of the node (`true`, 8 s): whether it answered, and the first line of why not. */
+export async function sshAnswers(ops: ClusterOps, node: string): Promise<{ ok: boolean; error?: string }> {
+  try {
+    await ops.runOk(node, ['true'], { timeoutMs: 8_000 });
+    return { ok: true };
+  } catch (e) {
+    rethrowCancellation(e);
+    return { ok: false, error: (e as Error).message.split('\n')[0].slice(0, 160) };
+  }
+}
+
 /**
  * Liveness of each named node's member, asked of etcd itself: SSH is tried on every node (in
  * parallel, judged apart); `endpoint status` of the members' client URLs over TLS from the nodes
@@ -29,15 +40,7 @@ export function tcpOpen(url: string, timeoutMs = 1500): Promise<boolean> {
 export async function probeLiveness(ops: ClusterOps, nodes: string[]): Promise<MemberLiveness[]> {
   const specs = nodes.map((n) => ops.node(n));
   const tcpOf = Promise.all(specs.map(async (n) => ({ client: await tcpOpen(n.etcd.clientURL), peer: await tcpOpen(n.etcd.peerURL) })));
-  const ssh = await Promise.all(specs.map(async (n) => {
-    try {
-      await ops.runOk(n.name, ['true'], { timeoutMs: 8_000 });
-      return { ok: true };
-    } catch (e) {
-      rethrowCancellation(e);
-      return { ok: false, error: (e as Error).message.split('\n')[0].slice(0, 160) };
-    }
-  }));
+  const ssh = await Promise.all(specs.map((n) => sshAnswers(ops, n.name)));
   const observers = specs.filter((_, i) => ssh[i].ok).map((n) => n.name);
   // Each member that answers is asked for its member list as soon as one observer sees it.
   const lists = new Map<string, Promise<string[] | undefined>>();

@@ -9,7 +9,7 @@ import { clusterActivity, type ActivityDeps, type ClusterInput } from '../wrap';
 import { freeBytes, checkDisk, type DiskNeed } from '../node/disk';
 import { clusterVersion, nodeEtcdTools } from '../etcd/version';
 import { runDoctor } from '../doctor/run';
-import { probeLiveness, viewFromSurvivor } from '../etcd/liveness';
+import { probeLiveness, sshAnswers, viewFromSurvivor } from '../etcd/liveness';
 import { type NodeInput, specOf } from './common';
 
 /** The activities of reads that change nothing: the cluster, nodes to add, evidence for recovery, liveness from etcd and SSH apart, disk, doctor. */
@@ -94,13 +94,8 @@ export function inspectActivities(deps: ActivityDeps) {
 
     /** One SSH probe of the node (8 s). For waits that the workflow keeps as timers. */
     checkReachable: clusterActivity(deps, async (ops, input: NodeInput) => {
-      try {
-        await ops.runOk(input.node, ['true'], { timeoutMs: 8_000 });
-        return { reachable: true };
-      } catch (e) {
-        rethrowCancellation(e);
-        return { reachable: false, error: (e as Error).message.split('\n')[0].slice(0, 160) };
-      }
+      const r = await sshAnswers(ops, input.node);
+      return r.ok ? { reachable: true } : { reachable: false, error: r.error };
     }),
 
     /** Free disk for each need (node, path, bytes). Read-only. */
