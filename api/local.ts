@@ -1,12 +1,9 @@
 import { chmodSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import { liveAccess, type AccessRef } from '../config/access';
-import { temporalConnection, temporalSettings } from '../config/temporal';
-import { InventoryFiles } from '../service/inventories';
-import { RunService } from '../service/runs';
-import { ensureSearchAttributes } from '../service/searchAttributes';
+import type { AccessRef } from '../config/access';
+import type { RunService } from '../service/runs';
+import { frontEndService, untilStopped } from '../service/frontEnd';
 import { LocalSessions } from './localSessions';
 import { buildApi } from './server';
 
@@ -53,17 +50,10 @@ export async function serveCliService(service: RunService, access: AccessRef, so
  * roles and checks as `etcd-runbooks api`; inventories from ETCD_RUNBOOKS_INVENTORY.
  */
 export async function runCliService(o: { socket: string; inventory: string[] }): Promise<void> {
-  const settings = temporalSettings();
-  const access = liveAccess();
-  const connection = Connection.lazy({ ...temporalConnection(settings), interceptors: [] });
-  const client = new Client({ connection, namespace: settings.namespace, identity: 'etcd-runbooks-cli-service' });
-  ensureSearchAttributes(connection, settings.namespace).catch((e: Error) => console.error(`cli-service: search attributes not registered yet: ${e.message}`));
-  const inventories = o.inventory.length ? o.inventory : (process.env.ETCD_RUNBOOKS_INVENTORY ?? '').split(':').filter(Boolean);
-  const app = await serveCliService(new RunService(client, settings.taskQueue, new InventoryFiles(inventories), access), access, o.socket);
+  const { service, access, close } = frontEndService('cli-service', o.inventory);
+  const app = await serveCliService(service, access, o.socket);
   console.error(`cli-service: listening on ${o.socket}`);
-  await new Promise<void>((resolve) => {
-    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => resolve());
-  });
+  await untilStopped();
   await app.close();
-  await connection.close();
+  await close();
 }

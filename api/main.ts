@@ -1,10 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
-import { liveAccess } from '../config/access';
-import { temporalConnection, temporalSettings } from '../config/temporal';
-import { InventoryFiles } from '../service/inventories';
-import { RunService } from '../service/runs';
-import { ensureSearchAttributes } from '../service/searchAttributes';
+import { frontEndService, untilStopped } from '../service/frontEnd';
 import { Authenticator } from './auth';
 import { buildApi } from './server';
 
@@ -23,31 +18,22 @@ export interface ApiOptions {
  * config/access.ts; Temporal from config/temporal.ts.
  */
 export async function runApi(o: ApiOptions): Promise<void> {
-  const settings = temporalSettings();
-  const access = liveAccess();
-  // No gRPC retries: while Temporal does not answer, a caller gets 503 with Retry-After at once
-  // (and retries with its Idempotency-Key) instead of a request held for a minute.
-  const connection = Connection.lazy({ ...temporalConnection(settings), interceptors: [] });
-  const client = new Client({ connection, namespace: settings.namespace, identity: 'etcd-runbooks-api' });
-  ensureSearchAttributes(connection, settings.namespace).catch((e: Error) => console.error(`api: search attributes not registered yet: ${e.message}`));
-  const inventories = o.inventory.length ? o.inventory : (process.env.ETCD_RUNBOOKS_INVENTORY ?? '').split(':').filter(Boolean);
+  const { service, access, close } = frontEndService('api', o.inventory);
   const https = o.tlsCert && o.tlsKey ? {
     cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey),
     ...(o.clientCa ? { ca: readFileSync(o.clientCa), requestCert: true, rejectUnauthorized: false } : {}),
   } : undefined;
   const app = await buildApi({
-    service: new RunService(client, settings.taskQueue, new InventoryFiles(inventories), access),
+    service,
     auth: new Authenticator(access),
     fastify: https ? { https } : {},
   });
   const [host, port] = splitListen(o.listen);
   await app.listen({ host, port });
   console.error(`api: listening on ${https ? 'https' : 'http'}://${o.listen} (OpenAPI at /openapi.json)`);
-  await new Promise<void>((resolve) => {
-    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => resolve());
-  });
+  await untilStopped();
   await app.close();
-  await connection.close();
+  await close();
 }
 
 function splitListen(listen: string): [string, number] {
