@@ -99,7 +99,9 @@ export async function runDoctor(ops: ClusterOps, now = new Date()): Promise<Doct
   }
   const dbSize = Math.max(0, ...(st?.statuses.map((s) => s.dbSize) ?? []));
   const perNode = await Promise.all(inv.nodes.map((n) => checkNode(ops, n.name, st, dbSize, now)));
-  const clocks = await Promise.all(inv.nodes.map((n) => clockOffset(ops, n.name).catch(() => undefined)));
+  // A node SSH did not reach is not asked again for its clock (another connect timeout).
+  const reached = inv.nodes.filter((_n, i) => !perNode[i].some((r) => r.check === 'ssh' && r.verdict === 'fail'));
+  const clocks = await Promise.all(reached.map((n) => clockOffset(ops, n.name).catch(() => undefined)));
   const clockRows = judgeClocks(clocks.filter((c) => c !== undefined));
   inv.nodes.forEach((n, i) => rows.push(...perNode[i], ...clockRows.filter((r) => r.node === n.name)));
   if (inv.backupHost) {
