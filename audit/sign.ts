@@ -21,7 +21,7 @@ export function keyId(pub: KeyObject): string {
  * and `auditDir` holds no record yet (a first start), it is created (mode 0600) with a new key and
  * its public key written beside it as `<path>.pub` (SPKI PEM). When records exist, a missing key
  * is an error, never silently replaced: a new key would make the records' chain end unverifiable
- * with the old one (restore the key, or rotate on purpose: README, "Audit records"). The head-node
+ * with the old one (restore the key, or rotate on purpose: docs/operations.md, "Audit records"). The head-node
  * install makes the key itself (keys init: /etc/etcd-runbooks/keys/audit.pem, public half pinned
  * at /etc/etcd-runbooks/audit-signing.pub).
  */

@@ -4,7 +4,7 @@
  * that run them (so a hung command fails the attempt instead of outliving it).
  *
  * Floor rates: a quarter or less of what the lab measured on a loaded 2-core machine at 500 MB
- * (README "Scale"): restore ~90 MB/s, SHA-256 of a snapshot ~250 MB/s, a member opening its
+ * (docs/runbooks.md, "Large databases"): restore ~90 MB/s, SHA-256 of a snapshot ~250 MB/s, a member opening its
  * database and rebuilding its index ~100 MB/s. A slower disk than a quarter of that is a problem
  * the operator should hear about as a timeout, with the figure in the message.
  */

@@ -41,7 +41,7 @@ export interface MemberStarted { memberId: MemberId; service: string; restartedS
  * the new member's publish request before it cuts the snapshot the member joins through, so the
  * member skips that entry (its index is at or under the snapshot's consistent index) and its wait
  * for it times out (etcd server.go applyEntryNormal, publishV3; etcd issue #16436). Measured in
- * bench/ (README, Benchmarks).
+ * bench/ (docs/tests.md, Benchmarks).
  *
  * Two ways a start stalls on that race are ended by a restart, each once; the result says so. Under
  * the systemd runtime, a member whose log shows the snapshot applied and no publish of its own for SWALLOWED_AFTER_MS,

@@ -206,7 +206,7 @@ echo "TEMPORAL_RETENTION=$retention" > /etc/etcd-runbooks/namespace.env
 # The front ends' decision signing keys (readable by the front ends' group) and the audit key (by
 # the worker's), root-owned, and the trust file runs verify decisions with.
 "$app/bin/etcd-runbooks" keys init --dir /etc/etcd-runbooks --group "$front_group" --audit-group "$worker_group"
-[ -f /etc/etcd-runbooks/access.yaml ] || printf '# Who may do what (README: identities and roles). Four-eyes applies to restoreCluster,\n# recoverQuorum, removeMember, replaceMember and migrateMember unless fourEyes lists others. Add API tokens, OIDC, chat users here.\nosUsers:\n  root: [admin]\ntokens: []\n' > /etc/etcd-runbooks/access.yaml
+[ -f /etc/etcd-runbooks/access.yaml ] || printf '# Who may do what (docs/operations.md: identities and roles). Four-eyes applies to restoreCluster,\n# recoverQuorum, removeMember, replaceMember and migrateMember unless fourEyes lists others. Add API tokens, OIDC, chat users here.\nosUsers:\n  root: [admin]\ntokens: []\n' > /etc/etcd-runbooks/access.yaml
 # The policy and the bridges' secrets: the front ends' to read, root's to change (a file given by an earlier install or by hand too).
 for f in /etc/etcd-runbooks/access.yaml /etc/etcd-runbooks/slack.env /etc/etcd-runbooks/matrix.env; do
   if [ -f "$f" ]; then chown root:"$front_group" "$f"; chmod 640 "$f"; fi

@@ -7,7 +7,7 @@ jest.setTimeout(5 * 60_000);
 
 // Real histories recorded from lab runs (scripts/record-histories.sh) replayed against today's
 // workflow code, without a server: a change that would break runs in flight fails here.
-// Change workflows safely with patched() (README, "Changing a runbook while runs are in flight").
+// Change workflows safely with patched() (docs/runbooks.md, "Changing a runbook while runs are in flight").
 const DIR = join(__dirname, '..', 'fixtures', 'histories');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
 
