@@ -177,7 +177,7 @@ describe('power cuts of the head node (end to end)', () => {
     expect(await voters('node1')).toEqual(['node1', 'node2', 'node3']);
   });
 
-  test('OS users on the head node: alice (operator) starts remove-member as herself and cannot approve it; bob rejects it as bob; neither reads a key or reaches Temporal; the worker and the front ends hold only their own keys', async () => {
+  test('OS users on the head node: alice (operator) runs doctor and starts remove-member as herself and cannot approve it; bob rejects it as bob; neither reads a key or reaches Temporal; the worker and the front ends hold only their own keys', async () => {
     for (const u of ['alice', 'bob']) lab('head', 'exec', 'useradd', '--no-create-home', '--shell', '/bin/sh', u);
     /** A command on the head node as OS user `user`, with an environment that tries to make it admin. */
     const as = (user: string, ...argv: string[]) => {
@@ -208,6 +208,10 @@ describe('power cuts of the head node (end to end)', () => {
       '--tls-ca-path', '/etc/etcd-runbooks/tls/ca.pem', '--tls-server-name', 'head', '--command-timeout', '10s');
     expect(temporal.code).not.toBe(0);
     expect(temporal.out).not.toMatch(/NamespaceInfo|"name": "default"/);
+    // doctor runs through the worker, so alice (no SSH key) checks every node as herself.
+    const doctor = cli('alice', 'doctor', '-i', 'lab');
+    expect(doctor).toMatchObject({ code: 0, out: expect.stringMatching(/\d+ checks: \d+ ok, \d+ warnings, 0 problems/) });
+    expect(doctor.out).toMatch(/node1 +│ etcd member +│ ok/);
 
     const victim = await nonLeader(inv, ['node2', 'node3']);
     const started = cli('alice', 'remove-member', '-i', 'lab', '-n', victim, '--no-wait');
