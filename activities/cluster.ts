@@ -20,6 +20,22 @@ export const PROBE_TIMEOUT = '3s';
 export const WAIT_SSH_BLIP_MS = 10_000;
 
 /**
+ * argv for etcdctl against `endpoints` with the client certificate `t` names (paths on the node):
+ * dial timeout 2 s, command timeout `commandTimeout` (null: none). Used by ClusterOps, and by
+ * `inventory discover` before there is an inventory.
+ */
+export function etcdctlCommand(t: { caFile: string; clientCertFile: string; clientKeyFile: string }, endpoints: readonly string[], args: readonly string[],
+  commandTimeout: string | null = COMMAND_TIMEOUT): string[] {
+  return [
+    'etcdctl',
+    `--endpoints=${endpoints.join(',')}`,
+    `--cacert=${t.caFile}`, `--cert=${t.clientCertFile}`, `--key=${t.clientKeyFile}`,
+    `--dial-timeout=${DIAL_TIMEOUT}`, ...(commandTimeout === null ? [] : [`--command-timeout=${commandTimeout}`]),
+    ...args,
+  ];
+}
+
+/**
  * What one activity invocation works with: the cluster's inventory (loaded on the worker), the
  * worker's SSH sessions, and the list of commands run so far (returned for the audit trail).
  */
@@ -70,14 +86,7 @@ export class ClusterOps {
    * (3.5 and 3.6 apply the flag to it only when it is given; the SSH command's timeout bounds it).
    */
   etcdctlArgv(endpoints: readonly string[], args: readonly string[], commandTimeout: string | null = COMMAND_TIMEOUT): string[] {
-    const t = this.inv.tls;
-    return [
-      'etcdctl',
-      `--endpoints=${endpoints.join(',')}`,
-      `--cacert=${t.caFile}`, `--cert=${t.clientCertFile}`, `--key=${t.clientKeyFile}`,
-      `--dial-timeout=${DIAL_TIMEOUT}`, ...(commandTimeout === null ? [] : [`--command-timeout=${commandTimeout}`]),
-      ...args,
-    ];
+    return etcdctlCommand(this.inv.tls, endpoints, args, commandTimeout);
   }
 
   /** Runs etcdctl on `node` (any exit code). */

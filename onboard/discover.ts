@@ -1,3 +1,4 @@
+import { etcdctlCommand } from '../activities/cluster';
 import { NodeSession } from '../activities/ssh/session';
 import { presentedHostKey } from '../activities/ssh/hostKey';
 import { findClientCertificate, readMemberConfig, type MemberConfig, type NodeShell } from '../activities/runtime/discover';
@@ -95,8 +96,8 @@ export async function discoverCluster(o: DiscoverOptions): Promise<Discovery> {
     log(`${o.from.host}: etcd runs as ${firstConfig.source}, member ${firstConfig.memberName}`);
     const clientCert = o.client ?? await findClientCertificate(first.shell, firstConfig.tls.caFile);
     if (!clientCert) throw new DiscoverError(`no client certificate found on ${o.from.host} (kube-apiserver's --etcd-certfile, or client.crt / healthcheck-client.crt beside ${firstConfig.tls.caFile}): give --client-cert and --client-key`);
-    const etcdctl = (endpoints: string[], args: string[]) => first.shell(['etcdctl', `--endpoints=${endpoints.join(',')}`, `--cacert=${firstConfig.tls.caFile}`,
-      `--cert=${clientCert.certFile}`, `--key=${clientCert.keyFile}`, '--dial-timeout=2s', '--command-timeout=10s', '-w', 'json', ...args]);
+    const client = { caFile: firstConfig.tls.caFile, clientCertFile: clientCert.certFile, clientKeyFile: clientCert.keyFile };
+    const etcdctl = (endpoints: string[], args: string[]) => first.shell(etcdctlCommand(client, endpoints, ['-w', 'json', ...args]));
     const listed = await etcdctl(firstConfig.clientURLs, ['member', 'list']);
     if (listed.exitCode !== 0) throw new DiscoverError(`etcdctl member list on ${o.from.host} at ${firstConfig.clientURLs.join(',')}: ${listed.stderr.trim().split('\n').pop()}`);
     const { members } = parseMemberList(listed.stdout);
