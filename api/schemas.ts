@@ -29,7 +29,7 @@ export const RunSummarySchema = z.object({
 });
 
 const StepSchema = z.object({
-  id: z.string(), title: z.string(), status: z.string(), node: z.string().optional(), detail: z.string().optional(),
+  id: z.string(), title: z.string(), status: z.string(), node: z.string().optional(), source: z.string().optional(), detail: z.string().optional(),
   startedAt: z.string().optional(), finishedAt: z.string().optional(),
 });
 /** domain/decision.ts DecisionProof: which front end key signed a decision the run verified, its nonce and when it was issued. */

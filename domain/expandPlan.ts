@@ -1,7 +1,5 @@
 import { findMember, voterCount, type Member, type MemberSpec } from './members';
 import { isRecommendedSize } from './quorum';
-import type { PlanStep } from './progress';
-import { addMemberSteps } from './memberSteps';
 import { joinVersionProblem } from './etcdVersion';
 
 /** What pre-flight learns about a node that is to become a member (read-only checks over SSH). */
@@ -120,14 +118,4 @@ export function planExpand(facts: ExpandFacts): ExpandPlan {
     problems.push(`the cluster would end with ${votersAfter} voting members; an even size adds no fault tolerance (pass allowEvenSize to do it anyway)`);
   }
   return { toAdd, alreadyVoters, problems, votersBefore, votersAfter };
-}
-
-/** The step list shown as the plan: snapshot, then the member steps for each node, then verify. */
-export function expandSteps(plan: ExpandPlan): PlanStep[] {
-  const steps: PlanStep[] = [{ id: 'preflight', title: 'pre-flight checks (members healthy, nodes reachable, data dirs empty)', status: 'done' }];
-  if (plan.toAdd.length === 0) return steps;
-  steps.push({ id: 'snapshot', title: 'snapshot on the leader, integrity verified', status: 'pending' });
-  for (const spec of plan.toAdd) steps.push(...addMemberSteps(spec.node));
-  steps.push({ id: 'verify', title: 'verify: all members voting, healthy, equal hashkv', status: 'pending' });
-  return steps;
 }

@@ -1,4 +1,3 @@
-import type { PlanStep } from './progress';
 
 /** The running kube-apiserver of one control-plane node, as containerd reports it. */
 export interface RunningApiserver {
@@ -96,11 +95,3 @@ export function unreadyApiservers(state: KubeState, except: readonly string[] = 
   return state.nodes.filter((n) => !except.includes(n.node) && !n.ready).map((n) => `${n.node}: kube-apiserver ${!n.reachable ? `not reachable (${n.error ?? 'no answer'})` : n.apiserver ? 'not ready (/readyz)' : 'not running'}`);
 }
 
-/** The steps of the control-plane phase: ConfigMap, config files, then each apiserver in turn. */
-export function kubeSyncSteps(nodes: readonly string[]): PlanStep[] {
-  return [
-    { id: 'kube:configmap', title: 'kubeadm-config ConfigMap: etcd.external.endpoints = the voting members', status: 'pending' },
-    { id: 'kube:files', title: 'kubeadm config file on each control-plane node: the same endpoints', status: 'pending' },
-    ...nodes.map((node): PlanStep => ({ id: `kube:apiserver:${node}`, title: `regenerate ${node}'s kube-apiserver manifest (kubeadm init phase control-plane apiserver), wait for the new pod and /readyz`, node, status: 'pending' })),
-  ];
-}

@@ -15,6 +15,8 @@ export interface PlanStep {
   title: string;
   /** The node the step acts on, if one. */
   node?: string;
+  /** The procedure step it follows (reference file and section, or etcd/kubeadm doc title). */
+  source?: string;
   status: StepStatus;
   /** ISO-8601 times from the workflow clock. */
   startedAt?: string;

@@ -17,16 +17,6 @@ export interface MemberEvidence {
   error?: string;
 }
 
-/** The 0.1 ordering (term first), kept only for runs started before 0.2 (workflows/v1). */
-function rankV1(e: MemberEvidence): number[] {
-  return [e.source === 'status' ? 2 : e.source === 'files' ? 1 : 0, e.raftTerm ?? -1, e.raftIndex ?? -1];
-}
-
-/** The 0.1 survivor choice (term, then index). Frozen for replay of runs started before 0.2. */
-export function chooseSurvivorV1(evidence: readonly MemberEvidence[]): MemberEvidence | undefined {
-  return best(evidence, rankV1);
-}
-
 /** The evidence with the greatest rank (compared element by element); the first listed wins ties. */
 function best(evidence: readonly MemberEvidence[], rankOf: (e: MemberEvidence) => number[]): MemberEvidence | undefined {
   let top: MemberEvidence | undefined;

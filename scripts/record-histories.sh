@@ -14,7 +14,7 @@ label=${1:?usage: record-histories.sh LABEL [max]}
 max=${2:-1}
 dir=$repo/test/fixtures/histories
 mkdir -p "$dir"
-for type in expandCluster replaceMember migrateMember restoreCluster recoverQuorum removeMember moveLeader promoteMember backupCluster drillRestore clusterStatus cleanupNode kubeSync; do
+for type in expandCluster replaceMember migrateMember restoreCluster recoverQuorum removeMember moveLeader promoteMember backupCluster drillRestore clusterStatus clusterDoctor cleanupNode kubeSync; do
   for status in Completed Failed; do
     n=0
     "$cli" workflow list --address "$addr" --query "WorkflowType='$type' AND ExecutionStatus='$status'" --limit "$max" -o json \

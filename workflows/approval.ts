@@ -1,5 +1,5 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
-import { ApplicationFailure, condition, defineUpdate, patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, condition, defineUpdate, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { actorOf, DecisionClaimsSchema, proofOf, type DecisionClaims, type SignedDecision, type Trust } from '../domain/decision';
 import { hasRole, SEARCH_ATTRIBUTES, type Identity } from '../domain/identity';
 import { ApproveSchema, CancelSchema, describeZodError, RejectSchema, type ApproveInput, type CancelInput, type RejectInput } from '../domain/inputs';
@@ -13,9 +13,6 @@ export const approveUpdate = defineUpdate<ApprovalRecord, [ApproveInput]>('appro
 /** Update: reject the pending step; the run stops at its safe point with who and why (0.5). */
 export const rejectUpdate = defineUpdate<RejectionRecord, [RejectInput]>('reject');
 
-/** Patch id of the waiting-step search attribute (0.5): `runs` lists runs without replaying them. */
-export const WAITING_STEP_ATTRIBUTE = 'waiting-step-attribute';
-
 /** The search attribute holding the step a run waits on (removed when none waits); domain/identity.ts. */
 export const waitingStepKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.waitingStep, 'KEYWORD');
 
@@ -23,15 +20,15 @@ export const waitingStepKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.waiting
 export const cancelUpdate = defineUpdate<CancelRecord, [CancelInput]>('cancel');
 
 /**
- * Who asked for the run and whether its approvals need a second person. `trust` is set for runs
- * since 0.6: every decision must then be signed by one of its keys (workflows/decisions.ts).
+ * Who asked for the run and whether its approvals need a second person; every decision must be
+ * signed by one of the `trust` keys (workflows/decisions.ts).
  */
 export interface ApprovalPolicy {
-  requester?: Identity;
+  requester: Identity;
   fourEyes: boolean;
-  trust?: Trust;
-  runbook?: string;
-  cluster?: string;
+  trust: Trust;
+  runbook: string;
+  cluster: string;
   /** Nonces already acted on (the start's included): a decision is acted on once. */
   used?: Set<string>;
 }
@@ -40,7 +37,7 @@ export interface ApprovalPolicy {
  * Why `principal` may not decide on this run's steps, or undefined. Four-eyes: the requester may
  * not approve (or reject) their own run's steps; a decision carrying roles must hold approver.
  */
-export function decisionRefusal(policy: ApprovalPolicy, principal: string, roles?: readonly string[]): string | undefined {
+export function decisionRefusal(policy: { requester?: Identity; fourEyes: boolean }, principal: string, roles?: readonly string[]): string | undefined {
   if (roles && !hasRole(roles as never, 'approver')) return `${principal} does not have the approver role`;
   if (policy.fourEyes && policy.requester && policy.requester.principal === principal) {
     return `four-eyes: ${principal} requested this run and may not approve its steps; another approver must`;
@@ -66,7 +63,7 @@ export class ApprovalGate {
   private rejected?: RejectionRecord;
 
   constructor(private readonly tracker: ProgressTracker, private readonly approvedBy: string | undefined, private readonly timeoutSeconds: number,
-    private readonly policy: ApprovalPolicy = { fourEyes: false }) {
+    private readonly policy: ApprovalPolicy) {
     const used = policy.used ?? new Set<string>();
     const waiting = (step: string): string => {
       const pending = this.tracker.progress.pendingApproval;
@@ -76,18 +73,13 @@ export class ApprovalGate {
     };
     /** A signed run's decision, verified for this run (and step); throws an Error that rejects the update. */
     const verified = (signed: unknown, action: 'approve' | 'reject' | 'cancel', step?: string): DecisionClaims =>
-      verifyOnRun(signed, policy.trust!, { action, runbook: policy.runbook ?? '', cluster: policy.cluster ?? '', ...(step ? { step } : {}), used });
+      verifyOnRun(signed, policy.trust, { action, runbook: policy.runbook, cluster: policy.cluster, ...(step ? { step } : {}), used });
     setHandler(approveUpdate, (input) => {
-      const { step, by, approver, decision } = ApproveSchema.parse(input);
+      const { step, decision } = ApproveSchema.parse(input);
       const question = this.tracker.progress.pendingApproval!.question;
-      let record: ApprovalRecord;
-      if (decision) {
-        const d = claimsOf(decision);
-        used.add(d.nonce);
-        record = { step, question, by: d.principal, at: new Date().toISOString(), upFront: false, identity: identityOf(d), proof: proofOf(decision, d) };
-      } else {
-        record = { step, question, by: by!, at: new Date().toISOString(), upFront: false, ...(approver ? { identity: { principal: approver.principal, method: approver.method, channel: approver.channel } } : {}) };
-      }
+      const d = claimsOf(decision!);
+      used.add(d.nonce);
+      const record: ApprovalRecord = { step, question, by: d.principal, at: new Date().toISOString(), upFront: false, identity: identityOf(d), proof: proofOf(decision!, d) };
       this.granted.set(step, record);
       return record;
     }, {
@@ -95,61 +87,50 @@ export class ApprovalGate {
         const r = ApproveSchema.safeParse(input);
         if (!r.success) throw new Error(`invalid approval: ${describeZodError(r.error)}`);
         waiting(r.data.step);
-        if (policy.trust) {
-          if (r.data.by !== undefined || r.data.approver !== undefined) throw new Error('invalid approval: by, approver: this run takes only a signed decision');
-          const d = verified(r.data.decision, 'approve', r.data.step);
-          const refusal = decisionRefusal(this.policy, d.principal, d.roles);
-          if (refusal) throw new Error(refusal);
-          return;
-        }
-        const refusal = decisionRefusal(this.policy, r.data.approver?.principal ?? r.data.by!, r.data.approver?.roles);
+        if (r.data.by !== undefined || r.data.approver !== undefined) throw new Error('invalid approval: by, approver: this run takes only a signed decision');
+        const d = verified(r.data.decision, 'approve', r.data.step);
+        const refusal = decisionRefusal(this.policy, d.principal, d.roles);
         if (refusal) throw new Error(refusal);
       },
     });
     setHandler(rejectUpdate, (input) => {
-      const { step, by, reason, decision } = RejectSchema.parse(input);
+      const { step, decision } = RejectSchema.parse(input);
       const question = this.tracker.progress.pendingApproval!.question;
-      if (decision) {
-        const d = claimsOf(decision);
-        used.add(d.nonce);
-        this.rejected = { step, question, by: identityOf(d), reason: d.reason ?? '(no reason given)', at: new Date().toISOString(), proof: proofOf(decision, d) };
-      } else {
-        this.rejected = { step, question, by: { principal: by!.principal, method: by!.method, channel: by!.channel }, reason: reason!, at: new Date().toISOString() };
-      }
+      const d = claimsOf(decision!);
+      used.add(d.nonce);
+      this.rejected = { step, question, by: identityOf(d), reason: d.reason ?? '(no reason given)', at: new Date().toISOString(), proof: proofOf(decision!, d) };
       return this.rejected;
     }, {
       validator: (input) => {
         const r = RejectSchema.safeParse(input);
         if (!r.success) throw new Error(`invalid rejection: ${describeZodError(r.error)}`);
         waiting(r.data.step);
-        const who = policy.trust ? actorOf(verified(r.data.decision, 'reject', r.data.step)) : r.data.by!;
-        if (policy.trust && (r.data.by !== undefined || r.data.reason !== undefined)) throw new Error('invalid rejection: by, reason: this run takes only a signed decision');
+        if (r.data.by !== undefined || r.data.reason !== undefined) throw new Error('invalid rejection: by, reason: this run takes only a signed decision');
+        const who = actorOf(verified(r.data.decision, 'reject', r.data.step));
         // Stopping a run is safe, so four-eyes does not apply: the requester may reject their own.
-        if (!hasRole(who.roles, 'approver') && this.policy.requester?.principal !== who.principal) {
+        if (!hasRole(who.roles, 'approver') && this.policy.requester.principal !== who.principal) {
           throw new Error(`${who.principal} does not have the approver role`);
         }
       },
     });
-    if (policy.trust) {
-      setHandler(cancelUpdate, (input) => {
-        const { decision } = CancelSchema.parse(input);
-        const d = claimsOf(decision);
-        used.add(d.nonce);
-        const record: CancelRecord = { by: identityOf(d), reason: d.reason ?? '(no reason given)', at: new Date().toISOString(), proof: proofOf(decision, d) };
-        this.tracker.progress.cancel = record;
-        cancelRun({ principal: d.principal, channel: d.channel, reason: record.reason });
-        return record;
-      }, {
-        validator: (input) => {
-          const r = CancelSchema.safeParse(input);
-          if (!r.success) throw new Error(`invalid cancel: ${describeZodError(r.error)}`);
-          if (this.tracker.progress.cancel) throw new Error(`already cancelled by ${this.tracker.progress.cancel.by.principal}`);
-          const d = verified(r.data.decision, 'cancel');
-          // Stopping is safe: the requester may cancel their own run; anyone else needs operator.
-          if (!hasRole(d.roles, 'operator') && this.policy.requester?.principal !== d.principal) throw new Error(`${d.principal} may not cancel runs: needs the operator role`);
-        },
-      });
-    }
+    setHandler(cancelUpdate, (input) => {
+      const { decision } = CancelSchema.parse(input);
+      const d = claimsOf(decision);
+      used.add(d.nonce);
+      const record: CancelRecord = { by: identityOf(d), reason: d.reason ?? '(no reason given)', at: new Date().toISOString(), proof: proofOf(decision, d) };
+      this.tracker.progress.cancel = record;
+      cancelRun({ principal: d.principal, channel: d.channel, reason: record.reason });
+      return record;
+    }, {
+      validator: (input) => {
+        const r = CancelSchema.safeParse(input);
+        if (!r.success) throw new Error(`invalid cancel: ${describeZodError(r.error)}`);
+        if (this.tracker.progress.cancel) throw new Error(`already cancelled by ${this.tracker.progress.cancel.by.principal}`);
+        const d = verified(r.data.decision, 'cancel');
+        // Stopping is safe: the requester may cancel their own run; anyone else needs operator.
+        if (!hasRole(d.roles, 'operator') && this.policy.requester.principal !== d.principal) throw new Error(`${d.principal} may not cancel runs: needs the operator role`);
+      },
+    });
   }
 
   /**
@@ -167,10 +148,9 @@ export class ApprovalGate {
     p.pendingApproval = { step, question, requestedAt: now.toISOString(), expiresAt: new Date(now.getTime() + this.timeoutSeconds * 1000).toISOString() };
     const outcome = p.outcome;
     p.outcome = 'waiting-approval';
-    const attribute = patched(WAITING_STEP_ATTRIBUTE);
-    if (attribute) upsertSearchAttributes([{ key: waitingStepKey, value: step }]);
+    upsertSearchAttributes([{ key: waitingStepKey, value: step }]);
     const ok = await condition(() => this.granted.has(step) || this.rejected?.step === step, `${this.timeoutSeconds} seconds`);
-    if (attribute) upsertSearchAttributes([{ key: waitingStepKey, value: null }]);
+    upsertSearchAttributes([{ key: waitingStepKey, value: null }]);
     p.pendingApproval = undefined;
     p.outcome = outcome;
     if (this.rejected?.step === step) {

@@ -1,4 +1,3 @@
-import { patched } from '@temporalio/workflow';
 import { BackupInputSchema, type BackupInput } from '../domain/inputs';
 import type { BackupInfo, OffNodeCopy } from '../activities';
 import { long } from './proxies';
@@ -12,21 +11,15 @@ import { stamp, startRunbook } from './runbook';
  */
 export async function backupCluster(raw: BackupInput): Promise<BackupInfo & { offNode?: OffNodeCopy }> {
   const { input, base, tracker } = startRunbook('backupCluster', BackupInputSchema, raw);
-  const offNode = patched('backup-copies-off-node');
   tracker.setSteps([
     { id: 'backup', title: `snapshot on the leader, verify, keep the newest ${input.keep}`, status: 'pending' },
-    ...(offNode ? [{ id: 'copy-off-node', title: 'copy it to the backup host (if the inventory names one), SHA-256 checked', status: 'pending' as const }] : []),
+    { id: 'copy-off-node', title: 'copy it to the backup host (if the inventory names one), SHA-256 checked', status: 'pending' },
   ]);
   tracker.progress.outcome = 'running';
   // A backup's file is found again by its stamp (retries, resumed runs): to the second, two backups
   // started within one second shared one file, the second run reporting the first one's snapshot.
-  const ms = patched('backup-stamp-ms');
-  const r = await tracker.run('backup', async () => (await long.takeBackup({ ...base, stamp: stamp(new Date(), ms), keep: input.keep })).result,
+  const r = await tracker.run('backup', async () => (await long.takeBackup({ ...base, stamp: stamp(new Date(), true), keep: input.keep })).result,
     (b) => `${b.node}:${b.path} rev ${b.revision}, ${b.totalKeys} keys${b.pruned.length ? `; removed ${b.pruned.length} old` : ''}`);
-  if (!offNode) {
-    tracker.progress.outcome = 'completed';
-    return r;
-  }
   const copy = await tracker.run('copy-off-node', async () => (await long.copyBackupOffNode({ ...base, node: r.node, path: r.path, sizeBytes: r.sizeBytes })).result,
     (c) => (c.configured ? `${c.host}:${c.path} (${c.copiedBytes ? `${c.copiedBytes} bytes copied` : 'already there'}, sha256 ${c.sha256?.slice(0, 12)}…)${c.pruned?.length ? `; removed ${c.pruned.length} old` : ''}` : 'no backup host in the inventory'));
   tracker.progress.outcome = 'completed';

@@ -7,6 +7,8 @@ export interface UndoStep {
   id: string;
   title: string;
   node?: string;
+  /** Cluster-side steps (member remove) run before node-side ones (stop etcd, move data aside). */
+  side?: 'cluster' | 'node';
   run: () => Promise<string>;
   leftover?: Omit<Leftover, 'node'>;
 }

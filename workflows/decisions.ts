@@ -1,18 +1,6 @@
-import { ApplicationFailure, CancellationScope, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
 import { DecisionRefused, inputDigest, trustDigest, verifyDecision, actorOf, proofOf, type DecisionClaims, type DecisionExpectation, type DecisionProof, type SignedDecision, type Trust } from '../domain/decision';
 import { FOUR_EYES_DEFAULT, hasRole, type Actor } from '../domain/identity';
-
-/**
- * Patch id of signed decisions (0.6): a run acts only on starts, approvals, rejections and cancels
- * that carry a front end's signature (domain/decision.ts). Runs started before it replay on the
- * old rules; new runs always take the new branch.
- */
-export const SIGNED_DECISIONS = 'signed-decisions';
-
-/** Whether this run acts on signed decisions only (true for every run started since 0.6). */
-export function signedRun(): boolean {
-  return patched(SIGNED_DECISIONS);
-}
 
 /** The start of a run as its signed decision says, verified. */
 export interface StartAuthority {
@@ -98,7 +86,6 @@ export function cancelRun(by: { principal: string; channel: string; reason: stri
  */
 export function guarded<A extends unknown[], R>(name: string, body: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
   const run = async (...args: A): Promise<R> => {
-    if (!signedRun()) return body(...args);
     const runId = workflowInfo().runId;
     const mine: { scope?: CancellationScope; cancelledBy?: { principal: string; channel: string; reason: string } } = {};
     bodies.set(runId, mine);

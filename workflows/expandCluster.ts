@@ -1,16 +1,15 @@
-import { patched, workflowInfo } from '@temporalio/workflow';
+import { workflowInfo } from '@temporalio/workflow';
 import { preflightReads } from './preflight';
-import { long, reads } from './proxies';
 import { describeLiveness } from '../domain/liveness';
-import { addMember, undoAddedMembers } from './memberSteps';
-import { expandSteps, planExpand, type ExpandPlan } from '../domain/expandPlan';
+import { planExpand, type ExpandPlan } from '../domain/expandPlan';
 import { describeVersions } from '../domain/etcdVersion';
 import { ExpandInputSchema, type ExpandInput } from '../domain/inputs';
-import type { MemberSpec } from '../domain/members';
-import { endAfterCompensation } from './compensation';
-import { NEVER_WORSE, refuse, runTag, startRunbook } from './runbook';
-import { expandClusterV1 } from './v1/expandCluster';
-import { finishWithKubeSync, kubePlanSteps, planKubeSync } from './kubeSync';
+import type { SnapshotInfo } from '../activities';
+import { addMemberPhases } from './memberSteps';
+import { snapshotPhase, verifyPhase } from './clusterPhases';
+import { planOf, runPhases, type Phase } from './phases';
+import { refuse, runTag, startRunbook } from './runbook';
+import { KUBE_SAFE_POINT, kubePhases, planKubeSync } from './kubeSync';
 
 export interface ExpandResult {
   outcome: 'completed' | 'nothing-to-do';
@@ -29,11 +28,10 @@ export interface ExpandResult {
  * If a step fails, or the run is cancelled, after a member was added, every member this run added
  * is removed again (cluster side first), then its etcd stopped and its data dir moved aside, so the
  * cluster ends as it started; a node that does not answer is recorded as a leftover. There is no
- * point of no return: a cancel at any step compensates. A re-run on a cluster that already has the
+ * point of no return before the final verification. A re-run on a cluster that already has the
  * members changes nothing.
  */
 export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult> {
-  if (!patched(NEVER_WORSE)) return expandClusterV1(rawInput);
   const { input, base, tracker } = startRunbook('expandCluster', ExpandInputSchema, rawInput);
 
   const { state, liveness, readiness } = await preflightReads(base, input.add);
@@ -47,45 +45,33 @@ export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult
     ...(state.clusterVersion ? { clusterVersion: state.clusterVersion.version } : {}),
   });
   tracker.progress.liveness?.push(describeVersions(state.clusterVersion, readiness));
-  const kube = await planKubeSync(base, { requireReady: true });
-  tracker.setSteps([...expandSteps(plan), ...(plan.toAdd.length ? kubePlanSteps(kube) : [])]);
-  const problems = [...plan.problems, ...(plan.toAdd.length ? kube?.problems ?? [] : [])];
+  const kube = plan.toAdd.length ? await planKubeSync(base, { requireReady: true }) : undefined;
+  const tag = runTag('expand', workflowInfo().runId);
+  let snap: SnapshotInfo | undefined;
+  let verified = { voters: 0, revision: 0 };
+  const phases: Phase[] = plan.toAdd.length ? [
+    snapshotPhase(base, tag, (s) => { snap = s; }),
+    ...plan.toAdd.flatMap((spec) => addMemberPhases(tracker, base, spec.node, tag)),
+    verifyPhase(base, 'all members voting, healthy, equal hashkv', (r) => { verified = { voters: r.members.filter((m) => !m.isLearner).length, revision: r.revision }; }),
+    ...kubePhases(tracker, base, kube, KUBE_SAFE_POINT),
+  ] : [];
+  tracker.setSteps([{ id: 'preflight', title: 'pre-flight checks (members healthy, nodes reachable, data dirs empty)', status: 'done' }, ...planOf(phases)]);
+  const problems = [...plan.problems, ...(kube?.problems ?? [])];
   if (problems.length) refuse(tracker, problems);
-  const voters = state.members.filter((m) => !m.isLearner).length;
   if (plan.toAdd.length === 0) {
     tracker.progress.outcome = 'completed';
     tracker.progress.message = `nothing to do: ${plan.alreadyVoters.join(', ')} already voting members`;
-    return { outcome: 'nothing-to-do', added: [], alreadyVoters: plan.alreadyVoters, voters };
+    return { outcome: 'nothing-to-do', added: [], alreadyVoters: plan.alreadyVoters, voters: state.members.filter((m) => !m.isLearner).length };
   }
 
   tracker.progress.outcome = 'running';
-  const label = runTag('expand', workflowInfo().runId);
-  const added: MemberSpec[] = [];
-  let snap;
-  try {
-    snap = await tracker.run('snapshot', async () => (await long.takeSnapshot({ ...base, label })).result,
-      (s) => `${s.node}:${s.path} rev ${s.revision}, ${s.totalKeys} keys, ${s.sizeBytes} bytes, sha256 ok`);
-    for (const spec of plan.toAdd) {
-      added.push(spec);
-      await addMember(tracker, base, spec.node);
-    }
-  } catch (e) {
-    tracker.progress.message = 'removing the members this run added';
-    const leftovers = await undoAddedMembers(tracker, base, added.map((s) => s.node), label);
-    endAfterCompensation(tracker, e, added.length ? `the members this run added (${added.map((s) => s.node).join(', ')}) were taken out again` : 'nothing had been changed', leftovers);
-  }
-
-  const verified = await tracker.run('verify', async () => (await reads.verifyCluster(base)).result,
-    (r) => `${r.state.members.length} members, hashkv ${r.hash} equal at revision ${r.revision}`);
-  await finishWithKubeSync(tracker, base, kube);
+  await runPhases(tracker, undefined, phases, (nodes) => `the members this run added (${nodes.join(', ')}) were taken out again`);
+  const added = plan.toAdd.map((s) => s.node);
   tracker.progress.outcome = 'completed';
-  tracker.progress.message = `added ${added.map((s) => s.node).join(', ')}`;
+  tracker.progress.message = `added ${added.join(', ')}`;
   return {
-    outcome: 'completed',
-    added: added.map((s) => s.node),
-    alreadyVoters: plan.alreadyVoters,
-    snapshot: { node: snap.node, path: snap.path, revision: snap.revision, sha256: snap.sha256 },
-    voters: verified.state.members.filter((m) => !m.isLearner).length,
-    revision: verified.revision,
+    outcome: 'completed', added, alreadyVoters: plan.alreadyVoters,
+    ...(snap ? { snapshot: { node: snap.node, path: snap.path, revision: snap.revision, sha256: snap.sha256 } } : {}),
+    voters: verified.voters, revision: verified.revision,
   };
 }

@@ -1,9 +1,7 @@
-import { ApplicationFailure, isCancellation, sleep } from '@temporalio/workflow';
-import type { Leftover } from '../domain/progress';
-import type { ApprovalGate } from './approval';
-import { compensate, recordLeftovers, type UndoStep } from './compensation';
+import { ApplicationFailure, sleep } from '@temporalio/workflow';
+import type { Phase } from './phases';
 import { changes, long, probes, undo, undoCluster, type Base } from './proxies';
-import { errorMessage, type ProgressTracker } from './steps';
+import type { ProgressTracker } from './steps';
 
 /** A learner that applies no new entry for this long is stuck: the add fails (and is undone). */
 const CATCH_UP_STALL_MS = 3 * 60_000;
@@ -32,90 +30,150 @@ export async function waitCaughtUp(tracker: ProgressTracker, base: Base, node: s
   }
 }
 
-/**
- * Brings `node` in as a voting member, one step per activity: add learner, write config, start,
- * wait caught up, promote, wait healthy. Every step is idempotent, so a retried or resumed run
- * continues where it was. The plan must contain addMemberSteps(node).
- * Source: reference 000 §5; etcd docs "Runtime reconfiguration" and "Learner".
- */
-export async function addMember(tracker: ProgressTracker, base: Base, node: string): Promise<{ memberId: string }> {
-  const n = { ...base, node };
-  const learner = await tracker.run(`add-learner:${node}`, async () => (await changes.addLearner(n)).result,
-    (r) => `member ${r.memberId}${r.alreadyPresent ? ' (already present)' : ''}`);
-  await tracker.run(`write-config:${node}`, async () => (await long.writeMemberConfig({ ...n, initialCluster: learner.initialCluster })).result,
-    (r) => `${r.path} ${r.changed ? 'written' : 'unchanged'}`);
-  await tracker.run(`start:${node}`, async () => (await long.startMember(n)).result, (r) => `member ${r.memberId} started${r.restartedStuckPublish ? ' (etcd restarted once: it was stuck publishing itself)' : ''}`);
-  await tracker.run(`wait-caught-up:${node}`, () => waitCaughtUp(tracker, base, node),
-    (r) => `applied index ${r.appliedIndex} >= leader ${r.leaderIndex}`);
-  await tracker.run(`promote:${node}`, async () => (await changes.promoteLearner(n)).result,
-    (r) => (r.alreadyVoter ? 'already a voter' : `member ${r.memberId} promoted`));
-  await tracker.run(`wait-healthy:${node}`, async () => (await long.waitClusterHealthy(n)).result,
-    (r) => `${r.voters} voters healthy, leader ${r.leader}`);
-  return { memberId: learner.memberId };
-}
+const ADD = 'reference 000 §5; etcd docs "Runtime reconfiguration" (https://etcd.io/docs/v3.5/op-guide/runtime-configuration/)';
+const LEARNER = 'etcd docs "Learner" (https://etcd.io/docs/v3.5/learning/design-learner/)';
+const RETIRE = 'reference 000 §7; etcd docs "Runtime reconfiguration": remove a member';
 
 /**
- * Takes `node`'s member out: leadership moved off it, member removed (after approval), etcd stopped
- * and disabled, data dir moved to `<dataDir>.aside-<tag>` (after approval). With `reachable: false`
- * the node-side steps are skipped (the node is down) and say so. The plan must contain
- * retireMemberSteps(node). Source: reference 000 §7.
+ * The phases that bring `node` in as a voting member, one activity each: add learner, write
+ * config, start, wait caught up, promote, wait healthy. Every step is idempotent, so a retried or
+ * resumed run continues where it was. Registers, at the add, the undo of the member (cluster side:
+ * leadership moved off, member removed) and of the node (etcd stopped and disabled, data dir moved
+ * to `<dataDir>.aside-<tag>`, never deleted); a node that does not answer becomes a leftover for
+ * `etcd-runbooks cleanup`.
+ * Source: reference 000 §5; etcd docs "Runtime reconfiguration" and "Learner"; reference 004
+ * (ETCD_INITIAL_CLUSTER_STATE=existing).
  */
-export async function retireMember(tracker: ProgressTracker, gate: ApprovalGate | undefined, base: Base, node: string, tag: string, reachable = true): Promise<void> {
+export function addMemberPhases(tracker: ProgressTracker, base: Base, node: string, tag: string): Phase[] {
   const n = { ...base, node };
-  await tracker.run(`move-leader-off:${node}`, async () => (await changes.moveLeaderOff(n)).result,
-    (r) => (r.movedTo ? `leadership moved to ${r.movedTo}` : 'not the leader'));
-  await gate?.require(`remove:${node}`, `remove ${node}'s member from cluster ${base.cluster}`);
-  await tracker.run(`remove:${node}`, async () => (await changes.removeMember(n)).result,
-    (r) => (r.removed ? `member ${r.removed} removed` : 'not a member'));
-  if (!reachable) {
-    tracker.skip(`stop:${node}`, 'node unreachable; etcd there must not be started again with its old data');
-    tracker.skip(`move-aside:${node}`, 'node unreachable');
-    return;
-  }
-  // The member is out: a node that stops answering now must not hold the run. What is left on it
-  // is recorded (a removed member's etcd exits by itself if it starts; cleanup finishes the node).
-  try {
-    await tracker.run(`stop:${node}`, async () => (await undo.stopMember(n)).result, (r) => `etcd ${r.service}`);
-    await gate?.require(`move-aside:${node}`, `move ${node}'s data dir aside`);
-    await tracker.run(`move-aside:${node}`, async () => (await undo.moveDataDirAside({ ...n, tag })).result,
-      (r) => (r.movedTo ? `moved to ${r.movedTo}` : 'no data to move'));
-  } catch (e) {
-    if (isCancellation(e) || ['ApprovalTimeout', 'Rejected'].includes((e as { type?: string }).type ?? '') || errorMessage(e).includes('not approved')) throw e;
-    recordLeftovers(tracker, [{ node, what: `the removed member's etcd may still be enabled there, with its data dir (${errorMessage(e).slice(0, 120)})`, fix: `etcd-runbooks cleanup --node ${node}` }]);
-  }
-}
-
-/**
- * Compensation for the members this run added, newest first: cluster side for all of them first
- * (leadership moved off, member removed), then node side (etcd stopped and disabled, data dir moved
- * to `<dataDir>.aside-<tag>`, never deleted). Automatic (it undoes the run's own change), so no
- * approval; runs even when the run was cancelled; a node that does not answer becomes a leftover
- * for `etcd-runbooks cleanup`. Marks the nodes' finished steps `compensated`.
- */
-export async function undoAddedMembers(tracker: ProgressTracker, base: Base, nodes: string[], tag: string): Promise<Leftover[]> {
-  const order = [...nodes].reverse();
-  const cleanup = (node: string) => `etcd-runbooks cleanup --node ${node}`;
-  const steps: UndoStep[] = [
-    ...order.map((node): UndoStep => ({
-      id: `undo-member:${node}`, title: `${node}: move leadership off, remove its member`, node,
+  let initialCluster = '';
+  return [
+    {
+      id: `add-learner:${node}`, title: `${node}: add as learner (member add --learner)`, node, source: `${ADD}; ${LEARNER}`,
+      undo: [
+        {
+          id: `undo-member:${node}`, title: `${node}: move leadership off, remove its member`, node, side: 'cluster',
+          run: async () => {
+            await undoCluster.moveLeaderOff(n);
+            const r = (await undoCluster.removeMember(n)).result;
+            return r.removed ? `member ${r.removed} removed` : 'not a member';
+          },
+          leftover: { what: 'its member may still be in the cluster', fix: `etcd-runbooks remove-member --node ${node}` },
+        },
+        {
+          id: `undo-node:${node}`, title: `${node}: stop and disable etcd, move the data dir aside`, node, side: 'node',
+          run: async () => {
+            await undo.stopMember(n);
+            const r = (await undo.moveDataDirAside({ ...n, tag })).result;
+            return r.movedTo ? `data dir moved to ${r.movedTo}` : 'no data to move';
+          },
+          leftover: { what: 'etcd may still run or be enabled there, with this run\'s member configuration and a non-empty data dir', fix: `etcd-runbooks cleanup --node ${node}` },
+        },
+      ],
       run: async () => {
-        await undoCluster.moveLeaderOff({ ...base, node });
-        const r = (await undoCluster.removeMember({ ...base, node })).result;
+        const r = (await changes.addLearner(n)).result;
+        initialCluster = r.initialCluster;
+        return `member ${r.memberId}${r.alreadyPresent ? ' (already present)' : ''}`;
+      },
+    },
+    {
+      id: `write-config:${node}`, title: `${node}: write member configuration (initial cluster, state existing, TLS)`, node, source: `${ADD}; reference 004 (ETCD_INITIAL_CLUSTER_STATE=existing)`,
+      run: async () => {
+        const r = (await long.writeMemberConfig({ ...n, initialCluster })).result;
+        return `${r.path} ${r.changed ? 'written' : 'unchanged'}`;
+      },
+    },
+    {
+      id: `start:${node}`, title: `${node}: start etcd on the node`, node, source: ADD,
+      run: async () => {
+        const r = (await long.startMember(n)).result;
+        return `member ${r.memberId} started${r.restartedStuckPublish ? ' (etcd restarted once: it was stuck publishing itself)' : ''}`;
+      },
+    },
+    waitCaughtUpPhase(tracker, base, node),
+    promotePhase(base, node),
+    waitHealthyPhase(base, node),
+  ];
+}
+
+/** `wait-caught-up:<node>`: waitCaughtUp as a phase. Source: etcd docs "Learner". */
+export function waitCaughtUpPhase(tracker: ProgressTracker, base: Base, node: string): Phase {
+  return {
+    id: `wait-caught-up:${node}`, title: `${node}: wait until the learner has caught up with the leader`, node, source: LEARNER,
+    run: async () => {
+      const r = await waitCaughtUp(tracker, base, node);
+      return `applied index ${r.appliedIndex} >= leader ${r.leaderIndex}`;
+    },
+  };
+}
+
+/** `promote:<node>`: member promote, idempotent; `onDone` receives the result. Source: etcd docs "Learner". */
+export function promotePhase(base: Base, node: string, onDone?: (r: { memberId: string; alreadyVoter: boolean }) => void): Phase {
+  return {
+    id: `promote:${node}`, title: `${node}: promote the learner to a voting member`, node, source: LEARNER,
+    run: async () => {
+      const r = (await changes.promoteLearner({ ...base, node })).result;
+      onDone?.(r);
+      return r.alreadyVoter ? 'already a voter' : `member ${r.memberId} promoted`;
+    },
+  };
+}
+
+/** `wait-healthy:<node>`: every member healthy. Source: reference 000 §5. */
+export function waitHealthyPhase(base: Base, node: string): Phase {
+  return {
+    id: `wait-healthy:${node}`, title: `${node}: wait until every member is healthy`, node, source: 'reference 000 §5 (endpoint health)',
+    run: async () => {
+      const r = (await long.waitClusterHealthy({ ...base, node })).result;
+      return `${r.voters} voters healthy, leader ${r.leader}`;
+    },
+  };
+}
+
+/**
+ * The phases that take `node`'s member out: leadership moved off it, (approved) member removed:
+ * the point of no return; then etcd stopped and disabled and (approved) the data dir moved to
+ * `<dataDir>.aside-<tag>`. With `reachable: false` the node-side phases are skipped (the node is
+ * down) and say so. Past the removal a node that stops answering must not hold the run: its
+ * node-side failures become leftovers (a removed member's etcd exits by itself if it starts;
+ * cleanup finishes the node). `safePoint` says how the run reads if it ends after the removal.
+ * Source: reference 000 §7.
+ */
+export function retireMemberPhases(base: Base, node: string, tag: string, reachable: boolean, safePoint: string): Phase[] {
+  const n = { ...base, node };
+  const notCleaned = { what: 'the removed member\'s etcd may still be enabled there, with its data dir', fix: `etcd-runbooks cleanup --node ${node}` };
+  const unreachable = (why: string) => () => (reachable ? true as const : why);
+  return [
+    {
+      id: `move-leader-off:${node}`, title: `${node}: move leadership to another voter if this member leads`, node, source: `${RETIRE}; etcdctl move-leader`,
+      run: async () => {
+        const r = (await changes.moveLeaderOff(n)).result;
+        return r.movedTo ? `leadership moved to ${r.movedTo}` : 'not the leader';
+      },
+    },
+    {
+      id: `remove:${node}`, title: `${node}: remove the member (member remove)`, node, source: RETIRE,
+      approval: { question: () => `remove ${node}'s member from cluster ${base.cluster}` },
+      pointOfNoReturn: 'done',
+      safePoint: () => ({ where: safePoint, leftovers: [{ node, what: 'etcd of the removed member may still be enabled, with its data dir', fix: `etcd-runbooks cleanup --node ${node}` }] }),
+      run: async () => {
+        const r = (await changes.removeMember(n)).result;
         return r.removed ? `member ${r.removed} removed` : 'not a member';
       },
-      leftover: { what: 'its member may still be in the cluster', fix: `etcd-runbooks remove-member --node ${node}` },
-    })),
-    ...order.map((node): UndoStep => ({
-      id: `undo-node:${node}`, title: `${node}: stop and disable etcd, move the data dir aside`, node,
+    },
+    {
+      id: `stop:${node}`, title: `${node}: stop and disable etcd on the node`, node, source: RETIRE,
+      runIf: unreachable('node unreachable; etcd there must not be started again with its old data'), tolerate: notCleaned,
+      run: async () => `etcd ${(await undo.stopMember(n)).result.service}`,
+    },
+    {
+      id: `move-aside:${node}`, title: `${node}: move the data dir aside`, node, source: `${RETIRE}; reference 002 (keep the old data)`,
+      runIf: unreachable('node unreachable'), tolerate: notCleaned,
+      approval: { question: () => `move ${node}'s data dir aside` },
       run: async () => {
-        await undo.stopMember({ ...base, node });
-        const r = (await undo.moveDataDirAside({ ...base, node, tag })).result;
-        return r.movedTo ? `data dir moved to ${r.movedTo}` : 'no data to move';
+        const r = (await undo.moveDataDirAside({ ...n, tag })).result;
+        return r.movedTo ? `moved to ${r.movedTo}` : 'no data to move';
       },
-      leftover: { what: 'etcd may still run or be enabled there, with this run\'s member configuration and a non-empty data dir', fix: cleanup(node) },
-    })),
+    },
   ];
-  const leftovers = await compensate(tracker, steps);
-  for (const s of tracker.progress.steps) if (s.node && nodes.includes(s.node) && s.status === 'done') s.status = 'compensated';
-  return leftovers;
 }

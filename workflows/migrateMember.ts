@@ -1,17 +1,16 @@
-import { patched, workflowInfo } from '@temporalio/workflow';
+import { workflowInfo } from '@temporalio/workflow';
 import { preflightReads } from './preflight';
 import { MigrateMemberInputSchema, type MigrateMemberInput } from '../domain/inputs';
-import { addMemberSteps, retireMemberSteps } from '../domain/memberSteps';
-import type { ApprovalRecord, PlanStep } from '../domain/progress';
+import type { ApprovalRecord } from '../domain/progress';
 import { planMigrate } from '../domain/replacePlans';
 import { describeVersions } from '../domain/etcdVersion';
-import { long, reads } from './proxies';
 import { describeLiveness } from '../domain/liveness';
-import { addMember, retireMember, undoAddedMembers } from './memberSteps';
-import { endAfterCompensation, stopAtSafePoint } from './compensation';
-import { NEVER_WORSE, refuse, runTag, startRunbook } from './runbook';
-import { migrateMemberV1 } from './v1/migrateMember';
-import { finishWithKubeSync, kubePlanSteps, planKubeSync } from './kubeSync';
+import type { SnapshotInfo } from '../activities';
+import { addMemberPhases, retireMemberPhases } from './memberSteps';
+import { snapshotPhase, verifyPhase } from './clusterPhases';
+import { planOf, runPhases, type Phase } from './phases';
+import { refuse, runTag, startRunbook } from './runbook';
+import { KUBE_SAFE_POINT, kubePhases, planKubeSync } from './kubeSync';
 
 export interface MigrateMemberResult { from: string; to: string; snapshot: string; voters: number; approvals: ApprovalRecord[] }
 
@@ -24,43 +23,27 @@ export interface MigrateMemberResult { from: string; to: string; snapshot: strin
  * its node's clean-up recorded as a leftover. Source: reference 000 §8.3.
  */
 export async function migrateMember(raw: MigrateMemberInput): Promise<MigrateMemberResult> {
-  if (!patched(NEVER_WORSE)) return migrateMemberV1(raw);
   const { input, base, tracker, gate } = startRunbook('migrateMember', MigrateMemberInputSchema, raw);
   const { state, liveness, readiness: [from, to] } = await preflightReads(base, [input.from, input.to]);
   tracker.progress.liveness = liveness.map(describeLiveness);
   const plan = planMigrate(state.members, from, to, Math.max(0, ...state.members.map((m) => m.status?.dbSize ?? 0)), state.clusterVersion?.version);
   tracker.progress.liveness?.push(describeVersions(state.clusterVersion, [to]));
-  const steps: PlanStep[] = [
-    { id: 'preflight', title: 'pre-flight checks (every voter healthy, target ready)', status: 'done' },
-    { id: 'snapshot', title: 'snapshot on the leader, integrity verified', status: 'pending' },
-    ...(plan.addTarget ? addMemberSteps(input.to) : []),
-    ...(plan.removeSource ? retireMemberSteps(input.from) : []),
-    { id: 'verify', title: 'verify: all members voting, healthy, equal hashkv', status: 'pending' },
-  ];
   const kube = await planKubeSync(base, { requireReady: true });
-  tracker.setSteps([...steps, ...kubePlanSteps(kube)]);
+  const tag = runTag('migrate', workflowInfo().runId);
+  let snap: SnapshotInfo | undefined;
+  let voters = 0;
+  const phases: Phase[] = [
+    snapshotPhase(base, tag, (s) => { snap = s; }),
+    ...(plan.addTarget ? addMemberPhases(tracker, base, input.to, tag) : []),
+    ...(plan.removeSource ? retireMemberPhases(base, input.from, tag, from.reachable, `${input.to} was added and ${input.from}'s member removed; ${input.from} was not cleaned up`) : []),
+    verifyPhase(base, 'all members voting, healthy, equal hashkv', (r) => { voters = r.members.filter((m) => !m.isLearner).length; }),
+    ...kubePhases(tracker, base, kube, KUBE_SAFE_POINT),
+  ];
+  tracker.setSteps([{ id: 'preflight', title: 'pre-flight checks (every voter healthy, target ready)', status: 'done' }, ...planOf(phases)]);
   const problems = [...plan.problems, ...(kube?.problems ?? [])];
   if (problems.length) refuse(tracker, problems);
   tracker.progress.outcome = 'running';
-  const tag = runTag('migrate', workflowInfo().runId);
-  let snap;
-  let added = false;
-  try {
-    snap = await tracker.run('snapshot', async () => (await long.takeSnapshot({ ...base, label: tag })).result, (s) => `${s.node}:${s.path} rev ${s.revision}`);
-    if (plan.addTarget) {
-      added = true;
-      await addMember(tracker, base, input.to);
-    }
-    if (plan.removeSource) await retireMember(tracker, gate, base, input.from, tag, from.reachable);
-  } catch (e) {
-    if (plan.removeSource && tracker.step(`remove:${input.from}`).status === 'done') {
-      stopAtSafePoint(tracker, e, `${input.to} was added and ${input.from}'s member removed; ${input.from} was not cleaned up`, [{ node: input.from, what: 'etcd of the removed member may still be enabled, with its data dir', fix: `etcd-runbooks cleanup --node ${input.from}` }]);
-    }
-    const leftovers = added ? await undoAddedMembers(tracker, base, [input.to], tag) : [];
-    endAfterCompensation(tracker, e, added ? `${input.to} was taken out again; the cluster is as it started` : 'nothing was changed', leftovers);
-  }
-  const verified = await tracker.run('verify', async () => (await reads.verifyCluster(base)).result, (r) => `${r.state.members.length} members, hashkv ${r.hash} equal at revision ${r.revision}`);
-  await finishWithKubeSync(tracker, base, kube);
+  await runPhases(tracker, gate, phases, () => `${input.to} was taken out again; the cluster is as it started`);
   tracker.progress.outcome = 'completed';
-  return { from: input.from, to: input.to, snapshot: `${snap.node}:${snap.path}`, voters: verified.state.members.filter((m) => !m.isLearner).length, approvals: tracker.progress.approvals };
+  return { from: input.from, to: input.to, snapshot: `${snap!.node}:${snap!.path}`, voters, approvals: tracker.progress.approvals };
 }

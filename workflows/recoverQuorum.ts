@@ -1,15 +1,14 @@
-import { ApplicationFailure, patched, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, sleep, workflowInfo } from '@temporalio/workflow';
 import { RecoverQuorumInputSchema, type RecoverQuorumInput } from '../domain/inputs';
 import { describeLiveness, etcdLiveness, judgeQuorum, splitBrainProblems } from '../domain/liveness';
-import { addMemberSteps } from '../domain/memberSteps';
-import type { ApprovalRecord, Leftover, PlanStep } from '../domain/progress';
+import type { ApprovalRecord, Leftover } from '../domain/progress';
 import { chooseSurvivor, describeEvidence, lowerBound } from '../domain/recovery';
 import { changes, long, probes, reads, undo } from './proxies';
-import { addMember } from './memberSteps';
-import { compensate, endAfterCompensation, stopAtSafePoint } from './compensation';
-import { ISOLATED_SURVIVOR, NEVER_WORSE, refuse, runTag, startRunbook } from './runbook';
-import { recoverQuorumV1 } from './v1/recoverQuorum';
-import { finishWithKubeSync, kubePlanSteps, planKubeSync } from './kubeSync';
+import { addMemberPhases } from './memberSteps';
+import { verifyPhase } from './clusterPhases';
+import { planOf, runPhases, type Phase } from './phases';
+import { refuse, runTag, startRunbook } from './runbook';
+import { KUBE_SAFE_POINT, kubePhases, planKubeSync } from './kubeSync';
 
 export interface RecoverQuorumResult {
   survivor: string;
@@ -39,7 +38,6 @@ export interface RecoverQuorumResult {
  * as a single node, then add members); 004 (ETCD_FORCE_NEW_CLUSTER drop-in, remove it afterwards).
  */
 export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuorumResult> {
-  if (!patched(NEVER_WORSE)) return recoverQuorumV1(raw);
   const { input, base, tracker, gate } = startRunbook('recoverQuorum', RecoverQuorumInputSchema, raw);
   const tag = runTag('recover', workflowInfo().runId);
   tracker.setSteps([{ id: 'preflight', title: 'pre-flight: etcd liveness of every member (SSH judged apart), quorum really lost, evidence', status: 'running' }]);
@@ -59,105 +57,123 @@ export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuo
   if (!survivor) refuse(tracker, ['no member node that answers showed any etcd data; restore from a snapshot instead (restoreCluster)']);
   const s = survivor.node;
   // The most advanced member cut off from every other node (its etcd runs, only its own node reaches
-  // it): forced alone, no other member could join it. Runs started before this check skip it.
+  // it): forced alone, no other member could join it.
   const survivorLiveness = liveness.find((m) => m.node === s);
-  if (survivorLiveness && etcdLiveness(survivorLiveness) === 'isolated' && patched(ISOLATED_SURVIVOR)) {
+  if (survivorLiveness && etcdLiveness(survivorLiveness) === 'isolated') {
     refuse(tracker, [`${s} holds the most advanced data (${describeEvidence(survivor)}) but its etcd is reachable only from its own node: after --force-new-cluster no other member could join it. Fix its network (client and peer ports) and run again`]);
   }
   const others = input.members.filter((n) => n !== s);
   const unreachable = liveness.filter((m) => !m.ssh.ok).map((m) => m.node);
   const lowerBounds = evidence.filter(lowerBound).map((e) => e.node);
-  tracker.step('preflight').detail = `survivor ${s} (${describeEvidence(survivor)})${lowerBounds.length ? `; for ${lowerBounds.join(', ')} only a lower bound of the raft index is known (stopped)` : ''}; ${lines.join('; ')}`;
-  tracker.step('preflight').status = 'done';
-  const step = (id: string, title: string, node?: string): PlanStep => ({ id, title, ...(node ? { node } : {}), status: 'pending' });
+  const preflight = { ...tracker.step('preflight'), status: 'done' as const, detail: `survivor ${s} (${describeEvidence(survivor)})${lowerBounds.length ? `; for ${lowerBounds.join(', ')} only a lower bound of the raft index is known (stopped)` : ''}; ${lines.join('; ')}` };
   // Lost quorum is why this runs: the apiservers need not be ready before it.
   const kube = await planKubeSync(base, { requireReady: false });
-  tracker.setSteps([
-    tracker.step('preflight'),
-    ...sshNodes.map((n) => step(`fence:${n}`, `${n}: stop, disable and mask etcd`, n)),
-    ...sshNodes.map((n) => step(`backup-data:${n}`, `${n}: copy the data dir aside`, n)),
-    step('prove-down', `from ${s} and the worker: every other member proven down (client and peer ports) or fenced`, s),
-    step(`force-new-cluster:${s}`, `${s}: restart with --force-new-cluster, verify a 1-member cluster with its data (point of no return)`, s),
-    step(`clear-flag:${s}`, `${s}: remove --force-new-cluster, restart, verify the process runs without it`, s),
-    step(`peer-url:${s}`, `${s}: check and fix the advertised peer URL`, s),
-    ...others.flatMap((n): PlanStep[] => [
-      step(`wait-reachable:${n}`, `${n}: wait until the node answers (repair it if needed)`, n),
-      step(`refence:${n}`, `${n}: stop, disable and mask its stale etcd before it can rejoin`, n),
-      step(`move-aside:${n}`, `${n}: move the stale data dir aside`, n),
-      ...addMemberSteps(n),
-    ]),
-    step('verify', 'verify: all members voting, healthy, equal hashkv'),
-    ...kubePlanSteps(kube),
-  ]);
-  tracker.progress.outcome = 'running';
-
   const guarantee = unreachable.length
     ? `; ${unreachable.join(', ')} do${unreachable.length === 1 ? 'es' : ''} not answer over SSH and their etcd does not answer: before approving, make sure they are powered off, or that etcd there is disabled before they come back (this run fences them when they answer)`
     : '';
-  await gate.require('fence', `stop, disable and mask etcd on ${sshNodes.join(', ')} and copy their data dirs aside${guarantee}`);
-  const fenced: string[] = [];
   const wasActive = new Map(evidence.map((e) => [e.node, e.etcdActive]));
-  try {
-    for (const n of sshNodes) {
-      fenced.push(n);
-      await tracker.run(`fence:${n}`, async () => (await changes.fenceMember({ ...base, node: n })).result, (r) => `etcd ${r.service}, ${r.fence ?? 'masked'}`);
-    }
-    for (const n of sshNodes) {
-      await tracker.run(`backup-data:${n}`, async () => (await long.backupDataDir({ ...base, node: n, tag })).result, (r) => (r.copy ? `copied to ${r.copy}` : 'no data dir'));
-    }
-    await tracker.run('prove-down', async () => {
-      const view = (await reads.viewFromSurvivor({ ...base, node: s, others: unreachable })).result;
-      const alive = view.filter((v) => v.clientAnswers || v.peerPortOpen || v.workerTcp.client || v.workerTcp.peer);
-      for (const n of others.filter((x) => sshNodes.includes(x))) {
-        const st = (await reads.etcdServiceState({ ...base, node: n })).result.service;
-        if (st === 'active') alive.push({ node: n, clientAnswers: true, peerPortOpen: true, workerTcp: { client: true, peer: true } });
-      }
-      if (alive.length) {
-        throw ApplicationFailure.nonRetryable(`not proven down: ${alive.map((v) => `${v.node} (client ${v.clientAnswers ? 'answers' : 'silent'}, peer port ${v.peerPortOpen ? 'open' : 'closed'} from ${s}; worker TCP client ${v.workerTcp.client ? 'open' : 'closed'}, peer ${v.workerTcp.peer ? 'open' : 'closed'})`).join('; ')}; --force-new-cluster now would make two clusters`, 'NotProvenDown');
-      }
-      return `${unreachable.length ? `${unreachable.join(', ')} silent on client and peer ports` : 'no unreachable member'}; ${fenced.filter((n) => n !== s).join(', ') || 'no other node'} fenced`;
-    }, (d) => d);
-    await gate.require(`force-new-cluster:${s}`, `restart ${s} with --force-new-cluster (the membership becomes ${s} alone; there is no way back after this)`);
-  } catch (e) {
-    const leftovers = await compensate(tracker, [...fenced].reverse().map((n) => ({
-      id: `unfence:${n}`, title: `${n}: unmask etcd${wasActive.get(n) ? ' and start it again' : ''}`, node: n,
-      run: async () => ((await undo.unfence({ ...base, node: n, tag, start: wasActive.get(n) ?? false })).result.restarted ? 'etcd started' : 'fence lifted'),
-      leftover: { what: 'etcd fenced', fix: 'lift the fence (systemd: systemctl unmask --runtime etcd; kubeadm: move etcd.yaml from the fenced dir back into the manifests dir), then start it if it ran before' },
-    })));
-    endAfterCompensation(tracker, e, 'etcd was unmasked and started again where it ran; the cluster is as it was found', leftovers);
-  }
-
-  const readded: string[] = [];
-  try {
-    const single = await tracker.run(`force-new-cluster:${s}`, async () => (await long.forceNewCluster({ ...base, node: s })).result,
-      (v) => `1-member cluster ${v.clusterId}, revision ${v.status.revision}`);
-    if (survivor.revision !== undefined && single.status.revision < survivor.revision) {
-      throw ApplicationFailure.nonRetryable(`${s}: revision ${single.status.revision} after --force-new-cluster is below the ${survivor.revision} it had`, 'InvariantViolated');
-    }
-    await tracker.run(`clear-flag:${s}`, async () => (await long.clearForceNewCluster({ ...base, node: s })).result,
-      (v) => `running without the flag (drop-in ${v.flag.dropIn}, process ${v.flag.inProcess}), revision ${v.status.revision}`);
-    await tracker.run(`peer-url:${s}`, async () => (await changes.ensurePeerURL({ ...base, node: s })).result, (r) => (r.updated ? `was ${r.before.join(',')}; fixed` : 'correct'));
-    for (const n of others) {
-      await tracker.run(`wait-reachable:${n}`, () => waitReachable(base, n, input.waitForNodesSeconds), () => 'answers');
-      await tracker.run(`refence:${n}`, async () => (await changes.fenceMember({ ...base, node: n })).result, (r) => `etcd ${r.service}, ${r.fence ?? 'masked'}`);
-      await gate.require(`move-aside:${n}`, `move ${n}'s stale data dir aside`);
-      await tracker.run(`move-aside:${n}`, async () => (await changes.moveDataDirAside({ ...base, node: n, tag })).result, (r) => (r.movedTo ? `moved to ${r.movedTo}` : 'no data to move'));
-      await addMember(tracker, base, n);
-      readded.push(n);
-    }
-  } catch (e) {
-    const missing = others.filter((n) => !readded.includes(n));
-    const flagLeft = tracker.step(`clear-flag:${s}`).status !== 'done' && tracker.step(`force-new-cluster:${s}`).status !== 'pending';
-    const leftovers: Leftover[] = [
-      ...(flagLeft ? [{ node: s, what: 'etcd may still carry --force-new-cluster (systemd: drop-in etcd-runbooks-force-new-cluster.conf; kubeadm: the flag in etcd.yaml)', fix: 'remove it and restart etcd (or run recover-quorum again)' }] : []),
-      ...missing.map((n) => ({ node: n, what: 'not a member of the recovered cluster (its etcd fenced, or not reached yet)', fix: `etcd-runbooks cleanup --node ${n} && etcd-runbooks add-member --node ${n}` })),
-    ];
-    stopAtSafePoint(tracker, e, `past the point of no return: ${s} serves as the recovered cluster${readded.length ? ` with ${readded.join(', ')}` : ''}`, leftovers);
-  }
-  const verified = await tracker.run('verify', async () => (await reads.verifyCluster(base)).result, (r) => `${r.state.members.length} members, hashkv equal at revision ${r.revision}`);
-  await finishWithKubeSync(tracker, base, kube);
+  const fenced: string[] = [];
+  const readded = () => others.filter((n) => tracker.progress.steps.find((x) => x.id === `wait-healthy:${n}`)?.status === 'done');
+  let verified = { revision: 0, members: [] as string[] };
+  const fenceRun = (n: string) => async () => {
+    const r = (await changes.fenceMember({ ...base, node: n })).result;
+    return `etcd ${r.service}, ${r.fence ?? 'masked'}`;
+  };
+  const phases: Phase[] = [
+    ...sshNodes.map((n, i): Phase => ({
+      id: `fence:${n}`, title: `${n}: stop, disable and mask etcd`, node: n, source: 'reference 004 (stop etcd everywhere first); reference 001',
+      ...(i === 0 ? { approval: { step: 'fence', question: () => `stop, disable and mask etcd on ${sshNodes.join(', ')} and copy their data dirs aside${guarantee}` } } : {}),
+      undo: [{
+        id: `unfence:${n}`, title: `${n}: unmask etcd${wasActive.get(n) ? ' and start it again' : ''}`, node: n, side: 'node',
+        run: async () => ((await undo.unfence({ ...base, node: n, tag, start: wasActive.get(n) ?? false })).result.restarted ? 'etcd started' : 'fence lifted'),
+        leftover: { what: 'etcd fenced', fix: 'lift the fence (systemd: systemctl unmask --runtime etcd; kubeadm: move etcd.yaml from the fenced dir back into the manifests dir), then start it if it ran before' },
+      }],
+      run: async () => { fenced.push(n); return fenceRun(n)(); },
+    })),
+    ...sshNodes.map((n): Phase => ({
+      id: `backup-data:${n}`, title: `${n}: copy the data dir aside`, node: n, source: 'reference 002 (back up the data dir before forcing)',
+      run: async () => {
+        const r = (await long.backupDataDir({ ...base, node: n, tag })).result;
+        return r.copy ? `copied to ${r.copy}` : 'no data dir';
+      },
+    })),
+    {
+      id: 'prove-down', title: `from ${s} and the worker: every other member proven down (client and peer ports) or fenced`, node: s, source: 'etcd docs "Disaster recovery" (every other member stopped before --force-new-cluster)',
+      run: async () => {
+        const view = (await reads.viewFromSurvivor({ ...base, node: s, others: unreachable })).result;
+        const alive = view.filter((v) => v.clientAnswers || v.peerPortOpen || v.workerTcp.client || v.workerTcp.peer);
+        for (const n of others.filter((x) => sshNodes.includes(x))) {
+          const st = (await reads.etcdServiceState({ ...base, node: n })).result.service;
+          if (st === 'active') alive.push({ node: n, clientAnswers: true, peerPortOpen: true, workerTcp: { client: true, peer: true } });
+        }
+        if (alive.length) {
+          throw ApplicationFailure.nonRetryable(`not proven down: ${alive.map((v) => `${v.node} (client ${v.clientAnswers ? 'answers' : 'silent'}, peer port ${v.peerPortOpen ? 'open' : 'closed'} from ${s}; worker TCP client ${v.workerTcp.client ? 'open' : 'closed'}, peer ${v.workerTcp.peer ? 'open' : 'closed'})`).join('; ')}; --force-new-cluster now would make two clusters`, 'NotProvenDown');
+        }
+        return `${unreachable.length ? `${unreachable.join(', ')} silent on client and peer ports` : 'no unreachable member'}; ${fenced.filter((n) => n !== s).join(', ') || 'no other node'} fenced`;
+      },
+    },
+    {
+      id: `force-new-cluster:${s}`, title: `${s}: restart with --force-new-cluster, verify a 1-member cluster with its data (point of no return)`, node: s,
+      source: 'reference 001 (quorum loss, --force-new-cluster); reference 004 (ETCD_FORCE_NEW_CLUSTER drop-in)',
+      approval: { question: () => `restart ${s} with --force-new-cluster (the membership becomes ${s} alone; there is no way back after this)` },
+      pointOfNoReturn: 'started',
+      safePoint: () => {
+        const flagLeft = tracker.step(`clear-flag:${s}`).status !== 'done';
+        const missing = others.filter((n) => !readded().includes(n));
+        return {
+          where: `past the point of no return: ${s} serves as the recovered cluster${readded().length ? ` with ${readded().join(', ')}` : ''}`,
+          leftovers: [
+            ...(flagLeft ? [{ node: s, what: 'etcd may still carry --force-new-cluster (systemd: drop-in etcd-runbooks-force-new-cluster.conf; kubeadm: the flag in etcd.yaml)', fix: 'remove it and restart etcd (or run recover-quorum again)' }] : []),
+            ...missing.map((n): Leftover => ({ node: n, what: 'not a member of the recovered cluster (its etcd fenced, or not reached yet)', fix: `etcd-runbooks cleanup --node ${n} && etcd-runbooks add-member --node ${n}` })),
+          ],
+        };
+      },
+      run: async () => {
+        const v = (await long.forceNewCluster({ ...base, node: s })).result;
+        if (survivor.revision !== undefined && v.status.revision < survivor.revision) {
+          throw ApplicationFailure.nonRetryable(`${s}: revision ${v.status.revision} after --force-new-cluster is below the ${survivor.revision} it had`, 'InvariantViolated');
+        }
+        return `1-member cluster ${v.clusterId}, revision ${v.status.revision}`;
+      },
+    },
+    {
+      id: `clear-flag:${s}`, title: `${s}: remove --force-new-cluster, restart, verify the process runs without it`, node: s, source: 'reference 004 (remove ETCD_FORCE_NEW_CLUSTER afterwards)',
+      run: async () => {
+        const v = (await long.clearForceNewCluster({ ...base, node: s })).result;
+        return `running without the flag (drop-in ${v.flag.dropIn}, process ${v.flag.inProcess}), revision ${v.status.revision}`;
+      },
+    },
+    {
+      id: `peer-url:${s}`, title: `${s}: check and fix the advertised peer URL`, node: s, source: 'reference 002 (a forced member may advertise localhost); etcdctl member update',
+      run: async () => {
+        const r = (await changes.ensurePeerURL({ ...base, node: s })).result;
+        return r.updated ? `was ${r.before.join(',')}; fixed` : 'correct';
+      },
+    },
+    ...others.flatMap((n): Phase[] => [
+      {
+        id: `wait-reachable:${n}`, title: `${n}: wait until the node answers (repair it if needed)`, node: n, source: 'reference 002 (then add the members back)',
+        run: async () => { await waitReachable(base, n, input.waitForNodesSeconds); return 'answers'; },
+      },
+      { id: `refence:${n}`, title: `${n}: stop, disable and mask its stale etcd before it can rejoin`, node: n, source: 'reference 004', run: fenceRun(n) },
+      {
+        id: `move-aside:${n}`, title: `${n}: move the stale data dir aside`, node: n, source: 'reference 002, 004 (a re-added member starts empty)',
+        approval: { question: () => `move ${n}'s stale data dir aside` },
+        run: async () => {
+          const r = (await changes.moveDataDirAside({ ...base, node: n, tag })).result;
+          return r.movedTo ? `moved to ${r.movedTo}` : 'no data to move';
+        },
+      },
+      ...addMemberPhases(tracker, base, n, tag).map((p) => ({ ...p, undo: undefined })),
+    ]),
+    verifyPhase(base, 'all members voting, healthy, equal hashkv', (r) => { verified = { revision: r.revision, members: r.members.map((m) => m.name).sort() }; }),
+    ...kubePhases(tracker, base, kube, KUBE_SAFE_POINT),
+  ];
+  tracker.setSteps([preflight, ...planOf(phases)]);
+  tracker.progress.outcome = 'running';
+  await runPhases(tracker, gate, phases, () => 'etcd was unmasked and started again where it ran; the cluster is as it was found');
   tracker.progress.outcome = 'completed';
-  return { survivor: s, evidence: lines, readded, revision: verified.revision, members: verified.state.members.map((m) => m.name).sort(), approvals: tracker.progress.approvals };
+  return { survivor: s, evidence: lines, readded: readded(), revision: verified.revision, members: verified.members, approvals: tracker.progress.approvals };
 }
 
 /** Waits until the node answers SSH, as workflow timers around an 8 s probe, up to `seconds`. */

@@ -1,17 +1,16 @@
-import { patched, workflowInfo } from '@temporalio/workflow';
+import { workflowInfo } from '@temporalio/workflow';
 import { preflightReads } from './preflight';
 import { ReplaceMemberInputSchema, type ReplaceMemberInput } from '../domain/inputs';
-import { addMemberSteps, retireMemberSteps } from '../domain/memberSteps';
-import type { ApprovalRecord, PlanStep } from '../domain/progress';
+import type { ApprovalRecord } from '../domain/progress';
 import { planReplace } from '../domain/replacePlans';
 import { describeVersions } from '../domain/etcdVersion';
-import { long, reads } from './proxies';
 import { describeLiveness } from '../domain/liveness';
-import { addMember, retireMember, undoAddedMembers } from './memberSteps';
-import { endAfterCompensation, stopAtSafePoint } from './compensation';
-import { NEVER_WORSE, refuse, runTag, startRunbook } from './runbook';
-import { replaceMemberV1 } from './v1/replaceMember';
-import { finishWithKubeSync, kubePlanSteps, planKubeSync } from './kubeSync';
+import type { SnapshotInfo } from '../activities';
+import { addMemberPhases, retireMemberPhases } from './memberSteps';
+import { snapshotPhase, verifyPhase } from './clusterPhases';
+import { planOf, runPhases, type Phase } from './phases';
+import { refuse, runTag, startRunbook } from './runbook';
+import { KUBE_SAFE_POINT, kubePhases, planKubeSync } from './kubeSync';
 
 export interface ReplaceMemberResult { removed: string; added?: string; snapshot: string; voters: number; approvals: ApprovalRecord[] }
 
@@ -30,7 +29,6 @@ export interface ReplaceMemberResult { removed: string; added?: string; snapshot
  * Source: reference 000 §8.2; 001; 002; 004.
  */
 export async function replaceMember(raw: ReplaceMemberInput): Promise<ReplaceMemberResult> {
-  if (!patched(NEVER_WORSE)) return replaceMemberV1(raw);
   const { input, base, tracker, gate } = startRunbook('replaceMember', ReplaceMemberInputSchema, raw);
   const replacement = input.replacement ?? input.failed;
   const nodes = [...new Set([input.failed, replacement])];
@@ -40,41 +38,28 @@ export async function replaceMember(raw: ReplaceMemberInput): Promise<ReplaceMem
   const rep = readiness[nodes.indexOf(replacement)];
   const plan = planReplace(state.members, failed, rep, Math.max(0, ...state.members.map((m) => m.status?.dbSize ?? 0)), state.clusterVersion?.version);
   tracker.progress.liveness?.push(describeVersions(state.clusterVersion, [rep]));
-  const steps: PlanStep[] = [
-    { id: 'preflight', title: 'pre-flight checks (quorum without the failed member, replacement ready)', status: 'done' },
-    { id: 'snapshot', title: 'snapshot on the leader, integrity verified', status: 'pending' },
-    ...retireMemberSteps(input.failed),
-    ...(plan.addReplacement ? addMemberSteps(replacement) : []),
-    { id: 'verify', title: 'verify: all members voting, healthy, equal hashkv', status: 'pending' },
-  ];
   // The failed node may be a control-plane node too (BCM's head node): its apiserver is not required.
   const kube = await planKubeSync(base, { requireReady: true, except: [input.failed] });
-  tracker.setSteps([...steps, ...kubePlanSteps(kube)]);
+  const tag = runTag('replace', workflowInfo().runId);
+  let snap: SnapshotInfo | undefined;
+  let voters = 0;
+  const adding = plan.addReplacement ? addMemberPhases(tracker, base, replacement, tag) : [];
+  if (adding[0]) adding[0].safePoint = () => ({ where: `${input.failed} was removed; adding ${replacement} was undone; the cluster has one member fewer but is healthy: fix ${replacement} and run again (or add-member --node ${replacement})` });
+  const phases: Phase[] = [
+    snapshotPhase(base, tag, (s) => { snap = s; }),
+    ...retireMemberPhases(base, input.failed, tag, failed.reachable, `${input.failed}'s member was removed; its node was not cleaned up`),
+    ...adding,
+    verifyPhase(base, 'all members voting, healthy, equal hashkv', (r) => { voters = r.members.filter((m) => !m.isLearner).length; }),
+    ...kubePhases(tracker, base, kube, KUBE_SAFE_POINT),
+  ];
+  tracker.setSteps([{ id: 'preflight', title: 'pre-flight checks (quorum without the failed member, replacement ready)', status: 'done' }, ...planOf(phases)]);
   const problems = [...plan.problems, ...(kube?.problems ?? [])];
   if (problems.length) refuse(tracker, problems);
   tracker.progress.outcome = 'running';
-  const tag = runTag('replace', workflowInfo().runId);
-  let snap;
-  try {
-    snap = await tracker.run('snapshot', async () => (await long.takeSnapshot({ ...base, label: tag })).result, (s) => `${s.node}:${s.path} rev ${s.revision}`);
-    await retireMember(tracker, gate, base, input.failed, tag, failed.reachable);
-  } catch (e) {
-    if (tracker.progress.steps.find((s) => s.id === `remove:${input.failed}`)?.status !== 'done') endAfterCompensation(tracker, e, 'nothing was changed', []);
-    stopAtSafePoint(tracker, e, `${input.failed}'s member was removed; its node was not cleaned up`, [{ node: input.failed, what: 'etcd of the removed member may still be enabled, with its data dir', fix: `etcd-runbooks cleanup --node ${input.failed}` }]);
-  }
-  if (plan.addReplacement) {
-    try {
-      await addMember(tracker, base, replacement);
-    } catch (e) {
-      const leftovers = await undoAddedMembers(tracker, base, [replacement], tag);
-      stopAtSafePoint(tracker, e, `${input.failed} was removed; adding ${replacement} was undone; the cluster has one member fewer but is healthy: fix ${replacement} and run again (or add-member --node ${replacement})`, leftovers);
-    }
-  }
-  const verified = await tracker.run('verify', async () => (await reads.verifyCluster(base)).result, (r) => `${r.state.members.length} members, hashkv ${r.hash} equal at revision ${r.revision}`);
-  await finishWithKubeSync(tracker, base, kube);
+  await runPhases(tracker, gate, phases, () => 'nothing was changed');
   tracker.progress.outcome = 'completed';
   return {
-    removed: input.failed, ...(plan.addReplacement ? { added: replacement } : {}), snapshot: `${snap.node}:${snap.path}`,
-    voters: verified.state.members.filter((m) => !m.isLearner).length, approvals: tracker.progress.approvals,
+    removed: input.failed, ...(plan.addReplacement ? { added: replacement } : {}), snapshot: `${snap!.node}:${snap!.path}`,
+    voters, approvals: tracker.progress.approvals,
   };
 }

@@ -2,24 +2,12 @@ import { ApplicationFailure, defineQuery, setHandler } from '@temporalio/workflo
 import type { z } from 'zod';
 import type { SignedDecision, Trust } from '../domain/decision';
 import type { Identity } from '../domain/identity';
-
-/** The four-eyes default runs before 0.6 replay with (domain/identity.ts FOUR_EYES_DEFAULT grew since). */
-const FOUR_EYES_BEFORE_0_6: readonly string[] = ['restoreCluster', 'recoverQuorum', 'removeMember'];
 import { describeZodError } from '../domain/inputs';
 import type { RunbookProgress } from '../domain/progress';
 import { ApprovalGate } from './approval';
-import { authorizeStart, signedRun } from './decisions';
+import { authorizeStart } from './decisions';
 import type { Base } from './proxies';
 import { ProgressTracker } from './steps';
-
-/**
- * Patch id of the 0.2 safety changes (liveness from etcd, checks before fencing, compensation that
- * always completes, waits as timers). Runs started before it replay through workflows/v1.
- */
-export const NEVER_WORSE = 'never-worse';
-
-/** Patch id of recover-quorum's refusal of a survivor whose etcd only its own node reaches (0.3). */
-export const ISOLATED_SURVIVOR = 'isolated-survivor';
 
 /** Query: the plan and the progress of a run (steps done, current, remaining, pending approval). */
 export const progressQuery = defineQuery<RunbookProgress>('progress');
@@ -39,34 +27,22 @@ type RunbookInput = {
 
 /**
  * Validates the raw input with `schema` (a bad input fails the run with InvalidInput naming the
- * field, before anything is read or changed), verifies the signed start decision (runs since
- * 0.6, workflows/decisions.ts: Unauthorized otherwise), then sets up progress tracking, the
+ * field, before anything is read or changed), verifies the signed start decision
+ * (workflows/decisions.ts: Unauthorized otherwise), then sets up progress tracking, the
  * `progress` query and the approval gate. Requester, four-eyes and up-front approval come from
- * the verified decision; runs before 0.6 take them from the input (four-eyes default
- * FOUR_EYES_DEFAULT), refusing an up-front approval by the requester under four-eyes.
+ * the verified decision only.
  */
 export function startRunbook<S extends z.ZodType<RunbookInput>>(runbook: string, schema: S, raw: unknown): RunbookContext<z.output<S>> {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid ${runbook} input: ${describeZodError(parsed.error)}`, 'InvalidInput');
   const input = parsed.data;
-  if (signedRun()) {
-    const a = authorizeStart(runbook, raw as Record<string, unknown>, input);
-    const requester = { principal: a.requester.principal, method: a.requester.method, channel: a.requester.channel };
-    const tracker = new ProgressTracker({ runbook, cluster: input.cluster, outcome: 'planning', steps: [], approvals: [], requester, startProof: a.proof });
-    setHandler(progressQuery, () => tracker.progress);
-    const gate = new ApprovalGate(tracker, a.approvedBy, input.approvalTimeoutSeconds ?? 3600,
-      { requester, fourEyes: a.fourEyes, trust: a.trust, runbook, cluster: input.cluster, used: new Set([a.proof.nonce]) });
-    const base: Base = { cluster: input.cluster, ...(input.inventoryDigest ? { inventoryDigest: input.inventoryDigest } : {}), trustDigest: a.trustDigest };
-    return { input, base, tracker, gate };
-  }
-  const fourEyes = input.fourEyes ?? FOUR_EYES_BEFORE_0_6.includes(runbook);
-  if (fourEyes && input.requester && input.approvedBy === input.requester.principal) {
-    throw ApplicationFailure.nonRetryable(`invalid ${runbook} input: approvedBy: four-eyes: ${input.approvedBy} requested this run and may not approve it up front; another approver must`, 'InvalidInput');
-  }
-  const tracker = new ProgressTracker({ runbook, cluster: input.cluster, outcome: 'planning', steps: [], approvals: [], ...(input.requester ? { requester: input.requester } : {}) });
+  const a = authorizeStart(runbook, raw as Record<string, unknown>, input);
+  const requester = { principal: a.requester.principal, method: a.requester.method, channel: a.requester.channel };
+  const tracker = new ProgressTracker({ runbook, cluster: input.cluster, outcome: 'planning', steps: [], approvals: [], requester, startProof: a.proof });
   setHandler(progressQuery, () => tracker.progress);
-  const gate = new ApprovalGate(tracker, input.approvedBy, input.approvalTimeoutSeconds ?? 3600, { requester: input.requester, fourEyes });
-  const base: Base = { cluster: input.cluster, ...(input.inventoryDigest ? { inventoryDigest: input.inventoryDigest } : {}) };
+  const gate = new ApprovalGate(tracker, a.approvedBy, input.approvalTimeoutSeconds ?? 3600,
+    { requester, fourEyes: a.fourEyes, trust: a.trust, runbook, cluster: input.cluster, used: new Set([a.proof.nonce]) });
+  const base: Base = { cluster: input.cluster, ...(input.inventoryDigest ? { inventoryDigest: input.inventoryDigest } : {}), trustDigest: a.trustDigest };
   return { input, base, tracker, gate };
 }
 
@@ -86,11 +62,6 @@ export function refuse(tracker: ProgressTracker, problems: string[]): never {
  */
 export function runTag(runbook: string, runId: string): string {
   return `${runbook}-${runId.replace(/-/g, '').slice(-12)}`;
-}
-
-/** The 0.1 tag (first 8 digits of the run id), kept for runs started before 0.2 (workflows/v1). */
-export function runTagV1(runbook: string, runId: string): string {
-  return `${runbook}-${runId.slice(0, 8)}`;
 }
 
 /** `YYYYMMDDTHHMMSSZ` from workflow time (deterministic); with `ms`, `YYYYMMDDTHHMMSSmmmZ`. */

@@ -1,4 +1,4 @@
-import { expandSteps, planExpand, type ExpandFacts } from '../../domain/expandPlan';
+import { planExpand, type ExpandFacts } from '../../domain/expandPlan';
 import type { Member, MemberSpec } from '../../domain/members';
 import type { MemberId } from '../../domain/memberId';
 
@@ -8,20 +8,15 @@ const ready = (n: number, extra = {}) => ({ spec: spec(n), reachable: true, data
 const facts = (extra: Partial<ExpandFacts> = {}): ExpandFacts => ({ members: [member(1)], healthyMembers: ['node1'], candidates: [ready(2), ready(3)], allowEvenSize: false, ...extra });
 
 describe('expand plan', () => {
-  test('1 -> 3: two members to add in order, with 6 steps each, snapshot first, verify last', () => {
+  test('1 -> 3: two members to add, in order', () => {
     const plan = planExpand(facts());
     expect(plan).toMatchObject({ toAdd: [spec(2), spec(3)], problems: [], votersBefore: 1, votersAfter: 3 });
-    const ids = expandSteps(plan).map((s) => s.id);
-    expect(ids.slice(0, 3)).toEqual(['preflight', 'snapshot', 'add-learner:node2']);
-    expect(ids).toHaveLength(1 + 1 + 12 + 1);
-    expect(ids.at(-1)).toBe('verify');
   });
 
   test('re-run on a cluster that already has them: nothing to do', () => {
     const plan = planExpand(facts({ members: [member(1), member(2), member(3)], healthyMembers: ['node1', 'node2', 'node3'] }));
     expect(plan.toAdd).toEqual([]);
     expect(plan.alreadyVoters).toEqual(['node2', 'node3']);
-    expect(expandSteps(plan).map((s) => s.id)).toEqual(['preflight']);
   });
 
   test('resumes a member left as our learner or unstarted entry', () => {

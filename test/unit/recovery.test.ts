@@ -1,4 +1,4 @@
-import { chooseSurvivor, chooseSurvivorV1, describeEvidence, type MemberEvidence } from '../../domain/recovery';
+import { chooseSurvivor, describeEvidence, type MemberEvidence } from '../../domain/recovery';
 
 const ev = (node: string, extra: Partial<MemberEvidence>): MemberEvidence => ({ node, reachable: true, etcdActive: true, source: 'status', ...extra });
 
@@ -17,9 +17,6 @@ describe('choosing the survivor for --force-new-cluster', () => {
   });
   test('ties go to the first listed', () => {
     expect(chooseSurvivor([ev('a', { raftTerm: 2, raftIndex: 5 }), ev('b', { raftTerm: 2, raftIndex: 5 })])?.node).toBe('a');
-  });
-  test('the 0.1 ordering stays for runs started before 0.2', () => {
-    expect(chooseSurvivorV1([ev('a', { raftTerm: 3, raftIndex: 900 }), ev('b', { raftTerm: 4, raftIndex: 100 })])?.node).toBe('b');
   });
   test('evidence reads as a plan line; a lower bound says so', () => {
     expect(describeEvidence(ev('node1', { raftTerm: 3, raftIndex: 1042, raftAppliedIndex: 1042, revision: 1001 }))).toBe('node1: running, term 3, index 1042, applied 1042, revision 1001');
