@@ -18,7 +18,8 @@ export const IdempotencyHeaders = z.looseObject({ 'idempotency-key': z.string().
  * `approveUpFront=true`: the caller approves every step of the run as themselves (the CLI's `--yes`):
  * needs the approver role, refused for four-eyes runbooks. Nobody else can be named as approver.
  */
-export const StartQuery = z.strictObject({ approveUpFront: z.enum(['true', 'false']).optional() });
+/** `approveUpFront=true`: approve every step as the caller (not under four-eyes); `dryRun=true`: pre-flight and the plan only. */
+export const StartQuery = z.strictObject({ approveUpFront: z.enum(['true', 'false']).optional(), dryRun: z.enum(['true', 'false']).optional() });
 
 export const ErrorSchema = z.object({ error: z.object({ kind: z.string(), message: z.string() }) });
 
@@ -31,6 +32,7 @@ export const RunSummarySchema = z.object({
 const StepSchema = z.object({
   id: z.string(), title: z.string(), status: z.string(), node: z.string().optional(), source: z.string().optional(), detail: z.string().optional(),
   startedAt: z.string().optional(), finishedAt: z.string().optional(),
+  projection: z.object({ voters: z.number(), serving: z.number(), quorum: z.number(), tolerance: z.number(), onCancel: z.string() }).optional(),
 });
 /** domain/decision.ts DecisionProof: which front end key signed a decision the run verified, its nonce and when it was issued. */
 const ProofSchema = z.object({ keyId: z.string(), nonce: z.string(), iat: z.string(), method: z.string(), channel: z.string() });

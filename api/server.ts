@@ -123,7 +123,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       },
     }, async (req, reply) => {
       const key = req.headers['idempotency-key'] as string | undefined;
-      const { operation, created } = await deps.service.start(req.actor, name, req.params.cluster, req.body as Record<string, unknown>, { ...(key ? { idempotencyKey: key } : {}), approvedUpFront: req.query.approveUpFront === 'true' });
+      const { operation, created } = await deps.service.start(req.actor, name, req.params.cluster, { ...(req.body as Record<string, unknown>), ...(req.query.dryRun === 'true' ? { dryRun: true } : {}) }, { ...(key ? { idempotencyKey: key } : {}), approvedUpFront: req.query.approveUpFront === 'true' });
       reply.header('Location', `/v1/${operation.name}`);
       return reply.code(created ? 202 : 200).send(operation);
     });

@@ -9,6 +9,7 @@
  */
 process.env.ETCD_RUNBOOKS_LAB_ID ??= '7';
 
+import type { DryRunResult } from '../workflows/phases';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Table from 'cli-table3';
@@ -50,7 +51,7 @@ async function main() {
         await writeBulk(etcd, 'bulk/', size);
         const base = { cluster: 'lab', inventoryDigest: inventoryDigest(variant) };
         const run = <A extends unknown[], R>(wf: (...a: A) => Promise<R>, ...args: A) =>
-          startSigned(client, taskQueue, wf, `bench-${wf.name}-${size}-${Date.now()}`, args[0] as Record<string, unknown>).then((h) => h.result() as Promise<R>);
+          startSigned(client, taskQueue, wf, `bench-${wf.name}-${size}-${Date.now()}`, args[0] as Record<string, unknown>).then((h) => h.result() as Promise<Exclude<R, DryRunResult>>);
         let t = Date.now();
         const b = await run(backupCluster, { ...base, keep: 2 });
         const backupSeconds = (Date.now() - t) / 1000;

@@ -9,11 +9,12 @@ export type ChatCommand =
 
 const LISTS = new Set(['add', 'members']);
 const NUMBERS = new Set(['keep', 'bumpRevision', 'waitForNodesSeconds', 'approvalTimeoutSeconds']);
-const BOOLEANS = new Set(['allowEvenSize']);
+const BOOLEANS = new Set(['allowEvenSize', 'dryRun']);
 
 /** What `help` answers, in every channel. */
 export const CHAT_HELP = [
   'usage: <runbook> <cluster> key=value ...   e.g. expand lab add=node2,node3 | remove-member lab node=node3',
+  'plan <runbook> <cluster> key=value ...: pre-flight and the plan only (dry run), nothing changes',
   `runbooks: ${Object.keys(RUNBOOKS).join(', ')}`,
   'also: status <cluster>, runs <cluster>, help. Approve or reject the waiting step on the run\'s message.',
 ].join('\n');
@@ -27,7 +28,9 @@ export const CHAT_HELP = [
  */
 export function parseChatCommand(text: string): ChatCommand {
   const words = text.trim().split(/\s+/).filter(Boolean);
-  const [verb, cluster, ...rest] = words;
+  // `plan <runbook> ...`: the same start as a dry run (pre-flight and the plan only).
+  const dryRun = words[0] === 'plan';
+  const [verb, cluster, ...rest] = dryRun ? words.slice(1) : words;
   if (!verb || verb === 'help') return { verb: 'help' };
   if (!cluster || !NameSchema.safeParse(cluster).success) throw new Error(`cluster: "${cluster ?? ''}" is not a cluster name (${CHAT_HELP.split('\n')[0]})`);
   if (verb === 'status' || verb === 'runs') return { verb, cluster };
@@ -47,5 +50,5 @@ export function parseChatCommand(text: string): ChatCommand {
       fields.snapshot = { node: value.slice(0, j), path: value.slice(j + 1) };
     } else fields[key] = value;
   }
-  return { verb: 'start', runbook: verb as RunbookName, cluster, fields };
+  return { verb: 'start', runbook: verb as RunbookName, cluster, fields: dryRun ? { ...fields, dryRun: true } : fields };
 }

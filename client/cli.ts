@@ -18,12 +18,13 @@ async function startRunbook(name: RunbookName, o: RunbookCliOptions, fields: Rec
   return runRunbook(prepared);
 }
 
-/** Adds --inventory, --yes, --approval-timeout and --no-wait to a runbook verb. */
+/** Adds --inventory, --yes, --approval-timeout, --plan and --no-wait to a runbook verb. */
 function runbookVerb(program: Command, name: string, description: string): Command {
   return program.command(name).description(description)
     .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster, or the cluster\'s name (the service reads its own inventory)')
     .option('-y, --yes', 'approve every destructive step up front (recorded as you)')
     .option('--approval-timeout <seconds>', 'stop at a safe point if a step is not approved in time (default 3600)')
+    .option('--plan', 'dry run: pre-flight reads only, then the plan with the members after each step and what a cancel would do there; nothing changes')
     .option('--no-wait', 'start the run and return without following it');
 }
 

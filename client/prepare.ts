@@ -12,6 +12,8 @@ export interface RunbookCliOptions {
   /** Approve every destructive step up front, as this user. */
   yes?: boolean;
   approvalTimeout?: string;
+  /** Dry run: pre-flight and the plan only. */
+  plan?: boolean;
   wait?: boolean;
 }
 
@@ -64,7 +66,7 @@ export function inventoryArg(arg: string): { cluster: string; inv?: Inventory; f
  */
 export function prepareRun(runbook: RunbookName, opts: RunbookCliOptions, fields: Record<string, unknown>): PreparedRun {
   const { cluster, inv, file } = inventoryArg(opts.inventory);
-  const all = { ...fields, ...(opts.approvalTimeout !== undefined ? { approvalTimeoutSeconds: Number(opts.approvalTimeout) } : {}) };
+  const all = { ...fields, ...(opts.approvalTimeout !== undefined ? { approvalTimeoutSeconds: Number(opts.approvalTimeout) } : {}), ...(opts.plan ? { dryRun: true } : {}) };
   const parsed = RUNBOOKS[runbook].schema.safeParse({ cluster, inventoryDigest: file ? inventoryDigest(file) : '0'.repeat(64), ...all });
   if (!parsed.success) throw new Error(`${runbook}: ${describeZodError(parsed.error)}`);
   if (inv) for (const n of nodesOf(all)) nodeByName(inv, n);

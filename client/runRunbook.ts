@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { RUNBOOKS } from '../service/catalogue';
 import { describeOperationFailure } from './failure';
 import { type PreparedRun } from './prepare';
-import { memberTable, resultLines } from '../render/tables';
+import { dryRunTable, memberTable, resultLines } from '../render/tables';
 import { cliRuns } from './service';
 import { watchProgress } from './watch';
 
@@ -40,6 +40,10 @@ export async function runRunbook(prepared: PreparedRun, out: (line: string) => v
     if (end.run.state !== 'completed') {
       for (const line of describeOperationFailure(workflow, end)) out(line);
       return 1;
+    }
+    if (prepared.fields.dryRun) {
+      out(`${workflow} plan for ${cluster} (dry run: pre-flight passed; nothing was changed):\n${dryRunTable((end.progress?.steps ?? []).filter((s) => s.projection))}`);
+      return 0;
     }
     out(`${workflow} completed:\n${resultLines(end.response).join('\n')}`);
     for (const l of end.progress?.leftovers ?? []) out(`  left on ${l.node}: ${l.what} -> ${l.fix}`);

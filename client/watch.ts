@@ -24,7 +24,8 @@ export async function watchProgress(
   for (;;) {
     const op = await runs.get(cluster, runId);
     const last = op.progress;
-    if (last && last.steps.length && !planShown) {
+    // A dry run's plan is printed once, with its projection, when the run ends (runRunbook.ts).
+    if (last && last.steps.length && !planShown && !last.steps.some((s) => s.projection)) {
       out(`plan for ${last.runbook} on cluster ${last.cluster}:\n${planTable(last)}`);
       if (last.liveness?.length) out(`members (SSH and etcd judged apart):\n  ${last.liveness.join('\n  ')}`);
       planShown = true;

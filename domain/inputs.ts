@@ -24,6 +24,8 @@ export const ApprovalInputSchema = z.strictObject({
   fourEyes: z.boolean().optional(),
   authority: SignedDecisionSchema.optional(),
   trust: TrustSchema.optional(),
+  /** Plan only: pre-flight reads, then the plan with its projection; nothing changes on any node. */
+  dryRun: z.boolean().optional(),
 });
 
 /**

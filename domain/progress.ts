@@ -23,7 +23,16 @@ export interface PlanStep {
   finishedAt?: string;
   /** Short outcome or error message. */
   detail?: string;
+  /** In a plan (dry run): the cluster after this step, and what a cancel during it would do. */
+  projection?: StepProjection;
 }
+
+/**
+ * What a plan projects after one step: voting members in the membership, how many of them serve,
+ * quorum of the membership, fault tolerance (serving minus quorum; negative: no quorum), and what
+ * a cancel (or failure) during the step would do.
+ */
+export interface StepProjection { voters: number; serving: number; quorum: number; tolerance: number; onCancel: string }
 
 export type RunOutcome = 'planning' | 'running' | 'waiting-approval' | 'completed' | 'failed' | 'compensated' | 'stopped';
 

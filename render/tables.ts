@@ -47,10 +47,30 @@ export function planTable(p: RunbookProgress): string {
 
 const MARK: Record<PlanStep['status'], string> = { pending: ' ', running: '>', done: '✓', skipped: '-', failed: '✗', compensated: '↺' };
 
-/** One progress line for a step that changed state. */
+/** One progress line for a step that changed state; a planned step (dry run) with its projection. */
 export function stepLine(s: PlanStep): string {
   const took = s.startedAt && s.finishedAt ? ` (${((Date.parse(s.finishedAt) - Date.parse(s.startedAt)) / 1000).toFixed(1)} s)` : '';
-  return `[${MARK[s.status]}] ${s.title}${took}${s.detail ? ` — ${s.detail}` : ''}`;
+  const p = s.projection;
+  const after = p ? ` — then ${p.voters} voters, ${p.serving} serving, quorum ${p.quorum}, ${toleranceWords(p.tolerance)}; a cancel here ${p.onCancel}` : '';
+  return `[${MARK[s.status]}] ${s.title}${took}${s.detail ? ` — ${s.detail}` : ''}${after}`;
+}
+
+/** Fault tolerance in words: `tolerates 1 failure`, `tolerates none`, `no quorum`. */
+function toleranceWords(t: number): string {
+  return t < 0 ? 'no quorum' : t === 0 ? 'tolerates no failure' : `tolerates ${t} failure${t === 1 ? '' : 's'}`;
+}
+
+/**
+ * A dry run's plan: each step with the members projected after it (voters, serving, quorum, fault
+ * tolerance) and what a cancel during it would do.
+ */
+export function dryRunTable(steps: readonly PlanStep[]): string {
+  const t = new Table({ style: { ...PLAIN, compact: true }, head: ['#', 'step', 'voters', 'serving', 'quorum', 'tolerates', 'a cancel here'], wordWrap: true, colWidths: [null, 56, null, null, null, null, 56] });
+  steps.forEach((s, i) => {
+    const p = s.projection;
+    t.push([i + 1, s.title, p?.voters ?? '', p?.serving ?? '', p?.quorum ?? '', p ? (p.tolerance < 0 ? 'no quorum' : p.tolerance) : '', p?.onCancel ?? s.status]);
+  });
+  return t.toString();
 }
 
 export function formatBytes(n: number): string {

@@ -22,8 +22,8 @@ const whole = (s: string) => (/^[0-9]+$/.test(s.trim()) ? Number(s) : NaN);
 /** `NODE:PATH`, e.g. `node1:/var/backups/etcd-runbooks/lab-node1-rev42-20261121T100000Z.db`. */
 const nodePath = (s: string) => ({ node: s.slice(0, Math.max(0, s.indexOf(':'))), path: s.slice(s.indexOf(':') + 1) });
 
-/** Fields every runbook takes that the CLI offers once for all (`--approval-timeout`), or that the service sets. */
-export const COMMON_FIELDS = ['approvalTimeoutSeconds', 'approvedBy', 'requester', 'fourEyes', 'authority', 'trust', 'cluster', 'inventoryDigest'] as const;
+/** Fields every runbook takes that the CLI offers once for all (`--approval-timeout`, `--plan`), or that the service sets. */
+export const COMMON_FIELDS = ['approvalTimeoutSeconds', 'dryRun', 'approvedBy', 'requester', 'fourEyes', 'authority', 'trust', 'cluster', 'inventoryDigest'] as const;
 
 /** One runbook as the API and chat name it (the CLI's verb), with its workflow and input schema. */
 export interface RunbookEntry {

@@ -1,5 +1,5 @@
 import type { SnapshotInfo } from '../activities';
-import type { Phase } from './phases';
+import type { Members, Phase } from './phases';
 import { long, reads, type Base } from './proxies';
 
 /**
@@ -35,4 +35,10 @@ export function verifyPhase(base: Base, title: string, onDone: (r: { members: { 
       return `${r.state.members.length} members, hashkv ${r.hash} equal at revision ${r.revision}`;
     },
   };
+}
+
+/** Voting members of a member list, and how many of them are healthy (the plan's starting point). */
+export function votingMembers(members: readonly { isLearner: boolean; healthy?: boolean }[]): Members {
+  const voters = members.filter((m) => !m.isLearner);
+  return { voters: voters.length, serving: voters.filter((m) => m.healthy).length };
 }

@@ -7,7 +7,7 @@ import { ExpandInputSchema, type ExpandInput } from '../domain/inputs';
 import type { SnapshotInfo } from '../activities';
 import { addMemberPhases } from './memberSteps';
 import { snapshotPhase, verifyPhase } from './clusterPhases';
-import { planOf, runPhases, type Phase } from './phases';
+import { planOf, planOnly, runPhases, type DryRunResult, type Phase } from './phases';
 import { refuse, runTag, startRunbook } from './runbook';
 import { KUBE_SAFE_POINT, kubePhases, planKubeSync } from './kubeSync';
 
@@ -31,7 +31,7 @@ export interface ExpandResult {
  * point of no return before the final verification. A re-run on a cluster that already has the
  * members changes nothing.
  */
-export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult> {
+export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult | DryRunResult> {
   const { input, base, tracker } = startRunbook('expandCluster', ExpandInputSchema, rawInput);
 
   const { state, liveness, readiness } = await preflightReads(base, input.add);
@@ -58,6 +58,8 @@ export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult
   tracker.setSteps([{ id: 'preflight', title: 'pre-flight checks (members healthy, nodes reachable, data dirs empty)', status: 'done' }, ...planOf(phases)]);
   const problems = [...plan.problems, ...(kube?.problems ?? [])];
   if (problems.length) refuse(tracker, problems);
+  const members = { voters: state.members.filter((m) => !m.isLearner).length, serving: state.members.filter((m) => !m.isLearner && m.healthy).length };
+  if (input.dryRun) return planOnly(tracker, phases, members);
   if (plan.toAdd.length === 0) {
     tracker.progress.outcome = 'completed';
     tracker.progress.message = `nothing to do: ${plan.alreadyVoters.join(', ')} already voting members`;

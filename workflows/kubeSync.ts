@@ -3,7 +3,7 @@ import { KubeSyncInputSchema, type KubeSyncInput } from '../domain/inputs';
 import { kubeDrift, unreadyApiservers, type KubeState } from '../domain/kubeSync';
 import type { Leftover } from '../domain/progress';
 import { recordLeftovers } from './compensation';
-import { planOf, runPhases, type Phase } from './phases';
+import { planOf, planOnly, runPhases, type DryRunResult, type Phase } from './phases';
 import { changes, long, reads, type Base } from './proxies';
 import { startRunbook } from './runbook';
 import type { ProgressTracker } from './steps';
@@ -92,8 +92,8 @@ export interface KubeSyncResult { desired: string[]; driftBefore: string[]; drif
  * `kube-sync`: the control-plane phase alone (after a change made by hand, or to finish one a node
  * missed), as `cm-kubeadm-manage update_configmap` + `update_apiserver` per node. Reference 000 §6.
  */
-export async function kubeSync(raw: KubeSyncInput): Promise<KubeSyncResult> {
-  const { base, tracker } = startRunbook('kubeSync', KubeSyncInputSchema, raw);
+export async function kubeSync(raw: KubeSyncInput): Promise<KubeSyncResult | DryRunResult> {
+  const { input, base, tracker } = startRunbook('kubeSync', KubeSyncInputSchema, raw);
   const before = (await reads.inspectKube(base)).result;
   const plan: KubePlan | undefined = before.enabled ? { nodes: before.nodes.map((n) => n.node), unreachable: [], problems: [] } : undefined;
   const phases = kubePhases(tracker, base, plan, 'the control plane was partly pointed at the members (every apiserver not yet done still uses its old endpoint list)');
@@ -103,6 +103,7 @@ export async function kubeSync(raw: KubeSyncInput): Promise<KubeSyncResult> {
     tracker.progress.message = 'nothing to do: the inventory has no kubernetes section';
     return { desired: [], driftBefore: [], driftAfter: [], leftovers: [] };
   }
+  if (input.dryRun) return planOnly(tracker, phases, { voters: before.desired.length, serving: before.desired.length });
   tracker.progress.outcome = 'running';
   await runPhases(tracker, undefined, phases, () => 'nothing was changed');
   const after = (await reads.inspectKube(base)).result;

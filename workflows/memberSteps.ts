@@ -111,6 +111,7 @@ export function waitCaughtUpPhase(tracker: ProgressTracker, base: Base, node: st
 export function promotePhase(base: Base, node: string, onDone?: (r: { memberId: string; alreadyVoter: boolean }) => void): Phase {
   return {
     id: `promote:${node}`, title: `${node}: promote the learner to a voting member`, node, source: LEARNER,
+    members: (m) => ({ voters: m.voters + 1, serving: m.serving + 1 }),
     run: async () => {
       const r = (await changes.promoteLearner({ ...base, node })).result;
       onDone?.(r);
@@ -136,10 +137,11 @@ export function waitHealthyPhase(base: Base, node: string): Phase {
  * `<dataDir>.aside-<tag>`. With `reachable: false` the node-side phases are skipped (the node is
  * down) and say so. Past the removal a node that stops answering must not hold the run: its
  * node-side failures become leftovers (a removed member's etcd exits by itself if it starts;
- * cleanup finishes the node). `safePoint` says how the run reads if it ends after the removal.
+ * cleanup finishes the node). `safePoint` says how the run reads if it ends after the removal;
+ * `serving` whether the member served at pre-flight (for the plan's projection).
  * Source: reference 000 §7.
  */
-export function retireMemberPhases(base: Base, node: string, tag: string, reachable: boolean, safePoint: string): Phase[] {
+export function retireMemberPhases(base: Base, node: string, tag: string, reachable: boolean, safePoint: string, serving: boolean): Phase[] {
   const n = { ...base, node };
   const notCleaned = { what: 'the removed member\'s etcd may still be enabled there, with its data dir', fix: `etcd-runbooks cleanup --node ${node}` };
   const unreachable = (why: string) => () => (reachable ? true as const : why);
@@ -155,6 +157,7 @@ export function retireMemberPhases(base: Base, node: string, tag: string, reacha
       id: `remove:${node}`, title: `${node}: remove the member (member remove)`, node, source: RETIRE,
       approval: { question: () => `remove ${node}'s member from cluster ${base.cluster}` },
       pointOfNoReturn: 'done',
+      members: (m) => ({ voters: m.voters - 1, serving: m.serving - (serving ? 1 : 0) }),
       safePoint: () => ({ where: safePoint, leftovers: [{ node, what: 'etcd of the removed member may still be enabled, with its data dir', fix: `etcd-runbooks cleanup --node ${node}` }] }),
       run: async () => {
         const r = (await changes.removeMember(n)).result;

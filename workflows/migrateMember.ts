@@ -8,7 +8,7 @@ import { describeLiveness } from '../domain/liveness';
 import type { SnapshotInfo } from '../activities';
 import { addMemberPhases, retireMemberPhases } from './memberSteps';
 import { snapshotPhase, verifyPhase } from './clusterPhases';
-import { planOf, runPhases, type Phase } from './phases';
+import { planOf, planOnly, runPhases, type DryRunResult, type Phase } from './phases';
 import { refuse, runTag, startRunbook } from './runbook';
 import { KUBE_SAFE_POINT, kubePhases, planKubeSync } from './kubeSync';
 
@@ -22,7 +22,7 @@ export interface MigrateMemberResult { from: string; to: string; snapshot: strin
  * out again (the cluster is as it started); after it, the run stops with the source removed and
  * its node's clean-up recorded as a leftover. Source: reference 000 §8.3.
  */
-export async function migrateMember(raw: MigrateMemberInput): Promise<MigrateMemberResult> {
+export async function migrateMember(raw: MigrateMemberInput): Promise<MigrateMemberResult | DryRunResult> {
   const { input, base, tracker, gate } = startRunbook('migrateMember', MigrateMemberInputSchema, raw);
   const { state, liveness, readiness: [from, to] } = await preflightReads(base, [input.from, input.to]);
   tracker.progress.liveness = liveness.map(describeLiveness);
@@ -35,13 +35,14 @@ export async function migrateMember(raw: MigrateMemberInput): Promise<MigrateMem
   const phases: Phase[] = [
     snapshotPhase(base, tag, (s) => { snap = s; }),
     ...(plan.addTarget ? addMemberPhases(tracker, base, input.to, tag) : []),
-    ...(plan.removeSource ? retireMemberPhases(base, input.from, tag, from.reachable, `${input.to} was added and ${input.from}'s member removed; ${input.from} was not cleaned up`) : []),
+    ...(plan.removeSource ? retireMemberPhases(base, input.from, tag, from.reachable, `${input.to} was added and ${input.from}'s member removed; ${input.from} was not cleaned up`, state.members.some((m) => m.name === input.from && m.healthy)) : []),
     verifyPhase(base, 'all members voting, healthy, equal hashkv', (r) => { voters = r.members.filter((m) => !m.isLearner).length; }),
     ...kubePhases(tracker, base, kube, KUBE_SAFE_POINT),
   ];
   tracker.setSteps([{ id: 'preflight', title: 'pre-flight checks (every voter healthy, target ready)', status: 'done' }, ...planOf(phases)]);
   const problems = [...plan.problems, ...(kube?.problems ?? [])];
   if (problems.length) refuse(tracker, problems);
+  if (input.dryRun) return planOnly(tracker, phases, { voters: state.members.filter((m) => !m.isLearner).length, serving: state.members.filter((m) => !m.isLearner && m.healthy).length });
   tracker.progress.outcome = 'running';
   await runPhases(tracker, gate, phases, () => `${input.to} was taken out again; the cluster is as it started`);
   tracker.progress.outcome = 'completed';

@@ -1,5 +1,5 @@
 import { isCancellation } from '@temporalio/workflow';
-import type { Leftover, PlanStep } from '../domain/progress';
+import type { Leftover, PlanStep, StepProjection } from '../domain/progress';
 import type { ApprovalGate } from './approval';
 import { compensate, endAfterCompensation, recordLeftovers, stopAtSafePoint, type UndoStep } from './compensation';
 import { refuse } from './runbook';
@@ -49,11 +49,60 @@ export interface Phase {
    * this leftover, and later phases of the same node that also tolerate failure are skipped.
    */
   tolerate?: Omit<Leftover, 'node'>;
+  /** The membership after the phase, for the plan's projection (absent: unchanged). */
+  members?: (m: Members) => Members;
 }
+
+/** Voting members in the membership, and how many of them serve. */
+export interface Members { voters: number; serving: number }
 
 /** The plan shown for a table: every phase pending, in order, with its source. */
 export function planOf(phases: readonly Phase[]): PlanStep[] {
   return phases.map((p) => ({ id: p.id, title: p.title, ...(p.node ? { node: p.node } : {}), source: p.source, status: 'pending' }));
+}
+
+/** The result of a dry run: the plan, each step with its projection. Nothing was changed. */
+export interface DryRunResult { dryRun: true; plan: PlanStep[] }
+
+/**
+ * The plan of a table with, after each phase, the projected membership (voters, serving, quorum,
+ * fault tolerance) and what a cancel during it would do, decided as `runPhases` decides: before a
+ * point of no return the registered undo steps, past it the safe point.
+ */
+export function projectPlan(phases: readonly Phase[], start: Members): PlanStep[] {
+  let m = start;
+  let undos: UndoStep[] = [];
+  let pastNoReturn = false;
+  let safePoint: Phase['safePoint'];
+  return planOf(phases).map((step, i) => {
+    const p = phases[i];
+    if (p.safePoint) safePoint = p.safePoint;
+    if (p.undo?.length) undos.push(...p.undo);
+    if (p.pointOfNoReturn === 'started') { pastNoReturn = true; undos = []; }
+    let onCancel: string;
+    if (p.refuses) onCancel = 'ends refused: nothing was changed';
+    else if (pastNoReturn) onCancel = `stops at a safe point: ${safePoint?.().where ?? 'past the point of no return'}`;
+    else if (undos.length) onCancel = `undoes: ${undoOrder(undos).map((u) => u.title).join('; ')}`;
+    else onCancel = 'ends: nothing was changed';
+    m = p.members?.(m) ?? m;
+    if (p.pointOfNoReturn === 'done') { pastNoReturn = true; undos = []; }
+    const quorum = Math.floor(m.voters / 2) + 1;
+    const projection: StepProjection = { voters: m.voters, serving: m.serving, quorum, tolerance: m.serving - quorum, onCancel };
+    return { ...step, projection };
+  });
+}
+
+/**
+ * Ends a dry run after its pre-flight: the plan with its projection in the progress and the
+ * result, outcome completed, nothing changed.
+ */
+export function planOnly(tracker: ProgressTracker, phases: readonly Phase[], start: Members): DryRunResult {
+  const pre = tracker.progress.steps.filter((s) => !phases.some((p) => p.id === s.id));
+  const plan = projectPlan(phases, start);
+  tracker.setSteps([...pre, ...plan]);
+  tracker.progress.outcome = 'completed';
+  tracker.progress.message = `dry run: pre-flight passed; the plan has ${plan.length} steps; nothing was changed`;
+  return { dryRun: true, plan };
 }
 
 /** What ends a run whatever a phase tolerates: a cancel, a rejected step, an approval that timed out. */

@@ -6,7 +6,7 @@ import { chooseSurvivor, describeEvidence, lowerBound } from '../domain/recovery
 import { changes, long, probes, reads, undo } from './proxies';
 import { addMemberPhases } from './memberSteps';
 import { verifyPhase } from './clusterPhases';
-import { planOf, runPhases, type Phase } from './phases';
+import { planOf, planOnly, runPhases, type DryRunResult, type Phase } from './phases';
 import { refuse, runTag, startRunbook } from './runbook';
 import { KUBE_SAFE_POINT, kubePhases, planKubeSync } from './kubeSync';
 
@@ -37,7 +37,7 @@ export interface RecoverQuorumResult {
  * not yet re-added listed. Source: reference 001 (quorum loss, --force-new-cluster); 002 (restore
  * as a single node, then add members); 004 (ETCD_FORCE_NEW_CLUSTER drop-in, remove it afterwards).
  */
-export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuorumResult> {
+export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuorumResult | DryRunResult> {
   const { input, base, tracker, gate } = startRunbook('recoverQuorum', RecoverQuorumInputSchema, raw);
   const tag = runTag('recover', workflowInfo().runId);
   tracker.setSteps([{ id: 'preflight', title: 'pre-flight: etcd liveness of every member (SSH judged apart), quorum really lost, evidence', status: 'running' }]);
@@ -88,6 +88,7 @@ export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuo
         run: async () => ((await undo.unfence({ ...base, node: n, tag, start: wasActive.get(n) ?? false })).result.restarted ? 'etcd started' : 'fence lifted'),
         leftover: { what: 'etcd fenced', fix: 'lift the fence (systemd: systemctl unmask --runtime etcd; kubeadm: move etcd.yaml from the fenced dir back into the manifests dir), then start it if it ran before' },
       }],
+      members: (m) => ({ ...m, serving: Math.max(0, m.serving - 1) }),
       run: async () => { fenced.push(n); return fenceRun(n)(); },
     })),
     ...sshNodes.map((n): Phase => ({
@@ -117,6 +118,7 @@ export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuo
       source: 'reference 001 (quorum loss, --force-new-cluster); reference 004 (ETCD_FORCE_NEW_CLUSTER drop-in)',
       approval: { question: () => `restart ${s} with --force-new-cluster (the membership becomes ${s} alone; there is no way back after this)` },
       pointOfNoReturn: 'started',
+      members: () => ({ voters: 1, serving: 1 }),
       safePoint: () => {
         const flagLeft = tracker.step(`clear-flag:${s}`).status !== 'done';
         const missing = others.filter((n) => !readded().includes(n));
@@ -170,6 +172,7 @@ export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuo
     ...kubePhases(tracker, base, kube, KUBE_SAFE_POINT),
   ];
   tracker.setSteps([preflight, ...planOf(phases)]);
+  if (input.dryRun) return planOnly(tracker, phases, { voters: quorum.voters, serving: quorum.answering.length });
   tracker.progress.outcome = 'running';
   await runPhases(tracker, gate, phases, () => 'etcd was unmasked and started again where it ran; the cluster is as it was found');
   tracker.progress.outcome = 'completed';

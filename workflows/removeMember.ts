@@ -6,7 +6,7 @@ import type { SnapshotInfo } from '../activities';
 import { reads } from './proxies';
 import { retireMemberPhases } from './memberSteps';
 import { snapshotPhase, verifyPhase } from './clusterPhases';
-import { planOf, runPhases, type Phase } from './phases';
+import { planOf, planOnly, runPhases, type DryRunResult, type Phase } from './phases';
 import { refuse, runTag, startRunbook } from './runbook';
 import { KUBE_SAFE_POINT, kubePhases, planKubeSync } from './kubeSync';
 
@@ -19,7 +19,7 @@ export interface RemoveMemberResult { removed: boolean; snapshot?: string; appro
  * cannot rejoin: a removed member's ID is refused by the cluster). Point of no return: the
  * removal. Source: reference 000 §7.
  */
-export async function removeMember(raw: RemoveMemberInput): Promise<RemoveMemberResult> {
+export async function removeMember(raw: RemoveMemberInput): Promise<RemoveMemberResult | DryRunResult> {
   const { input, base, tracker, gate } = startRunbook('removeMember', RemoveMemberInputSchema, raw);
   const state = (await reads.inspectCluster(base)).result;
   const [node] = (await reads.inspectNodes({ ...base, nodes: [input.node] })).result;
@@ -29,13 +29,14 @@ export async function removeMember(raw: RemoveMemberInput): Promise<RemoveMember
   let snap: SnapshotInfo | undefined;
   const phases: Phase[] = check.member ? [
     snapshotPhase(base, tag, (s) => { snap = s; }),
-    ...retireMemberPhases(base, input.node, tag, node.reachable, `${input.node}'s member was removed; its node was not cleaned up`),
+    ...retireMemberPhases(base, input.node, tag, node.reachable, `${input.node}'s member was removed; its node was not cleaned up`, true),
     verifyPhase(base, 'remaining members healthy, equal hashkv', () => undefined),
     ...kubePhases(tracker, base, kube, KUBE_SAFE_POINT),
   ] : [];
   tracker.setSteps([{ id: 'preflight', title: 'pre-flight checks (quorum after removal, not the leader)', status: 'done' }, ...planOf(phases)]);
   const problems = [...check.problems, ...(kube?.problems ?? [])];
   if (problems.length) refuse(tracker, problems);
+  if (input.dryRun) return planOnly(tracker, phases, { voters: state.members.filter((m) => !m.isLearner).length, serving: state.members.filter((m) => !m.isLearner && m.healthy).length });
   if (!check.member) {
     tracker.progress.outcome = 'completed';
     tracker.progress.message = `nothing to do: ${input.node} is not a member`;

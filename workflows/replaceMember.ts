@@ -8,7 +8,7 @@ import { describeLiveness } from '../domain/liveness';
 import type { SnapshotInfo } from '../activities';
 import { addMemberPhases, retireMemberPhases } from './memberSteps';
 import { snapshotPhase, verifyPhase } from './clusterPhases';
-import { planOf, runPhases, type Phase } from './phases';
+import { planOf, planOnly, runPhases, type DryRunResult, type Phase } from './phases';
 import { refuse, runTag, startRunbook } from './runbook';
 import { KUBE_SAFE_POINT, kubePhases, planKubeSync } from './kubeSync';
 
@@ -28,7 +28,7 @@ export interface ReplaceMemberResult { removed: string; added?: string; snapshot
  * and etcd there stops with "the member has been permanently removed from the cluster".
  * Source: reference 000 §8.2; 001; 002; 004.
  */
-export async function replaceMember(raw: ReplaceMemberInput): Promise<ReplaceMemberResult> {
+export async function replaceMember(raw: ReplaceMemberInput): Promise<ReplaceMemberResult | DryRunResult> {
   const { input, base, tracker, gate } = startRunbook('replaceMember', ReplaceMemberInputSchema, raw);
   const replacement = input.replacement ?? input.failed;
   const nodes = [...new Set([input.failed, replacement])];
@@ -47,7 +47,7 @@ export async function replaceMember(raw: ReplaceMemberInput): Promise<ReplaceMem
   if (adding[0]) adding[0].safePoint = () => ({ where: `${input.failed} was removed; adding ${replacement} was undone; the cluster has one member fewer but is healthy: fix ${replacement} and run again (or add-member --node ${replacement})` });
   const phases: Phase[] = [
     snapshotPhase(base, tag, (s) => { snap = s; }),
-    ...retireMemberPhases(base, input.failed, tag, failed.reachable, `${input.failed}'s member was removed; its node was not cleaned up`),
+    ...retireMemberPhases(base, input.failed, tag, failed.reachable, `${input.failed}'s member was removed; its node was not cleaned up`, state.members.some((m) => m.name === input.failed && m.healthy)),
     ...adding,
     verifyPhase(base, 'all members voting, healthy, equal hashkv', (r) => { voters = r.members.filter((m) => !m.isLearner).length; }),
     ...kubePhases(tracker, base, kube, KUBE_SAFE_POINT),
@@ -55,6 +55,7 @@ export async function replaceMember(raw: ReplaceMemberInput): Promise<ReplaceMem
   tracker.setSteps([{ id: 'preflight', title: 'pre-flight checks (quorum without the failed member, replacement ready)', status: 'done' }, ...planOf(phases)]);
   const problems = [...plan.problems, ...(kube?.problems ?? [])];
   if (problems.length) refuse(tracker, problems);
+  if (input.dryRun) return planOnly(tracker, phases, { voters: state.members.filter((m) => !m.isLearner).length, serving: state.members.filter((m) => !m.isLearner && m.healthy).length });
   tracker.progress.outcome = 'running';
   await runPhases(tracker, gate, phases, () => 'nothing was changed');
   tracker.progress.outcome = 'completed';

@@ -1,11 +1,11 @@
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import { RestoreInputSchema, type RestoreInput } from '../domain/inputs';
-import { describeLiveness } from '../domain/liveness';
+import { describeLiveness, judgeQuorum } from '../domain/liveness';
 import type { ApprovalRecord, Leftover } from '../domain/progress';
 import { changes, long, reads, undo } from './proxies';
 import { addMemberPhases } from './memberSteps';
 import { verifyPhase } from './clusterPhases';
-import { planOf, runPhases, type Phase } from './phases';
+import { planOf, planOnly, runPhases, type DryRunResult, type Phase } from './phases';
 import { refuse, runTag, startRunbook } from './runbook';
 import { KUBE_SAFE_POINT, kubePhases, planKubeSync } from './kubeSync';
 
@@ -46,7 +46,7 @@ const RECOVERY = 'etcd docs "Disaster recovery" (https://etcd.io/docs/v3.5/op-gu
  * `add-member`. Source: reference 000 §8.4; 001 (restore then join); 002 (localhost peer URL);
  * 003 (fence first, ownership); etcd docs "Disaster recovery".
  */
-export async function restoreCluster(raw: RestoreInput): Promise<RestoreResult> {
+export async function restoreCluster(raw: RestoreInput): Promise<RestoreResult | DryRunResult> {
   const { input, base, tracker, gate } = startRunbook('restoreCluster', RestoreInputSchema, raw);
   const restoreOn = input.restoreOn ?? input.members[0];
   const others = input.members.filter((n) => n !== restoreOn);
@@ -86,6 +86,7 @@ export async function restoreCluster(raw: RestoreInput): Promise<RestoreResult> 
       },
       leftover: { what: `etcd fenced; its data dir may still be at <data dir>.aside-${tag}`, fix: `move <data dir>.aside-${tag} back to the data dir, then lift the fence (systemd: systemctl unmask --runtime etcd; kubeadm: move etcd.yaml from the fenced dir back into the manifests dir) and start it` },
     }],
+    members: (m) => ({ ...m, serving: Math.max(0, m.serving - 1) }),
     run: async () => {
       const r = (await changes.fenceMember({ ...base, node: n })).result;
       return `etcd ${r.service}, ${r.fence ?? 'masked'}`;
@@ -141,6 +142,7 @@ export async function restoreCluster(raw: RestoreInput): Promise<RestoreResult> 
     {
       id: `start-restored:${restoreOn}`, title: `${restoreOn}: start as a new 1-member cluster, verify the revision (point of no return)`, node: restoreOn, source: `reference 000 §8.4; ${RECOVERY}`,
       pointOfNoReturn: 'done',
+      members: () => ({ voters: 1, serving: 1 }),
       safePoint: () => ({
         where: `past the point of no return: the restored cluster serves on ${joined().join(', ')}`,
         leftovers: others.filter((n) => !joined().includes(n)).map((n): Leftover => ({ node: n, what: 'not a member of the restored cluster (etcd fenced or stopped, old data moved aside)', fix: `etcd-runbooks cleanup --node ${n} && etcd-runbooks add-member --node ${n}` })),
@@ -164,6 +166,8 @@ export async function restoreCluster(raw: RestoreInput): Promise<RestoreResult> 
     ...kubePhases(tracker, base, kube, KUBE_SAFE_POINT),
   ];
   tracker.setSteps([{ ...tracker.step('preflight'), status: 'done', detail: `snapshot revision ${snap.revision}, ${snap.totalKeys} keys, ${snap.sizeBytes} bytes` }, ...planOf(phases)]);
+  const q = judgeQuorum(liveness);
+  if (input.dryRun) return planOnly(tracker, phases, { voters: q.voters, serving: q.answering.length });
   tracker.progress.outcome = 'running';
   // Everything that can fail before the point of no return runs first, while the cluster serves.
   await runPhases(tracker, gate, phases, () => 'every fenced member got its own data dir back and etcd was started again where it ran');

@@ -10,6 +10,9 @@ import { freshLabWith, INVENTORY, lab } from '../support/lab';
 import { memberClient, memberNames, nonLeader } from '../support/etcd';
 import type { Inventory } from '../../inventory/schema';
 import { eventually, startWorkerAndClient } from '../support/temporal';
+import { clusterFingerprint } from '../support/fingerprint';
+import { parseChatCommand } from '../../chat/commands';
+import { runMessage } from '../../chat/text';
 
 jest.setTimeout(10 * 60_000);
 
@@ -22,6 +25,7 @@ describe('HTTP API on the lab (end to end)', () => {
   let etcd: Etcd3;
   let idp: Awaited<ReturnType<typeof testIdp>>;
   let inv: Inventory;
+  let service: RunService;
   /** The members after the first test; remove-member refuses the leader, so each test removes a follower. */
   let members = ['node1', 'node2', 'node3'];
   const follower = () => nonLeader(inv, members);
@@ -42,7 +46,7 @@ describe('HTTP API on the lab (end to end)', () => {
     env = await startWorkerAndClient([INVENTORY]);
     idp = await testIdp();
     const access = testAccess();
-    const service = new RunService(env.client, env.taskQueue, new InventoryFiles([INVENTORY]), access, (c) => `etcd-runbooks-${c}-${env.taskQueue}`);
+    service = new RunService(env.client, env.taskQueue, new InventoryFiles([INVENTORY]), access, (c) => `etcd-runbooks-${c}-${env.taskQueue}`);
     app = await buildApi({ service, auth: new Authenticator(access, idp.jwks), eventIntervalSeconds: 0.5 });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -52,6 +56,29 @@ describe('HTTP API on the lab (end to end)', () => {
     await app?.close();
     await env?.stop();
     if (!process.env.ETCD_RUNBOOKS_KEEP_LAB) lab('down');
+  });
+
+  test('a dry run through the API (dryRun=true) and chat\'s words (plan ...) shows the plan with its projection and changes nothing', async () => {
+    const victim = await nonLeader(inv, ['node2', 'node3']);
+    const before = await clusterFingerprint(etcd, members);
+    const started = await call(TOKENS.alice, 'POST', '/v1/clusters/lab/runbooks/remove-member?dryRun=true', { node: victim });
+    expect(started.status).toBe(202);
+    const done = await eventually('the dry run ended', async () => {
+      const op = await call(TOKENS.viewer, 'GET', `/v1/clusters/lab/runs/${started.body.run.runId}`);
+      return op.body.done ? op.body : undefined;
+    }, 120_000);
+    expect(done.run.state).toBe('completed');
+    expect(done.progress.message).toMatch(/^dry run: pre-flight passed; .*nothing was changed/);
+    expect(done.progress.steps.find((s: { id: string }) => s.id === `remove:${victim}`).projection).toEqual({ voters: 2, serving: 2, quorum: 2, tolerance: 0, onCancel: 'ends: nothing was changed' });
+    expect(done.response).toMatchObject({ dryRun: true });
+    // Chat's words reach the service as the same start (chat/commands.ts), here as a Matrix user.
+    const cmd = parseChatCommand(`plan remove-member lab node=${victim}`);
+    if (cmd.verb !== 'start') throw new Error('not a start');
+    const { operation } = await service.start({ principal: 'carol', method: 'matrix', channel: 'matrix', roles: ['operator'] }, cmd.runbook, cmd.cluster, cmd.fields);
+    const chatDone = await eventually('the chat dry run ended', async () => { const op = await service.get({ principal: 'viewer', method: 'token', channel: 'api', roles: ['viewer'] }, 'lab', operation.run.runId); return op.done ? op : undefined; }, 120_000);
+    expect(chatDone.run.state).toBe('completed');
+    expect(runMessage(chatDone)).toMatch(new RegExp(`${victim}: remove the member \\(member remove\\) — then 2 voters, 2 serving, quorum 2, tolerates no failure; a cancel here ends: nothing was changed`));
+    expect(await clusterFingerprint(etcd, members)).toEqual(before);
   });
 
   test('alice starts remove-member; her own approval is refused (four-eyes), an operator-only one too; bob (OIDC) approves and it completes', async () => {

@@ -4,6 +4,7 @@ import type { Inventory } from '../../inventory/schema';
 import { inventoryDigest } from '../../inventory/load';
 import { runbookWorkflowId } from '../../client/prepare';
 import { expandCluster, progressQuery } from '../../workflows';
+import type { ExpandResult } from '../../workflows/expandCluster';
 import { freshLab, INVENTORY, lab, onNode, onNodeStatus } from '../support/lab';
 import { localKeys, memberClient, memberNames, writeKeys } from '../support/etcd';
 import { scheduledActivities, startWorkerAndClient } from '../support/temporal';
@@ -71,7 +72,7 @@ describe('expandCluster on the lab (end to end)', () => {
   test('expands 1 to 3: three healthy voters, equal hashkv, every key on every member, one activity per step', async () => {
     await writeKeys(client('node1'), 'e2e/key-', 1000);
     const h = await run(['node2', 'node3']);
-    const result = await h.result();
+    const result = (await h.result()) as ExpandResult;
     expect(result).toMatchObject({ outcome: 'completed', added: ['node2', 'node3'], voters: 3 });
     // the plan judged each node by SSH and by etcd apart
     expect((await h.query(progressQuery)).liveness).toEqual([

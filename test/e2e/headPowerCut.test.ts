@@ -12,6 +12,7 @@ import type { Inventory } from '../../inventory/schema';
 import type { Operation } from '../../service/operation';
 import { memberClient, nonLeader } from '../support/etcd';
 import { freshLabWith, lab, LAB, LAB_ENV, LAB_STATE, onNode } from '../support/lab';
+import { clusterFingerprint } from '../support/fingerprint';
 import { eventually } from '../support/temporal';
 
 jest.setTimeout(30 * 60_000);
@@ -214,6 +215,12 @@ describe('power cuts of the head node (end to end)', () => {
     expect(doctor.out).toMatch(/node1 +│ etcd member +│ ok/);
 
     const victim = await nonLeader(inv, ['node2', 'node3']);
+    // --plan: pre-flight and the plan only; nothing changes on any node.
+    const before = await clusterFingerprint(etcd('node1'), ['node1', 'node2', 'node3']);
+    const planned = cli('alice', 'remove-member', '-i', 'lab', '-n', victim, '--plan');
+    expect(planned).toMatchObject({ code: 0, out: expect.stringContaining('removeMember plan for lab (dry run: pre-flight passed; nothing was changed)') });
+    expect(planned.out).toMatch(new RegExp(`${victim}: remove the member \\(member remove\\)\\s*│ 2\\s*│ 2\\s*│ 2\\s*│ 0`));
+    expect(await clusterFingerprint(etcd('node1'), ['node1', 'node2', 'node3'])).toEqual(before);
     const started = cli('alice', 'remove-member', '-i', 'lab', '-n', victim, '--no-wait');
     expect(started).toMatchObject({ code: 0, out: expect.stringMatching(/started removeMember on lab: workflow \S+, run [0-9a-f-]{36}/) });
     const [, workflowId, runId] = /workflow (\S+), run ([0-9a-f-]{36})/.exec(started.out)!;

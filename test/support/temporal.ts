@@ -1,3 +1,4 @@
+import type { DryRunResult } from '../../workflows/phases';
 import { Client, Connection, type Workflow, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { temporalSettings } from '../../config/temporal';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -42,12 +43,15 @@ export async function scheduledActivities(client: Client, workflowId: string, ru
  * input signed by the tests' front end (test/support/decisions.ts).
  */
 export async function startRun<A extends unknown[], R>(env: { client: Client; taskQueue: string }, workflow: (...args: A) => Promise<R>, ...args: A) {
-  return startSigned(env.client, env.taskQueue, workflow as (...args: A) => Promise<R>, `e2e-${workflow.name}-${Date.now()}-${Math.random().toString(16).slice(2, 8)}`, args[0] as Record<string, unknown>);
+  return startSigned(env.client, env.taskQueue, workflow as (...args: A) => Promise<Exclude<R, DryRunResult>>, `e2e-${workflow.name}-${Date.now()}-${Math.random().toString(16).slice(2, 8)}`, args[0] as Record<string, unknown>);
 }
 
+/** A runbook as a test that runs it (no dry run) sees it: its result is never a plan only. */
+type Ran<W> = W extends (...a: infer A) => Promise<infer R> ? (...a: A) => Promise<Exclude<R, DryRunResult>> : W;
+
 /** Starts `workflow` with `input` signed by the tests' front end (a start the workflow acts on). */
-export async function startSigned<W extends Workflow>(client: Client, taskQueue: string, workflow: W, workflowId: string, input: Record<string, unknown>): Promise<WorkflowHandleWithFirstExecutionRunId<W>> {
-  return client.workflow.start(workflow, { taskQueue, workflowId, args: [signedInput(workflow.name, workflowId, input)] } as never);
+export async function startSigned<W extends Workflow>(client: Client, taskQueue: string, workflow: W, workflowId: string, input: Record<string, unknown>): Promise<WorkflowHandleWithFirstExecutionRunId<Ran<W>>> {
+  return client.workflow.start(workflow, { taskQueue, workflowId, args: [signedInput(workflow.name, workflowId, input)] } as never) as never;
 }
 
 /** Polls `probe` every 250 ms until it returns a value, or throws after `timeoutMs`. */

@@ -9,6 +9,11 @@ describe('chat commands', () => {
     expect(parseChatCommand('backup lab keep=3')).toMatchObject({ fields: { keep: 3 } });
   });
 
+  test('plan: the same start as a dry run', () => {
+    expect(parseChatCommand('plan replace lab failed=node3')).toEqual({ verb: 'start', runbook: 'replace', cluster: 'lab', fields: { failed: 'node3', dryRun: true } });
+    expect(parseChatCommand('replace lab failed=node3')).toEqual({ verb: 'start', runbook: 'replace', cluster: 'lab', fields: { failed: 'node3' } });
+  });
+
   test('status, runs and help', () => {
     expect(parseChatCommand('status lab')).toEqual({ verb: 'status', cluster: 'lab' });
     expect(parseChatCommand('runs lab')).toEqual({ verb: 'runs', cluster: 'lab' });

@@ -42,4 +42,12 @@ describe('the CLI\'s runbook verbs come from the service\'s catalogue', () => {
     const even = await started('remove-member', '-i', 'lab', '-n', 'node3', '--approval-timeout', '5');
     expect(() => prepareRun(even.name, even.o, even.fields)).toThrow(/approvalTimeoutSeconds/);
   });
+
+  test('--plan on every runbook verb starts the same run as a dry run', async () => {
+    for (const name of [...Object.keys(RUNBOOKS), ...Object.keys(CLI_PRESETS)]) expect(verb(name).options.map((o) => o.long)).toContain('--plan');
+    const c = await started('replace', '-i', 'lab', '--failed', 'node3', '--plan');
+    expect(prepareRun(c.name, c.o, c.fields)).toMatchObject({ runbook: 'replace', fields: { failed: 'node3', dryRun: true } });
+    const real = await started('replace', '-i', 'lab', '--failed', 'node3');
+    expect(prepareRun(real.name, real.o, real.fields).fields).not.toHaveProperty('dryRun');
+  });
 });

@@ -1,3 +1,4 @@
+import type { RemoveMemberResult } from '../../workflows/removeMember';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadTrust } from '../../config/trust';
@@ -119,7 +120,7 @@ describe('insider: decisions sent straight to Temporal', () => {
       expect(first).toMatchObject({ by: 'bob', identity: { principal: 'bob', method: 'slack', channel: 'slack' }, proof: { method: 'slack', channel: 'slack' } });
       await waitingOn(h, 'move-aside:node3');
       await approveAs(h, 'move-aside:node3', bob);
-      const r = await h.result();
+      const r = (await h.result()) as RemoveMemberResult;
       expect(r.approvals.map((a) => `${a.step} by ${a.by}`)).toEqual(['remove:node3 by bob', 'move-aside:node3 by bob']);
       expect(removed).toEqual(['node3']);
     });

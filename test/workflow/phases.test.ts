@@ -5,6 +5,7 @@ import { startSigned } from '../support/temporal';
 import { describeFailure } from '../../client/failure';
 import { expandCluster, replaceMember } from '../../workflows';
 import type { RunbookProgress } from '../../domain/progress';
+import type { DryRunResult } from '../../workflows/phases';
 
 jest.setTimeout(2 * 60_000);
 
@@ -72,5 +73,47 @@ test('replace: past the removal, a failed add of the replacement is undone and t
     const p: RunbookProgress = await h.query('progress');
     expect(p.steps.find((s) => s.id === 'remove:node4')?.status).toBe('done');
     expect(p.steps.find((s) => s.id === 'move-aside:node4')?.status).toBe('done');
+  });
+});
+
+// A dry run: pre-flight reads, then the plan with the members after each step and what a cancel
+// there would do; no activity that changes anything is called.
+test('expand --plan: the projection after each step, what a cancel does there, and no change', async () => {
+  calls.length = 0;
+  const changes: string[] = [];
+  const stubs = lab([1], { node2: ready(2), node3: ready(3) });
+  const watched = Object.fromEntries(Object.entries(stubs).map(([k, f]) => [k, async (input: never) => {
+    if (!/^(inspect|probe|verify)/.test(k)) changes.push(k);
+    return (f as (i: never) => Promise<unknown>)(input);
+  }]));
+  await withStubWorker(watched, async (client, taskQueue) => {
+    const h = await startSigned(client, taskQueue, expandCluster, `wf-phases-plan-${Date.now()}`, { cluster: 'lab', add: ['node2', 'node3'], dryRun: true });
+    // startSigned types a run's result; a dry run's is the plan.
+    const r = (await h.result()) as unknown as DryRunResult;
+    expect(r.dryRun).toBe(true);
+    expect(changes).toEqual([]);
+    const at = (id: string) => r.plan.find((s) => s.id === id)!.projection!;
+    expect(at('snapshot')).toEqual({ voters: 1, serving: 1, quorum: 1, tolerance: 0, onCancel: 'ends: nothing was changed' });
+    expect(at('promote:node2')).toMatchObject({ voters: 2, serving: 2, quorum: 2, tolerance: 0 });
+    expect(at('promote:node3')).toMatchObject({ voters: 3, serving: 3, quorum: 2, tolerance: 1 });
+    expect(at('start:node3').onCancel).toBe('undoes: node3: move leadership off, remove its member; node2: move leadership off, remove its member; node3: stop and disable etcd, move the data dir aside; node2: stop and disable etcd, move the data dir aside');
+    expect(at('verify').onCancel).toMatch(/^stops at a safe point: the change is made/);
+    const p: RunbookProgress = await h.query('progress');
+    expect(p.outcome).toBe('completed');
+    expect(p.message).toMatch(/^dry run: .*nothing was changed/);
+    expect(p.steps.filter((s) => s.id !== 'preflight').every((s) => s.status === 'pending')).toBe(true);
+  });
+});
+
+test('replace --plan: the removal is the point of no return; after it a cancel stops one member short', async () => {
+  await withStubWorker(lab([1, 2, 4], { node4: ready(4), node3: ready(3) }), async (client, taskQueue) => {
+    const h = await startSigned(client, taskQueue, replaceMember, `wf-phases-replan-${Date.now()}`, { cluster: 'lab', failed: 'node4', replacement: 'node3', dryRun: true });
+    const r = (await h.result()) as unknown as DryRunResult;
+    expect(r.dryRun).toBe(true);
+    const at = (id: string) => r.plan.find((s) => s.id === id)!.projection!;
+    expect(at('remove:node4')).toEqual({ voters: 2, serving: 2, quorum: 2, tolerance: 0, onCancel: 'ends: nothing was changed' });
+    expect(at('stop:node4').onCancel).toBe("stops at a safe point: node4's member was removed; its node was not cleaned up");
+    expect(at('start:node3').onCancel).toMatch(/^stops at a safe point: node4 was removed; adding node3 was undone/);
+    expect(at('promote:node3')).toMatchObject({ voters: 3, serving: 3, quorum: 2, tolerance: 1 });
   });
 });
