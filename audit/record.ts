@@ -77,7 +77,7 @@ export function requesterOf(identity: string): { principal: string; channel: str
  * The audit record's events for one closed run, in this order: `run` (runbook, input, who started
  * it and through what, when); `plan` (the steps and how each ended, from the progress query);
  * `command` (every command: from the journal, every attempt; else the history's last attempts,
- * marked `source: history`); `approval`, `rejection`, `cancel-requested` (each decision with who,
+ * marked `source: history`); `step-failed` (each activity attempt that failed, with its message); `approval`, `rejection`, `cancel-requested` (each decision with who,
  * how authenticated, when and why); `evidence` (results of
  * EVIDENCE_STEPS activities); `outcome` (completed, failed, cancelled, terminated or timed out,
  * with the message and what was left where). Pure: no I/O.
@@ -88,6 +88,7 @@ export function auditEvents(src: RecordSources): AuditEvent[] {
   const commands: AuditEvent[] = [];
   const approvals: AuditEvent[] = [];
   const evidence: AuditEvent[] = [];
+  const failures: AuditEvent[] = [];
   const seenApprovals = new Set<string>();
   const attempts = new Map<string, number>();
   let run: AuditEvent | undefined;
@@ -136,11 +137,12 @@ export function auditEvents(src: RecordSources): AuditEvent[] {
       continue;
     }
     const failed = e.activityTaskFailedEventAttributes;
-    if (failed && !src.journal) {
+    if (failed) {
       const act = scheduled.get(String(failed.scheduledEventId ?? ''));
       let f = failed.failure;
       while (f?.cause && !f.applicationFailureInfo) f = f.cause;
-      if (act) commands.push(...(decode<CommandRecord[]>(f?.applicationFailureInfo?.details) ?? []).map((c) => commandEvent(act.type, act.activityId, attempts.get(String(failed.startedEventId ?? '')) ?? 0, c, 'history')));
+      if (act && !src.journal) commands.push(...(decode<CommandRecord[]>(f?.applicationFailureInfo?.details) ?? []).map((c) => commandEvent(act.type, act.activityId, attempts.get(String(failed.startedEventId ?? '')) ?? 0, c, 'history')));
+      if (act) failures.push({ type: 'step-failed', step: act.type, node: act.node, activityId: act.activityId, message: (f?.message ?? 'failed').slice(0, OUTPUT_CHARS), at: time(e) });
       continue;
     }
     const accepted = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.meta;
@@ -192,7 +194,7 @@ export function auditEvents(src: RecordSources): AuditEvent[] {
   out.push(src.progress
     ? { type: 'plan', steps: src.progress.steps.map((p) => ({ id: p.id, title: p.title, ...(p.node ? { node: p.node } : {}), status: p.status, ...(p.startedAt ? { startedAt: p.startedAt } : {}), ...(p.finishedAt ? { finishedAt: p.finishedAt } : {}), ...(p.detail ? { detail: p.detail } : {}) })) }
     : { type: 'plan', steps: [], note: 'the progress query did not answer; the plan is not in this record' });
-  out.push(...commands, ...approvals, ...evidence);
+  out.push(...commands, ...failures, ...approvals, ...evidence);
   out.push({
     ...(outcome ?? { type: 'outcome', status: 'unknown', closedAt: '' }),
     ...(src.progress ? { runOutcome: src.progress.outcome, ...(src.progress.message ? { detail: src.progress.message } : {}), leftovers: src.progress.leftovers ?? [] } : {}),

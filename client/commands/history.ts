@@ -2,7 +2,7 @@ import Table from 'cli-table3';
 import { connectClient } from '../connect';
 import { directActorWith } from '../service';
 import { displayCommand } from '../../render/commands';
-import { auditTrail } from '../auditTrail';
+import { auditTrail } from '../../audit/trail';
 
 /**
  * `etcd-runbooks history RUN`: the audit trail of a run (workflow id, optionally a run id): every

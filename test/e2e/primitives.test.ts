@@ -21,7 +21,7 @@ import type { Inventory } from '../../inventory/schema';
 import { inventoryDigest } from '../../inventory/load';
 import { servedRevision } from '../../domain/snapshotRevision';
 import { backupCluster, drillRestore, moveLeader, progressQuery, removeMember, expandCluster } from '../../workflows';
-import { auditTrail } from '../../client/auditTrail';
+import { auditTrail } from '../../audit/trail';
 import { errorMessage } from '../../workflows/steps';
 import { freshLabWith, INVENTORY, lab, LAB_ENV, onNode, onNodeStatus } from '../support/lab';
 import { leaderNode, memberClient, memberNames } from '../support/etcd';
