@@ -43,7 +43,8 @@ describe('expandCluster on the lab (end to end)', () => {
     expect(errorMessage(err)).toMatch(/pre-flight refused: the cluster would end with 2 voting members/);
     expect(await memberNames(client('node1'))).toEqual(['node1']);
     // inspectKube: the control-plane read; without a kubernetes section in the inventory it answers at once.
-    expect(await scheduledActivities(env.client, h.workflowId, h.firstExecutionRunId)).toEqual(['inspectCluster', 'probeLiveness', 'inspectNodes', 'inspectKube']);
+    // Pre-flight reads only: with nothing to add, the control plane is not read either.
+    expect(await scheduledActivities(env.client, h.workflowId, h.firstExecutionRunId)).toEqual(['inspectCluster', 'probeLiveness', 'inspectNodes']);
   });
 
   test('a member that fails to start is compensated: every member this run added is removed, data dirs moved aside', async () => {
@@ -111,6 +112,7 @@ describe('expandCluster on the lab (end to end)', () => {
     expect(await h.result()).toMatchObject({ outcome: 'nothing-to-do', added: [], alreadyVoters: ['node2', 'node3'], voters: 3 });
     const after = (await client('node1').cluster.memberList({})).members!.map((m) => m.ID).sort();
     expect(after).toEqual(before);
-    expect(await scheduledActivities(env.client, h.workflowId, h.firstExecutionRunId)).toEqual(['inspectCluster', 'probeLiveness', 'inspectNodes', 'inspectKube']);
+    // Pre-flight reads only: with nothing to add, the control plane is not read either.
+    expect(await scheduledActivities(env.client, h.workflowId, h.firstExecutionRunId)).toEqual(['inspectCluster', 'probeLiveness', 'inspectNodes']);
   });
 });
