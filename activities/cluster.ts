@@ -4,7 +4,7 @@ import { Transform } from 'node:stream';
 import { CancelledFailure } from '@temporalio/common';
 import { CommandLog, excerpt, type CommandRecord } from './audit';
 import { CommandFailedError, WaitTimeoutError } from './errors';
-import { SshError, type ExecOptions, type ExecResult, type SshPool } from './ssh/session';
+import { SshError, type ExecOptions, type ExecResult, type NodeShells } from './ssh/session';
 
 /** Default etcdctl timeouts: dial 2 s, command 10 s (etcdctl flags --dial-timeout, --command-timeout). */
 const DIAL_TIMEOUT = '2s';
@@ -37,14 +37,14 @@ export function etcdctlCommand(t: { caFile: string; clientCertFile: string; clie
 
 /**
  * What one activity invocation works with: the cluster's inventory (loaded on the worker), the
- * worker's SSH sessions, and the list of commands run so far (returned for the audit trail).
+ * node shell (the worker's SSH sessions; a scripted fake in fast tests), and the list of commands run so far (returned for the audit trail).
  */
 export class ClusterOps {
   readonly commands = new CommandLog();
   private lastDetails: unknown;
 
   /** `onRecord`: called with each command's record once it ran (the worker's command journal). */
-  constructor(readonly inv: Inventory, private readonly pool: SshPool, private readonly tick?: (details?: unknown) => void, private readonly cancelled?: () => boolean,
+  constructor(readonly inv: Inventory, private readonly pool: NodeShells, private readonly tick?: (details?: unknown) => void, private readonly cancelled?: () => boolean,
     private readonly onRecord?: (r: CommandRecord) => void) {}
 
   private record(r: CommandRecord): void {

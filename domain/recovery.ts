@@ -3,6 +3,13 @@
  * status (served without quorum). From a stopped one: the newest snapshot file name in its data
  * dir (`<term>-<index>.snap`, hex), a lower bound of what it had applied.
  */
+/**
+ * What a runtime's fence is, in words for plans and leftovers (from the runtime, activities/runtime):
+ * `fencing` titles the phase that fences (e.g. "stop, disable and mask etcd"), `liftFence` is the
+ * operator's command to lift it by hand.
+ */
+export interface FenceTexts { fencing: string; liftFence: string }
+
 export interface MemberEvidence {
   node: string;
   reachable: boolean;

@@ -56,6 +56,7 @@ export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuo
   const survivor = chooseSurvivor(evidence);
   if (!survivor) refuse(tracker, ['no member node that answers showed any etcd data; restore from a snapshot instead (restoreCluster)']);
   const s = survivor.node;
+  const { fencing, liftFence } = evidence[0].fence;
   // The most advanced member cut off from every other node (its etcd runs, only its own node reaches
   // it): forced alone, no other member could join it.
   const survivorLiveness = liveness.find((m) => m.node === s);
@@ -81,12 +82,12 @@ export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuo
   };
   const phases: Phase[] = [
     ...sshNodes.map((n, i): Phase => ({
-      id: `fence:${n}`, title: `${n}: stop, disable and mask etcd`, node: n, source: 'reference 004 (stop etcd everywhere first); reference 001',
-      ...(i === 0 ? { approval: { step: 'fence', question: () => `stop, disable and mask etcd on ${sshNodes.join(', ')} and copy their data dirs aside${guarantee}` } } : {}),
+      id: `fence:${n}`, title: `${n}: ${fencing}`, node: n, source: 'reference 004 (stop etcd everywhere first); reference 001',
+      ...(i === 0 ? { approval: { step: 'fence', question: () => `${fencing} on ${sshNodes.join(', ')} and copy their data dirs aside${guarantee}` } } : {}),
       undo: [{
         id: `unfence:${n}`, title: `${n}: unmask etcd${wasActive.get(n) ? ' and start it again' : ''}`, node: n, side: 'node',
         run: async () => ((await undo.unfence({ ...base, node: n, tag, start: wasActive.get(n) ?? false })).result.restarted ? 'etcd started' : 'fence lifted'),
-        leftover: { what: 'etcd fenced', fix: 'lift the fence (systemd: systemctl unmask --runtime etcd; kubeadm: move etcd.yaml from the fenced dir back into the manifests dir), then start it if it ran before' },
+        leftover: { what: 'etcd fenced', fix: `lift the fence (${liftFence}), then start it if it ran before` },
       }],
       members: (m) => ({ ...m, serving: Math.max(0, m.serving - 1) }),
       run: async () => { fenced.push(n); return fenceRun(n)(); },
@@ -105,7 +106,7 @@ export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuo
         const alive = view.filter((v) => v.clientAnswers || v.peerPortOpen || v.workerTcp.client || v.workerTcp.peer);
         for (const n of others.filter((x) => sshNodes.includes(x))) {
           const st = (await reads.etcdServiceState({ ...base, node: n })).result.service;
-          if (st === 'active') alive.push({ node: n, clientAnswers: true, peerPortOpen: true, workerTcp: { client: true, peer: true } });
+          if (st === 'running') alive.push({ node: n, clientAnswers: true, peerPortOpen: true, workerTcp: { client: true, peer: true } });
         }
         if (alive.length) {
           throw ApplicationFailure.nonRetryable(`not proven down: ${alive.map((v) => `${v.node} (client ${v.clientAnswers ? 'answers' : 'silent'}, peer port ${v.peerPortOpen ? 'open' : 'closed'} from ${s}; worker TCP client ${v.workerTcp.client ? 'open' : 'closed'}, peer ${v.workerTcp.peer ? 'open' : 'closed'})`).join('; ')}; --force-new-cluster now would make two clusters`, 'NotProvenDown');

@@ -69,6 +69,7 @@ export async function restoreCluster(raw: RestoreInput): Promise<RestoreResult |
   const largestSeen = Math.max(liveRevisionBefore, ...liveness.map((m) => m.status?.raftIndex ?? 0));
   const evidence = (await reads.gatherEvidence({ ...base, nodes: input.members })).result;
   const wasActive = new Map(evidence.map((x) => [x.node, x.etcdActive]));
+  const { fencing, liftFence } = evidence[0].fence;
   const snap = check.info;
   const before = 'before fencing';
   let localPath = '';
@@ -76,15 +77,15 @@ export async function restoreCluster(raw: RestoreInput): Promise<RestoreResult |
   let restoredRevision = 0;
   let verified = { clusterId: '', revision: 0, members: [] as string[] };
   const fence = (n: string): Phase => ({
-    id: `fence:${n}`, title: `${n}: stop, disable and mask etcd`, node: n, source: `reference 003 §6.1 (fence first); ${RECOVERY}`,
-    ...(n === input.members[0] ? { approval: { step: 'fence', question: () => `stop and mask etcd on ${input.members.join(', ')}, move their data dirs aside and start ${restoreOn} as a new cluster from ${input.snapshot.path} (${describeBump(snap.revision, bump.bump)}): the cluster is down until the restored member serves` } } : {}),
+    id: `fence:${n}`, title: `${n}: ${fencing}`, node: n, source: `reference 003 §6.1 (fence first); ${RECOVERY}`,
+    ...(n === input.members[0] ? { approval: { step: 'fence', question: () => `${fencing} on ${input.members.join(', ')}, move their data dirs aside and start ${restoreOn} as a new cluster from ${input.snapshot.path} (${describeBump(snap.revision, bump.bump)}): the cluster is down until the restored member serves` } } : {}),
     undo: [{
       id: `unfence:${n}`, title: `${n}: put its own data dir back, unmask etcd${wasActive.get(n) ? ' and start it' : ''}`, node: n, side: 'node',
       run: async () => {
         const r = (await undo.unfence({ ...base, node: n, tag, start: wasActive.get(n) ?? false })).result;
         return `${r.movedBack ? 'data dir back' : 'data dir in place'}${r.restarted ? ', etcd started' : ''}`;
       },
-      leftover: { what: `etcd fenced; its data dir may still be at <data dir>.aside-${tag}`, fix: `move <data dir>.aside-${tag} back to the data dir, then lift the fence (systemd: systemctl unmask --runtime etcd; kubeadm: move etcd.yaml from the fenced dir back into the manifests dir) and start it` },
+      leftover: { what: `etcd fenced; its data dir may still be at <data dir>.aside-${tag}`, fix: `move <data dir>.aside-${tag} back to the data dir, then lift the fence (${liftFence}) and start it` },
     }],
     members: (m) => ({ ...m, serving: Math.max(0, m.serving - 1) }),
     run: async () => {

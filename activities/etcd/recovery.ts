@@ -14,7 +14,7 @@ export async function memberEvidence(ops: ClusterOps, node: string): Promise<Mem
   const n = ops.node(node);
   let active: boolean;
   try {
-    active = (await runtimeOf(ops).state(node)) === 'active';
+    active = (await runtimeOf(ops).state(node)) === 'running';
   } catch (e) {
     rethrowCancellation(e);
     return { node, reachable: false, etcdActive: false, source: 'none', error: (e as Error).message.slice(0, 200) };
@@ -67,7 +67,7 @@ export async function forceNewCluster(ops: ClusterOps, node: string): Promise<Si
   if (before && before.members === 1 && before.status.leader === before.memberId) return before;
   await runtimeOf(ops).setForceNewCluster(node, true, true);
   return ops.waitFor(`${node}: forced new cluster`, memberStartTimeoutMs(await dbFileBytes(ops, node)), 250, async () => {
-    if ((await runtimeOf(ops).state(node)) === 'activating') return undefined;
+    if ((await runtimeOf(ops).state(node)) === 'starting') return undefined;
     const v = await ownView(ops, node);
     return v && v.members === 1 && v.status.leader === v.memberId ? v : undefined;
   }, () => `${node} not yet a 1-member cluster`);
@@ -87,7 +87,7 @@ export async function clearForceNewCluster(ops: ClusterOps, node: string): Promi
   // manifest changed, and until then the old process (with the flag) still serves.
   const v = await ops.waitFor(`${node}: serving without --force-new-cluster`, memberStartTimeoutMs(await dbFileBytes(ops, node)), 250, async () => {
     if ((await forceNewClusterFlag(ops, node)).inProcess) return undefined;
-    if ((await runtimeOf(ops).state(node)) === 'activating') return undefined;
+    if ((await runtimeOf(ops).state(node)) === 'starting') return undefined;
     const view = await ownView(ops, node);
     return view && view.status.leader === view.memberId ? view : undefined;
   }, () => `${node} not yet serving without the flag`);

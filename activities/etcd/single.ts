@@ -35,11 +35,11 @@ export async function startRestoredMember(ops: ClusterOps, node: string, token: 
   const n = ops.node(node);
   const rt = runtimeOf(ops);
   await rt.writeConfig(node, { initialCluster: `${n.etcd.memberName}=${n.etcd.peerURL}`, initialClusterState: 'new', token });
-  if ((await rt.state(node)) !== 'active') await rt.start(node);
+  if ((await rt.state(node)) !== 'running') await rt.start(node);
   return ops.waitFor(`${node}: restored member serving`, memberStartTimeoutMs(await dbFileBytes(ops, node)), 250, async () => {
     const svc = await rt.state(node);
     if (svc === 'failed') throw new PreconditionError(`${node}: etcd failed to start: ${await rt.log(node)}`);
-    if (svc === 'activating') return undefined;
+    if (svc === 'starting') return undefined;
     const v = await ownView(ops, node);
     return v && v.status.leader === v.memberId ? v : undefined;
   }, () => `${node} not yet leading itself`);

@@ -10,7 +10,7 @@ import { memberList, memberStatuses } from './reads';
 import { endpointStatusOfEach } from './statusEach';
 
 /**
- * How long a starting member may stay `activating` before its log is checked for the stuck publish
+ * How long a starting member may stay `starting` before its log is checked for the stuck publish
  * loop (ms). A member stuck that way logs hundreds of failures a second; one waiting for its leader
  * or its database logs one per 7 s publish timeout, so 20 s is enough to tell them apart.
  */
@@ -62,7 +62,7 @@ export async function startMember(ops: ClusterOps, node: string): Promise<Member
   const sizes = memberStatuses(ops);
   sizes.catch(() => undefined);
   const [service, view, dir] = await Promise.all([rt.state(node), memberList(ops), dataDirState(ops, node)]);
-  if (service !== 'active') {
+  if (service !== 'running') {
     const m = view.members.find((x) => x.peerURLs.includes(spec.peerURL));
     if (!m) throw new PreconditionError(`${node}: not a member of the cluster; add it before starting etcd`);
     if (m.name === '' && dir === 'nonempty') {
@@ -82,12 +82,10 @@ export async function startMember(ops: ClusterOps, node: string): Promise<Member
     swallowedSince = undefined;
     await rt.restart(node);
   };
-  // Not serving yet (systemd: activating): ends the two publish stalls by a restart (each once).
-  // systemd only: on a stacked kubeadm node the restart moves the static pod out and back, and
-  // kubelet may keep the stopped pod while the node's own apiserver is down with its etcd (seen in
-  // CI: 'etcd pod stopped' not reached within 100 s).
+  // Not serving yet (starting): ends the two publish stalls by a restart (each once); the first
+  // only where the runtime's restart is safe for it (MemberRuntime.restartEndsPublishStall).
   const unstall = async (named: () => Promise<boolean>) => {
-    if (rt.kind === 'systemd' && !swallowedRestart && publishSwallowedBySnapshot(await rt.log(node, START_LOG_LINES, PUBLISH_STALL_LINES))) {
+    if (rt.restartEndsPublishStall && !swallowedRestart && publishSwallowedBySnapshot(await rt.log(node, START_LOG_LINES, PUBLISH_STALL_LINES))) {
       swallowedSince ??= Date.now();
       if (Date.now() - swallowedSince >= SWALLOWED_AFTER_MS && (await named())) {
         await restart();
@@ -108,9 +106,9 @@ export async function startMember(ops: ClusterOps, node: string): Promise<Member
   return ops.waitFor(`${node}: member started`, memberStartTimeoutMs(dbBytes, 90_000), 250, async () => {
     const svc = await rt.state(node);
     if (svc === 'failed') throw new PreconditionError(`${node}: etcd failed to start: ${await rt.log(node)}`);
-    // Not ready yet (systemd: no READY=1 notification; kubeadm: container not running its args):
+    // Not ready yet (starting: systemd has no READY=1 notification; kubeadm: container not running its args):
     // a status read now would hang on a port that listens but does not serve.
-    if (svc === 'activating') {
+    if (svc === 'starting') {
       await unstall(async () => isNamed((await memberList(ops)).members.find((x) => x.peerURLs.includes(spec.peerURL))));
       return undefined;
     }

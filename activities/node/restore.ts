@@ -102,7 +102,7 @@ export async function installRestored(ops: ClusterOps, node: string, tag: string
   const { dataDir } = ops.node(node).etcd;
   const marker = `${dataDir}/.etcd-runbooks-restored-${tag}`;
   if ((await ops.run(node, ['test', '-f', marker])).exitCode === 0) return { dataDir, installed: false };
-  if ((await runtimeOf(ops).state(node)) === 'active') throw new PreconditionError(`${node}: etcd is running; fence it before restoring`);
+  if ((await runtimeOf(ops).state(node)) === 'running') throw new PreconditionError(`${node}: etcd is running; fence it before restoring`);
   if ((await dataDirState(ops, node)) === 'nonempty') throw new PreconditionError(`${node}: data dir ${dataDir} is not empty; move it aside before restoring`);
   const tmp = restoringDir(dataDir, tag);
   if ((await ops.run(node, ['test', '-f', `${tmp}/${COMPLETE}`])).exitCode !== 0) throw new PreconditionError(`${node}: no complete trial restore at ${tmp}`);

@@ -103,8 +103,14 @@ export function kubeadmRuntime(ops: ClusterOps): MemberRuntime {
     dataOwner: 'root',
 
     async state(node) {
-      if (await runningArgs(node)) return 'active';
-      return (await place(node)) === 'running' ? 'activating' : 'inactive';
+      if (await runningArgs(node)) return 'running';
+      return (await place(node)) === 'running' ? 'starting' : 'stopped';
+    },
+
+    fenceTexts: { fencing: `move etcd's static pod manifest to ${k.fencedDir} (kubelet stops the pod)`, liftFence: `mv ${fenced} ${manifest}` },
+    restartEndsPublishStall: false,
+    async pkiFromJoin(node) {
+      return (await ops.run(node, ['test', '-f', '/etc/kubernetes/kubelet.conf'])).exitCode !== 0;
     },
 
     async start(node) {

@@ -2,7 +2,15 @@ import { renderMemberEnvironment } from '../../domain/memberConfig';
 import type { ClusterOps } from '../cluster';
 import { writeFileIfChanged } from '../node/files';
 import { shScript } from '../ssh/quote';
-import type { MemberConfigChange, MemberRuntime } from './types';
+import type { MemberConfigChange, MemberRuntime, MemberState } from './types';
+
+/** `systemctl is-active` output as a MemberState (`reloading` still serves; `deactivating` is on its way down). */
+export function systemdState(isActive: string): MemberState {
+  if (isActive === 'active' || isActive === 'reloading') return 'running';
+  if (isActive === 'activating') return 'starting';
+  if (isActive === 'failed') return 'failed';
+  return 'stopped';
+}
 
 /**
  * The `systemd` member runtime: Debian's etcd.service (`EnvironmentFile=-/etc/default/etcd`), its
@@ -24,9 +32,12 @@ export function systemdRuntime(ops: ClusterOps): MemberRuntime {
     dataOwner: etcdUser,
 
     async state(node) {
-      const r = await ops.run(node, ['systemctl', 'is-active', unit]);
-      return r.stdout.trim() || 'unknown';
+      return systemdState((await ops.run(node, ['systemctl', 'is-active', unit])).stdout.trim());
     },
+
+    fenceTexts: { fencing: 'stop, disable and mask etcd', liftFence: `systemctl unmask --runtime ${unit}` },
+    restartEndsPublishStall: true,
+    async pkiFromJoin() { return false; },
 
     async start(node) {
       // etcd starts before anything slow: a member started soon after its add joins faster

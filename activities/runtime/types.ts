@@ -1,4 +1,7 @@
 import type { ClusterOps } from '../cluster';
+import type { FenceTexts } from '../../domain/recovery';
+
+export type { FenceTexts };
 
 /**
  * The member's configuration a runbook writes: the values that differ between joining a running
@@ -18,6 +21,15 @@ export interface MemberConfigChange {
 export interface ForceNewClusterFlag { dropIn: boolean; inProcess: boolean }
 
 /**
+ * The state of a member's process on its node, in neutral terms (each runtime maps its own):
+ * `running` (the process runs and is ready: systemd `active`; kubeadm: the etcd container runs the
+ * manifest's command), `starting` (systemd `activating`; kubeadm: manifest in place, no container
+ * yet), `failed` (systemd `failed`), `stopped` (anything else: stopped, fenced, not installed).
+ */
+export type MemberState = 'running' | 'starting' | 'stopped' | 'failed';
+
+
+/**
  * How etcd runs on a node, and how a runbook starts, stops, fences and configures it. Workflows and
  * safety checks reach a member's process only through this interface; the inventory's `runtime`
  * picks the implementation for the whole cluster:
@@ -33,8 +45,23 @@ export interface MemberRuntime {
   readonly fenced: string;
   /** Owner of the data dir (chown after a restore): the unit's user, or root for the static pod. */
   readonly dataOwner: string;
-  /** `active` (etcd runs), `activating`, `failed`, `inactive` (stopped or fenced), or another systemd state. */
-  state(node: string): Promise<string>;
+  /** The member's process state (MemberState). */
+  state(node: string): Promise<MemberState>;
+  /** The fence in words, for plan titles and leftovers' fixes. */
+  readonly fenceTexts: FenceTexts;
+  /**
+   * Whether a restart is a safe way out of a join stalled publishing itself (etcd/startMember.ts):
+   * true under systemd; false for a static pod, whose restart moves the manifest out and back, and
+   * kubelet may keep the stopped pod while the node's own apiserver is down with its etcd (seen in
+   * CI: 'etcd pod stopped' not reached within 100 s).
+   */
+  readonly restartEndsPublishStall: boolean;
+  /**
+   * Whether joining a member on this node brings its TLS files (kubeadm join --control-plane
+   * fetches the kubeadm PKI: true on a node that has not joined yet), so that missing files are
+   * no pre-flight problem. Read-only.
+   */
+  pkiFromJoin(node: string): Promise<boolean>;
   /** Lifts a fence and starts etcd without waiting for readiness (checked through etcd afterwards). */
   start(node: string): Promise<void>;
   /** Stops etcd so that a boot does not start it again; waits until the process is gone. */

@@ -1,5 +1,6 @@
 import { memberQuotaBytes } from '../../domain/memberConfig';
 import type { NodeReadiness } from '../../domain/expandPlan';
+import type { FenceTexts, MemberEvidence } from '../../domain/recovery';
 import { rethrowCancellation } from '../errors';
 import { clusterState, clusterStateOf, hashKV, memberList } from '../etcd/reads';
 import { forceNewClusterFlag, memberEvidence } from '../etcd/recovery';
@@ -40,14 +41,14 @@ export function inspectActivities(deps: ActivityDeps) {
             dataDirState(ops, node),
             filesPresent(ops, node, [t.caFile, t.serverCertFile, t.serverKeyFile, t.peerCertFile, t.peerKeyFile, t.clientCertFile, t.clientKeyFile])
               // A node that joins with kubeadm gets the kubeadm PKI from the join itself.
-              .then(async (present) => present || (ops.inv.runtime === 'kubeadm' && !(await filesPresent(ops, node, ['/etc/kubernetes/kubelet.conf'])))),
+              .then(async (present) => present || rt.pkiFromJoin(node)),
             rt.state(node),
             freeBytes(ops, node, spec.dataDir),
             nodeEtcdTools(ops, node),
             rt.joinProblem(node),
           ]);
           const etcdVersion = tools.server;
-          return { spec, reachable: true, dataDirEmpty: dir !== 'nonempty', tlsFilesPresent, etcdActive: service === 'active', dataDirFreeBytes, ...(etcdVersion ? { etcdVersion } : {}), quotaBytes: memberQuotaBytes(ops.inv.memberSettings), ...(runtimeProblem ? { runtimeProblem } : {}) };
+          return { spec, reachable: true, dataDirEmpty: dir !== 'nonempty', tlsFilesPresent, etcdActive: service === 'running', dataDirFreeBytes, ...(etcdVersion ? { etcdVersion } : {}), quotaBytes: memberQuotaBytes(ops.inv.memberSettings), ...(runtimeProblem ? { runtimeProblem } : {}) };
         } catch (e) {
           rethrowCancellation(e);
           if (['HostKeyMismatchError', 'UnknownNodeError'].includes((e as Error).name)) throw e;
@@ -73,10 +74,11 @@ export function inspectActivities(deps: ActivityDeps) {
       return { state, revision: rev, hash: hashes[0].hash };
     }),
 
-    /** Raft term/index/revision of each node's member, from its status or its data files. Read-only. */
+    /** Raft term/index/revision of each node's member, from its status or its data files, with the runtime's fence in words. Read-only. */
     gatherEvidence: clusterActivity(deps, async (ops, input: ClusterInput & { nodes: string[] }) => {
-      const out = [];
-      for (const node of input.nodes) out.push(await memberEvidence(ops, node));
+      const { fenceTexts } = runtimeOf(ops);
+      const out: (MemberEvidence & { fence: FenceTexts })[] = [];
+      for (const node of input.nodes) out.push({ ...(await memberEvidence(ops, node)), fence: fenceTexts });
       return out;
     }),
 
@@ -89,7 +91,7 @@ export function inspectActivities(deps: ActivityDeps) {
     /** From the survivor's node and the worker: does each other member still answer (client status, peer port)? Read-only. */
     viewFromSurvivor: clusterActivity(deps, (ops, input: NodeInput & { others: string[] }) => viewFromSurvivor(ops, input.node, input.others)),
 
-    /** Whether etcd runs on the node (runtime state: active, inactive, ...). Read-only. */
+    /** Whether etcd runs on the node (MemberState: running, starting, stopped, failed). Read-only. */
     etcdServiceState: clusterActivity(deps, async (ops, input: NodeInput) => ({ service: await runtimeOf(ops).state(input.node) })),
 
     /** One SSH probe of the node (8 s). For waits that the workflow keeps as timers. */

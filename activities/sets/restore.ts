@@ -55,7 +55,7 @@ export function restoreActivities(deps: ActivityDeps) {
       const dir = ops.node(input.node).etcd.dataDir;
       const restoredHere = (await ops.run(input.node, ['test', '-f', `${dir}/.etcd-runbooks-restored-${input.tag}`])).exitCode === 0;
       const rt = runtimeOf(ops);
-      const active = (await rt.state(input.node)) === 'active';
+      const active = (await rt.state(input.node)) === 'running';
       if (active && input.start && !restoredHere) return { restarted: false, movedBack: false };
       if (active) await rt.stop(input.node);
       const r = await ops.runOk(input.node, shScript([
@@ -72,7 +72,7 @@ export function restoreActivities(deps: ActivityDeps) {
     /** Compensation: moves the node's data dir aside to `<dataDir>.aside-<tag>`; never deletes. */
     moveDataDirAside: clusterActivity(deps, async (ops, input: NodeInput & { tag: string }) => {
       if (!/^[A-Za-z0-9._-]+$/.test(input.tag)) throw new PreconditionError(`bad tag ${JSON.stringify(input.tag)}`);
-      if ((await runtimeOf(ops).state(input.node)) === 'active') throw new PreconditionError(`${input.node}: etcd is running; stop it before moving its data dir`);
+      if ((await runtimeOf(ops).state(input.node)) === 'running') throw new PreconditionError(`${input.node}: etcd is running; stop it before moving its data dir`);
       return { movedTo: await moveDataDirAside(ops, input.node, input.tag) };
     }),
   };

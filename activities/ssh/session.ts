@@ -277,8 +277,21 @@ export class NodeSession {
   }
 }
 
+/**
+ * The node shell under every activity: a command channel per node. SshPool is the real one (SSH,
+ * pinned host keys); test/support/fakeShell.ts is a scripted one built from captured real output,
+ * so activities and runtimes can be tested without the lab. `exec` resolves with any exit code
+ * and throws SshError when the command could not run to its end.
+ */
+export interface NodeShells {
+  session(node: string, ssh: NodeSsh): {
+    exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+    openStream(argv: readonly string[]): Promise<{ channel: ClientChannel; exit: Promise<{ code: number | null; stderr: string }> }>;
+  };
+}
+
 /** One session per node per worker process, keyed by node name and SSH settings. */
-export class SshPool {
+export class SshPool implements NodeShells {
   private sessions = new Map<string, NodeSession>();
 
   session(node: string, ssh: NodeSsh): NodeSession {

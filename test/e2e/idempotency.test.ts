@@ -87,7 +87,7 @@ describe('activities are idempotent (lab, no Temporal needed)', () => {
     const snap = (await acts.takeSnapshot({ ...base, label: 'idem' })).result;
     const n = { ...base, node: 'node3' };
     const [f1, f2] = await twice(() => acts.fenceMember(n));
-    expect([f1.service, f2.service]).toEqual(['inactive', 'inactive']);
+    expect([f1.service, f2.service]).toEqual(['stopped', 'stopped']);
     onNode('node3', `mkdir -p /var/backups/etcd-runbooks && echo partial > /var/backups/etcd-runbooks/${snap.path.split('/').pop()}.copying`);
     const [c1, c2] = await twice(() => acts.copySnapshot({ ...base, from: snap.node, path: snap.path, to: 'node3' }));
     expect(c2.sha256).toBe(snap.sha256);

@@ -28,7 +28,7 @@ const activities = {
   takeSnapshot: step({ node: 'node1', path: '/var/backups/etcd/x.db', revision: 7, sha256: 'f'.repeat(64), sizeBytes: 1 }),
   moveLeaderOff: step({}),
   removeMember: step({ removed: 'a3' }),
-  stopMember: step({ service: 'inactive' }),
+  stopMember: step({ service: 'stopped' }),
   moveDataDirAside: step({ moved: '/var/lib/etcd/default.aside' }),
   verifyCluster: step({ state: { members: [member(1, true), member(2)] }, revision: 7 }),
 };

@@ -11,19 +11,22 @@ const seen = (node: string) => ({ node, ssh: { ok: true }, seenBy: [], selfSeen:
 // Workflow logic on the real Temporal server, with the activities answering as a lab would: a
 // failed invariant must end the run as Failed (a plain Error would fail the workflow task, which
 // Temporal retries forever, leaving the run Running).
+// The systemd runtime's fence in words, as gatherEvidence returns it.
+const SYSTEMD_FENCE = { fencing: 'stop, disable and mask etcd', liftFence: 'systemctl unmask --runtime etcd' };
+
 test('an invariant that fails after --force-new-cluster ends the run as Failed, with its safe point', async () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const activities = {
     probeLiveness: step([seen('node1'), seen('node2'), seen('node3')]),
     gatherEvidence: step([
-      { node: 'node1', reachable: true, etcdActive: true, source: 'status', raftTerm: 5, raftIndex: 900, raftAppliedIndex: 900, revision: 100 },
-      { node: 'node2', reachable: true, etcdActive: false, source: 'files', raftTerm: 0, raftIndex: 0 },
-      { node: 'node3', reachable: true, etcdActive: false, source: 'files', raftTerm: 0, raftIndex: 0 },
+      { node: 'node1', reachable: true, etcdActive: true, source: 'status', raftTerm: 5, raftIndex: 900, raftAppliedIndex: 900, revision: 100, fence: SYSTEMD_FENCE },
+      { node: 'node2', reachable: true, etcdActive: false, source: 'files', raftTerm: 0, raftIndex: 0, fence: SYSTEMD_FENCE },
+      { node: 'node3', reachable: true, etcdActive: false, source: 'files', raftTerm: 0, raftIndex: 0, fence: SYSTEMD_FENCE },
     ]),
-    fenceMember: step({ service: 'inactive' }),
+    fenceMember: step({ service: 'stopped' }),
     backupDataDir: step({ copy: '/var/lib/etcd/default.backup-x' }),
     viewFromSurvivor: step([]),
-    etcdServiceState: step({ service: 'inactive' }),
+    etcdServiceState: step({ service: 'stopped' }),
     // a cluster that backs no Kubernetes control plane (no kubernetes section in the inventory)
     inspectKube: step({ enabled: false, desired: [], nodes: [] }),
     // the survivor comes back with fewer revisions than it had: the invariant fails
@@ -47,11 +50,11 @@ test('recover-quorum refuses a survivor whose etcd only its own node reaches, be
     // node1 listens (the worker reaches its ports); node2 and node3 are cut off but hold index 210
     probeLiveness: step([seen('node1'), { ...seen('node2'), selfSeen: true }, { ...seen('node3'), selfSeen: true }]),
     gatherEvidence: step([
-      { node: 'node1', reachable: true, etcdActive: true, source: 'status', raftTerm: 2, raftIndex: 209, raftAppliedIndex: 209, revision: 201 },
-      { node: 'node2', reachable: true, etcdActive: true, source: 'status', raftTerm: 3, raftIndex: 210, raftAppliedIndex: 210, revision: 201 },
-      { node: 'node3', reachable: true, etcdActive: true, source: 'status', raftTerm: 3, raftIndex: 210, raftAppliedIndex: 210, revision: 201 },
+      { node: 'node1', reachable: true, etcdActive: true, source: 'status', raftTerm: 2, raftIndex: 209, raftAppliedIndex: 209, revision: 201, fence: SYSTEMD_FENCE },
+      { node: 'node2', reachable: true, etcdActive: true, source: 'status', raftTerm: 3, raftIndex: 210, raftAppliedIndex: 210, revision: 201, fence: SYSTEMD_FENCE },
+      { node: 'node3', reachable: true, etcdActive: true, source: 'status', raftTerm: 3, raftIndex: 210, raftAppliedIndex: 210, revision: 201, fence: SYSTEMD_FENCE },
     ]),
-    fenceMember: async (input: { node: string }) => { fenced.push(input.node); return { result: { service: 'inactive' }, commands: [], commandCount: 0 }; },
+    fenceMember: async (input: { node: string }) => { fenced.push(input.node); return { result: { service: 'stopped' }, commands: [], commandCount: 0 }; },
   };
   await withStubWorker(activities, async (client, taskQueue) => {
     const h = await startSigned(client, taskQueue, recoverQuorum, `wf-isolated-${Date.now()}`, { cluster: 'lab', members: ['node1', 'node2', 'node3'], approvedBy: 'test' });

@@ -34,7 +34,7 @@ const lab = (members: number[], nodes: Record<string, ReturnType<typeof ready>>)
   waitClusterHealthy: logged('waitClusterHealthy', { voters: 2, leader: 'node1' }),
   moveLeaderOff: logged('moveLeaderOff', { movedTo: undefined }),
   removeMember: logged('removeMember', { removed: 'ff' }),
-  stopMember: logged('stopMember', { service: 'inactive' }),
+  stopMember: logged('stopMember', { service: 'stopped' }),
   moveDataDirAside: logged('moveDataDirAside', { movedTo: '/var/lib/etcd.aside-x' }),
   verifyCluster: step({ state: { clusterId: 'c1', members: members.map(member) }, hash: 1, revision: 9 }),
 });
