@@ -43,8 +43,7 @@ describe('expandCluster on the lab (end to end)', () => {
     expect(errorMessage(err)).toMatch(/pre-flight refused: the cluster would end with 2 voting members/);
     expect(await memberNames(client('node1'))).toEqual(['node1']);
     // inspectKube: the control-plane read; without a kubernetes section in the inventory it answers at once.
-    // Pre-flight reads only: with nothing to add, the control plane is not read either.
-    expect(await scheduledActivities(env.client, h.workflowId, h.firstExecutionRunId)).toEqual(['inspectCluster', 'probeLiveness', 'inspectNodes']);
+    expect(await scheduledActivities(env.client, h.workflowId, h.firstExecutionRunId)).toEqual(['inspectCluster', 'probeLiveness', 'inspectNodes', 'inspectKube']);
   });
 
   test('a member that fails to start is compensated: every member this run added is removed, data dirs moved aside', async () => {
