@@ -4,11 +4,11 @@
  * dir (`<term>-<index>.snap`, hex), a lower bound of what it had applied.
  */
 /**
- * What a runtime's fence is, in words for plans and leftovers (from the runtime, activities/runtime):
- * `fencing` titles the phase that fences (e.g. "stop, disable and mask etcd"), `liftFence` is the
- * operator's command to lift it by hand.
+ * A runtime's own words for plans and leftovers (from the runtime, activities/runtime): `fencing`
+ * titles the phase that fences (e.g. "stop, disable and mask etcd"), `liftFence` is the operator's
+ * command to lift a fence by hand, `forceNewClusterAt` says where --force-new-cluster is set.
  */
-export interface FenceTexts { fencing: string; liftFence: string }
+export interface RuntimeTexts { fencing: string; liftFence: string; forceNewClusterAt: string }
 
 export interface MemberEvidence {
   node: string;

@@ -44,7 +44,7 @@ const RETIRE = 'reference 000 §7; etcd docs "Runtime reconfiguration": remove a
  * Source: reference 000 §5; etcd docs "Runtime reconfiguration" and "Learner"; reference 004
  * (ETCD_INITIAL_CLUSTER_STATE=existing).
  */
-export function addMemberPhases(tracker: ProgressTracker, base: Base, node: string, tag: string): Phase[] {
+export function addMemberPhases(tracker: ProgressTracker, base: Base, node: string, tag: string, onHealthy?: () => void): Phase[] {
   const n = { ...base, node };
   let initialCluster = '';
   return [
@@ -92,7 +92,7 @@ export function addMemberPhases(tracker: ProgressTracker, base: Base, node: stri
     },
     waitCaughtUpPhase(tracker, base, node),
     promotePhase(base, node),
-    waitHealthyPhase(base, node),
+    waitHealthyPhase(base, node, onHealthy),
   ];
 }
 
@@ -121,11 +121,12 @@ export function promotePhase(base: Base, node: string, onDone?: (r: { memberId: 
 }
 
 /** `wait-healthy:<node>`: every member healthy. Source: reference 000 §5. */
-export function waitHealthyPhase(base: Base, node: string): Phase {
+export function waitHealthyPhase(base: Base, node: string, onDone?: () => void): Phase {
   return {
     id: `wait-healthy:${node}`, title: `${node}: wait until every member is healthy`, node, source: 'reference 000 §5 (endpoint health)',
     run: async () => {
       const r = (await long.waitClusterHealthy({ ...base, node })).result;
+      onDone?.();
       return `${r.voters} voters healthy, leader ${r.leader}`;
     },
   };

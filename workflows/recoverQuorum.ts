@@ -56,7 +56,7 @@ export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuo
   const survivor = chooseSurvivor(evidence);
   if (!survivor) refuse(tracker, ['no member node that answers showed any etcd data; restore from a snapshot instead (restoreCluster)']);
   const s = survivor.node;
-  const { fencing, liftFence } = evidence[0].fence;
+  const { fencing, liftFence, forceNewClusterAt } = evidence[0].runtime;
   // The most advanced member cut off from every other node (its etcd runs, only its own node reaches
   // it): forced alone, no other member could join it.
   const survivorLiveness = liveness.find((m) => m.node === s);
@@ -74,7 +74,9 @@ export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuo
     : '';
   const wasActive = new Map(evidence.map((e) => [e.node, e.etcdActive]));
   const fenced: string[] = [];
-  const readded = () => others.filter((n) => tracker.progress.steps.find((x) => x.id === `wait-healthy:${n}`)?.status === 'done');
+  const healthy: string[] = [];
+  const readded = () => [...healthy];
+  let flagCleared = false;
   let verified = { revision: 0, members: [] as string[] };
   const fenceRun = (n: string) => async () => {
     const r = (await changes.fenceMember({ ...base, node: n })).result;
@@ -121,12 +123,12 @@ export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuo
       pointOfNoReturn: 'started',
       members: () => ({ voters: 1, serving: 1 }),
       safePoint: () => {
-        const flagLeft = tracker.step(`clear-flag:${s}`).status !== 'done';
+        const flagLeft = !flagCleared;
         const missing = others.filter((n) => !readded().includes(n));
         return {
           where: `past the point of no return: ${s} serves as the recovered cluster${readded().length ? ` with ${readded().join(', ')}` : ''}`,
           leftovers: [
-            ...(flagLeft ? [{ node: s, what: 'etcd may still carry --force-new-cluster (systemd: drop-in etcd-runbooks-force-new-cluster.conf; kubeadm: the flag in etcd.yaml)', fix: 'remove it and restart etcd (or run recover-quorum again)' }] : []),
+            ...(flagLeft ? [{ node: s, what: `etcd may still carry --force-new-cluster (${forceNewClusterAt})`, fix: 'remove it and restart etcd (or run recover-quorum again)' }] : []),
             ...missing.map((n): Leftover => ({ node: n, what: 'not a member of the recovered cluster (its etcd fenced, or not reached yet)', fix: `etcd-runbooks cleanup --node ${n} && etcd-runbooks add-member --node ${n}` })),
           ],
         };
@@ -143,6 +145,7 @@ export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuo
       id: `clear-flag:${s}`, title: `${s}: remove --force-new-cluster, restart, verify the process runs without it`, node: s, source: 'reference 004 (remove ETCD_FORCE_NEW_CLUSTER afterwards)',
       run: async () => {
         const v = (await long.clearForceNewCluster({ ...base, node: s })).result;
+        flagCleared = true;
         return `running without the flag (drop-in ${v.flag.dropIn}, process ${v.flag.inProcess}), revision ${v.status.revision}`;
       },
     },
@@ -167,7 +170,7 @@ export async function recoverQuorum(raw: RecoverQuorumInput): Promise<RecoverQuo
           return r.movedTo ? `moved to ${r.movedTo}` : 'no data to move';
         },
       },
-      ...addMemberPhases(tracker, base, n, tag).map((p) => ({ ...p, undo: undefined })),
+      ...addMemberPhases(tracker, base, n, tag, () => { healthy.push(n); }).map((p) => ({ ...p, undo: undefined })),
     ]),
     verifyPhase(base, 'all members voting, healthy, equal hashkv', (r) => { verified = { revision: r.revision, members: r.members.map((m) => m.name).sort() }; }),
     ...kubePhases(tracker, base, kube, KUBE_SAFE_POINT),

@@ -69,7 +69,7 @@ export async function restoreCluster(raw: RestoreInput): Promise<RestoreResult |
   const largestSeen = Math.max(liveRevisionBefore, ...liveness.map((m) => m.status?.raftIndex ?? 0));
   const evidence = (await reads.gatherEvidence({ ...base, nodes: input.members })).result;
   const wasActive = new Map(evidence.map((x) => [x.node, x.etcdActive]));
-  const { fencing, liftFence } = evidence[0].fence;
+  const { fencing, liftFence } = evidence[0].runtime;
   const snap = check.info;
   const before = 'before fencing';
   let localPath = '';
@@ -93,7 +93,8 @@ export async function restoreCluster(raw: RestoreInput): Promise<RestoreResult |
       return `etcd ${r.service}, ${r.fence ?? 'masked'}`;
     },
   });
-  const joined = () => [restoreOn, ...others.filter((n) => tracker.progress.steps.find((s) => s.id === `wait-healthy:${n}`)?.status === 'done')];
+  const healthy: string[] = [];
+  const joined = () => [restoreOn, ...healthy];
   const phases: Phase[] = [
     {
       id: 'copy-snapshot', title: `stream the snapshot to ${restoreOn} and verify it there`, node: restoreOn, source: 'reference 000 §8.4 (copy the snapshot to the restore node)', refuses: before,
@@ -162,7 +163,7 @@ export async function restoreCluster(raw: RestoreInput): Promise<RestoreResult |
         return r.updated ? `was ${r.before.join(',')}; fixed` : 'correct';
       },
     },
-    ...others.flatMap((n) => addMemberPhases(tracker, base, n, tag).map((p) => ({ ...p, undo: undefined }))),
+    ...others.flatMap((n) => addMemberPhases(tracker, base, n, tag, () => { healthy.push(n); }).map((p) => ({ ...p, undo: undefined }))),
     verifyPhase(base, 'all members voting, healthy, equal hashkv', (r) => { verified = { clusterId: r.clusterId, revision: r.revision, members: r.members.map((m) => m.name).sort() }; }),
     ...kubePhases(tracker, base, kube, KUBE_SAFE_POINT),
   ];

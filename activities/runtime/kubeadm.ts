@@ -107,7 +107,7 @@ export function kubeadmRuntime(ops: ClusterOps): MemberRuntime {
       return (await place(node)) === 'running' ? 'starting' : 'stopped';
     },
 
-    fenceTexts: { fencing: `move etcd's static pod manifest to ${k.fencedDir} (kubelet stops the pod)`, liftFence: `mv ${fenced} ${manifest}` },
+    texts: { fencing: `move etcd's static pod manifest to ${k.fencedDir} (kubelet stops the pod)`, liftFence: `mv ${fenced} ${manifest}`, forceNewClusterAt: `the etcd command in ${manifest} (or ${fenced})` },
     restartEndsPublishStall: false,
     async pkiFromJoin(node) {
       return (await ops.run(node, ['test', '-f', '/etc/kubernetes/kubelet.conf'])).exitCode !== 0;

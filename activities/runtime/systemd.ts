@@ -35,7 +35,7 @@ export function systemdRuntime(ops: ClusterOps): MemberRuntime {
       return systemdState((await ops.run(node, ['systemctl', 'is-active', unit])).stdout.trim());
     },
 
-    fenceTexts: { fencing: 'stop, disable and mask etcd', liftFence: `systemctl unmask --runtime ${unit}` },
+    texts: { fencing: 'stop, disable and mask etcd', liftFence: `systemctl unmask --runtime ${unit}`, forceNewClusterAt: `the drop-in ${dropIn}` },
     restartEndsPublishStall: true,
     async pkiFromJoin() { return false; },
 

@@ -1,7 +1,7 @@
 import type { ClusterOps } from '../cluster';
-import type { FenceTexts } from '../../domain/recovery';
+import type { RuntimeTexts } from '../../domain/recovery';
 
-export type { FenceTexts };
+export type { RuntimeTexts };
 
 /**
  * The member's configuration a runbook writes: the values that differ between joining a running
@@ -47,8 +47,8 @@ export interface MemberRuntime {
   readonly dataOwner: string;
   /** The member's process state (MemberState). */
   state(node: string): Promise<MemberState>;
-  /** The fence in words, for plan titles and leftovers' fixes. */
-  readonly fenceTexts: FenceTexts;
+  /** The runtime's fence and --force-new-cluster in words, for plan titles and leftovers' fixes. */
+  readonly texts: RuntimeTexts;
   /**
    * Whether a restart is a safe way out of a join stalled publishing itself (etcd/startMember.ts):
    * true under systemd; false for a static pod, whose restart moves the manifest out and back, and

@@ -1,6 +1,6 @@
 import { memberQuotaBytes } from '../../domain/memberConfig';
 import type { NodeReadiness } from '../../domain/expandPlan';
-import type { FenceTexts, MemberEvidence } from '../../domain/recovery';
+import type { RuntimeTexts, MemberEvidence } from '../../domain/recovery';
 import { rethrowCancellation } from '../errors';
 import { clusterState, clusterStateOf, hashKV, memberList } from '../etcd/reads';
 import { forceNewClusterFlag, memberEvidence } from '../etcd/recovery';
@@ -74,11 +74,11 @@ export function inspectActivities(deps: ActivityDeps) {
       return { state, revision: rev, hash: hashes[0].hash };
     }),
 
-    /** Raft term/index/revision of each node's member, from its status or its data files, with the runtime's fence in words. Read-only. */
+    /** Raft term/index/revision of each node's member, from its status or its data files, with the runtime's words for its fence. Read-only. */
     gatherEvidence: clusterActivity(deps, async (ops, input: ClusterInput & { nodes: string[] }) => {
-      const { fenceTexts } = runtimeOf(ops);
-      const out: (MemberEvidence & { fence: FenceTexts })[] = [];
-      for (const node of input.nodes) out.push({ ...(await memberEvidence(ops, node)), fence: fenceTexts });
+      const { texts } = runtimeOf(ops);
+      const out: (MemberEvidence & { runtime: RuntimeTexts })[] = [];
+      for (const node of input.nodes) out.push({ ...(await memberEvidence(ops, node)), runtime: texts });
       return out;
     }),
 

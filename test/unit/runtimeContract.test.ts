@@ -101,7 +101,7 @@ describe.each([['systemd', systemd], ['kubeadm', kubeadm]])('member runtime cont
   });
 
   test('the fence in words names how to lift it by hand', () => {
-    const { fencing, liftFence } = runtimeOf(s.ops).fenceTexts;
+    const { fencing, liftFence } = runtimeOf(s.ops).texts;
     expect(fencing.length).toBeGreaterThan(0);
     expect(liftFence).toMatch(/^(systemctl unmask --runtime etcd\.service|mv \S+\/fenced\/etcd\.yaml \S+\/manifests\/etcd\.yaml)$/);
   });
