@@ -63,19 +63,28 @@ export function kubeadmRuntime(ops: ClusterOps): MemberRuntime {
     await ops.runOk(node, shScript('umask 077; t="$1/.etcd.yaml.etcd-runbooks"; cat > "$t" && mv -f "$t" "$2"', dir, path), { stdin: stamped });
   };
   /**
-   * Puts a fenced manifest back into the manifests dir, stamped anew, and waits for kubelet to run
-   * it. A kubelet that keeps the previous etcd pod of the node "terminating" (seen after a power
-   * cut, when that pod's mirror pod cannot be deleted through the node's own apiserver, which is
-   * down with its etcd) starts no new one: after KUBELET_START_MS it is restarted once, which
-   * drops that state and starts the static pods from their manifests.
+   * Waits for kubelet to run the etcd pod of the manifest in the manifests dir. A kubelet that keeps
+   * the previous etcd pod of the node "terminating" (seen after a power cut, when that pod's mirror
+   * pod cannot be deleted through the node's own apiserver, which is down with its etcd) starts no
+   * new one: once the manifest is KUBELET_START_MS old with no etcd container, kubelet is restarted
+   * once, which drops that state and starts the static pods from their manifests. The age is read
+   * from the manifest's mtime on the node, so that a retried activity (its first attempt lost to a
+   * heartbeat timeout or a worker crash after the move) still gets the restart.
    */
+  const kubeletRuns = async (node: string) => {
+    const ageMs = async () => 1000 * Number((await ops.runOk(node, shScript('echo $(( $(date +%s) - $(stat -c %Y -- "$1") ))', manifest))).stdout.trim());
+    if (await runningArgs(node)) return;
+    const wait = Math.max(0, KUBELET_START_MS - (await ageMs()));
+    const started = wait > 0 && await ops.waitFor(`${node}: kubelet runs the etcd pod`, wait, 1_000, async () => ((await runningArgs(node)) ? true : undefined), () => 'no etcd container yet')
+      .catch((e: unknown) => { if (e instanceof WaitTimeoutError) return false; throw e; });
+    if (!started) await ops.runOk(node, ['systemctl', 'restart', 'kubelet'], { timeoutMs: 60_000 });
+  };
+  /** Puts a fenced manifest back into the manifests dir, stamped anew, and waits for kubelet to run it. */
   const unfence = async (node: string) => {
     const m = await readManifest(node, 'fenced');
     await writeManifest(node, fenced, m.text);
     await ops.runOk(node, ['mv', '-f', '--', fenced, manifest]);
-    const started = await ops.waitFor(`${node}: kubelet runs the etcd pod`, KUBELET_START_MS, 1_000, async () => ((await runningArgs(node)) ? true : undefined), () => 'no etcd container yet')
-      .catch((e: unknown) => { if (e instanceof WaitTimeoutError) return false; throw e; });
-    if (!started) await ops.runOk(node, ['systemctl', 'restart', 'kubelet'], { timeoutMs: 60_000 });
+    await kubeletRuns(node);
   };
   const stopPod = async (node: string) => {
     await ops.runOk(node, shScript('install -d -m 0700 "$3"; if [ -f "$1" ]; then mv -f -- "$1" "$2"; fi', manifest, fenced, k.fencedDir));
@@ -117,6 +126,7 @@ export function kubeadmRuntime(ops: ClusterOps): MemberRuntime {
       const where = await place(node);
       if (where === 'none') throw new PreconditionError(`${node}: no etcd manifest to start (${manifest} or ${fenced}); write the member's configuration first`);
       if (where === 'fenced') await unfence(node);
+      else await kubeletRuns(node);
     },
 
     stop: stopPod,

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterOps } from '../../activities/cluster';
@@ -105,6 +105,26 @@ describe.each([['systemd', systemd], ['kubeadm', kubeadm]])('member runtime cont
     expect(fencing.length).toBeGreaterThan(0);
     expect(liftFence).toMatch(/^(systemctl unmask --runtime etcd\.service|mv \S+\/fenced\/etcd\.yaml \S+\/manifests\/etcd\.yaml)$/);
   });
+});
+
+test('kubeadm: a start retried after the manifest went back restarts a kubelet that kept the old etcd pod, once the manifest is 40 s old', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'runtime-contract-'));
+  try {
+    const s = kubeadm(root);
+    const rt = runtimeOf(s.ops);
+    const stuck = join(s.shells.nodeDir('node1'), 'kubelet-keeps-old-pod');
+    mkdirSync(s.shells.nodeDir('node1'), { recursive: true });
+    writeFileSync(stuck, '');
+    // The first attempt moved the manifest back a minute ago and was lost before its wait ended.
+    const manifest = join(root, 'manifests', 'etcd.yaml');
+    utimesSync(manifest, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    expect(await rt.state('node1')).toBe('starting');
+    await rt.start('node1');
+    expect(existsSync(stuck)).toBe(false);
+    expect(await rt.state('node1')).toBe('running');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test('systemd states as systemctl is-active prints them (captured on the lab) map to neutral states', () => {
