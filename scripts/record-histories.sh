@@ -5,20 +5,22 @@
 #   [SINCE=2026-12-04T08:55:00Z] scripts/record-histories.sh LABEL [max per type and status]
 # LABEL names the release whose code made the runs (0.2.0, ...); keep the fixtures of every release
 # whose runs may still be in flight somewhere. SINCE takes only runs started after it (the e2e run
-# of that code: the server's database keeps older runs of other code).
+# of that code: the server's database keeps older runs of other code). Only runs the lab made are
+# taken (workflow ids starting e2e-, test/support/temporal.ts startRun), not the workflow tests'
+# runs on stubbed activities.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cli=$("$repo/scripts/temporal-cli.sh")
 addr=${TEMPORAL_ADDRESS:-127.0.0.1:7233}
 label=${1:?usage: record-histories.sh LABEL [max]}
 max=${2:-1}
-since=${SINCE:+ AND StartTime > '$SINCE'}
+since="WorkflowId STARTS_WITH 'e2e-'${SINCE:+ AND StartTime > '$SINCE'}"
 dir=$repo/test/fixtures/histories
 mkdir -p "$dir"
 for type in expandCluster replaceMember migrateMember restoreCluster recoverQuorum removeMember moveLeader promoteMember backupCluster drillRestore clusterStatus clusterDoctor cleanupNode kubeSync; do
   for status in Completed Failed; do
     n=0
-    "$cli" workflow list --address "$addr" --query "WorkflowType='$type' AND ExecutionStatus='$status'$since" --limit "$max" -o json \
+    "$cli" workflow list --address "$addr" --query "WorkflowType='$type' AND ExecutionStatus='$status' AND $since" --limit "$max" -o json \
       | python3 -c 'import json,sys; [print(w["execution"]["workflowId"], w["execution"]["runId"]) for w in json.load(sys.stdin)]' \
       | while read -r id run; do
           f=$dir/$type-${status,,}-$n-$label.json
