@@ -5,7 +5,7 @@ import { inventoryDigest } from '../../inventory/load';
 import { backupCluster, expandCluster, migrateMember, moveLeader, progressQuery, recoverQuorum, replaceMember, restoreCluster } from '../../workflows';
 import { freshLabWith, INVENTORY, lab } from '../support/lab';
 import { memberNames } from '../support/etcd';
-import { kubectl, readyzProbe, recordKubeRun } from '../support/kube';
+import { kubectl, kubectlAnswered, readyzProbe, recordKubeRun } from '../support/kube';
 import { notFoundProbe, runningEtcdArgs, stackedClient } from '../support/stacked';
 import { eventually, startRun, startWorkerAndClient } from '../support/temporal';
 import { errorMessage } from '../../workflows/steps';
@@ -54,7 +54,7 @@ describe('stacked etcd (kubeadm static pods): the runbooks of reference 001', ()
     expect(await memberNames(client(nodes[0]))).toEqual(nodes);
     for (const n of nodes) expect(runningEtcdArgs(n)?.some((a) => a.startsWith('--force-new-cluster'))).toBe(false);
     await expectReady(nodes);
-    expect((await kubectl(['-n', 'default', 'get', 'configmap', object, '-o', 'name'], api(nodes[0]))).trim()).toBe(`configmap/${object}`);
+    expect((await kubectlAnswered(['-n', 'default', 'get', 'configmap', object, '-o', 'name'], api(nodes[0]))).trim()).toBe(`configmap/${object}`);
   }
 
   beforeAll(async () => {
@@ -82,12 +82,12 @@ describe('stacked etcd (kubeadm static pods): the runbooks of reference 001', ()
     expect(r.revisionBump).toBeGreaterThan(0);
     resetClients();
     await expectStacked(['node1', 'node2', 'node3'], 'before-snapshot');
-    await expect(kubectl(['-n', 'default', 'get', 'configmap', 'after-snapshot', '-o', 'name'])).rejects.toThrow(/NotFound|not found/);
+    await expect(kubectlAnswered(['-n', 'default', 'get', 'configmap', 'after-snapshot', '-o', 'name'])).rejects.toThrow(/NotFound|not found/);
     expect(lab('ssh', 'node2', 'ls /etc/kubernetes/etcd-runbooks-fenced/ 2>/dev/null | wc -l').trim()).toBe('0');
   });
 
   test('quorum loss: node2 and node3 lose power; --force-new-cluster in node1\'s manifest, verified in its container, removed; both re-added', async () => {
-    await kubectl(['-n', 'default', 'create', 'configmap', 'before-quorum-loss', '--from-literal=k=v']);
+    await kubectlAnswered(['-n', 'default', 'create', 'configmap', 'before-quorum-loss', '--from-literal=k=v']);
     lab('crash', 'node2');
     lab('crash', 'node3');
     const r = await measured('recover-quorum', ['node1'], async () => {

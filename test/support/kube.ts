@@ -13,6 +13,32 @@ export async function kubectl(args: string[], server?: string): Promise<string> 
   return stdout;
 }
 
+/** kubectl errors where the apiserver did not answer in time (or not at all): not an answer about the object. */
+const UNANSWERED = /context deadline exceeded|Unable to connect|connection refused|Client\.Timeout|TLS handshake timeout|the server was unable to return a response|etcdserver: request timed out|\bEOF\b/;
+
+/**
+ * kubectl until an apiserver answers, for up to `seconds`: right after a restore or a quorum
+ * recovery an apiserver that reports ready may still take longer than the 3 s request timeout on the
+ * lab's 2 cores (its watch caches relist after the revision bump). Every answer counts at once,
+ * NotFound included; only "no answer in time" is asked again. A create whose first try timed out
+ * may have been applied: AlreadyExists then counts as created.
+ */
+export async function kubectlAnswered(args: string[], server?: string, seconds = 90): Promise<string> {
+  const deadline = Date.now() + seconds * 1000;
+  let unanswered = false;
+  for (;;) {
+    try {
+      return await kubectl(args, server);
+    } catch (e) {
+      const msg = String((e as { stderr?: string }).stderr ?? '') + (e as Error).message;
+      if (unanswered && args.includes('create') && /AlreadyExists|already exists/.test(msg)) return '';
+      if (!UNANSWERED.test(msg) || Date.now() > deadline) throw e;
+      unanswered = true;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
 /**
  * The running kube-apiserver of a lab control-plane node, read by the test on its own (containerd
  * on the node): container id and --etcd-servers of the RUNNING kube-apiserver task.
