@@ -72,9 +72,9 @@ export function kubeadmRuntime(ops: ClusterOps): MemberRuntime {
    * heartbeat timeout or a worker crash after the move) still gets the restart.
    */
   const kubeletRuns = async (node: string) => {
-    const ageMs = async () => 1000 * Number((await ops.runOk(node, shScript('echo $(( $(date +%s) - $(stat -c %Y -- "$1") ))', manifest))).stdout.trim());
     if (await runningArgs(node)) return;
-    const wait = Math.max(0, KUBELET_START_MS - (await ageMs()));
+    const ageMs = 1000 * Number((await ops.runOk(node, shScript('echo $(( $(date +%s) - $(stat -c %Y -- "$1") ))', manifest))).stdout.trim());
+    const wait = Math.max(0, KUBELET_START_MS - ageMs);
     const started = wait > 0 && await ops.waitFor(`${node}: kubelet runs the etcd pod`, wait, 1_000, async () => ((await runningArgs(node)) ? true : undefined), () => 'no etcd container yet')
       .catch((e: unknown) => { if (e instanceof WaitTimeoutError) return false; throw e; });
     if (!started) await ops.runOk(node, ['systemctl', 'restart', 'kubelet'], { timeoutMs: 60_000 });

@@ -19,7 +19,7 @@ const UNANSWERED = /context deadline exceeded|Unable to connect|connection refus
 /**
  * kubectl until an apiserver answers, for up to `seconds`: right after a restore or a quorum
  * recovery an apiserver that reports ready may still take longer than the 3 s request timeout on the
- * lab's 2 cores (its watch caches relist after the revision bump). Every answer counts at once,
+ * lab's 2 cores (seen after the stacked restore in a full run). Every answer counts at once,
  * NotFound included; only "no answer in time" is asked again. A create whose first try timed out
  * may have been applied: AlreadyExists then counts as created.
  */
