@@ -5,6 +5,7 @@ import { backupActivities } from './sets/backup';
 import { restoreActivities } from './sets/restore';
 import { recoveryActivities } from './sets/recovery';
 import { kubeActivities } from './sets/kube';
+import { maintenanceActivities } from './sets/maintenance';
 
 export type { ClusterInput } from './wrap';
 export type { Step, CommandRecord } from './audit';
@@ -16,6 +17,7 @@ export type { NodeReadiness } from '../domain/expandPlan';
 export type { KubeState } from '../domain/kubeSync';
 export type { DoctorRow, Verdict } from './doctor/checks';
 export type { NodeInput } from './sets/common';
+export type { DefragReport, DefragResult } from './etcd/defrag';
 
 /**
  * The activities of etcd-runbooks, bound to a worker's inventories and SSH pool, one set per
@@ -30,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...restoreActivities(deps),
     ...recoveryActivities(deps),
     ...kubeActivities(deps),
+    ...maintenanceActivities(deps),
   };
 }
 

@@ -85,6 +85,13 @@ export const MoveLeaderInputSchema = z.strictObject({ ...RunbookFields, to: Name
 export const PromoteInputSchema = z.strictObject({ ...RunbookFields, node: NameSchema });
 /** `backupCluster`: snapshot with retention of the newest `keep` backups. */
 export const BackupInputSchema = z.strictObject({ ...RunbookFields, keep: z.number().int().min(1).max(1000).default(7) });
+/**
+ * `defragCluster`: online defragmentation, one member at a time, of every voting member with at
+ * least `minFreePercent` of its database file free (domain/defrag.ts), then a NOSPACE alarm
+ * disarmed when space is back under the quota.
+ */
+export const DefragInputSchema = z.strictObject({ ...RunbookFields, minFreePercent: z.number().int().min(0).max(100).default(10) });
+export type DefragInput = z.input<typeof DefragInputSchema>;
 /** `drillRestore`: restore the newest off-node copy on the backup host and check it. */
 export const DrillInputSchema = z.strictObject({ ...RunbookFields });
 export type DrillInput = z.input<typeof DrillInputSchema>;

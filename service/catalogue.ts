@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import {
-  BackupInputSchema, CleanupInputSchema, DrillInputSchema, ExpandInputSchema, KubeSyncInputSchema, MigrateMemberInputSchema, MoveLeaderInputSchema,
+  BackupInputSchema, CleanupInputSchema, DefragInputSchema, DrillInputSchema, ExpandInputSchema, KubeSyncInputSchema, MigrateMemberInputSchema, MoveLeaderInputSchema,
   PromoteInputSchema, RecoverQuorumInputSchema, RemoveMemberInputSchema, ReplaceMemberInputSchema, RestoreInputSchema,
 } from '../domain/inputs';
 
 /** The workflows a runbook name starts (workflows/index.ts). */
-export type WorkflowName = 'backupCluster' | 'drillRestore' | 'cleanupNode' | 'expandCluster' | 'kubeSync' | 'migrateMember' | 'moveLeader'
+export type WorkflowName = 'backupCluster' | 'defragCluster' | 'drillRestore' | 'cleanupNode' | 'expandCluster' | 'kubeSync' | 'migrateMember' | 'moveLeader'
   | 'promoteMember' | 'recoverQuorum' | 'removeMember' | 'replaceMember' | 'restoreCluster';
 
 /**
@@ -82,6 +82,9 @@ export const RUNBOOKS = {
   'kube-sync': entry('kubeSync', KubeSyncInputSchema, 'point the kubeadm-config ConfigMap, each kubeadm config file and each kube-apiserver (one at a time) at the voting members'),
   backup: entry('backupCluster', BackupInputSchema, 'verified snapshot on the leader, with retention and an off-node copy', {
     keep: { flag: '--keep <n>', help: 'backups to keep (default 7)', parse: whole },
+  }),
+  defrag: entry('defragCluster', DefragInputSchema, 'online defragmentation, one member at a time (followers, then the leader after moving leadership), then a NOSPACE alarm disarmed once space is back under the quota', {
+    minFreePercent: { flag: '--min-free-percent <n>', help: 'skip members with less than this share of their database file free (default 10)', parse: whole },
   }),
   drill: entry('drillRestore', DrillInputSchema, 'restore drill of the newest off-node copy'),
   restore: entry('restoreCluster', RestoreInputSchema as unknown as z.ZodObject, 'disaster restore from a snapshot: fence every node, move data dirs aside, restore on one node, re-add the others', {

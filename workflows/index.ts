@@ -12,6 +12,7 @@ import { restoreCluster as restore } from './restoreCluster';
 import { recoverQuorum as recover } from './recoverQuorum';
 import { cleanupNode as cleanup } from './cleanupNode';
 import { kubeSync as sync } from './kubeSync';
+import { defragCluster as defrag } from './defragCluster';
 
 // Runbooks act on signed cancels only (workflows/decisions.ts): a cancel request sent straight
 // to Temporal does not reach their body.
@@ -27,6 +28,7 @@ export const restoreCluster = guarded('restoreCluster', restore);
 export const recoverQuorum = guarded('recoverQuorum', recover);
 export const cleanupNode = guarded('cleanupNode', cleanup);
 export const kubeSync = guarded('kubeSync', sync);
+export const defragCluster = guarded('defragCluster', defrag);
 export { clusterStatus } from './clusterStatus';
 export { clusterDoctor } from './clusterDoctor';
 export { progressQuery } from './runbook';

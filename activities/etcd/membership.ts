@@ -2,7 +2,7 @@ import { findMember, initialClusterFor, voterClientURLs, type Member } from '../
 import type { MemberId } from '../../domain/memberId';
 import type { ClusterOps } from '../cluster';
 import { CommandFailedError, PreconditionError } from '../errors';
-import { memberList, clusterState, memberStatuses, type ClusterState, type MemberState } from './reads';
+import { memberList, clusterState, memberStatuses, servesDespiteAlarm, type ClusterState, type MemberState } from './reads';
 import { parseMemberAdd } from './parse';
 
 /** Result of adding a learner: its ID and ETCD_INITIAL_CLUSTER for its configuration. */
@@ -99,7 +99,8 @@ export async function moveLeaderOff(ops: ClusterOps, node: string): Promise<{ mo
   const state = await clusterState(ops);
   const m = state.members.find((x) => x.peerURLs.includes(spec.peerURL));
   if (!m?.isLeader) return {};
-  const target = state.members.find((x) => x !== m && !x.isLearner && x.healthy);
+  // A raised alarm (NOSPACE) is the cluster's, not one member's: a member that serves may lead.
+  const target = state.members.find((x) => x !== m && !x.isLearner && x.healthy) ?? state.members.find((x) => x !== m && !x.isLearner && servesDespiteAlarm(x));
   if (!target) throw new PreconditionError(`${node}: member ${m.name} is the leader and no other healthy voter can take over`);
   await transferLeadership(ops, state, target);
   return { movedTo: target.id };

@@ -60,6 +60,8 @@ export interface EndpointStatus {
   raftIndex: number;
   raftAppliedIndex: number;
   isLearner: boolean;
+  /** The member's backend quota in bytes (`--quota-backend-bytes`); etcd 3.6 reports it, earlier versions do not. */
+  dbSizeQuota?: number;
 }
 
 const StatusJson = z.array(z.object({
@@ -74,6 +76,7 @@ const StatusJson = z.array(z.object({
     raftTerm: count,
     raftAppliedIndex: count.default(0),
     isLearner: z.boolean().default(false),
+    dbSizeQuota: count.optional(),
   }),
 }));
 
@@ -92,6 +95,7 @@ export function parseEndpointStatus(text: string): EndpointStatus[] {
     raftIndex: s.raftIndex,
     raftAppliedIndex: s.raftAppliedIndex,
     isLearner: s.isLearner,
+    ...(s.dbSizeQuota ? { dbSizeQuota: s.dbSizeQuota } : {}),
   }));
 }
 

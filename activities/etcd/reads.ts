@@ -43,6 +43,15 @@ export interface MemberState extends Member {
   error?: string;
 }
 
+/**
+ * Whether a member serves although `endpoint health` calls it unhealthy only because an alarm is
+ * raised (etcdctl 3.5+ reports "Active Alarm(s): NOSPACE" as unhealthy; etcd
+ * etcdctl/ctlv3/command/ep_command.go): its endpoint answers and reads work.
+ */
+export function servesDespiteAlarm(m: MemberState): boolean {
+  return m.status !== undefined && (m.healthy || /^Active Alarm/.test(m.error ?? ''));
+}
+
 /** The whole cluster as one read: members, each member's status and health, the leader. */
 export interface ClusterState {
   control: string;

@@ -1,0 +1,98 @@
+import { defragNeedBytes, freePercent, overDisarmLine, type AlarmView, type DefragMemberView } from '../../domain/defrag';
+import { defragTimeoutMs } from '../../domain/scale';
+import type { ClusterOps } from '../cluster';
+import { CommandFailedError, PreconditionError, rethrowCancellation } from '../errors';
+import { freeBytes, requireFree } from '../node/disk';
+import { alarmList, memberQuotaBytes } from './alarms';
+import { moveLeaderOff } from './membership';
+import { clusterState, memberStatuses, servesDespiteAlarm } from './reads';
+
+/** What the pre-flight of a defragmentation read: each voting member's view, and the alarms. */
+export interface DefragReport { members: DefragMemberView[]; alarms: AlarmView }
+
+/**
+ * Reads, for every voting member: what its own endpoint says (leader, db size and size in use),
+ * its backend quota (memberQuotaBytes) and the free disk of its node's data dir. A node whose SSH
+ * does not answer keeps its etcd view with the disk unknown (SSH loss is not etcd loss). Members
+ * are matched to inventory nodes by peer URL; a voter outside the inventory is a view named by its
+ * member name, with no disk figure. Read-only.
+ */
+export async function defragReport(ops: ClusterOps): Promise<DefragReport> {
+  const state = await clusterState(ops);
+  const serving = state.members.filter((m) => !m.isLearner && servesDespiteAlarm(m)).flatMap((m) => m.clientURLs);
+  const alarms = serving.length ? await alarmList(ops, state.control, serving) : { noSpace: [], corrupt: [] };
+  const members = await Promise.all(state.members.filter((m) => !m.isLearner).map(async (m): Promise<DefragMemberView> => {
+    const node = ops.inv.nodes.find((n) => m.peerURLs.includes(n.etcd.peerURL));
+    const base = { node: node?.name ?? (m.name || m.id), memberId: m.id, isLeader: m.isLeader, serving: servesDespiteAlarm(m), dbSize: m.status?.dbSize ?? 0, dbSizeInUse: m.status?.dbSizeInUse ?? 0 };
+    if (!node) return { ...base, quotaBytes: m.status?.dbSizeQuota ?? 0, diskError: 'not an inventory node' };
+    let quotaBytes = m.status?.dbSizeQuota ?? 0;
+    try {
+      if (m.status) quotaBytes = await memberQuotaBytes(ops, node.name, node.etcd.clientURL, m.status.dbSizeQuota);
+      return { ...base, quotaBytes, freeBytes: await freeBytes(ops, node.name, node.etcd.dataDir) };
+    } catch (e) {
+      rethrowCancellation(e);
+      return { ...base, quotaBytes, diskError: (e as Error).message.slice(0, 200) };
+    }
+  }));
+  return { members, alarms };
+}
+
+/** One member's rewrite: sizes before and after (bytes), how long etcd took (s), and where leadership went. */
+export interface DefragResult {
+  node: string;
+  skipped?: string;
+  before: { dbSize: number; dbSizeInUse: number };
+  after?: { dbSize: number; dbSizeInUse: number };
+  seconds?: number;
+  movedLeaderTo?: string;
+}
+
+/**
+ * Defragments the node's member online, then waits until it serves again and has applied what
+ * the leader had committed when the rewrite ended. Checks first (idempotent): a member already
+ * below `minFreePercent` free pages (and under the NOSPACE disarm line when `noSpace`) is left
+ * as it is; a member that leads hands leadership to another serving voter first; the data dir's
+ * filesystem must hold the new file (defragNeedBytes), else PreconditionError. `etcdctl defrag`
+ * is sent to the member's own client URL only, from its node, with a timeout that follows the
+ * database size (defragTimeoutMs). Source: etcd docs "Maintenance: Defragmentation"
+ * (https://etcd.io/docs/v3.5/op-guide/maintenance/#defragmentation), reference 000 §7 (move the
+ * leader first).
+ */
+export async function defragMember(ops: ClusterOps, node: string, minFreePercent: number, noSpace: boolean): Promise<DefragResult> {
+  const spec = ops.node(node).etcd;
+  const read = async () => {
+    const { view, statuses, leader } = await memberStatuses(ops);
+    const m = view.members.find((x) => x.peerURLs.includes(spec.peerURL));
+    if (!m) throw new PreconditionError(`${node}: not a member of cluster ${ops.inv.cluster}`);
+    return { m, status: statuses.find((s) => s.memberId === m.id), leader, statuses };
+  };
+  const first = await read();
+  if (!first.status) throw new PreconditionError(`${node}: its member's endpoint ${spec.clientURL} does not answer; not defragmenting`);
+  const before = { dbSize: first.status.dbSize, dbSizeInUse: first.status.dbSizeInUse };
+  const quotaBytes = noSpace ? await memberQuotaBytes(ops, node, spec.clientURL, first.status.dbSizeQuota) : 0;
+  if (freePercent(before) < minFreePercent && !(noSpace && overDisarmLine({ dbSize: before.dbSize, quotaBytes }))) {
+    return { node, skipped: `already compact: ${freePercent(before)}% free`, before };
+  }
+  let movedLeaderTo: string | undefined;
+  if (first.leader === first.m.id && first.statuses.length > 1) movedLeaderTo = (await moveLeaderOff(ops, node)).movedTo;
+  await requireFree(ops, node, spec.dataDir, defragNeedBytes(before.dbSizeInUse), 'the defragmentation rewrite');
+  const timeoutMs = defragTimeoutMs(before.dbSize);
+  const started = Date.now();
+  const argv = ops.etcdctlArgv([spec.clientURL], ['defrag'], `${Math.ceil(timeoutMs / 1000)}s`);
+  const r = await ops.run(node, argv, { timeoutMs: timeoutMs + 30_000 });
+  if (r.exitCode !== 0) throw new CommandFailedError(r.record, r.stderr);
+  const seconds = (Date.now() - started) / 1000;
+  let target = 0;
+  let last = '';
+  const after = await ops.waitFor(`${node}: member serving after defragmentation`, 120_000, 500, async () => {
+    const now = await read();
+    const leaderStatus = now.statuses.find((s) => s.memberId === now.leader);
+    if (!target && leaderStatus) target = leaderStatus.raftIndex;
+    const s = now.status;
+    last = s ? `applied ${s.raftAppliedIndex} of ${target}${now.leader ? '' : ', no leader'}` : 'no status answer';
+    if (!s || !now.leader || !target || s.raftAppliedIndex < target) return undefined;
+    const health = (await clusterState(ops)).members.find((x) => x.id === now.m.id);
+    return health && servesDespiteAlarm(health) ? { dbSize: s.dbSize, dbSizeInUse: s.dbSizeInUse } : undefined;
+  }, () => last);
+  return { node, before, after, seconds, ...(movedLeaderTo ? { movedLeaderTo } : {}) };
+}
