@@ -37,6 +37,27 @@ for version in 3.4 3.5 3.6; do
     ETCDCTL_API=3 "$bins/etcdctl" snapshot restore --help > "$out/snapshot-restore-help.txt" 2>&1
   fi
   kill "$pid"; wait "$pid" 2>/dev/null || true
+  # The space quota: a second member with a 16 MiB quota, filled until NOSPACE, then keys deleted,
+  # compacted, defragmented and the alarm disarmed (etcd docs "Maintenance: Space quota").
+  rm -rf "$tmp/data"
+  "$bins/etcd" --name m1 --data-dir "$tmp/data" --listen-client-urls "$url" --advertise-client-urls "$url" --quota-backend-bytes=16777216 \
+    --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" --initial-cluster "m1=$peer" > "$tmp/etcd.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 50); do ctl endpoint health >/dev/null && break; sleep 0.2; done
+  ctl -w json alarm list > "$out/alarm-list-none.json"
+  curl -sS "$url/metrics" | grep '^etcd_server_quota_backend_bytes ' > "$out/metrics-quota.txt"
+  head -c 1000000 /dev/zero | tr '\0' e > "$tmp/value"
+  for i in $(seq 40); do ctl put "/fill/$i" < "$tmp/value" >/dev/null || break; done
+  ctl -w json alarm list > "$out/alarm-list-nospace.json"
+  ETCDCTL_API=3 "$bins/etcdctl" --endpoints="$url" -w json endpoint health > "$out/endpoint-health-nospace.json" 2>/dev/null || true
+  ETCDCTL_API=3 "$bins/etcdctl" --endpoints="$url" put /after-fill x > /dev/null 2> "$out/put-nospace.txt" || true
+  ctl del --prefix /fill/ > /dev/null
+  rev=$(ctl -w json get x | sed -n 's/.*"revision":\([0-9]*\).*/\1/p')
+  ctl compact --physical "$rev" > /dev/null
+  ctl defrag > "$out/defrag.txt"
+  ctl alarm disarm > "$out/alarm-disarm.txt"
+  ctl lease grant 60 > "$out/lease-grant.txt"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
   rm -rf "$tmp"
   echo "captured etcd $version ($release) into $out" >&2
 done

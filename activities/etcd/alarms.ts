@@ -60,9 +60,21 @@ export async function memberQuotaBytes(ops: ClusterOps, node: string, clientURL:
   const url = `${clientURL.replace(/\/+$/, '')}/metrics`;
   const r = await ops.run(node, shScript('curl -sS --max-time 5 --cacert "$1" --cert "$2" --key "$3" -- "$4" | grep "^etcd_server_quota_backend_bytes "',
     t.caFile, t.clientCertFile, t.clientKeyFile, url), { timeoutMs: 15_000 });
-  const v = Number(r.stdout.trim().split(/\s+/)[1]);
-  if (r.exitCode !== 0 || !Number.isFinite(v) || v <= 0) throw new Error(`${node}: cannot read the backend quota from ${url}: ${(r.stderr || r.stdout).trim().slice(0, 160)}`);
+  const v = parseQuotaMetric(r.stdout);
+  if (r.exitCode !== 0 || v === undefined) throw new Error(`${node}: cannot read the backend quota from ${url}: ${(r.stderr || r.stdout).trim().slice(0, 160)}`);
   return v;
+}
+
+/** The `etcd_server_quota_backend_bytes 1.6777216e+07` line of etcd's /metrics -> bytes, or undefined. */
+export function parseQuotaMetric(text: string): number | undefined {
+  const m = /^etcd_server_quota_backend_bytes\s+(\S+)$/m.exec(text);
+  const v = m ? Number(m[1]) : NaN;
+  return Number.isSafeInteger(v) && v > 0 ? v : undefined;
+}
+
+/** The lease ID in `lease grant` output (`lease 5df4a241cc17db1f granted with TTL(60s)`), or undefined. */
+export function parseLeaseGrant(text: string): string | undefined {
+  return /lease ([0-9a-f]+) granted/.exec(text)?.[1];
 }
 
 /**
@@ -74,7 +86,7 @@ export async function memberQuotaBytes(ops: ClusterOps, node: string, clientURL:
 export async function checkWrites(ops: ClusterOps, control: string, endpoints: readonly string[], tag: string): Promise<{ key: string }> {
   const key = `etcd-runbooks/write-check/${tag}`;
   const lease = await ops.runOk(control, ops.etcdctlArgv(endpoints, ['lease', 'grant', '60']));
-  const id = /lease ([0-9a-f]+) granted/.exec(lease.stdout)?.[1];
+  const id = parseLeaseGrant(lease.stdout);
   if (!id) throw new Error(`etcdctl lease grant: unexpected output: ${lease.stdout.trim().slice(0, 120)}`);
   await ops.runOk(control, ops.etcdctlArgv(endpoints, ['put', `--lease=${id}`, key, tag]));
   const got = await ops.runOk(control, ops.etcdctlArgv(endpoints, ['get', '--print-value-only', key]));

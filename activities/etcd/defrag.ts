@@ -7,6 +7,13 @@ import { alarmList, memberQuotaBytes } from './alarms';
 import { moveLeaderOff } from './membership';
 import { clusterState, memberStatuses, servesDespiteAlarm } from './reads';
 
+/**
+ * How long a member may take to serve again and catch up once etcd reported its rewrite done (ms):
+ * it did not restart, so a member still silent after this is down, and the run stops there rather
+ * than hold on a node that does not answer.
+ */
+const AFTER_DEFRAG_WAIT_MS = 60_000;
+
 /** What the pre-flight of a defragmentation read: each voting member's view, and the alarms. */
 export interface DefragReport { members: DefragMemberView[]; alarms: AlarmView }
 
@@ -51,7 +58,8 @@ export interface DefragResult {
  * Defragments the node's member online, then waits until it serves again and has applied what
  * the leader had committed when the rewrite ended. Checks first (idempotent): a member already
  * below `minFreePercent` free pages (and under the NOSPACE disarm line when `noSpace`) is left
- * as it is; a member that leads hands leadership to another serving voter first; the data dir's
+ * as it is; every other voter must serve (PreconditionError otherwise: a second member blocked
+ * could be the quorum); a member that leads hands leadership to another serving voter first; the data dir's
  * filesystem must hold the new file (defragNeedBytes), else PreconditionError. `etcdctl defrag`
  * is sent to the member's own client URL only, from its node, with a timeout that follows the
  * database size (defragTimeoutMs). Source: etcd docs "Maintenance: Defragmentation"
@@ -64,10 +72,13 @@ export async function defragMember(ops: ClusterOps, node: string, minFreePercent
     const { view, statuses, leader } = await memberStatuses(ops);
     const m = view.members.find((x) => x.peerURLs.includes(spec.peerURL));
     if (!m) throw new PreconditionError(`${node}: not a member of cluster ${ops.inv.cluster}`);
-    return { m, status: statuses.find((s) => s.memberId === m.id), leader, statuses };
+    return { view, m, status: statuses.find((s) => s.memberId === m.id), leader, statuses };
   };
   const first = await read();
   if (!first.status) throw new PreconditionError(`${node}: its member's endpoint ${spec.clientURL} does not answer; not defragmenting`);
+  // A rewrite blocks its member: with another voter already down that could be the quorum.
+  const silent = first.view.members.filter((x) => !x.isLearner && !first.statuses.some((s) => s.memberId === x.id));
+  if (silent.length) throw new PreconditionError(`${silent.map((x) => x.name || x.id).join(', ')}: not serving; not defragmenting ${node}'s member while another voter is down`);
   const before = { dbSize: first.status.dbSize, dbSizeInUse: first.status.dbSizeInUse };
   const quotaBytes = noSpace ? await memberQuotaBytes(ops, node, spec.clientURL, first.status.dbSizeQuota) : 0;
   if (freePercent(before) < minFreePercent && !(noSpace && overDisarmLine({ dbSize: before.dbSize, quotaBytes }))) {
@@ -84,7 +95,7 @@ export async function defragMember(ops: ClusterOps, node: string, minFreePercent
   const seconds = (Date.now() - started) / 1000;
   let target = 0;
   let last = '';
-  const after = await ops.waitFor(`${node}: member serving after defragmentation`, 120_000, 500, async () => {
+  const after = await ops.waitFor(`${node}: member serving after defragmentation`, AFTER_DEFRAG_WAIT_MS, 500, async () => {
     const now = await read();
     const leaderStatus = now.statuses.find((s) => s.memberId === now.leader);
     if (!target && leaderStatus) target = leaderStatus.raftIndex;

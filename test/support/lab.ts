@@ -31,12 +31,13 @@ export function freshLab(nodes = 3): Inventory {
 }
 
 /** etcd versions on a lab: every node's (default: the lab's, 3.6), and per-node exceptions. */
-export interface LabEtcd { etcd?: '3.4' | '3.5' | '3.6'; nodeEtcd?: Record<string, '3.4' | '3.5' | '3.6'>; controlPlanes?: string[]; stacked?: boolean }
+export interface LabEtcd { etcd?: '3.4' | '3.5' | '3.6'; nodeEtcd?: Record<string, '3.4' | '3.5' | '3.6'>; controlPlanes?: string[]; stacked?: boolean; quotaBytes?: number }
 
 /**
  * A fresh lab of `nodes` nodes whose first `members` form a cluster (bootstrapped by the lab);
  * `controlPlanes` become kubeadm control planes (external etcd); `stacked` makes every node a
- * kubeadm control-plane node with etcd as its static pod (the first `members` joined).
+ * kubeadm control-plane node with etcd as its static pod (the first `members` joined);
+ * `quotaBytes` sets every member's backend quota.
  */
 export function freshLabWith(nodes: number, members: number, v: LabEtcd = {}): Inventory {
   lab('down');
@@ -44,7 +45,8 @@ export function freshLabWith(nodes: number, members: number, v: LabEtcd = {}): I
     ...(v.etcd ? ['--etcd', v.etcd] : []),
     ...Object.entries(v.nodeEtcd ?? {}).flatMap(([node, version]) => ['--node-etcd', `${node}=${version}`]),
     ...(v.controlPlanes ? ['--control-planes', v.controlPlanes.join(',')] : []),
-    ...(v.stacked ? ['--stacked'] : []));
+    ...(v.stacked ? ['--stacked'] : []),
+    ...(v.quotaBytes ? ['--quota-bytes', String(v.quotaBytes)] : []));
   return loadInventoryFile(INVENTORY);
 }
 

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEndpointStatus, parseHashKV, parseMemberAdd, parseMemberList, parseSnapshotStatus } from '../../activities/etcd/parse';
+import { parseEndpointHealth, parseEndpointStatus, parseHashKV, parseMemberAdd, parseMemberList, parseSnapshotStatus } from '../../activities/etcd/parse';
+import { parseAlarmList, parseLeaseGrant, parseQuotaMetric } from '../../activities/etcd/alarms';
+import { memberIdFrom } from '../../domain/memberId';
 import {
   compareVersions, describeVersions, helpListsBump, joinVersionProblem, lowestMinor, parseHttpVersion, parseToolVersion, parseVersion, snapshotTool,
 } from '../../domain/etcdVersion';
@@ -27,8 +29,23 @@ describe.each(Object.entries(RELEASES))('parsers on etcd %s output', (minor, rel
     expect(s.memberId).toMatch(/^[0-9a-f]{1,16}$/);
     expect(s.revision).toBe(21); // 20 puts on a new cluster
     expect(s.dbSize).toBeGreaterThan(0);
+    // Only 3.6 reports the backend quota in its status (2 GiB: etcd's default).
+    expect(s.dbSizeQuota).toBe(minor === '3.6' ? 2 * 2 ** 30 : undefined);
     const raw = read(minor, 'endpoint-status.json');
     expect(BigInt(`0x${s.memberId}`).toString()).toBe(/"member_id":(\d+)/.exec(raw)?.[1]);
+  });
+
+  test('space quota: alarm list with none and with NOSPACE, the quota gauge, health under the alarm, lease grant', () => {
+    expect(parseAlarmList(read(minor, 'alarm-list-none.json'))).toEqual({ noSpace: [], corrupt: [] });
+    const raw = read(minor, 'alarm-list-nospace.json');
+    expect(parseAlarmList(raw)).toEqual({ noSpace: [memberIdFrom(/"memberID":(\d+)/.exec(raw)![1])], corrupt: [] });
+    expect(parseQuotaMetric(read(minor, 'metrics-quota.txt'))).toBe(16 * 2 ** 20);
+    const [h] = parseEndpointHealth(read(minor, 'endpoint-health-nospace.json'));
+    // etcdctl 3.5+ calls a member with a raised alarm unhealthy; 3.4 does not look at alarms.
+    expect(h.health).toBe(minor === '3.4');
+    if (minor !== '3.4') expect(h.error).toMatch(/^Active Alarm\(s\): NOSPACE/);
+    expect(read(minor, 'put-nospace.txt')).toMatch(/database space exceeded/);
+    expect(parseLeaseGrant(read(minor, 'lease-grant.txt'))).toMatch(/^[0-9a-f]{16}$/);
   });
 
   test('member list and member add --learner', () => {

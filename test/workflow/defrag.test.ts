@@ -21,7 +21,7 @@ const lab = (failOn?: string) => ({
   inspectDefrag: step({ members: [view(1), view(2), view(3)], alarms: { noSpace: ['1a'], corrupt: [] } }),
   defragMember: async (input: { node: string; noSpace: boolean }) => {
     calls.push(`defragMember:${input.node}:${input.noSpace}`);
-    if (input.node === failOn) throw ApplicationFailure.nonRetryable(`${input.node}: member serving after defragmentation: not reached within 120 s (no status answer)`, 'WaitTimeoutError');
+    if (input.node === failOn) throw ApplicationFailure.nonRetryable(`${input.node}: member serving after defragmentation: not reached within 60 s (no status answer)`, 'WaitTimeoutError');
     return answer({ node: input.node, before: { dbSize: quota, dbSizeInUse: 2 * MiB }, after: { dbSize: 2 * MiB, dbSizeInUse: 2 * MiB }, seconds: 0.4 });
   },
   moveLeaderOff: async (input: { node: string }) => { calls.push(`moveLeaderOff:${input.node}`); return answer({ movedTo: '2a' }); },
@@ -50,7 +50,7 @@ test('a member that does not serve again stops the run there: the members before
   await withStubWorker(lab('node3'), async (client, taskQueue) => {
     const h = await startSigned(client, taskQueue, defragCluster, `wf-defrag-fail-${Date.now()}`, { cluster: 'lab' });
     const err = await h.result().catch((e) => e);
-    expect(describeFailure('defragCluster', err)[0]).toMatch(/^defragCluster stopped at a safe point: failed: node3: member serving after defragmentation: not reached within 120 s \(no status answer\); node2 defragmented; node3's defragmentation did not finish/);
+    expect(describeFailure('defragCluster', err)[0]).toMatch(/^defragCluster stopped at a safe point: failed: node3: member serving after defragmentation: not reached within 60 s \(no status answer\); node2 defragmented; node3's defragmentation did not finish/);
     expect(calls).toEqual(['defragMember:node2:true', 'defragMember:node3:true']);
     const p: RunbookProgress = await h.query('progress');
     expect(p.outcome).toBe('stopped');
