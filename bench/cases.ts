@@ -1,5 +1,5 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import { backupCluster, expandCluster, migrateMember, recoverQuorum, replaceMember, restoreCluster } from '../workflows';
+import { backupCluster, defragCluster, expandCluster, migrateMember, recoverQuorum, replaceMember, restoreCluster } from '../workflows';
 
 /** Starts a runbook on the bench's worker with the given input (cluster, digest and up-front approval added). */
 export type Starter = <A extends object, R>(wf: (input: A) => Promise<R>, fields: Omit<A, 'cluster' | 'inventoryDigest' | 'approvedBy'>) => Promise<WorkflowHandle>;
@@ -59,6 +59,11 @@ export const CASES: Case[] = [
     // etcd stopped on node2 and node3: quorum lost, every node still answers SSH.
     name: 'recover-quorum', setup: [THREE], before: [['stop.sh', 'node2', 'node3']], floor: ['recover.sh', 'node1', 'node2', 'node3'],
     runbook: (start) => start(recoverQuorum, { members: ['node1', 'node2', 'node3'] }), reset: [], teardown: [BACK_TO_ONE], writer: false,
+  },
+  {
+    // 3 members, each database with 100 MiB of free pages (written, deleted, compacted) on top of the bulk data.
+    name: 'defrag', setup: [THREE], before: [['fragment.sh', 'node1', '100']], floor: ['defrag.sh', 'node1', 'node2', 'node3'],
+    runbook: (start) => start(defragCluster, {}), reset: [], teardown: [BACK_TO_ONE], writer: true,
   },
   {
     name: 'backup', setup: [THREE], before: [], floor: ['backup.sh', 'node1', '3'],

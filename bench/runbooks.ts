@@ -8,7 +8,7 @@
  * random point of expand 1->3, a new worker started at once) and the worker's peak RSS.
  * Figures, not assertions.
  *
- * Usage: npm run bench -- [--pairs 3] [--size 10] [--only expand,add-member,replace,migrate,restore,recover-quorum,backup] [--crashes 3]
+ * Usage: npm run bench -- [--pairs 3] [--size 10] [--only expand,add-member,replace,migrate,restore,recover-quorum,defrag,backup] [--crashes 3]
  * Runs on its own lab (ETCD_RUNBOOKS_LAB_ID=7 unless set) and the local Temporal dev server.
  * Results also go to .state/bench/runbooks-<timestamp>.json.
  */
@@ -46,7 +46,7 @@ async function main() {
   const pairs = Number(arg('pairs', '3'));
   const size = Number(arg('size', '10'));
   const crashes = Number(arg('crashes', '3'));
-  const only = arg('only', 'expand,add-member,replace,migrate,restore,recover-quorum,backup').split(',');
+  const only = arg('only', 'expand,add-member,replace,migrate,restore,recover-quorum,defrag,backup').split(',');
   const cases = CASES.filter((c) => only.some((o) => c.name.startsWith(o)));
   execFileSync(join(REPO, 'scripts', 'temporal-server.sh'), ['start'], { stdio: 'inherit' });
   const settings = temporalSettings();

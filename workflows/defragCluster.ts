@@ -9,6 +9,11 @@ import { refuse, runTag, startRunbook } from './runbook';
 
 export interface DefragClusterResult { members: DefragResult[]; disarmed: boolean }
 
+/** A file size for the progress: MiB with one decimal, KiB below 1 MiB. */
+function size(bytes: number): string {
+  return bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${Math.round(bytes / 1024)} KiB`;
+}
+
 function rewrittenNodes(done: readonly DefragResult[]): string {
   return done.filter((d) => !d.skipped).map((d) => d.node).join(', ') || 'no member';
 }
@@ -29,8 +34,7 @@ function defragPhase(base: Base, c: DefragChoice, leader: boolean, minFreePercen
       const r = (await long.defragMember({ ...base, node: c.node, minFreePercent, noSpace })).result;
       done.push(r);
       if (r.skipped) return r.skipped;
-      const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
-      return `${mib(r.before.dbSize)} -> ${mib(r.after!.dbSize)} in ${r.seconds!.toFixed(1)} s${r.movedLeaderTo ? `; leadership moved to ${r.movedLeaderTo} first` : ''}`;
+      return `${size(r.before.dbSize)} -> ${size(r.after!.dbSize)} in ${r.seconds!.toFixed(2)} s${r.movedLeaderTo ? `; leadership moved to ${r.movedLeaderTo} first` : ''}${r.sshLost ? `; SSH lost while etcdctl ran (${r.sshLost}), the outcome read from etcd` : ''}`;
     },
   };
 }

@@ -1,7 +1,8 @@
 import { defragNeedBytes, freePercent, overDisarmLine, type AlarmView, type DefragMemberView } from '../../domain/defrag';
 import { defragTimeoutMs } from '../../domain/scale';
 import type { ClusterOps } from '../cluster';
-import { CommandFailedError, PreconditionError, rethrowCancellation } from '../errors';
+import { CommandFailedError, PreconditionError, WaitTimeoutError, rethrowCancellation } from '../errors';
+import { SshError } from '../ssh/session';
 import { freeBytes, requireFree } from '../node/disk';
 import { alarmList, memberQuotaBytes } from './alarms';
 import { moveLeaderOff } from './membership';
@@ -13,6 +14,8 @@ import { clusterState, memberStatuses, servesDespiteAlarm } from './reads';
  * than hold on a node that does not answer.
  */
 const AFTER_DEFRAG_WAIT_MS = 60_000;
+/** A member that does not answer its status for this long after its rewrite is down (ms). */
+const SILENT_MS = 15_000;
 
 /** What the pre-flight of a defragmentation read: each voting member's view, and the alarms. */
 export interface DefragReport { members: DefragMemberView[]; alarms: AlarmView }
@@ -52,6 +55,8 @@ export interface DefragResult {
   after?: { dbSize: number; dbSizeInUse: number };
   seconds?: number;
   movedLeaderTo?: string;
+  /** SSH to the node broke while etcdctl ran: the outcome was read from etcd instead. */
+  sshLost?: string;
 }
 
 /**
@@ -60,9 +65,11 @@ export interface DefragResult {
  * below `minFreePercent` free pages (and under the NOSPACE disarm line when `noSpace`) is left
  * as it is; every other voter must serve (PreconditionError otherwise: a second member blocked
  * could be the quorum); a member that leads hands leadership to another serving voter first; the data dir's
- * filesystem must hold the new file (defragNeedBytes), else PreconditionError. `etcdctl defrag`
- * is sent to the member's own client URL only, from its node, with a timeout that follows the
- * database size (defragTimeoutMs). Source: etcd docs "Maintenance: Defragmentation"
+ * filesystem must hold the new file (defragNeedBytes), else PreconditionError; a node whose SSH
+ * does not answer there is skipped, named. `etcdctl defrag` is sent to the member's own client URL
+ * only, from its node, with a timeout that follows the database size (defragTimeoutMs); SSH lost
+ * while it runs, the outcome is read from etcd. A member silent for SILENT_MS after it is down
+ * (WaitTimeoutError). Source: etcd docs "Maintenance: Defragmentation"
  * (https://etcd.io/docs/v3.5/op-guide/maintenance/#defragmentation), reference 000 §7 (move the
  * leader first).
  */
@@ -86,24 +93,42 @@ export async function defragMember(ops: ClusterOps, node: string, minFreePercent
   }
   let movedLeaderTo: string | undefined;
   if (first.leader === first.m.id && first.statuses.length > 1) movedLeaderTo = (await moveLeaderOff(ops, node)).movedTo;
-  await requireFree(ops, node, spec.dataDir, defragNeedBytes(before.dbSizeInUse), 'the defragmentation rewrite');
+  try {
+    await requireFree(ops, node, spec.dataDir, defragNeedBytes(before.dbSizeInUse), 'the defragmentation rewrite');
+  } catch (e) {
+    if (!(e instanceof SshError)) throw e;
+    // SSH loss is not etcd loss: a member that still serves is left as it is, and named; one
+    // that stopped answering too is down, and the run stops there.
+    if (!(await read()).status) throw new PreconditionError(`${node}: neither SSH nor its member's endpoint answers: the node is down`);
+    return { node, skipped: `SSH does not answer (${e.message.slice(0, 120)}): free disk cannot be checked; not rewritten`, before, ...(movedLeaderTo ? { movedLeaderTo } : {}) };
+  }
   const timeoutMs = defragTimeoutMs(before.dbSize);
   const started = Date.now();
   const argv = ops.etcdctlArgv([spec.clientURL], ['defrag'], `${Math.ceil(timeoutMs / 1000)}s`);
-  const r = await ops.run(node, argv, { timeoutMs: timeoutMs + 30_000 });
-  if (r.exitCode !== 0) throw new CommandFailedError(r.record, r.stderr);
+  let sshLost: string | undefined;
+  try {
+    const r = await ops.run(node, argv, { timeoutMs: timeoutMs + 30_000 });
+    if (r.exitCode !== 0) throw new CommandFailedError(r.record, r.stderr);
+  } catch (e) {
+    // etcd goes on with a rewrite it was sent: judge it from etcd, asked from the other nodes.
+    if (!(e instanceof SshError)) throw e;
+    sshLost = e.message.slice(0, 120);
+  }
   const seconds = (Date.now() - started) / 1000;
   let target = 0;
   let last = '';
+  let silentSince: number | undefined;
   const after = await ops.waitFor(`${node}: member serving after defragmentation`, AFTER_DEFRAG_WAIT_MS, 500, async () => {
     const now = await read();
     const leaderStatus = now.statuses.find((s) => s.memberId === now.leader);
     if (!target && leaderStatus) target = leaderStatus.raftIndex;
     const s = now.status;
     last = s ? `applied ${s.raftAppliedIndex} of ${target}${now.leader ? '' : ', no leader'}` : 'no status answer';
+    silentSince = s ? undefined : silentSince ?? Date.now();
+    if (silentSince !== undefined && Date.now() - silentSince > SILENT_MS) throw new WaitTimeoutError(`${node}: its member has not answered for ${SILENT_MS / 1000} s since its rewrite; it is down`);
     if (!s || !now.leader || !target || s.raftAppliedIndex < target) return undefined;
     const health = (await clusterState(ops)).members.find((x) => x.id === now.m.id);
     return health && servesDespiteAlarm(health) ? { dbSize: s.dbSize, dbSizeInUse: s.dbSizeInUse } : undefined;
   }, () => last);
-  return { node, before, after, seconds, ...(movedLeaderTo ? { movedLeaderTo } : {}) };
+  return { node, before, after, seconds, ...(movedLeaderTo ? { movedLeaderTo } : {}), ...(sshLost ? { sshLost } : {}) };
 }

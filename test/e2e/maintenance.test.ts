@@ -5,10 +5,9 @@ import { defragCluster } from '../../workflows';
 import type { RunbookProgress } from '../../domain/progress';
 import { freshLabWith, INVENTORY, lab, labClientCredentials } from '../support/lab';
 import { memberClient } from '../support/etcd';
-import { clusterView, expectSafe, writeBulk } from '../support/cluster';
+import { writeBulk } from '../support/cluster';
 import { startWriter } from '../support/writer';
-import { eventually, startRun, startWorkerAndClient } from '../support/temporal';
-import { describeFailure } from '../../client/failure';
+import { startRun, startWorkerAndClient } from '../support/temporal';
 
 jest.setTimeout(10 * 60_000);
 
@@ -17,7 +16,7 @@ const QUOTA = 24 * MiB;
 const NODES = ['node1', 'node2', 'node3'];
 
 // The maintenance runbooks on one lab boot (3 members, a 24 MiB backend quota): each scenario
-// judged from etcd itself (each member's own status, the alarm list, a write).
+// judged from etcd itself (each member's own status, the alarm list, a write). Faults: matrix/defrag.test.ts.
 describe('maintenance on the lab (end to end)', () => {
   let inv: Inventory;
   let env: Awaited<ReturnType<typeof startWorkerAndClient>>;
@@ -33,6 +32,14 @@ describe('maintenance on the lab (end to end)', () => {
       c.close();
     }
   })));
+  const throwaway = async (fn: (c: Etcd3) => Promise<unknown>) => {
+    const c = new Etcd3({ hosts: inv.nodes.map((n) => n.etcd.clientURL), credentials: labClientCredentials(), dialTimeout: 3000 });
+    try {
+      await fn(c);
+    } finally {
+      c.close();
+    }
+  };
   const alarms = async () => (await all.maintenance.alarm({ action: 'Get', alarm: 'None', memberID: 0 })).alarms.map((a) => a.alarm);
   /** Writes `mib` MiB under `prefix`, deletes it and compacts: the file keeps its size, most pages free. */
   const fragment = async (prefix: string, mib: number) => {
@@ -78,9 +85,11 @@ describe('maintenance on the lab (end to end)', () => {
   });
 
   test('NOSPACE: filled to the quota, keys deleted and compacted: defrag rewrites, disarms, and writes are accepted', async () => {
-    await writeBulk(all, '/fill/', 40).catch((e: Error) => expect(e.message).toMatch(/database space exceeded/));
+    // The refused writes go through clients of their own: etcd3's circuit breaker opens on a
+    // client after 3 failures in a row, and would refuse the reads that follow.
+    await throwaway((c) => writeBulk(c, '/fill/', 40).catch((e: Error) => expect(e.message).toMatch(/database space exceeded/)));
     expect(await alarms()).toContain('Nospace');
-    await expect(all.put('/after-fill').value('x').exec()).rejects.toThrow(/database space exceeded/);
+    await throwaway((c) => expect(c.put('/after-fill').value('x').exec()).rejects.toThrow(/database space exceeded/));
     await all.delete().prefix('/fill/').exec();
     const rev = (await all.get('x').exec()).header.revision;
     await all.kv.compact({ revision: rev, physical: true });
@@ -95,51 +104,4 @@ describe('maintenance on the lab (end to end)', () => {
     const p: RunbookProgress = await h.query('progress');
     console.log(`defrag NOSPACE: ${p.steps.map((s) => `${s.id} ${s.status}${s.detail ? ` (${s.detail})` : ''}`).join('; ')}`);
   });
-
-  test('SSH-only loss of a member: it is skipped and named (its disk cannot be checked), the others are rewritten, the cluster keeps 3 serving members', async () => {
-    await fragment('/frag2/', 12);
-    lab('block', 'node3', 'ssh');
-    try {
-      const h = await startRun(env, defragCluster, { ...base() });
-      const r = await h.result();
-      const p: RunbookProgress = await h.query('progress');
-      const s3 = p.steps.find((s) => s.id === 'defrag:node3');
-      expect(s3?.status).toBe('skipped');
-      expect(s3?.detail).toMatch(/^free disk of its data dir unknown/);
-      expect(r.members.filter((m) => !m.skipped).map((m) => m.node).sort()).toEqual(['node1', 'node2']);
-    } finally {
-      lab('unblock', 'node3');
-    }
-    const after = await statuses();
-    expect(Object.keys(after)).toEqual(NODES);
-  });
-
-  test('crash of the member being defragmented: the run stops there and never rewrites another member while it is down; quorum kept', async () => {
-    await fragment('/frag3/', 12);
-    const h = await startRun(env, defragCluster, { ...base() });
-    // A follower's rewrite (not the leader's, the last one): the run has steps left to not take.
-    let first: string | undefined;
-    for (const until = Date.now() + 60_000; !first && Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
-      const p: RunbookProgress = await h.query('progress');
-      const defrags = p.steps.filter((s) => s.id.startsWith('defrag:'));
-      first = defrags.slice(0, -1).find((s) => s.status === 'running')?.node;
-    }
-    if (!first) throw new Error('no follower rewrite was seen running');
-    lab('crash', first);
-    try {
-      const err = await h.result().catch((e) => e);
-      expect(describeFailure('defragCluster', err)[0]).toMatch(/^defragCluster stopped at a safe point: failed: /);
-      const p: RunbookProgress = await h.query('progress');
-      const after = p.steps.slice(p.steps.findIndex((s) => s.id === `defrag:${first}`) + 1);
-      // Whether the crash hit the rewrite or the wait after it, no later member was touched.
-      expect(after.filter((s) => s.status === 'done')).toEqual([]);
-      const view = await clusterView(inv);
-      expect(view.filter((v) => v.serving).map((v) => v.node).sort()).toEqual(NODES.filter((n) => n !== first));
-    } finally {
-      lab('start', first);
-    }
-    await eventually('3 members serving again', async () => ((await clusterView(inv)).every((v) => v.serving) ? true : undefined), 120_000);
-    await expectSafe(inv, 3);
-  });
 });
-

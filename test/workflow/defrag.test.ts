@@ -41,7 +41,7 @@ test('NOSPACE: followers, then leadership moved off the leader and the leader; t
     expect(calls).toEqual(['defragMember:node2:true', 'defragMember:node3:true', 'moveLeaderOff:node1', 'defragMember:node1:true', 'disarmNoSpace', 'checkWrites', 'verifyCluster']);
     const p: RunbookProgress = await h.query('progress');
     expect(p.steps.map((s) => s.id)).toEqual(['preflight', 'defrag:node2', 'defrag:node3', 'move-leader-off:node1', 'defrag:node1', 'disarm', 'check-writes', 'verify']);
-    expect(p.steps.find((s) => s.id === 'defrag:node2')?.detail).toBe('16.0 MiB -> 2.0 MiB in 0.4 s');
+    expect(p.steps.find((s) => s.id === 'defrag:node2')?.detail).toBe('16.0 MiB -> 2.0 MiB in 0.40 s');
     expect(p.message).toBe('3 of 3 members defragmented; NOSPACE disarmed, writes accepted');
   });
 });
