@@ -92,6 +92,12 @@ export const BackupInputSchema = z.strictObject({ ...RunbookFields, keep: z.numb
  */
 export const DefragInputSchema = z.strictObject({ ...RunbookFields, minFreePercent: z.number().int().min(0).max(100).default(10) });
 export type DefragInput = z.input<typeof DefragInputSchema>;
+/**
+ * `upgradeCluster`: rolling upgrade of every voting member to etcd `version` (a patch, or the next minor),
+ * followers first, the leader last (domain/upgrade.ts).
+ */
+export const UpgradeInputSchema = z.strictObject({ ...RunbookFields, version: z.string().regex(/^\d+\.\d+\.\d+$/, 'must be a release version like 3.6.16') });
+export type UpgradeInput = z.input<typeof UpgradeInputSchema>;
 /** `drillRestore`: restore the newest off-node copy on the backup host and check it. */
 export const DrillInputSchema = z.strictObject({ ...RunbookFields });
 export type DrillInput = z.input<typeof DrillInputSchema>;

@@ -47,6 +47,12 @@ export const SystemdRuntimeSchema = z.strictObject({
   unit: z.string().regex(/^[A-Za-z0-9@._-]+\.service$/).default('etcd.service'),
   environmentFile: absolutePath.default('/etc/default/etcd'),
   etcdUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default('etcd'),
+  /**
+   * Where `upgrade --to X.Y.Z` finds each release on every node: `<releasesDir>/vX.Y.Z/etcd` (with
+   * etcdctl and etcdutl beside it), put there by the operator or their configuration management.
+   * The upgrade points the unit at it with a drop-in; the package's binary stays untouched.
+   */
+  releasesDir: absolutePath.optional(),
 });
 
 /**

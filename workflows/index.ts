@@ -13,6 +13,7 @@ import { recoverQuorum as recover } from './recoverQuorum';
 import { cleanupNode as cleanup } from './cleanupNode';
 import { kubeSync as sync } from './kubeSync';
 import { defragCluster as defrag } from './defragCluster';
+import { upgradeCluster as upgrade } from './upgradeCluster';
 
 // Runbooks act on signed cancels only (workflows/decisions.ts): a cancel request sent straight
 // to Temporal does not reach their body.
@@ -29,6 +30,7 @@ export const recoverQuorum = guarded('recoverQuorum', recover);
 export const cleanupNode = guarded('cleanupNode', cleanup);
 export const kubeSync = guarded('kubeSync', sync);
 export const defragCluster = guarded('defragCluster', defrag);
+export const upgradeCluster = guarded('upgradeCluster', upgrade);
 export { clusterStatus } from './clusterStatus';
 export { clusterDoctor } from './clusterDoctor';
 export { progressQuery } from './runbook';

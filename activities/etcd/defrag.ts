@@ -6,7 +6,7 @@ import { SshError } from '../ssh/session';
 import { freeBytes, requireFree } from '../node/disk';
 import { alarmList, memberQuotaBytes } from './alarms';
 import { moveLeaderOff } from './membership';
-import { clusterState, memberStatuses, servesDespiteAlarm } from './reads';
+import { clusterState, inInventoryOrder, memberStatuses, servesDespiteAlarm } from './reads';
 
 /**
  * How long a member may take to serve again and catch up once etcd reported its rewrite done (ms):
@@ -31,7 +31,9 @@ export async function defragReport(ops: ClusterOps): Promise<DefragReport> {
   const state = await clusterState(ops);
   const serving = state.members.filter((m) => !m.isLearner && servesDespiteAlarm(m)).flatMap((m) => m.clientURLs);
   const alarms = serving.length ? await alarmList(ops, state.control, serving) : { noSpace: [], corrupt: [] };
-  const members = await Promise.all(state.members.filter((m) => !m.isLearner).map(async (m): Promise<DefragMemberView> => {
+  // The plan goes through followers in inventory order.
+  const voters = inInventoryOrder(ops, state.members.filter((m) => !m.isLearner));
+  const members = await Promise.all(voters.map(async (m): Promise<DefragMemberView> => {
     const node = ops.inv.nodes.find((n) => m.peerURLs.includes(n.etcd.peerURL));
     const base = { node: node?.name ?? (m.name || m.id), memberId: m.id, isLeader: m.isLeader, serving: servesDespiteAlarm(m), dbSize: m.status?.dbSize ?? 0, dbSizeInUse: m.status?.dbSizeInUse ?? 0 };
     if (!node) return { ...base, quotaBytes: m.status?.dbSizeQuota ?? 0, diskError: 'not an inventory node' };

@@ -52,6 +52,12 @@ export function servesDespiteAlarm(m: MemberState): boolean {
   return m.status !== undefined && (m.healthy || /^Active Alarm/.test(m.error ?? ''));
 }
 
+/** Members in the inventory's node order (the member list is in ID order); members on no inventory node last. */
+export function inInventoryOrder<T extends { peerURLs: string[] }>(ops: ClusterOps, members: readonly T[]): T[] {
+  const rank = (m: T) => { const i = ops.inv.nodes.findIndex((n) => m.peerURLs.includes(n.etcd.peerURL)); return i < 0 ? Infinity : i; };
+  return [...members].sort((a, b) => rank(a) - rank(b));
+}
+
 /** The whole cluster as one read: members, each member's status and health, the leader. */
 export interface ClusterState {
   control: string;

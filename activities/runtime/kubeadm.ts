@@ -229,6 +229,14 @@ export function kubeadmRuntime(ops: ClusterOps): MemberRuntime {
       return r.stdout.trim();
     },
 
+    // An upgrade of a static pod goes through `kubeadm upgrade apply` (it changes the image tag and
+    // the apiservers together); this runtime does not drive it yet, and says so at pre-flight.
+    async releaseProblem() {
+      return 'upgrade of kubeadm static-pod etcd is not supported by this project yet: use kubeadm upgrade apply (it sets the etcd image with the control plane)';
+    },
+    async useRelease(node) { throw new PreconditionError(`${node}: upgrade of kubeadm static-pod etcd is not supported yet`); },
+    async undoRelease() { return { changed: false }; },
+
     // kubeadm tags its etcd image with the etcd version (`etcd:3.6.16-0`): what the pod runs.
     serverVersionScript: `sed -n "s/^ *image: *[^ ]*etcd:v\\{0,1\\}\\([0-9][0-9.]*\\).*/etcd version: \\1/p" ${manifest} ${fenced} 2>/dev/null | head -n 1`,
   };

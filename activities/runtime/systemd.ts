@@ -22,6 +22,9 @@ export function systemdState(isActive: string): MemberState {
 export function systemdRuntime(ops: ClusterOps): MemberRuntime {
   const { unit, environmentFile, etcdUser } = ops.inv.systemd;
   const dropIn = `/etc/systemd/system/${unit}.d/etcd-runbooks-force-new-cluster.conf`;
+  // Last in the lexical order of drop-ins, so its ExecStart wins over the package's and an operator's.
+  const releaseDropIn = `/etc/systemd/system/${unit}.d/zz-etcd-runbooks-release.conf`;
+  const { releasesDir } = ops.inv.systemd;
   const stop = async (node: string) => {
     await ops.runOk(node, ['systemctl', 'disable', '--now', '--quiet', unit], { timeoutMs: 100_000 });
   };
@@ -97,6 +100,41 @@ export function systemdRuntime(ops: ClusterOps): MemberRuntime {
         ? 'mkdir -p "$(dirname "$2")" && printf "[Service]\\nEnvironment=ETCD_FORCE_NEW_CLUSTER=true\\n" > "$2" && systemctl unmask --runtime --quiet "$1" && systemctl daemon-reload'
         : 'rm -f -- "$2" && systemctl daemon-reload';
       await ops.runOk(node, shScript(`${write}${restart ? ' && systemctl restart --no-block "$1"' : ''}`, unit, dropIn));
+    },
+
+    async releaseProblem(node, version) {
+      if (!releasesDir) return 'the inventory names no systemd.releasesDir (a directory on every node holding v<version>/etcd, etcdctl and etcdutl)';
+      const bin = `${releasesDir}/v${version}/etcd`;
+      const r = await ops.run(node, shScript('[ -x "$1" ] || { echo "missing: $1"; exit 0; }; "$1" --version 2>&1 | head -n 1', bin));
+      const line = r.stdout.trim();
+      if (line.startsWith('missing:')) return `${node}: ${bin} is missing or not executable`;
+      const m = /^etcd Version:\s*(\S+)/i.exec(line);
+      if (!m) return `${node}: ${bin} does not run: ${line.slice(0, 120) || `exit ${r.exitCode}`}`;
+      if (m[1].replace(/^v/, '') !== version) return `${node}: ${bin} is etcd ${m[1]}, not ${version}`;
+      return undefined;
+    },
+
+    // ExecStart keeps the unit's own arguments (Debian: `$DAEMON_ARGS`), with the release's binary.
+    // What was there before (an earlier release's drop-in, or none) is kept beside it for undoRelease;
+    // systemd reads only `*.conf` there.
+    async useRelease(node, version) {
+      const r = await ops.runOk(node, shScript([
+        'args=$(systemctl show -p ExecStart --value "$1" | sed -n "s/.*argv\\[\\]=[^ ]* *\\(.*\\) ; ignore_errors=.*/\\1/p" | head -n 1)',
+        'want=$(printf "[Service]\\nExecStart=\\nExecStart=%s %s\\n" "$3" "$args")',
+        '[ -e "$2" ] && [ "$(cat -- "$2")" = "$want" ] && { echo same; exit 0; }',
+        'mkdir -p -- "$(dirname -- "$2")" || exit',
+        'if [ ! -e "$4" ] && [ ! -e "$4.none" ]; then if [ -e "$2" ]; then cp -p -- "$2" "$4"; else : > "$4.none"; fi || exit; fi',
+        'printf "%s\\n" "$want" > "$2.tmp" && mv -f -- "$2.tmp" "$2" && systemctl daemon-reload && echo changed',
+      ].join('\n'), unit, releaseDropIn, `${releasesDir}/v${version}/etcd`, `${releaseDropIn}.before-v${version}`));
+      return { changed: r.stdout.trim() === 'changed' };
+    },
+
+    async undoRelease(node, version) {
+      const r = await ops.runOk(node, shScript([
+        'if [ -e "$2" ]; then mv -f -- "$2" "$1"; elif [ -e "$2.none" ]; then rm -f -- "$1" "$2.none"; else echo same; exit 0; fi || exit',
+        'systemctl daemon-reload && echo changed',
+      ].join('\n'), releaseDropIn, `${releaseDropIn}.before-v${version}`));
+      return { changed: r.stdout.trim() === 'changed' };
     },
 
     // The package's unit, environment file and TLS files are checked by inspectNodes itself.

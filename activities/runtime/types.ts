@@ -103,6 +103,20 @@ export interface MemberRuntime {
    * filtered on the node so that only they cross the connection.
    */
   log(node: string, lines?: number, match?: string): Promise<string>;
+  /**
+   * What keeps the node from running etcd `version` through this runtime, read-only, for an
+   * upgrade's pre-flight: the release missing, or not runnable, or printing another version;
+   * undefined when it is ready. systemd: `<releasesDir>/v<version>/etcd --version`.
+   */
+  releaseProblem(node: string, version: string): Promise<string | undefined>;
+  /**
+   * Points the member's process definition at etcd `version`, without starting or stopping it,
+   * keeping what it pointed at before for `undoRelease`. Returns whether anything changed.
+   * systemd: a drop-in overriding ExecStart with the release's binary, daemon-reloaded.
+   */
+  useRelease(node: string, version: string): Promise<{ changed: boolean }>;
+  /** Undoes `useRelease(node, version)`: back to what the process definition named before it. Idempotent. */
+  undoRelease(node: string, version: string): Promise<{ changed: boolean }>;
   /** A shell snippet printing `etcd version: X.Y.Z` for the etcd this runtime runs (one line, or nothing). */
   readonly serverVersionScript: string;
 }
