@@ -8,7 +8,7 @@ import { progressQuery } from '../../workflows';
 import { describeFailure, failureEnd } from '../../client/failure';
 import { expectSafe, writeBulk } from './cluster';
 import { memberClient } from './etcd';
-import { freshLabWith, INVENTORY, lab } from './lab';
+import { freshLabWith, INVENTORY, lab, type LabEtcd } from './lab';
 import { eventually, startWorkerAndClient } from './temporal';
 import { formatRows, type MatrixRow } from './faultTable';
 
@@ -42,11 +42,11 @@ export class Matrix {
     if (!process.env.ETCD_RUNBOOKS_KEEP_LAB) lab('down');
   }
 
-  /** A fresh lab of `nodes` nodes, the first `members` a cluster holding MATRIX_MIB of data. */
-  async freshLab(nodes: number, members: number): Promise<Inventory> {
+  /** A fresh lab of `nodes` nodes (etcd versions `v`), the first `members` a cluster holding MATRIX_MIB of data. */
+  async freshLab(nodes: number, members: number, v: LabEtcd = {}): Promise<Inventory> {
     this.clients.forEach((c) => c.close());
     this.clients = [];
-    this.inv = freshLabWith(nodes, members);
+    this.inv = freshLabWith(nodes, members, v);
     // The worker indexes the inventory when it starts: after the first lab is up.
     this.env ??= await startWorkerAndClient([INVENTORY]);
     await writeBulk(this.etcd('node1'), 'bulk/', MATRIX_MIB);

@@ -1,0 +1,34 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { LAB, LAB_ENV } from './lab';
+
+/** Where the tests stage etcd releases on the nodes, as an operator's configuration management would. */
+export const RELEASES_DIR = '/opt/etcd-releases';
+
+/** The host directory with etcd, etcdctl and etcdutl of `version` (lab/etcd-build.sh, cached). */
+export function releaseBinaries(version: string): string {
+  return execFileSync(join(__dirname, '..', '..', 'lab', 'etcd-build.sh'), [`v${version}`], { encoding: 'utf8' }).trim();
+}
+
+/** Writes `content` as `<RELEASES_DIR>/v<version>/<name>` on the node (executable, replaced atomically). */
+export function stageFile(node: string, version: string, name: string, content: Buffer): void {
+  const dir = `${RELEASES_DIR}/v${version}`;
+  execFileSync(LAB, ['ssh', node, `mkdir -p ${dir} && cat > ${dir}/${name}.new && chmod 755 ${dir}/${name}.new && mv -f ${dir}/${name}.new ${dir}/${name}`],
+    { input: content, env: LAB_ENV, stdio: ['pipe', 'ignore', 'pipe'] });
+}
+
+/** Stages the real release `version` on every node and names RELEASES_DIR in the inventory's systemd section. */
+export function stageRelease(inventory: string, nodes: readonly string[], version: string): void {
+  const bins = releaseBinaries(version);
+  for (const n of nodes) for (const t of ['etcd', 'etcdctl', 'etcdutl']) stageFile(n, version, t, readFileSync(join(bins, t)));
+  const doc = YAML.parse(readFileSync(inventory, 'utf8')) as { systemd?: Record<string, unknown> };
+  doc.systemd = { ...(doc.systemd ?? {}), releasesDir: RELEASES_DIR };
+  writeFileSync(inventory, YAML.stringify(doc));
+}
+
+/** An `etcd` that answers `--version` as `version` (a pre-flight passes) and exits 1 otherwise: a release that does not start. */
+export function brokenEtcd(version: string): Buffer {
+  return Buffer.from(`#!/bin/sh\n[ "$1" = --version ] && { echo "etcd Version: ${version}"; exit 0; }\necho broken release >&2\nexit 1\n`);
+}
