@@ -6,6 +6,8 @@ import { restoreActivities } from './sets/restore';
 import { recoveryActivities } from './sets/recovery';
 import { kubeActivities } from './sets/kube';
 import { maintenanceActivities } from './sets/maintenance';
+import { upgradeActivities } from './sets/upgrade';
+import { certActivities } from './sets/certs';
 
 export type { ClusterInput } from './wrap';
 export type { Step, CommandRecord } from './audit';
@@ -33,6 +35,8 @@ export function createActivities(deps: ActivityDeps) {
     ...recoveryActivities(deps),
     ...kubeActivities(deps),
     ...maintenanceActivities(deps),
+    ...upgradeActivities(deps),
+    ...certActivities(deps),
   };
 }
 

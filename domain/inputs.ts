@@ -98,6 +98,9 @@ export type DefragInput = z.input<typeof DefragInputSchema>;
  */
 export const UpgradeInputSchema = z.strictObject({ ...RunbookFields, version: z.string().regex(/^\d+\.\d+\.\d+$/, 'must be a release version like 3.6.16') });
 export type UpgradeInput = z.input<typeof UpgradeInputSchema>;
+/** `rotateCerts`: renew every member's server, peer and client certificates for `days` days, one member at a time. */
+export const RotateCertsInputSchema = z.strictObject({ ...RunbookFields, days: z.number().int().min(1).max(3650).default(365) });
+export type RotateCertsInput = z.input<typeof RotateCertsInputSchema>;
 /** `drillRestore`: restore the newest off-node copy on the backup host and check it. */
 export const DrillInputSchema = z.strictObject({ ...RunbookFields });
 export type DrillInput = z.input<typeof DrillInputSchema>;

@@ -42,6 +42,13 @@ export const TlsSchema = z.strictObject({
   clientKeyFile: absolutePath,
 });
 
+/**
+ * The CA that signed the members' certificates, as files on the worker host (the head node), never
+ * on the etcd nodes, in a workflow's input or its history: `rotate-certs` signs renewed certificates
+ * with it. The key must be root's alone (mode 0600 or 0640 in a directory only root may write).
+ */
+export const CertificateAuthoritySchema = z.strictObject({ certFile: absolutePath, keyFile: absolutePath });
+
 /** systemd runtime: Debian's etcd.service reading its settings from an environment file. */
 export const SystemdRuntimeSchema = z.strictObject({
   unit: z.string().regex(/^[A-Za-z0-9@._-]+\.service$/).default('etcd.service'),
@@ -153,6 +160,7 @@ export const InventorySchema = z
     backupDir: absolutePath,
     backupHost: BackupHostSchema.optional(),
     tls: TlsSchema,
+    certificateAuthority: CertificateAuthoritySchema.optional(),
     nodes: z.array(NodeSchema).min(1),
   })
   .superRefine((inv, ctx) => {

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import {
-  BackupInputSchema, CleanupInputSchema, DefragInputSchema, UpgradeInputSchema, DrillInputSchema, ExpandInputSchema, KubeSyncInputSchema, MigrateMemberInputSchema, MoveLeaderInputSchema,
+  BackupInputSchema, CleanupInputSchema, DefragInputSchema, RotateCertsInputSchema, UpgradeInputSchema, DrillInputSchema, ExpandInputSchema, KubeSyncInputSchema, MigrateMemberInputSchema, MoveLeaderInputSchema,
   PromoteInputSchema, RecoverQuorumInputSchema, RemoveMemberInputSchema, ReplaceMemberInputSchema, RestoreInputSchema,
 } from '../domain/inputs';
 
 /** The workflows a runbook name starts (workflows/index.ts). */
-export type WorkflowName = 'backupCluster' | 'defragCluster' | 'upgradeCluster' | 'drillRestore' | 'cleanupNode' | 'expandCluster' | 'kubeSync' | 'migrateMember' | 'moveLeader'
+export type WorkflowName = 'backupCluster' | 'defragCluster' | 'upgradeCluster' | 'rotateCerts' | 'drillRestore' | 'cleanupNode' | 'expandCluster' | 'kubeSync' | 'migrateMember' | 'moveLeader'
   | 'promoteMember' | 'recoverQuorum' | 'removeMember' | 'replaceMember' | 'restoreCluster';
 
 /**
@@ -88,6 +88,9 @@ export const RUNBOOKS = {
   }),
   upgrade: entry('upgradeCluster', UpgradeInputSchema, 'rolling etcd upgrade (a patch or the next minor), one member at a time, followers first, the leader last; rolled back if it fails before the last member', {
     version: { flag: '--to <version>', help: 'the etcd release to run, e.g. 3.6.16 (systemd: found under the inventory\'s systemd.releasesDir on every node)' },
+  }),
+  'rotate-certs': entry('rotateCerts', RotateCertsInputSchema, 'renew every member\'s server, peer and client certificates (same keys and SANs) with the inventory\'s CA, one member at a time, no restart', {
+    days: { flag: '--days <n>', help: 'validity of the renewed certificates in days (default 365)', parse: whole },
   }),
   drill: entry('drillRestore', DrillInputSchema, 'restore drill of the newest off-node copy'),
   restore: entry('restoreCluster', RestoreInputSchema as unknown as z.ZodObject, 'disaster restore from a snapshot: fence every node, move data dirs aside, restore on one node, re-add the others', {

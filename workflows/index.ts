@@ -14,6 +14,7 @@ import { cleanupNode as cleanup } from './cleanupNode';
 import { kubeSync as sync } from './kubeSync';
 import { defragCluster as defrag } from './defragCluster';
 import { upgradeCluster as upgrade } from './upgradeCluster';
+import { rotateCerts as rotate } from './rotateCerts';
 
 // Runbooks act on signed cancels only (workflows/decisions.ts): a cancel request sent straight
 // to Temporal does not reach their body.
@@ -31,6 +32,7 @@ export const cleanupNode = guarded('cleanupNode', cleanup);
 export const kubeSync = guarded('kubeSync', sync);
 export const defragCluster = guarded('defragCluster', defrag);
 export const upgradeCluster = guarded('upgradeCluster', upgrade);
+export const rotateCerts = guarded('rotateCerts', rotate);
 export { clusterStatus } from './clusterStatus';
 export { clusterDoctor } from './clusterDoctor';
 export { progressQuery } from './runbook';

@@ -237,6 +237,8 @@ export function kubeadmRuntime(ops: ClusterOps): MemberRuntime {
     async useRelease(node) { throw new PreconditionError(`${node}: upgrade of kubeadm static-pod etcd is not supported yet`); },
     async undoRelease() { return { changed: false }; },
 
+    certRenewalProblem: 'certificates of kubeadm static-pod etcd are renewed by `kubeadm certs renew etcd-server etcd-peer etcd-healthcheck-client apiserver-etcd-client`; this project does not drive it yet',
+
     // kubeadm tags its etcd image with the etcd version (`etcd:3.6.16-0`): what the pod runs.
     serverVersionScript: `sed -n "s/^ *image: *[^ ]*etcd:v\\{0,1\\}\\([0-9][0-9.]*\\).*/etcd version: \\1/p" ${manifest} ${fenced} 2>/dev/null | head -n 1`,
   };

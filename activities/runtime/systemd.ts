@@ -153,6 +153,8 @@ export function systemdRuntime(ops: ClusterOps): MemberRuntime {
       return r.stdout.trim();
     },
 
+    certRenewalProblem: undefined,
+
     serverVersionScript: [
       `bin=$(systemctl show -p ExecStart --value ${unit} 2>/dev/null | sed -n "s/^{ path=\\([^ ;]*\\).*/\\1/p" | head -n 1)`,
       '[ -x "$bin" ] || bin=$(command -v etcd || true)',

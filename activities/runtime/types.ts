@@ -117,6 +117,11 @@ export interface MemberRuntime {
   useRelease(node: string, version: string): Promise<{ changed: boolean }>;
   /** Undoes `useRelease(node, version)`: back to what the process definition named before it. Idempotent. */
   undoRelease(node: string, version: string): Promise<{ changed: boolean }>;
+  /**
+   * Why `rotate-certs` cannot renew this runtime's certificates as files signed by the inventory's
+   * CA, or undefined when it can. systemd: it can; kubeadm: its PKI belongs to `kubeadm certs renew`.
+   */
+  readonly certRenewalProblem: string | undefined;
   /** A shell snippet printing `etcd version: X.Y.Z` for the etcd this runtime runs (one line, or nothing). */
   readonly serverVersionScript: string;
 }

@@ -1,9 +1,13 @@
 import { Etcd3 } from 'etcd3';
 import type { Inventory } from '../../inventory/schema';
 import { inventoryDigest } from '../../inventory/load';
-import { defragCluster } from '../../workflows';
+import { defragCluster, rotateCerts } from '../../workflows';
+import { describeFailure } from '../../client/failure';
+import { servedCertificates } from '../support/certs';
+import { headNodeCA } from '../support/inventoryEdit';
 import type { RunbookProgress } from '../../domain/progress';
-import { freshLabWith, INVENTORY, lab, labClientCredentials } from '../support/lab';
+import { freshLabWith, INVENTORY, lab, labClientCredentials, onNode } from '../support/lab';
+import { loadInventoryFile } from '../../inventory/load';
 import { memberClient } from '../support/etcd';
 import { writeBulk } from '../support/cluster';
 import { startWriter } from '../support/writer';
@@ -16,7 +20,8 @@ const QUOTA = 24 * MiB;
 const NODES = ['node1', 'node2', 'node3'];
 
 // The maintenance runbooks on one lab boot (3 members, a 24 MiB backend quota): each scenario
-// judged from etcd itself (each member's own status, the alarm list, a write). Faults: matrix/defrag.test.ts.
+// judged from etcd itself (each member's own status, the alarm list, a write, the certificates its
+// URLs serve). Faults: matrix/defrag.test.ts.
 describe('maintenance on the lab (end to end)', () => {
   let inv: Inventory;
   let env: Awaited<ReturnType<typeof startWorkerAndClient>>;
@@ -51,6 +56,8 @@ describe('maintenance on the lab (end to end)', () => {
 
   beforeAll(async () => {
     inv = freshLabWith(3, 3, { quotaBytes: QUOTA });
+    headNodeCA(INVENTORY);
+    inv = loadInventoryFile(INVENTORY);
     all = new Etcd3({ hosts: inv.nodes.map((n) => n.etcd.clientURL), credentials: labClientCredentials(), dialTimeout: 3000 });
     env = await startWorkerAndClient([INVENTORY]);
   });
@@ -103,5 +110,45 @@ describe('maintenance on the lab (end to end)', () => {
     for (const n of NODES) expect(after[n].dbSize).toBeLessThan(QUOTA * 0.9);
     const p: RunbookProgress = await h.query('progress');
     console.log(`defrag NOSPACE: ${p.steps.map((s) => `${s.id} ${s.status}${s.detail ? ` (${s.detail})` : ''}`).join('; ')}`);
+  });
+
+  test('rotate-certs, the second member\'s renewal refused: the first member\'s certificates are put back and served again', async () => {
+    const before = await servedCertificates(inv, NODES);
+    // node2's CA file no longer names the CA that signs: the renewed certificate does not chain there.
+    onNode('node2', 'cp -p /etc/etcd/pki/ca.crt /etc/etcd/pki/ca.crt.real && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout /dev/null -subj /CN=other -days 1 -out /etc/etcd/pki/ca.crt 2>/dev/null');
+    try {
+      const h = await startRun(env, rotateCerts, { ...base(), approvedBy: 'e2e', days: 30 });
+      const err = await h.result().catch((e) => e);
+      expect(describeFailure('rotateCerts', err)[0]).toMatch(/^rotateCerts failed and was undone: failed: .*does not chain to \/etc\/etcd\/pki\/ca\.crt.*; the previous certificates of node1, node2 are back in place/);
+    } finally {
+      onNode('node2', 'mv -f /etc/etcd/pki/ca.crt.real /etc/etcd/pki/ca.crt');
+    }
+    expect(await servedCertificates(inv, NODES)).toEqual(before);
+  });
+
+  test('rotate-certs under a steady writer: every member serves certificates valid 30 days, 0 failed writes, no restart', async () => {
+    const before = await servedCertificates(inv, NODES);
+    const terms = await statuses();
+    const own = NODES.map((n) => memberClient(inv, n));
+    const writer = startWriter(own, '/certs/', 20);
+    const started = Date.now();
+    const h = await startRun(env, rotateCerts, { ...base(), approvedBy: 'e2e', days: 30 });
+    const r = await h.result();
+    const seconds = (Date.now() - started) / 1000;
+    const written = await writer.stop();
+    own.forEach((c) => c.close());
+    const after = await servedCertificates(inv, NODES);
+    const p: RunbookProgress = await h.query('progress');
+    console.log(`rotate-certs (3 members): ${seconds.toFixed(1)} s; ${p.steps.filter((s) => s.id.startsWith('rotate:')).map((s) => `${s.id} ${s.detail}`).join('; ')}; writes ${written.writes}, failed ${written.errors.length}`);
+    const in30 = Date.now() + 30 * 86400_000;
+    for (const n of NODES) {
+      for (const k of ['client', 'peer'] as const) {
+        expect(Math.abs(Date.parse(after[n][k].notAfter) - in30)).toBeLessThan(600_000);
+        expect(after[n][k].subjectAltName).toBe(before[n][k].subjectAltName);
+      }
+    }
+    expect(r.nodes.map((x) => x.node)).toEqual(NODES);
+    expect(written.errors).toEqual([]);
+    expect((await statuses()).node1.term).toBe(terms.node1.term);
   });
 });

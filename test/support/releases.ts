@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import YAML from 'yaml';
 import { LAB, LAB_ENV } from './lab';
+import { editInventory } from './inventoryEdit';
 
 /** Where the tests stage etcd releases on the nodes, as an operator's configuration management would. */
 export const RELEASES_DIR = '/opt/etcd-releases';
@@ -23,9 +23,7 @@ export function stageFile(node: string, version: string, name: string, content: 
 export function stageRelease(inventory: string, nodes: readonly string[], version: string): void {
   const bins = releaseBinaries(version);
   for (const n of nodes) for (const t of ['etcd', 'etcdctl', 'etcdutl']) stageFile(n, version, t, readFileSync(join(bins, t)));
-  const doc = YAML.parse(readFileSync(inventory, 'utf8')) as { systemd?: Record<string, unknown> };
-  doc.systemd = { ...(doc.systemd ?? {}), releasesDir: RELEASES_DIR };
-  writeFileSync(inventory, YAML.stringify(doc));
+  editInventory(inventory, (doc) => { doc.systemd = { ...(doc.systemd as object | undefined), releasesDir: RELEASES_DIR }; });
 }
 
 /** An `etcd` that answers `--version` as `version` (a pre-flight passes) and exits 1 otherwise: a release that does not start. */
