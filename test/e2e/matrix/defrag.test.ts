@@ -58,7 +58,8 @@ describe('fault matrix: defrag', () => {
       return h;
     }, () => lab('unblock', followers[1]));
     const steps = (await run!.query<RunbookProgress>('progress')).steps;
-    expect(steps.filter((s) => s.id.startsWith('defrag:') && s.status === 'done').map((s) => s.node)).toEqual([followers[0]]);
+    // The first follower was rewritten, or refused at its own check when the block came first; no other one was.
+    expect(steps.filter((s) => s.id.startsWith('defrag:') && s.status === 'done' && s.node !== followers[0])).toEqual([]);
   });
 
   test('crash of the member being rewritten: stops at a safe point, no other member touched', async () => {
