@@ -3,7 +3,7 @@ import { randomBytes, X509Certificate } from 'node:crypto';
 import { promisify } from 'node:util';
 import { readRootOwned } from '../../config/rootOwned';
 import type { ClusterOps } from '../cluster';
-import { CommandFailedError, PreconditionError } from '../errors';
+import { CommandFailedError, PreconditionError, lastLines } from '../errors';
 import { shScript } from '../ssh/quote';
 
 /** A member's three certificates: the one etcd serves to clients, the one it serves to peers, the client one (etcdctl, apiservers). */
@@ -50,11 +50,12 @@ function caFiles(ops: ClusterOps): { certFile: string; keyFile: string } {
 /**
  * Signs a certificate request with the inventory's CA, on the worker host (the CA key never leaves
  * it), for `days` days, copying the request's extensions (SANs, key and extended key usage) and
- * with a random serial. Source: OpenSSL `x509 -req -copy_extensions copyall`.
+ * with a random serial; the request is read from stdin (a child's stdin is a socket: `-in /dev/stdin`
+ * cannot open it). Source: OpenSSL `x509 -req -copy_extensions copyall`.
  */
 async function signOnWorker(ops: ClusterOps, csr: string, days: number): Promise<string> {
   const ca = caFiles(ops);
-  const child = promisify(execFile)('openssl', ['x509', '-req', '-in', '/dev/stdin', '-CA', ca.certFile, '-CAkey', ca.keyFile, '-days', String(days), '-sha256',
+  const child = promisify(execFile)('openssl', ['x509', '-req', '-CA', ca.certFile, '-CAkey', ca.keyFile, '-days', String(days), '-sha256',
     '-copy_extensions', 'copyall', '-set_serial', `0x${randomBytes(16).toString('hex')}`], { encoding: 'utf8' });
   child.child.stdin?.end(csr);
   return (await child).stdout;
@@ -92,6 +93,8 @@ export async function renewCertificate(ops: ClusterOps, node: string, kind: Cert
     chmod --reference="$c" "$new" && chown --reference="$c" "$new" || exit
     [ -e "$saved" ] || cp -p -- "$c" "$saved" || exit
     mv -f -- "$new" "$c"`, cert, key, ops.inv.tls.caFile, saved), { stdin: pem });
+  // Exit 3: the renewed certificate failed its own check; retrying signs the same again.
+  if (r.exitCode === 3) throw new PreconditionError(`${node}: ${kind} certificate ${cert}: ${lastLines(r.stderr, 1)}; the old one is still in place`);
   if (r.exitCode !== 0) throw new CommandFailedError(r.record, r.stderr);
   return { kind, before: current.notAfter, after: certInfo(pem).notAfter, already: false };
 }
