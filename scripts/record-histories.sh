@@ -17,7 +17,7 @@ max=${2:-1}
 since="WorkflowId STARTS_WITH 'e2e-'${SINCE:+ AND StartTime > '$SINCE'}"
 dir=$repo/test/fixtures/histories
 mkdir -p "$dir"
-for type in expandCluster replaceMember migrateMember restoreCluster recoverQuorum removeMember moveLeader promoteMember backupCluster drillRestore clusterStatus clusterDoctor cleanupNode kubeSync defragCluster upgradeCluster; do
+for type in expandCluster replaceMember migrateMember restoreCluster recoverQuorum removeMember moveLeader promoteMember backupCluster drillRestore clusterStatus clusterDoctor cleanupNode kubeSync defragCluster upgradeCluster rotateCerts; do
   for status in Completed Failed; do
     n=0
     "$cli" workflow list --address "$addr" --query "WorkflowType='$type' AND ExecutionStatus='$status' AND $since" --limit "$max" -o json \
