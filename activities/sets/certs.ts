@@ -10,8 +10,8 @@ export function certActivities(deps: ActivityDeps) {
   return {
     /**
      * For each voting member in inventory order: the certificates its client and peer URLs serve
-     * (expiry, SANs), the client certificate file's expiry, whether it is healthy; and why the
-     * certificates cannot be renewed (runtime, CA). Read-only (node/certs.ts).
+     * (expiry, SANs) and whether it is healthy; and why the certificates cannot be renewed
+     * (runtime, CA). Read-only (node/certs.ts).
      */
     inspectCerts: clusterActivity(deps, async (ops) => {
       const state = await clusterState(ops);
@@ -50,5 +50,6 @@ export function certActivities(deps: ActivityDeps) {
       const restored = [];
       for (const kind of CERT_KINDS) if ((await restoreCertificate(ops, input.node, kind, input.tag)).restored) restored.push(kind);
       return { node: input.node, restored };
-    }),  };
+    }),
+  };
 }

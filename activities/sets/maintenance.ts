@@ -25,7 +25,7 @@ export function maintenanceActivities(deps: ActivityDeps) {
       const report = await defragReport(ops);
       const over = stillOverQuota(report.members);
       if (report.alarms.noSpace.length && over.length) throw new PreconditionError(`NOSPACE stays armed: ${over.join('; ')}`);
-      const serving = report.members.filter((m) => m.serving).map((m) => ops.node(m.node).etcd.clientURL);
+      const serving = ops.inv.nodes.filter((n) => report.members.some((m) => m.serving && m.node === n.name)).map((n) => n.etcd.clientURL);
       return disarmNoSpace(ops, (await memberStatuses(ops)).view.control, serving);
     }),
 

@@ -32,5 +32,6 @@ export function upgradeActivities(deps: ActivityDeps) {
         seen = cv ? `${cv.version} (${cv.source})` : 'unknown';
         return cv?.source === 'etcd' && cv.version === minor ? { clusterVersion: cv.version } : undefined;
       }, () => `last seen ${seen}`);
-    }),  };
+    }),
+  };
 }
