@@ -80,3 +80,38 @@ export function setManifestAnnotation(text: string, key: string, value: string):
   doc.setIn(['metadata', 'annotations', key], value);
   return doc.toString({ lineWidth: 0 });
 }
+
+/** The image of the etcd container (`registry.k8s.io/etcd:3.5.35-0`). Throws EtcdManifestError. */
+export function manifestImage(text: string, source = 'etcd.yaml'): string {
+  const image = etcdCommand(text, source).etcd.get('image');
+  if (typeof image !== 'string' || !image) throw new EtcdManifestError(`${source}: the etcd container names no image`);
+  return image;
+}
+
+/**
+ * Sets the etcd container's image, keeping the rest of the manifest. Returns the new text and
+ * whether it changed. Throws EtcdManifestError. Source: kubeadm docs "Upgrading kubeadm clusters"
+ * (kubeadm upgrade apply rewrites the etcd static pod manifest with the new image tag).
+ */
+export function setManifestImage(text: string, image: string, source = 'etcd.yaml'): { text: string; changed: boolean } {
+  const { doc, etcd } = etcdCommand(text, source);
+  if (etcd.get('image') === image) return { text, changed: false };
+  etcd.set('image', image);
+  return { text: doc.toString({ lineWidth: 0 }), changed: true };
+}
+
+/**
+ * The image tags of etcd `version` among `refs` (images on a node) of the same repository as
+ * `image`, best first: kubeadm tags etcd `<X.Y.Z>-<n>` (the highest n is the newest build), a bare
+ * `<X.Y.Z>` or `v<X.Y.Z>` is accepted too. Pure. Source: kubeadm constants (etcd image tags, e.g. 3.6.4-0).
+ */
+export function etcdImagesOf(image: string, version: string, refs: readonly string[]): string[] {
+  const repo = image.replace(/@.*$/, '').replace(/:[^:/]+$/, '');
+  const esc = version.replace(/\./g, '\\.');
+  const tag = new RegExp(`^v?${esc}(?:-(\\d+))?$`);
+  return refs
+    .filter((r) => r.startsWith(`${repo}:`) && tag.test(r.slice(repo.length + 1)))
+    .map((r) => ({ r, n: Number(tag.exec(r.slice(repo.length + 1))![1] ?? -1) }))
+    .sort((a, b) => b.n - a.n)
+    .map((x) => x.r);
+}

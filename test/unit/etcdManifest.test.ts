@@ -1,5 +1,6 @@
-import { EtcdManifestError, flagValue, manifestCommand, manifestDataDirVolume, setManifestAnnotation, setManifestFlags } from '../../activities/runtime/manifest';
+import { EtcdManifestError, etcdImagesOf, flagValue, manifestCommand, manifestDataDirVolume, manifestImage, setManifestAnnotation, setManifestFlags, setManifestImage } from '../../activities/runtime/manifest';
 import { parseJoinCommand } from '../../activities/runtime/kubeadmJoin';
+import { parse } from 'yaml';
 
 // As `kubeadm join --control-plane` v1.34 writes it (trimmed of probes).
 const MANIFEST = `apiVersion: v1
@@ -78,6 +79,21 @@ describe('kubeadm etcd static pod manifest', () => {
   test('a manifest without an etcd container or with broken YAML is refused by name', () => {
     expect(() => manifestCommand(MANIFEST.replace('name: etcd\n  hostNetwork', 'name: other\n  hostNetwork'), 'node2:/m/etcd.yaml')).toThrow(/node2:\/m\/etcd.yaml: no container "etcd"/);
     expect(() => setManifestFlags('spec: [', { x: '1' })).toThrow(EtcdManifestError);
+  });
+
+  test('the etcd image: read, set (only the image changes), and the images of a version a node holds, newest build first', () => {
+    expect(manifestImage(MANIFEST)).toBe('lab.local/etcd:3.6.16-0');
+    const set = setManifestImage(MANIFEST, 'lab.local/etcd:3.6.17-0');
+    expect(set.changed).toBe(true);
+    expect(manifestImage(set.text)).toBe('lab.local/etcd:3.6.17-0');
+    expect(parse(set.text.replace('3.6.17-0', '3.6.16-0'))).toEqual(parse(MANIFEST));
+    expect(setManifestImage(MANIFEST, 'lab.local/etcd:3.6.16-0')).toEqual({ text: MANIFEST, changed: false });
+    // `ctr images ls -q` on a node: other repositories, other versions, digests.
+    const refs = ['registry.k8s.io/etcd:3.6.17-0', 'lab.local/etcd:3.6.17-0', 'lab.local/etcd:3.6.17-1', 'lab.local/etcd:3.6.170-0', 'lab.local/etcd:3.6.1', 'lab.local/etcdx:3.6.17-0', 'sha256:abcd', ''];
+    expect(etcdImagesOf('lab.local/etcd:3.6.16-0', '3.6.17', refs)).toEqual(['lab.local/etcd:3.6.17-1', 'lab.local/etcd:3.6.17-0']);
+    expect(etcdImagesOf('registry.k8s.io/etcd:3.5.35-0@sha256:ff', '3.6.17', refs)).toEqual(['registry.k8s.io/etcd:3.6.17-0']);
+    expect(etcdImagesOf('lab.local/etcd:3.6.16-0', '3.6.18', refs)).toEqual([]);
+    expect(() => manifestImage(MANIFEST.replace('    image: lab.local/etcd:3.6.16-0\n', ''), 'node2:etcd.yaml')).toThrow(/node2:etcd.yaml: the etcd container names no image/);
   });
 
   test('kubeadm token create --print-join-command output is parsed; anything else is not', () => {
