@@ -1,4 +1,4 @@
-import { KubeadmConfigError, readExternalEndpoints, setExternalEndpoints } from './kubeadmConfig';
+import { KubeadmConfigError, readExternalEndpoints, setExternalEndpoints, setLocalEtcdImageTag } from './kubeadmConfig';
 import type { ClusterOps } from '../cluster';
 import { lastLines, PreconditionError } from '../errors';
 import { shScript } from '../ssh/quote';
@@ -6,7 +6,7 @@ import { shScript } from '../ssh/quote';
 interface ConfigMapObject { data?: { ClusterConfiguration?: string }; metadata?: { resourceVersion?: string } }
 
 function kubectl(ops: ClusterOps, args: string[]): string[] {
-  return ['kubectl', `--kubeconfig=${ops.inv.kubernetes?.kubeconfig ?? '/etc/kubernetes/admin.conf'}`, '--request-timeout=10s', ...args];
+  return ['kubectl', `--kubeconfig=${ops.inv.kubernetes?.kubeconfig ?? ops.inv.kubeadm.kubeconfig}`, '--request-timeout=10s', ...args];
 }
 
 async function getConfigMap(ops: ClusterOps, node: string): Promise<ConfigMapObject> {
@@ -35,6 +35,21 @@ export async function writeConfigMapEndpoints(ops: ClusterOps, node: string, end
   const after = await configMapEndpoints(ops, node);
   if (after.join(',') !== endpoints.join(',')) throw new Error(`kubeadm-config ConfigMap lists ${after.join(',')} after the write`);
   return { changed: true, before: edit.before };
+}
+
+/**
+ * Sets etcd.local.imageTag in the kubeadm-config ConfigMap to `tag` (stacked etcd), as
+ * writeConfigMapEndpoints does (kubectl replace at the resourceVersion read). No write when it
+ * already names it. Returns the tag it had (undefined: unset, kubeadm's default).
+ * Source: kubeadm config API v1beta4 (ClusterConfiguration.etcd.local.imageTag).
+ */
+export async function writeConfigMapEtcdImageTag(ops: ClusterOps, node: string, tag: string): Promise<{ changed: boolean; before?: string }> {
+  const cm = await getConfigMap(ops, node);
+  const text = cm.data?.ClusterConfiguration;
+  if (!text || !cm.metadata?.resourceVersion) throw new PreconditionError('kubeadm-config ConfigMap has no ClusterConfiguration');
+  const edit = setLocalEtcdImageTag(text, tag, 'kubeadm-config ConfigMap');
+  if (edit.changed) await ops.runOk(node, kubectl(ops, ['replace', '-f', '-']), { stdin: JSON.stringify({ ...cm, data: { ...cm.data, ClusterConfiguration: edit.text } }), timeoutMs: 30_000 });
+  return { changed: edit.changed, ...(edit.before ? { before: edit.before } : {}) };
 }
 
 /** etcd.external.endpoints of the node's kubeadm config file (the inventory's kubernetes.kubeadmConfig). */

@@ -65,3 +65,25 @@ function serialize(docs: Document[]): string {
   kept.forEach((d, i) => { if (i > 0) d.directives!.docStart = true; });
   return kept.map((d) => d.toString()).join('');
 }
+
+/** The result of setting the local etcd image tag: the new text, the tag it had (undefined: kubeadm's default). */
+export interface ImageTagEdit { text: string; before?: string; changed: boolean }
+
+/**
+ * Sets `etcd.local.imageTag` of the ClusterConfiguration in `text` (a kubeadm config file or the
+ * kubeadm-config ConfigMap's ClusterConfiguration) to `tag`, keeping the rest. kubeadm makes the
+ * etcd static pod of every control-plane node it joins from this field (unset: the etcd of its
+ * own release), so it must name what the members run after an upgrade. Throws KubeadmConfigError
+ * for external etcd. Source: kubeadm config API v1beta4 (ClusterConfiguration.etcd.local.imageTag).
+ */
+export function setLocalEtcdImageTag(text: string, tag: string, source: string): ImageTagEdit {
+  const docs = parseAllDocuments(text) as Document[];
+  const bad = docs.find((d) => d.errors.length);
+  if (bad) throw new KubeadmConfigError(`${source}: not valid YAML: ${bad.errors[0].message}`);
+  const doc = clusterConfiguration(docs, source);
+  if (doc.hasIn(['etcd', 'external'])) throw new KubeadmConfigError(`${source}: etcd is external: kubeadm runs no etcd image`);
+  const before = doc.getIn(['etcd', 'local', 'imageTag']);
+  if (before === tag) return { text, before, changed: false };
+  doc.setIn(['etcd', 'local', 'imageTag'], tag);
+  return { text: serialize(docs), ...(typeof before === 'string' ? { before } : {}), changed: true };
+}

@@ -1,5 +1,5 @@
 import { parseAllDocuments } from 'yaml';
-import { readExternalEndpoints, setExternalEndpoints, KubeadmConfigError } from '../../activities/kube/kubeadmConfig';
+import { readExternalEndpoints, setExternalEndpoints, setLocalEtcdImageTag, KubeadmConfigError } from '../../activities/kube/kubeadmConfig';
 import { desiredEndpoints, kubeDrift, parseApiserverArgs, sameEndpoints, unreadyApiservers, type KubeState } from '../../domain/kubeSync';
 import { controlPlaneNames, parseInventory, InventoryError, sshTarget } from '../../inventory/schema';
 
@@ -23,6 +23,23 @@ cgroupDriver: cgroupfs
 `;
 // The kubeadm-config ConfigMap's ClusterConfiguration as kubeadm uploads it (block style, one document).
 const CM = 'apiVersion: kubeadm.k8s.io/v1beta4\nclusterName: lab\netcd:\n  external:\n    caFile: /etc/etcd/pki/ca.crt\n    endpoints:\n    - https://10.213.0.11:2379\nkind: ClusterConfiguration\n';
+
+describe('kubeadm config: etcd.local.imageTag (stacked etcd after an upgrade)', () => {
+  // As kubeadm v1.34 uploads it for the stacked lab.
+  const STACKED = 'apiVersion: kubeadm.k8s.io/v1beta4\netcd:\n  local:\n    dataDir: /var/lib/etcd/default\n    imageTag: 3.5.35-0\nimageRepository: lab.local\nkind: ClusterConfiguration\n';
+  test('the tag is set (or added when kubeadm used its default); the rest stays; a second set changes nothing', () => {
+    const e = setLocalEtcdImageTag(STACKED, '3.6.16-0', 'cm');
+    expect(e).toMatchObject({ before: '3.5.35-0', changed: true });
+    expect(e.text).toBe(STACKED.replace('3.5.35-0', '3.6.16-0'));
+    expect(setLocalEtcdImageTag(e.text, '3.6.16-0', 'cm')).toEqual({ text: e.text, before: '3.6.16-0', changed: false });
+    const unset = setLocalEtcdImageTag(STACKED.replace('    imageTag: 3.5.35-0\n', ''), '3.6.16-0', 'cm');
+    expect(unset.before).toBeUndefined();
+    expect(parseAllDocuments(unset.text)[0].getIn(['etcd', 'local', 'imageTag'])).toBe('3.6.16-0');
+  });
+  test('external etcd has no image to set: refused by name', () => {
+    expect(() => setLocalEtcdImageTag(CM, '3.6.16-0', 'kubeadm-config ConfigMap')).toThrow(/kubeadm-config ConfigMap: etcd is external/);
+  });
+});
 
 describe('kubeadm config: etcd.external.endpoints', () => {
   test('a file of three documents: only the endpoints change; comments, other documents and fields stay', () => {
