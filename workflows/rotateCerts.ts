@@ -16,11 +16,13 @@ const SOURCE = 'etcd docs "Transport security model"; kubeadm docs "Certificate 
  * time in inventory order: the same keys and SANs, signed on the worker by the inventory's CA (its
  * key never leaves the worker host, nor enters the run's input or history), each written beside the
  * old one and swapped by a rename; etcd reads its certificate files on every TLS handshake, so no
- * member restarts. After each member, what its client and peer URLs serve is read on a new
- * handshake. A failure before the last member puts back every certificate this run replaced.
- * Refused at pre-flight: a member not healthy, a served certificate that cannot be read, no CA, or
- * a runtime whose PKI belongs to another tool (kubeadm). Sources: etcd docs "Transport security
- * model"; kubeadm docs "Certificate Management with kubeadm".
+ * member restarts. On kubeadm, `kubeadm certs renew` renews them (etcd-server, etcd-peer,
+ * etcd-healthcheck-client, apiserver-etcd-client: new keys, the same SANs) and the node's
+ * kube-apiserver is restarted for its etcd client certificate. After each member, what its client
+ * and peer URLs serve is read on a new handshake. A failure before the last member puts back every
+ * certificate this run replaced. Refused at pre-flight: a member not healthy, a served certificate
+ * that cannot be read, no CA (systemd) or a PKI not in kubeadm's layout (kubeadm). Sources: etcd
+ * docs "Transport security model"; kubeadm docs "Certificate Management with kubeadm".
  */
 export async function rotateCerts(raw: RotateCertsInput): Promise<RotateCertsResult | DryRunResult> {
   const { input, base, tracker, gate } = startRunbook('rotateCerts', RotateCertsInputSchema, raw);
@@ -32,7 +34,7 @@ export async function rotateCerts(raw: RotateCertsInput): Promise<RotateCertsRes
   const phases: Phase[] = [
     ...report.members.map((m, i): Phase => ({
       id: `rotate:${m.node}`, node: m.node, source: SOURCE,
-      title: `renew ${m.node}'s server, peer and client certificates for ${input.days} days (served now: client URL until ${expiry(m.server)}, peer URL until ${expiry(m.peer)}); check what it serves`,
+      title: `renew ${m.node}'s server, peer and client certificates ${report.validity ?? `for ${input.days} days`} (served now: client URL until ${expiry(m.server)}, peer URL until ${expiry(m.peer)}); check what it serves`,
       ...(i === 0 ? { approval: { step: 'rotate', question: () => `renew the certificates of ${nodes.length} member(s) of ${base.cluster}, one at a time` } } : {}),
       undo: [{
         id: `restore-certs:${m.node}`, title: `put back ${m.node}'s previous certificates`, node: m.node, side: 'node',
@@ -51,7 +53,7 @@ export async function rotateCerts(raw: RotateCertsInput): Promise<RotateCertsRes
     })),
     verifyPhase(base, 'every member healthy over the renewed certificates, equal hashkv', () => undefined),
   ];
-  tracker.setSteps([{ id: 'preflight', title: 'pre-flight: every member healthy, its served certificates read, the CA on the worker, a runtime whose certificates are files', status: 'done' }, ...planOf(phases)]);
+  tracker.setSteps([{ id: 'preflight', title: 'pre-flight: every member healthy, its served certificates read, what renews them (the CA on the worker, or kubeadm)', status: 'done' }, ...planOf(phases)]);
   const problems = [
     ...report.problems,
     ...report.members.filter((m) => !m.healthy).map((m) => `${m.node}: not healthy`),

@@ -1,6 +1,7 @@
 import { parseApiserverArgs, type RunningApiserver } from '../../domain/kubeSync';
 import type { ClusterOps } from '../cluster';
 import { shScript } from '../ssh/quote';
+import { setManifestAnnotation } from '../runtime/manifest';
 
 const SEPARATOR = '----etcd-runbooks----';
 
@@ -29,10 +30,10 @@ export async function runningApiserver(ops: ClusterOps, node: string): Promise<R
  */
 export async function apiserverReady(ops: ClusterOps, node: string, api: RunningApiserver | undefined): Promise<boolean> {
   if (!api?.advertiseAddress) return false;
-  const k = ops.inv.kubernetes;
-  if (!k) return false;
+  const kubeconfig = ops.inv.kubernetes?.kubeconfig ?? (ops.inv.runtime === 'kubeadm' ? ops.inv.kubeadm.kubeconfig : undefined);
+  if (!kubeconfig) return false;
   const host = api.advertiseAddress.includes(':') ? `[${api.advertiseAddress}]` : api.advertiseAddress;
-  const r = await ops.run(node, ['kubectl', `--kubeconfig=${k.kubeconfig}`, `--server=https://${host}:${api.securePort ?? 6443}`, '--request-timeout=3s', 'get', '--raw', '/readyz'], { timeoutMs: 15_000 });
+  const r = await ops.run(node, ['kubectl', `--kubeconfig=${kubeconfig}`, `--server=https://${host}:${api.securePort ?? 6443}`, '--request-timeout=3s', 'get', '--raw', '/readyz'], { timeoutMs: 15_000 });
   return r.exitCode === 0 && r.stdout.trim() === 'ok';
 }
 
@@ -43,4 +44,32 @@ export async function manifestEndpoints(ops: ClusterOps, node: string): Promise<
   const r = await ops.run(node, ['grep', '-o', '\\-\\-etcd-servers=[^"[:space:]]*', `${k.manifestsDir}/kube-apiserver.yaml`]);
   if (r.exitCode !== 0) return undefined;
   return parseApiserverArgs([r.stdout.trim()]).etcdServers;
+}
+
+/** How long kubelet gets to replace a restarted apiserver and the new one to pass /readyz. */
+const RESTART_TIMEOUT_MS = 3 * 60_000;
+
+/**
+ * Restarts the node's kube-apiserver static pod so that it reads its certificate files again
+ * (it loads its etcd client certificate at start): an annotation `etcd-runbooks/restarted-at`
+ * written into its manifest (a new content is a new pod to kubelet), then a wait until another
+ * apiserver container runs and answers /readyz. Returns the seconds that took.
+ * Source: kubeadm docs "Certificate Management with kubeadm" (restart the control plane pods
+ * after a manual renewal).
+ */
+export async function restartApiserver(ops: ClusterOps, node: string, manifestsDir: string): Promise<{ seconds: number }> {
+  const before = await runningApiserver(ops, node);
+  const path = `${manifestsDir}/kube-apiserver.yaml`;
+  const text = (await ops.runOk(node, ['cat', '--', path])).stdout;
+  const started = Date.now();
+  await ops.runOk(node, shScript('umask 077; t="$1/.kube-apiserver.yaml.etcd-runbooks"; cat > "$t" && mv -f "$t" "$2"', manifestsDir, path),
+    { stdin: setManifestAnnotation(text, 'etcd-runbooks/restarted-at', new Date().toISOString()) });
+  let last = '';
+  await ops.waitFor(`${node}: kube-apiserver restarted and ready`, RESTART_TIMEOUT_MS, 1_000, async () => {
+    const api = await runningApiserver(ops, node);
+    if (!api || api.containerId === before?.containerId) { last = 'kubelet has not replaced it yet'; return undefined; }
+    if (!(await apiserverReady(ops, node, api))) { last = `apiserver ${api.containerId.slice(0, 12)} not ready yet`; return undefined; }
+    return true;
+  }, () => last);
+  return { seconds: Math.round((Date.now() - started) / 100) / 10 };
 }

@@ -61,8 +61,12 @@ async function signOnWorker(ops: ClusterOps, csr: string, days: number): Promise
   return (await child).stdout;
 }
 
-/** One certificate renewed: its expiry before and after (ISO-8601); `already` when an earlier attempt of this run did it. */
-export interface Renewed { kind: CertKind; before: string; after: string; already: boolean }
+/**
+ * One certificate renewed: its kind (CertKind; kubeadm also renews its liveness probe's
+ * `healthcheck-client`), expiry before and after (ISO-8601); `already` when an earlier attempt of
+ * this run did it.
+ */
+export interface Renewed { kind: CertKind | 'healthcheck-client'; before: string; after: string; already: boolean }
 
 /**
  * Renews one of the node's certificates with the same key, subject and SANs: a request made on the

@@ -1,8 +1,10 @@
 import type { ClusterOps } from '../cluster';
 import { PreconditionError, WaitTimeoutError } from '../errors';
 import { shScript } from '../ssh/quote';
-import { EtcdManifestError, flagValue, manifestCommand, manifestDataDirVolume, setManifestAnnotation, setManifestFlags } from './manifest';
+import { EtcdManifestError, etcdImagesOf, flagValue, manifestCommand, manifestDataDirVolume, manifestImage, setManifestAnnotation, setManifestFlags, setManifestImage } from './manifest';
 import { alreadyJoinedProblem, joinControlPlane } from './kubeadmJoin';
+import { kubeadmPkiDir, renewKubeadmCerts, restoreKubeadmCerts } from '../node/kubeadmCerts';
+import { restartApiserver, runningApiserver } from '../kube/apiserver';
 import type { MemberConfigChange, MemberRuntime } from './types';
 
 /** Annotation stamped on every manifest the runbooks write or put back (a new pod UID each time). */
@@ -89,6 +91,17 @@ export function kubeadmRuntime(ops: ClusterOps): MemberRuntime {
   const stopPod = async (node: string) => {
     await ops.runOk(node, shScript('install -d -m 0700 "$3"; if [ -f "$1" ]; then mv -f -- "$1" "$2"; fi', manifest, fenced, k.fencedDir));
     await ops.waitFor(`${node}: etcd pod stopped`, STOP_TIMEOUT_MS, 1_000, async () => ((await runningArgs(node)) ? undefined : true), () => 'an etcd container still runs');
+  };
+  /** Where useRelease keeps the image the manifest named before etcd `version`. */
+  const imageBefore = (version: string) => `${k.fencedDir}/etcd.image.before-v${version}`;
+  /** The images of etcd `version` in containerd on the node, of the repository of `image`, best first. */
+  const imagesOf = async (node: string, image: string, version: string) =>
+    etcdImagesOf(image, version, (await ops.runOk(node, ['ctr', '-n', 'k8s.io', 'images', 'ls', '-q'], { timeoutMs: 30_000 })).stdout.split('\n').map((l) => l.trim()));
+  /** Whether the node's running kube-apiserver started before its etcd client certificate was written (it still holds the previous one). */
+  const apiserverOlderThanClientCert = async (node: string) => {
+    const api = await runningApiserver(ops, node);
+    const written = Number((await ops.runOk(node, ['stat', '-c', '%Y', '--', `${kubeadmPkiDir(ops)}/apiserver-etcd-client.crt`])).stdout.trim());
+    return !api || Date.parse(api.createdAt) < written * 1000;
   };
   const edit = async (node: string, flags: Record<string, string | null>) => {
     const where = await place(node);
@@ -229,15 +242,66 @@ export function kubeadmRuntime(ops: ClusterOps): MemberRuntime {
       return r.stdout.trim();
     },
 
-    // An upgrade of a static pod goes through `kubeadm upgrade apply` (it changes the image tag and
-    // the apiservers together); this runtime does not drive it yet, and says so at pre-flight.
-    async releaseProblem() {
-      return 'upgrade of kubeadm static-pod etcd is not supported by this project yet: use kubeadm upgrade apply (it sets the etcd image with the control plane)';
+    /**
+     * The image of etcd `version` must be in containerd (kubelet runs what is there: kubeadm writes
+     * imagePullPolicy IfNotPresent) in the repository the manifest names, and its etcd must print
+     * that version: run once with `ctr run --rm <image> <id> etcd --version`.
+     */
+    async releaseProblem(node, version) {
+      const where = await place(node);
+      if (where === 'none') return `${node}: no etcd manifest (${manifest} or ${fenced})`;
+      const text = (await readManifest(node, where)).text;
+      const current = manifestImage(text, `${node}:${manifest}`);
+      const image = (await imagesOf(node, current, version))[0];
+      if (!image) {
+        const want = `${current.replace(/@.*$/, '').replace(/:[^:/]+$/, '')}:${version}-0`;
+        return `${node}: no image ${want} in containerd (namespace k8s.io); pull it first (crictl pull ${want}) or import it (ctr -n k8s.io images import)`;
+      }
+      const id = `etcd-runbooks-version-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
+      const r = await ops.run(node, ['ctr', '-n', 'k8s.io', 'run', '--rm', image, id, manifestCommand(text)[0] ?? 'etcd', '--version'], { timeoutMs: 60_000 });
+      const printed = /etcd Version:\s*(\S+)/.exec(r.stdout)?.[1];
+      if (r.exitCode !== 0 || printed !== version) return `${node}: ${image} does not run etcd ${version} (etcd --version in it: ${printed ?? (r.stderr.trim().slice(0, 160) || `exit ${r.exitCode}`)})`;
+      return undefined;
     },
-    async useRelease(node) { throw new PreconditionError(`${node}: upgrade of kubeadm static-pod etcd is not supported yet`); },
-    async undoRelease() { return { changed: false }; },
 
-    certRenewalProblem: 'certificates of kubeadm static-pod etcd are renewed by `kubeadm certs renew etcd-server etcd-peer etcd-healthcheck-client apiserver-etcd-client`; this project does not drive it yet',
+    /** Sets the manifest's etcd image (wherever it is) to the `version` image, the one before kept in `fencedDir` for undoRelease. */
+    async useRelease(node, version) {
+      const where = await place(node);
+      if (where === 'none') throw new PreconditionError(`${node}: no etcd manifest (${manifest} or ${fenced})`);
+      const m = await readManifest(node, where);
+      const current = manifestImage(m.text, `${node}:${m.path}`);
+      const images = await imagesOf(node, current, version);
+      if (images.includes(current)) return { changed: false };
+      if (!images.length) throw new PreconditionError(`${node}: no image of etcd ${version} in containerd`);
+      await ops.runOk(node, shScript('install -d -m 0700 "$1"; [ -e "$2" ] || { printf "%s" "$3" > "$2.tmp" && mv -f "$2.tmp" "$2"; }', k.fencedDir, imageBefore(version), current));
+      await writeManifest(node, m.path, setManifestImage(m.text, images[0], `${node}:${m.path}`).text);
+      return { changed: true };
+    },
+
+    async undoRelease(node, version) {
+      const before = (await ops.runOk(node, shScript('cat -- "$1" 2>/dev/null || true', imageBefore(version)))).stdout.trim();
+      const where = await place(node);
+      if (!before || where === 'none') return { changed: false };
+      const m = await readManifest(node, where);
+      const out = setManifestImage(m.text, before, `${node}:${m.path}`);
+      if (out.changed) await writeManifest(node, m.path, out.text);
+      await ops.runOk(node, ['rm', '-f', '--', imageBefore(version)]);
+      return { changed: out.changed };
+    },
+
+    certRenewalProblem: (() => { try { kubeadmPkiDir(ops); return undefined; } catch (e) { return (e as Error).message; } })(),
+    certValidity: "kubeadm certs renew: for the ClusterConfiguration's certificateValidityPeriod (--days does not apply)",
+    // etcd reads its certificate files on every handshake; the apiserver reads its etcd client's at start.
+    async renewCerts(node, _days, tag) {
+      const renewed = await renewKubeadmCerts(ops, node, tag);
+      if (await apiserverOlderThanClientCert(node)) await restartApiserver(ops, node, k.manifestsDir);
+      return renewed;
+    },
+    async restoreCerts(node, tag) {
+      const restored = await restoreKubeadmCerts(ops, node, tag);
+      if (restored.includes('client')) await restartApiserver(ops, node, k.manifestsDir);
+      return restored;
+    },
 
     // kubeadm tags its etcd image with the etcd version (`etcd:3.6.16-0`): what the pod runs.
     serverVersionScript: `sed -n "s/^ *image: *[^ ]*etcd:v\\{0,1\\}\\([0-9][0-9.]*\\).*/etcd version: \\1/p" ${manifest} ${fenced} 2>/dev/null | head -n 1`,

@@ -1,5 +1,6 @@
 import { renderMemberEnvironment } from '../../domain/memberConfig';
 import type { ClusterOps } from '../cluster';
+import { CERT_KINDS, renewCertificate, restoreCertificate } from '../node/certs';
 import { writeFileIfChanged } from '../node/files';
 import { shScript } from '../ssh/quote';
 import type { MemberConfigChange, MemberRuntime, MemberState } from './types';
@@ -153,7 +154,18 @@ export function systemdRuntime(ops: ClusterOps): MemberRuntime {
       return r.stdout.trim();
     },
 
-    certRenewalProblem: undefined,
+    certRenewalProblem: ops.inv.certificateAuthority ? undefined : 'the inventory names no certificateAuthority (CA certificate and key on the worker host) to sign renewed certificates with',
+    certValidity: undefined,
+    async renewCerts(node, days, tag) {
+      const renewed = [];
+      for (const kind of CERT_KINDS) renewed.push(await renewCertificate(ops, node, kind, days, tag));
+      return renewed;
+    },
+    async restoreCerts(node, tag) {
+      const restored: string[] = [];
+      for (const kind of CERT_KINDS) if ((await restoreCertificate(ops, node, kind, tag)).restored) restored.push(kind);
+      return restored;
+    },
 
     serverVersionScript: [
       `bin=$(systemctl show -p ExecStart --value ${unit} 2>/dev/null | sed -n "s/^{ path=\\([^ ;]*\\).*/\\1/p" | head -n 1)`,

@@ -1,5 +1,6 @@
 import type { ClusterOps } from '../cluster';
 import type { RuntimeTexts } from '../../domain/recovery';
+import type { Renewed } from '../node/certs';
 
 export type { RuntimeTexts };
 
@@ -106,22 +107,36 @@ export interface MemberRuntime {
   /**
    * What keeps the node from running etcd `version` through this runtime, read-only, for an
    * upgrade's pre-flight: the release missing, or not runnable, or printing another version;
-   * undefined when it is ready. systemd: `<releasesDir>/v<version>/etcd --version`.
+   * undefined when it is ready. systemd: `<releasesDir>/v<version>/etcd --version`. kubeadm: the
+   * image `<repository>:<version>-<n>` in containerd, `etcd --version` run in it once.
    */
   releaseProblem(node: string, version: string): Promise<string | undefined>;
   /**
    * Points the member's process definition at etcd `version`, without starting or stopping it,
    * keeping what it pointed at before for `undoRelease`. Returns whether anything changed.
-   * systemd: a drop-in overriding ExecStart with the release's binary, daemon-reloaded.
+   * systemd: a drop-in overriding ExecStart with the release's binary, daemon-reloaded. kubeadm:
+   * the etcd image of the static pod manifest (kubelet restarts a pod whose manifest changed).
    */
   useRelease(node: string, version: string): Promise<{ changed: boolean }>;
   /** Undoes `useRelease(node, version)`: back to what the process definition named before it. Idempotent. */
   undoRelease(node: string, version: string): Promise<{ changed: boolean }>;
   /**
-   * Why `rotate-certs` cannot renew this runtime's certificates as files signed by the inventory's
-   * CA, or undefined when it can. systemd: it can; kubeadm: its PKI belongs to `kubeadm certs renew`.
+   * Why `rotate-certs` cannot renew this runtime's certificates, or undefined when it can. systemd:
+   * the inventory names no certificateAuthority (the CA on the worker host that signs them);
+   * kubeadm: the inventory's TLS files are not in kubeadm's certificate dir.
    */
   readonly certRenewalProblem: string | undefined;
+  /** How renewal sets the validity, for plan titles, when not by `--days` (kubeadm: its own period). */
+  readonly certValidity: string | undefined;
+  /**
+   * Renews the node's member certificates (server, peer, client; kubeadm also its probe's client),
+   * each previous one kept as `<file>.before-<tag>`, and restarts what reads them only at start
+   * (kubeadm: the node's kube-apiserver, for its etcd client certificate; etcd itself reads its
+   * files on every handshake). Idempotent. systemd: node/certs.ts; kubeadm: node/kubeadmCerts.ts.
+   */
+  renewCerts(node: string, days: number, tag: string): Promise<Renewed[]>;
+  /** Puts back what renewCerts(node, …, tag) replaced (and restarts what reads it); returns the kinds put back. Idempotent. */
+  restoreCerts(node: string, tag: string): Promise<string[]>;
   /** A shell snippet printing `etcd version: X.Y.Z` for the etcd this runtime runs (one line, or nothing). */
   readonly serverVersionScript: string;
 }
