@@ -78,6 +78,14 @@ export async function upgradeCluster(raw: UpgradeInput): Promise<UpgradeClusterR
       id: 'cluster-version', title: `etcd reports the cluster version ${input.version.replace(/\.\d+$/, '.0')}`, source: SOURCE,
       run: async () => { clusterVersion = (await reads.waitClusterVersion({ ...base, version: input.version })).result.clusterVersion; return `cluster version ${clusterVersion}`; },
     }] : []),
+    ...(report.kubeadmImageTag && plan.members.length ? [{
+      id: 'kubeadm-config', node: plan.members[0].node, source: 'kubeadm config API v1beta4 (ClusterConfiguration.etcd.local.imageTag)',
+      title: `kubeadm-config ConfigMap: etcd.local.imageTag to the tag the members run, so that control-plane nodes joined later run etcd ${input.version}`,
+      run: async () => {
+        const r = (await changes.recordEtcdImageTag({ ...base, node: plan.members[0].node, version: input.version })).result;
+        return r.changed ? `imageTag ${r.before ?? '(unset)'} -> ${r.tag}` : `already ${r.tag}`;
+      },
+    }] : []),
     verifyPhase(base, `every member healthy on etcd ${input.version}, equal hashkv`, () => undefined),
   ];
   tracker.setSteps([{ id: 'preflight', title: 'pre-flight: every member healthy, the supported upgrade path, the release on every node', status: 'done' }, ...planOf(phases)]);

@@ -6,8 +6,12 @@ import { moveLeaderOff } from './membership';
 import { clusterState, inInventoryOrder, memberStatuses } from './reads';
 import { startMember } from './startMember';
 
-/** What an upgrade's pre-flight read: each voting member's version and leadership, and what keeps a node from the release. */
-export interface UpgradeReport { members: UpgradeMemberView[]; releaseProblems: string[]; unhealthy: string[] }
+/**
+ * What an upgrade's pre-flight read: each voting member's version and leadership, what keeps a
+ * node from the release, and whether kubeadm makes the etcd of nodes it joins from the
+ * kubeadm-config ConfigMap (`kubeadmImageTag`: stacked etcd backing Kubernetes).
+ */
+export interface UpgradeReport { members: UpgradeMemberView[]; releaseProblems: string[]; unhealthy: string[]; kubeadmImageTag?: boolean }
 
 /**
  * Reads each voting member's server version from its own endpoint, which one leads, which are not
@@ -33,7 +37,7 @@ export async function upgradeReport(ops: ClusterOps, version: string): Promise<U
       return `${node.name}: cannot check the release: ${(e as Error).message.slice(0, 160)}`;
     }
   }))).filter((p): p is string => !!p);
-  return { members, releaseProblems, unhealthy };
+  return { members, releaseProblems, unhealthy, ...(rt.kind === 'kubeadm' && ops.inv.backsKubernetes ? { kubeadmImageTag: true } : {}) };
 }
 
 /** One member's upgrade: versions before and after, seconds from stop to caught up, where leadership went. */

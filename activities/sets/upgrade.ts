@@ -1,4 +1,7 @@
 import { parseVersion } from '../../domain/etcdVersion';
+import { PreconditionError } from '../errors';
+import { writeConfigMapEtcdImageTag } from '../kube/config';
+import { manifestImage } from '../runtime/manifest';
 import { memberStatuses } from '../etcd/reads';
 import { rollbackMember, upgradeMember, upgradeReport } from '../etcd/upgrade';
 import { clusterVersion } from '../etcd/version';
@@ -32,6 +35,20 @@ export function upgradeActivities(deps: ActivityDeps) {
         seen = cv ? `${cv.version} (${cv.source})` : 'unknown';
         return cv?.source === 'etcd' && cv.version === minor ? { clusterVersion: cv.version } : undefined;
       }, () => `last seen ${seen}`);
+    }),
+
+    /**
+     * Stacked etcd: sets the kubeadm-config ConfigMap's etcd.local.imageTag to the tag the node's
+     * etcd manifest now runs (it must be of etcd `version`), so that the control-plane nodes kubeadm
+     * joins later run etcd `version` too, not the tag the cluster was made with. Idempotent.
+     * Source: kubeadm config API v1beta4 (ClusterConfiguration.etcd.local.imageTag).
+     */
+    recordEtcdImageTag: clusterActivity(deps, async (ops, input: NodeInput & { version: string }) => {
+      const path = `${ops.inv.kubeadm.manifestsDir}/etcd.yaml`;
+      const image = manifestImage((await ops.runOk(input.node, ['cat', '--', path])).stdout, `${input.node}:${path}`);
+      const tag = /:([^:/@]+)$/.exec(image.replace(/@.*$/, ''))?.[1] ?? '';
+      if (!tag.replace(/^v/, '').startsWith(input.version)) throw new PreconditionError(`${input.node}: ${path} runs ${image}, not an image of etcd ${input.version}`);
+      return { tag, ...(await writeConfigMapEtcdImageTag(ops, input.node, tag)) };
     }),
   };
 }

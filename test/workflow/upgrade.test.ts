@@ -23,6 +23,7 @@ const lab = (failOn?: string, extra: Record<string, unknown> = {}) => ({
   rollbackMember: async (input: { node: string }) => { calls.push(`rollback:${input.node}`); return answer({ node: input.node, restarted: true }); },
   moveLeaderOff: async (input: { node: string }) => { calls.push(`moveLeaderOff:${input.node}`); return answer({ movedTo: '1a' }); },
   waitClusterVersion: async () => { calls.push('waitClusterVersion'); return answer({ clusterVersion: '3.6.0' }); },
+  recordEtcdImageTag: async (input: { node: string }) => { calls.push(`recordEtcdImageTag:${input.node}`); return answer({ tag: '3.6.16-0', before: '3.5.35-0', changed: true }); },
   verifyCluster: async () => { calls.push('verifyCluster'); return answer({ state: { clusterId: 'c1', members: [] }, hash: 1, revision: 9 }); },
   ...extra,
 });
@@ -38,6 +39,17 @@ test('3.5.35 -> 3.6.16: snapshot, followers, leadership moved, the leader; then 
     expect(calls).toEqual(['upgrade:node1', 'upgrade:node3', 'moveLeaderOff:node2', 'upgrade:node2', 'waitClusterVersion', 'verifyCluster']);
     const p: RunbookProgress = await h.query('progress');
     expect(p.approvals.map((a) => a.step)).toEqual(['upgrade']);
+  });
+});
+
+test('stacked etcd backing Kubernetes: the kubeadm-config image tag is set after the cluster version, before hashkv', async () => {
+  const stacked = { inspectUpgrade: step({ members: [1, 2, 3].map((n) => ({ node: `node${n}`, version: '3.5.35', isLeader: n === 2 })), releaseProblems: [], unhealthy: [], kubeadmImageTag: true }) };
+  await withStubWorker(lab(undefined, stacked), async (client, taskQueue) => {
+    const h = await startSigned(client, taskQueue, upgradeCluster, `wf-upgrade-kubeadm-${Date.now()}`, { cluster: 'lab', version: '3.6.16', approvedBy: 'test' });
+    await h.result();
+    expect(calls).toEqual(['upgrade:node1', 'upgrade:node3', 'moveLeaderOff:node2', 'upgrade:node2', 'waitClusterVersion', 'recordEtcdImageTag:node1', 'verifyCluster']);
+    const p: RunbookProgress = await h.query('progress');
+    expect(p.steps.find((x) => x.id === 'kubeadm-config')?.detail).toBe('imageTag 3.5.35-0 -> 3.6.16-0');
   });
 });
 
