@@ -88,9 +88,10 @@ export const BackupInputSchema = z.strictObject({ ...RunbookFields, keep: z.numb
 /**
  * `defragCluster`: online defragmentation, one member at a time, of every voting member with at
  * least `minFreePercent` of its database file free (domain/defrag.ts), then a NOSPACE alarm
- * disarmed when space is back under the quota.
+ * disarmed when space is back under the quota. `offline`: each member is stopped and rewritten by
+ * `etcdutl defrag` instead (a database too large to rewrite online), then started again.
  */
-export const DefragInputSchema = z.strictObject({ ...RunbookFields, minFreePercent: z.number().int().min(0).max(100).default(10) });
+export const DefragInputSchema = z.strictObject({ ...RunbookFields, minFreePercent: z.number().int().min(0).max(100).default(10), offline: z.boolean().default(false) });
 export type DefragInput = z.input<typeof DefragInputSchema>;
 /**
  * `upgradeCluster`: rolling upgrade of every voting member to etcd `version` (a patch, or the next minor),

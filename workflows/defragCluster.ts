@@ -20,10 +20,10 @@ function rewrittenNodes(done: readonly DefragResult[]): string {
 
 /** `defrag:<node>`: one member rewritten online; past it the run does not undo (a rewrite is harmless and final). */
 function defragPhase(base: Base, c: DefragChoice, leader: boolean, minFreePercent: number, noSpace: boolean,
-  done: DefragResult[]): Phase {
+  done: DefragResult[], offline: boolean): Phase {
   return {
     id: `defrag:${c.node}`, node: c.node, source: 'etcd docs "Maintenance: Defragmentation" (https://etcd.io/docs/v3.5/op-guide/maintenance/#defragmentation)',
-    title: `defragment ${c.node}'s member${leader ? ' (the leader, last)' : ''}: ${c.freePercent}% of its file free; wait until it serves and has caught up`,
+    title: `defragment ${c.node}'s member${offline ? ' offline (stop, etcdutl defrag, start)' : ''}${leader ? ' (the leader, last)' : ''}: ${c.freePercent}% of its file free; wait until it serves and has caught up`,
     runIf: () => c.skip ?? true,
     pointOfNoReturn: 'started',
     safePoint: () => ({
@@ -31,10 +31,10 @@ function defragPhase(base: Base, c: DefragChoice, leader: boolean, minFreePercen
       leftovers: [{ node: c.node, what: 'member may not have been defragmented, or may not serve yet', fix: `etcd-runbooks status --cluster ${base.cluster}; then etcd-runbooks defrag --cluster ${base.cluster}` }],
     }),
     run: async () => {
-      const r = (await long.defragMember({ ...base, node: c.node, minFreePercent, noSpace })).result;
+      const r = (await long.defragMember({ ...base, node: c.node, minFreePercent, noSpace, ...(offline ? { offline } : {}) })).result;
       done.push(r);
       if (r.skipped) return r.skipped;
-      return `${size(r.before.dbSize)} -> ${size(r.after!.dbSize)} in ${r.seconds!.toFixed(2)} s${r.movedLeaderTo ? `; leadership moved to ${r.movedLeaderTo} first` : ''}${r.sshLost ? `; SSH lost while etcdctl ran (${r.sshLost}), the outcome read from etcd` : ''}`;
+      return `${size(r.before.dbSize)} -> ${size(r.after!.dbSize)} in ${r.seconds!.toFixed(2)} s${r.offline ? ` offline (${r.offline})` : ''}${r.movedLeaderTo ? `; leadership moved to ${r.movedLeaderTo} first` : ''}${r.sshLost ? `; SSH lost while etcdctl ran (${r.sshLost}), the outcome read from etcd` : ''}`;
     },
   };
 }
@@ -67,7 +67,7 @@ export async function defragCluster(raw: DefragInput): Promise<DefragClusterResu
           return r.movedTo ? `leadership moved to member ${r.movedTo}` : 'not the leader any more';
         },
       }] : [];
-      return [...move, defragPhase(base, c, isLeader, input.minFreePercent, plan.disarm, done)];
+      return [...move, defragPhase(base, c, isLeader, input.minFreePercent, plan.disarm, done, input.offline)];
     }),
     ...(plan.disarm ? [
       {

@@ -7,6 +7,10 @@ import { freeBytes, requireFree } from '../node/disk';
 import { alarmList, memberQuotaBytes } from './alarms';
 import { moveLeaderOff } from './membership';
 import { clusterState, inInventoryOrder, memberStatuses, servesDespiteAlarm } from './reads';
+import { runtimeOf } from '../runtime';
+import { shScript } from '../ssh/quote';
+import { startMember } from './startMember';
+import { snapshotToolOn } from './version';
 
 /**
  * How long a member may take to serve again and catch up once etcd reported its rewrite done (ms):
@@ -59,6 +63,37 @@ export interface DefragResult {
   movedLeaderTo?: string;
   /** SSH to the node broke while etcdctl ran: the outcome was read from etcd instead. */
   sshLost?: string;
+  /** Rewritten offline (member stopped, `etcdutl defrag`, started): the tool that did it. */
+  offline?: string;
+}
+
+/** Marks a member stopped by an offline defragmentation, beside its data dir, until it serves again. */
+const offlineMark = (dataDir: string) => `${dataDir}.etcd-runbooks-offline-defrag`;
+
+/**
+ * Offline rewrite of the node's stopped member: `etcdutl defrag --data-dir` (etcdctl on 3.4),
+ * which compacts the file into a new one and renames it over the old, then the file is given back
+ * to the data dir's owner (the tool runs as root). The member is started again whatever happened
+ * (a failed rewrite leaves the old file). A mark beside the data dir says the run stopped it, so a
+ * retried attempt starts it again first. Source: etcd docs "etcdutl" (defrag: "defragments the
+ * storage of an etcd member ... when the member is not running").
+ */
+async function defragOffline(ops: ClusterOps, node: string, dataDir: string, timeoutMs: number): Promise<string> {
+  const rt = runtimeOf(ops);
+  const { tool, version } = await snapshotToolOn(ops, node);
+  await ops.runOk(node, ['touch', '--', offlineMark(dataDir)]);
+  await rt.stop(node);
+  let failed: unknown;
+  try {
+    await ops.runOk(node, [tool, 'defrag', `--data-dir=${dataDir}`], { timeoutMs });
+    await ops.runOk(node, shScript('chown --reference="$1/member/snap" -- "$1/member/snap/db"', dataDir));
+  } catch (e) {
+    failed = e;
+  }
+  await startMember(ops, node);
+  await ops.runOk(node, ['rm', '-f', '--', offlineMark(dataDir)]);
+  if (failed) throw failed;
+  return `${tool} ${version}`;
 }
 
 /**
@@ -70,12 +105,13 @@ export interface DefragResult {
  * filesystem must hold the new file (defragNeedBytes), else PreconditionError; a node whose SSH
  * does not answer there is skipped, named. `etcdctl defrag` is sent to the member's own client URL
  * only, from its node, with a timeout that follows the database size (defragTimeoutMs); SSH lost
- * while it runs, the outcome is read from etcd. A member silent for SILENT_MS after it is down
+ * while it runs, the outcome is read from etcd. `offline`: the member is stopped and its file
+ * rewritten by etcdutl instead (defragOffline), for a database too large to rewrite online. A member silent for SILENT_MS after it is down
  * (WaitTimeoutError). Source: etcd docs "Maintenance: Defragmentation"
  * (https://etcd.io/docs/v3.5/op-guide/maintenance/#defragmentation), reference 000 §7 (move the
  * leader first).
  */
-export async function defragMember(ops: ClusterOps, node: string, minFreePercent: number, noSpace: boolean): Promise<DefragResult> {
+export async function defragMember(ops: ClusterOps, node: string, minFreePercent: number, noSpace: boolean, offline = false): Promise<DefragResult> {
   const spec = ops.node(node).etcd;
   const read = async () => {
     const { view, statuses, leader } = await memberStatuses(ops);
@@ -83,7 +119,13 @@ export async function defragMember(ops: ClusterOps, node: string, minFreePercent
     if (!m) throw new PreconditionError(`${node}: not a member of cluster ${ops.inv.cluster}`);
     return { view, m, status: statuses.find((s) => s.memberId === m.id), leader, statuses };
   };
-  const first = await read();
+  let first = await read();
+  // An offline rewrite of this run stopped the member and was cut short (worker crash, timeout): start it again first.
+  if (!first.status && offline && (await ops.run(node, ['test', '-e', offlineMark(spec.dataDir)])).exitCode === 0) {
+    await startMember(ops, node);
+    await ops.runOk(node, ['rm', '-f', '--', offlineMark(spec.dataDir)]);
+    first = await read();
+  }
   if (!first.status) throw new PreconditionError(`${node}: its member's endpoint ${spec.clientURL} does not answer; not defragmenting`);
   // A rewrite blocks its member: with another voter already down that could be the quorum.
   const silent = first.view.members.filter((x) => !x.isLearner && !first.statuses.some((s) => s.memberId === x.id));
@@ -106,15 +148,20 @@ export async function defragMember(ops: ClusterOps, node: string, minFreePercent
   }
   const timeoutMs = defragTimeoutMs(before.dbSize);
   const started = Date.now();
-  const argv = ops.etcdctlArgv([spec.clientURL], ['defrag'], `${Math.ceil(timeoutMs / 1000)}s`);
   let sshLost: string | undefined;
-  try {
-    const r = await ops.run(node, argv, { timeoutMs: timeoutMs + 30_000 });
-    if (r.exitCode !== 0) throw new CommandFailedError(r.record, r.stderr);
-  } catch (e) {
-    // etcd goes on with a rewrite it was sent: judge it from etcd, asked from the other nodes.
-    if (!(e instanceof SshError)) throw e;
-    sshLost = e.message.slice(0, 120);
+  let tool: string | undefined;
+  if (offline) {
+    tool = await defragOffline(ops, node, spec.dataDir, timeoutMs);
+  } else {
+    const argv = ops.etcdctlArgv([spec.clientURL], ['defrag'], `${Math.ceil(timeoutMs / 1000)}s`);
+    try {
+      const r = await ops.run(node, argv, { timeoutMs: timeoutMs + 30_000 });
+      if (r.exitCode !== 0) throw new CommandFailedError(r.record, r.stderr);
+    } catch (e) {
+      // etcd goes on with a rewrite it was sent: judge it from etcd, asked from the other nodes.
+      if (!(e instanceof SshError)) throw e;
+      sshLost = e.message.slice(0, 120);
+    }
   }
   const seconds = (Date.now() - started) / 1000;
   let target = 0;
@@ -132,5 +179,5 @@ export async function defragMember(ops: ClusterOps, node: string, minFreePercent
     const health = (await clusterState(ops)).members.find((x) => x.id === now.m.id);
     return health && servesDespiteAlarm(health) ? { dbSize: s.dbSize, dbSizeInUse: s.dbSizeInUse } : undefined;
   }, () => last);
-  return { node, before, after, seconds, ...(movedLeaderTo ? { movedLeaderTo } : {}), ...(sshLost ? { sshLost } : {}) };
+  return { node, before, after, seconds, ...(movedLeaderTo ? { movedLeaderTo } : {}), ...(sshLost ? { sshLost } : {}), ...(tool ? { offline: tool } : {}) };
 }

@@ -13,8 +13,8 @@ export function maintenanceActivities(deps: ActivityDeps) {
     inspectDefrag: clusterActivity(deps, (ops) => defragReport(ops)),
 
     /** Online defragmentation of one member, leadership moved off it first, then waits until it serves again (etcd/defrag.ts). */
-    defragMember: clusterActivity(deps, (ops, input: NodeInput & { minFreePercent: number; noSpace: boolean }) =>
-      defragMember(ops, input.node, input.minFreePercent, input.noSpace)),
+    defragMember: clusterActivity(deps, (ops, input: NodeInput & { minFreePercent: number; noSpace: boolean; offline?: boolean }) =>
+      defragMember(ops, input.node, input.minFreePercent, input.noSpace, input.offline ?? false)),
 
     /**
      * Disarms a NOSPACE alarm once every voting member's file is below the disarm line of its quota

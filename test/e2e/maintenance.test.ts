@@ -91,6 +91,26 @@ describe('maintenance on the lab (end to end)', () => {
     expect(new Set(NODES.map((n) => after[n].term)).size).toBe(1);
   });
 
+  test('defrag --offline under a steady writer: each member stopped, etcdutl defrag, started; files shrink, owned by etcd; 0 failed writes', async () => {
+    await fragment('/frag-offline/', 12);
+    const before = await statuses();
+    const writer = startWriter(NODES.map((n) => memberClient(inv, n)), '/steady-offline/', 20);
+    const h = await startRun(env, defragCluster, { ...base(), offline: true });
+    const r = await h.result();
+    const written = await writer.stop();
+    const after = await statuses();
+    const p: RunbookProgress = await h.query('progress');
+    console.log(`defrag --offline (3 members, ${NODES.map((n) => `${n} ${(before[n].dbSize / MiB).toFixed(1)} -> ${(after[n].dbSize / MiB).toFixed(1)} MiB`).join(', ')}): `
+      + `${p.steps.filter((s) => s.id.startsWith('defrag:')).map((s) => `${s.id} ${s.detail}`).join('; ')}; writes ${written.writes} (${written.failovers} taken by another member), failed ${written.errors.length}, `
+      + `raft term ${before.node1.term} -> ${after.node1.term}`);
+    expect(r.members.filter((m) => !m.skipped).map((m) => m.offline)).toEqual([expect.stringMatching(/^etcdutl 3\.6\./), expect.stringMatching(/^etcdutl/), expect.stringMatching(/^etcdutl/)]);
+    for (const n of NODES) {
+      expect(after[n].dbSize).toBeLessThan(before[n].dbSize / 2);
+      expect(onNode(n, 'stat -c %U /var/lib/etcd/default/member/snap/db; ls /var/lib/etcd').trim()).toBe('etcd\ndefault');
+    }
+    expect(written.errors).toEqual([]);
+  });
+
   test('NOSPACE: filled to the quota, keys deleted and compacted: defrag rewrites, disarms, and writes are accepted', async () => {
     // The refused writes go through clients of their own: etcd3's circuit breaker opens on a
     // client after 3 failures in a row, and would refuse the reads that follow.

@@ -19,10 +19,10 @@ const answer = <T>(result: T) => ({ result, commands: [], commandCount: 0 });
 
 const lab = (failOn?: string) => ({
   inspectDefrag: step({ members: [view(1), view(2), view(3)], alarms: { noSpace: ['1a'], corrupt: [] } }),
-  defragMember: async (input: { node: string; noSpace: boolean }) => {
-    calls.push(`defragMember:${input.node}:${input.noSpace}`);
+  defragMember: async (input: { node: string; noSpace: boolean; offline?: boolean }) => {
+    calls.push(`defragMember:${input.node}:${input.noSpace}${input.offline ? ':offline' : ''}`);
     if (input.node === failOn) throw ApplicationFailure.nonRetryable(`${input.node}: member serving after defragmentation: not reached within 60 s (no status answer)`, 'WaitTimeoutError');
-    return answer({ node: input.node, before: { dbSize: quota, dbSizeInUse: 2 * MiB }, after: { dbSize: 2 * MiB, dbSizeInUse: 2 * MiB }, seconds: 0.4 });
+    return answer({ node: input.node, before: { dbSize: quota, dbSizeInUse: 2 * MiB }, after: { dbSize: 2 * MiB, dbSizeInUse: 2 * MiB }, seconds: 0.4, ...(input.offline ? { offline: 'etcdutl 3.6.16' } : {}) });
   },
   moveLeaderOff: async (input: { node: string }) => { calls.push(`moveLeaderOff:${input.node}`); return answer({ movedTo: '2a' }); },
   disarmNoSpace: async () => { calls.push('disarmNoSpace'); return answer({ disarmed: true }); },
@@ -43,6 +43,17 @@ test('NOSPACE: followers, then leadership moved off the leader and the leader; t
     expect(p.steps.map((s) => s.id)).toEqual(['preflight', 'defrag:node2', 'defrag:node3', 'move-leader-off:node1', 'defrag:node1', 'disarm', 'check-writes', 'verify']);
     expect(p.steps.find((s) => s.id === 'defrag:node2')?.detail).toBe('16.0 MiB -> 2.0 MiB in 0.40 s');
     expect(p.message).toBe('3 of 3 members defragmented; NOSPACE disarmed, writes accepted');
+  });
+});
+
+test('--offline: every member rewritten by etcdutl on its node (asked of the activity), said in the plan and the progress', async () => {
+  await withStubWorker(lab(), async (client, taskQueue) => {
+    const h = await startSigned(client, taskQueue, defragCluster, `wf-defrag-offline-${Date.now()}`, { cluster: 'lab', offline: true });
+    await h.result();
+    expect(calls.filter((c) => c.startsWith('defragMember'))).toEqual(['defragMember:node2:true:offline', 'defragMember:node3:true:offline', 'defragMember:node1:true:offline']);
+    const p: RunbookProgress = await h.query('progress');
+    expect(p.steps.find((s) => s.id === 'defrag:node1')?.title).toMatch(/^defragment node1's member offline \(stop, etcdutl defrag, start\) \(the leader, last\)/);
+    expect(p.steps.find((s) => s.id === 'defrag:node2')?.detail).toBe('16.0 MiB -> 2.0 MiB in 0.40 s offline (etcdutl 3.6.16)');
   });
 });
 
