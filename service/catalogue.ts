@@ -85,12 +85,13 @@ export const RUNBOOKS = {
   }),
   defrag: entry('defragCluster', DefragInputSchema, 'online defragmentation, one member at a time (followers, then the leader after moving leadership), then a NOSPACE alarm disarmed once space is back under the quota', {
     minFreePercent: { flag: '--min-free-percent <n>', help: 'skip members with less than this share of their database file free (default 10)', parse: whole },
+    offline: { flag: '--offline', help: 'stop each member and rewrite its file with etcdutl defrag, then start it (a database too large to defragment online)' },
   }),
   upgrade: entry('upgradeCluster', UpgradeInputSchema, 'rolling etcd upgrade (a patch or the next minor), one member at a time, followers first, the leader last; rolled back if it fails before the last member', {
-    version: { flag: '--to <version>', help: 'the etcd release to run, e.g. 3.6.16 (systemd: found under the inventory\'s systemd.releasesDir on every node)' },
+    version: { flag: '--to <version>', help: 'the etcd release to run, e.g. 3.6.16 (systemd: found under the inventory\'s systemd.releasesDir on every node; kubeadm: the image <repository>:3.6.16-0 in containerd on every node)' },
   }),
-  'rotate-certs': entry('rotateCerts', RotateCertsInputSchema, 'renew every member\'s server, peer and client certificates (same keys and SANs) with the inventory\'s CA, one member at a time, no restart', {
-    days: { flag: '--days <n>', help: 'validity of the renewed certificates in days (default 365)', parse: whole },
+  'rotate-certs': entry('rotateCerts', RotateCertsInputSchema, 'renew every member\'s server, peer and client certificates (same SANs) one member at a time: systemd with the inventory\'s CA, no restart; kubeadm with kubeadm certs renew, each apiserver restarted', {
+    days: { flag: '--days <n>', help: 'validity of the renewed certificates in days (default 365; kubeadm uses its certificateValidityPeriod)', parse: whole },
   }),
   drill: entry('drillRestore', DrillInputSchema, 'restore drill of the newest off-node copy'),
   restore: entry('restoreCluster', RestoreInputSchema as unknown as z.ZodObject, 'disaster restore from a snapshot: fence every node, move data dirs aside, restore on one node, re-add the others', {

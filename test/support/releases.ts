@@ -30,3 +30,19 @@ export function stageRelease(inventory: string, nodes: readonly string[], versio
 export function brokenEtcd(version: string): Buffer {
   return Buffer.from(`#!/bin/sh\n[ "$1" = --version ] && { echo "etcd Version: ${version}"; exit 0; }\necho broken release >&2\nexit 1\n`);
 }
+
+/** The image archive of etcd `version` as kubeadm tags it (`lab.local/etcd:<version>-0`; lab/etcd-image.sh, cached). */
+export function etcdImageArchive(version: string): string {
+  return join(execFileSync(join(__dirname, '..', '..', 'lab', 'etcd-image.sh'), [`v${version}`], { encoding: 'utf8' }).trim(), 'etcd.tar');
+}
+
+/** Imports the etcd image of `version` into containerd on each node, as an operator pre-pulls it (`ctr images import`). */
+export function stageImage(nodes: readonly string[], version: string): void {
+  const archive = readFileSync(etcdImageArchive(version));
+  for (const n of nodes) execFileSync(LAB, ['ssh', n, 'ctr -n k8s.io images import - >/dev/null'], { input: archive, env: LAB_ENV, stdio: ['pipe', 'ignore', 'pipe'] });
+}
+
+/** Removes the etcd image of `version` from containerd on the node. */
+export function unstageImage(node: string, version: string): void {
+  execFileSync(LAB, ['ssh', node, `ctr -n k8s.io images rm lab.local/etcd:${version}-0 >/dev/null 2>&1 || true`], { env: LAB_ENV });
+}

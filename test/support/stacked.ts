@@ -2,14 +2,15 @@ import { Etcd3 } from 'etcd3';
 import type { Inventory } from '../../inventory/schema';
 import { lab } from './lab';
 
-/** An etcd client of the test's own for a stacked lab: kubeadm's etcd CA and apiserver-etcd-client pair, read from `via`. */
-export function stackedClient(inv: Inventory, node: string, via = 'node1'): Etcd3 {
+/** kubeadm's etcd CA and apiserver-etcd-client pair on a stacked lab, read from `via`, as etcd3 credentials. */
+export function stackedCredentials(via = 'node1') {
   const read = (f: string) => Buffer.from(lab('ssh', via, `cat /etc/kubernetes/pki/${f}`));
-  return new Etcd3({
-    hosts: inv.nodes.find((n) => n.name === node)!.etcd.clientURL,
-    credentials: { rootCertificate: read('etcd/ca.crt'), certChain: read('apiserver-etcd-client.crt'), privateKey: read('apiserver-etcd-client.key') },
-    dialTimeout: 3000,
-  });
+  return { rootCertificate: read('etcd/ca.crt'), certChain: read('apiserver-etcd-client.crt'), privateKey: read('apiserver-etcd-client.key') };
+}
+
+/** An etcd client of the test's own for a stacked lab (stackedCredentials). */
+export function stackedClient(inv: Inventory, node: string, via = 'node1'): Etcd3 {
+  return new Etcd3({ hosts: inv.nodes.find((n) => n.name === node)!.etcd.clientURL, credentials: stackedCredentials(via), dialTimeout: 3000 });
 }
 
 /** The running etcd container's argv on a stacked lab node (read with ctr by the test), or undefined. */
