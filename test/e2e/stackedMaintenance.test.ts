@@ -103,6 +103,8 @@ describe('maintenance on stacked etcd (kubeadm static pods)', () => {
     expect(upgrades[2].node).toBe(NODES.find((n) => before[n].leader));
     for (const n of NODES) expect(onNode(n, 'sed -n "s/^ *image: *//p" /etc/kubernetes/manifests/etcd.yaml').trim()).toBe(`lab.local/etcd:${TO}-0`);
     for (const n of NODES) expect(onNode(n, 'ls /etc/kubernetes/etcd-runbooks-fenced 2>/dev/null || true')).not.toMatch(/^etcd\.yaml$/m);
+    // kubeadm joins later control-plane nodes with this tag: a 3.5 member would be refused by the 3.6 cluster.
+    expect(await kubectl(['-n', 'kube-system', 'get', 'configmap', 'kubeadm-config', '-o', 'jsonpath={.data.ClusterConfiguration}'])).toMatch(new RegExp(`\\n    imageTag: ${TO.replace(/\./g, '\\.')}-0\\n`));
     expect(failed).toEqual([]);
     expect(elections).toBeLessThanOrEqual(3);
     const c = stackedClient(inv, 'node1');
