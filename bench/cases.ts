@@ -1,5 +1,5 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import { backupCluster, defragCluster, expandCluster, migrateMember, recoverQuorum, replaceMember, restoreCluster } from '../workflows';
+import { backupCluster, defragCluster, expandCluster, migrateMember, recoverQuorum, replaceMember, restoreCluster, rotateCerts } from '../workflows';
 
 /** Starts a runbook on the bench's worker with the given input (cluster, digest and up-front approval added). */
 export type Starter = <A extends object, R>(wf: (input: A) => Promise<R>, fields: Omit<A, 'cluster' | 'inventoryDigest' | 'approvedBy'>) => Promise<WorkflowHandle>;
@@ -64,6 +64,11 @@ export const CASES: Case[] = [
     // 3 members, each database with 100 MiB of free pages (written, deleted, compacted) on top of the bulk data.
     name: 'defrag', setup: [THREE], before: [['fragment.sh', 'node1', '100']], floor: ['defrag.sh', 'node1', 'node2', 'node3'],
     runbook: (start) => start(defragCluster, {}), reset: [], teardown: [BACK_TO_ONE], writer: true,
+  },
+  {
+    // Every member's server, peer and client certificates renewed for 30 days by the CA on this host (the inventory's certificateAuthority).
+    name: 'rotate-certs', setup: [THREE], before: [], floor: ['rotate.sh', '30', 'node1', 'node2', 'node3'],
+    runbook: (start) => start(rotateCerts, { days: 30 }), reset: [], teardown: [BACK_TO_ONE], writer: true,
   },
   {
     name: 'backup', setup: [THREE], before: [], floor: ['backup.sh', 'node1', '3'],

@@ -8,7 +8,7 @@
  * random point of expand 1->3, a new worker started at once) and the worker's peak RSS.
  * Figures, not assertions.
  *
- * Usage: npm run bench -- [--pairs 3] [--size 10] [--only expand,add-member,replace,migrate,restore,recover-quorum,defrag,backup] [--crashes 3]
+ * Usage: npm run bench -- [--pairs 3] [--size 10] [--only expand,add-member,replace,migrate,restore,recover-quorum,defrag,rotate-certs,backup] [--crashes 3]
  * Runs on its own lab (ETCD_RUNBOOKS_LAB_ID=7 unless set) and the local Temporal dev server.
  * Results also go to .state/bench/runbooks-<timestamp>.json.
  */
@@ -21,10 +21,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporalSettings } from '../config/temporal';
-import { inventoryDigest } from '../inventory/load';
+import { inventoryDigest, loadInventoryFile } from '../inventory/load';
 import { writeBulk } from '../test/support/cluster';
 import { memberClient } from '../test/support/etcd';
 import { freshLabWith, INVENTORY, lab } from '../test/support/lab';
+import { headNodeCA } from '../test/support/inventoryEdit';
 import { startWriter } from '../test/support/writer';
 import { WorkerProcess } from '../test/support/workerProcess';
 import { CASES, type Case, type Script, type Starter } from './cases';
@@ -46,7 +47,7 @@ async function main() {
   const pairs = Number(arg('pairs', '3'));
   const size = Number(arg('size', '10'));
   const crashes = Number(arg('crashes', '3'));
-  const only = arg('only', 'expand,add-member,replace,migrate,restore,recover-quorum,defrag,backup').split(',');
+  const only = arg('only', 'expand,add-member,replace,migrate,restore,recover-quorum,defrag,rotate-certs,backup').split(',');
   const cases = CASES.filter((c) => only.some((o) => c.name.startsWith(o)));
   execFileSync(join(REPO, 'scripts', 'temporal-server.sh'), ['start'], { stdio: 'inherit' });
   const settings = temporalSettings();
@@ -54,7 +55,9 @@ async function main() {
   const client = new Client({ connection, namespace: settings.namespace });
 
   const t0 = Date.now();
-  const inv = freshLabWith(4, 1);
+  freshLabWith(4, 1);
+  headNodeCA(INVENTORY); // rotate-certs signs with the lab's CA, copied to the worker host
+  const inv = loadInventoryFile(INVENTORY);
   console.log(`[bench] lab up (4 nodes, 1 member) in ${secs(Date.now() - t0)} s`);
   const facts = writeFacts(inv);
   const etcd = memberClient(inv, 'node1');
