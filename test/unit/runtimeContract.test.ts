@@ -127,6 +127,30 @@ test('kubeadm: a start retried after the manifest went back restarts a kubelet t
   }
 });
 
+test('kubeadm upgrade: the image must be in containerd; use points the manifest at it keeping the old one, undo puts it back; both idempotent', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'runtime-contract-'));
+  try {
+    const s = kubeadm(root);
+    const rt = runtimeOf(s.ops);
+    const images = join(s.shells.nodeDir('node1'), 'images');
+    mkdirSync(s.shells.nodeDir('node1'), { recursive: true });
+    writeFileSync(images, 'lab.local/etcd:3.6.16-0\nregistry.k8s.io/pause:3.10\n');
+    expect(await rt.releaseProblem('node1', '3.6.17')).toMatch(/^node1: no image lab\.local\/etcd:3\.6\.17-0 in containerd .*crictl pull lab\.local\/etcd:3\.6\.17-0/);
+    writeFileSync(images, 'lab.local/etcd:3.6.16-0\nlab.local/etcd:3.6.17-0\n');
+    expect(await rt.releaseProblem('node1', '3.6.17')).toBeUndefined();
+    await rt.stop('node1');
+    expect(await rt.useRelease('node1', '3.6.17')).toEqual({ changed: true });
+    expect(await rt.useRelease('node1', '3.6.17')).toEqual({ changed: false });
+    expect(s.configText()).toMatch(/^ *image: lab\.local\/etcd:3\.6\.17-0$/m);
+    expect(await rt.undoRelease('node1', '3.6.17')).toEqual({ changed: true });
+    expect(await rt.undoRelease('node1', '3.6.17')).toEqual({ changed: false });
+    expect(s.configText()).toMatch(/^ *image: lab\.local\/etcd:3\.6\.16-0$/m);
+    expect(existsSync(join(root, 'fenced', 'etcd.image.before-v3.6.17'))).toBe(false);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('systemd states as systemctl is-active prints them (captured on the lab) map to neutral states', () => {
   expect(['active', 'reloading', 'activating', 'deactivating', 'failed', 'inactive', ''].map(systemdState))
     .toEqual(['running', 'running', 'starting', 'stopped', 'failed', 'stopped', 'stopped']);
