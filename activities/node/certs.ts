@@ -91,7 +91,7 @@ export async function renewCertificate(ops: ClusterOps, node: string, kind: Cert
   const pem = await signOnWorker(ops, csr.stdout, days);
   const r = await ops.run(node, shScript(`
     c=$1; k=$2; ca=$3; saved=$4; new="$c.etcd-runbooks-new"
-    cat > "$new" || exit
+    cat > "$new" || { rm -f -- "$new"; exit 1; }
     openssl verify -CAfile "$ca" "$new" >/dev/null 2>&1 || { rm -f -- "$new"; echo "the renewed certificate does not chain to $ca" >&2; exit 3; }
     [ "$(openssl x509 -in "$new" -noout -pubkey)" = "$(openssl pkey -in "$k" -pubout)" ] || { rm -f -- "$new"; echo "the renewed certificate does not match $k" >&2; exit 3; }
     chmod --reference="$c" "$new" && chown --reference="$c" "$new" || exit
