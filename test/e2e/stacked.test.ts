@@ -5,7 +5,7 @@ import { inventoryDigest } from '../../inventory/load';
 import { backupCluster, expandCluster, migrateMember, moveLeader, progressQuery, recoverQuorum, replaceMember, restoreCluster } from '../../workflows';
 import { freshLabWith, INVENTORY, lab } from '../support/lab';
 import { memberNames } from '../support/etcd';
-import { kubectl, kubectlAnswered, readyzProbe, recordKubeRun } from '../support/kube';
+import { kubectl, readyzWithin, kubectlAnswered, readyzProbe, recordKubeRun } from '../support/kube';
 import { notFoundProbe, runningEtcdArgs, stackedClient } from '../support/stacked';
 import { eventually, startRun, startWorkerAndClient } from '../support/temporal';
 import { errorMessage } from '../../workflows/steps';
@@ -39,15 +39,9 @@ describe('stacked etcd (kubeadm static pods): the runbooks of reference 001', ()
 
   /** Every control-plane node's apiserver answers /readyz (they reconnect to their local member by themselves). */
   async function expectReady(nodes: string[]) {
-    for (const n of nodes) {
-      let last = '';
-      for (let i = 0; i < 90 && last !== 'ok'; i++) {
-        last = (await kubectl(['get', '--raw', '/readyz'], api(n)).catch((e: Error) => e.message)).trim();
-        if (last !== 'ok') await new Promise((r) => setTimeout(r, 2000));
-      }
-      expect(`${n}: ${last}`).toBe(`${n}: ok`);
-    }
+    for (const n of nodes) expect(`${n}: ${await readyzWithin(api(n))}`).toBe(`${n}: ok`);
   }
+
 
   /** The members are exactly `nodes`, each etcd container runs without --force-new-cluster, and an object made before is there. */
   async function expectStacked(nodes: string[], object: string) {

@@ -6,7 +6,7 @@ import type { RunbookProgress } from '../../domain/progress';
 import { describeFailure } from '../../client/failure';
 import { freshLabWith, INVENTORY, lab, onNode } from '../support/lab';
 import { memberNames } from '../support/etcd';
-import { kubectl, readyzProbe, recordKubeRun } from '../support/kube';
+import { kubectl, readyzWithin, readyzProbe, recordKubeRun } from '../support/kube';
 import { stackedClient, stackedCredentials } from '../support/stacked';
 import { servedCertificates } from '../support/certs';
 import { stageImage } from '../support/releases';
@@ -62,15 +62,9 @@ describe('maintenance on stacked etcd (kubeadm static pods)', () => {
 
   /** Every node's apiserver answers /readyz. */
   async function expectReady() {
-    for (const n of NODES) {
-      let last = '';
-      for (let i = 0; i < 90 && last !== 'ok'; i++) {
-        last = (await kubectl(['get', '--raw', '/readyz'], api(n)).catch((e: Error) => e.message)).trim();
-        if (last !== 'ok') await new Promise((r) => setTimeout(r, 2000));
-      }
-      expect(`${n}: ${last}`).toBe(`${n}: ok`);
-    }
+    for (const n of NODES) expect(`${n}: ${await readyzWithin(api(n))}`).toBe(`${n}: ok`);
   }
+
 
   beforeAll(async () => {
     const t = Date.now();

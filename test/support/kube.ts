@@ -96,3 +96,13 @@ export function recordKubeRun(name: string, figures: Record<string, unknown>): v
   writeFileSync(join(dir, `${name}.json`), JSON.stringify({ runbook: name, ...figures }, null, 2));
   console.log(`kubeadm lab: ${name}: ${JSON.stringify(figures)}`);
 }
+
+/** `kubectl get --raw /readyz` against `server` every 2 s until it answers ok, for up to `seconds`: its last answer. */
+export async function readyzWithin(server: string, seconds = 180): Promise<string> {
+  let last = '';
+  for (let i = 0; i < seconds / 2 && last !== 'ok'; i++) {
+    last = (await kubectl(['get', '--raw', '/readyz'], server).catch((e: Error) => e.message)).trim();
+    if (last !== 'ok') await new Promise((r) => setTimeout(r, 2000));
+  }
+  return last;
+}
