@@ -107,12 +107,15 @@ export function parseEndpointHealth(text: string): EndpointHealth[] {
   return r.map((h) => ({ endpoint: h.endpoint, health: h.health, ...(h.error ? { error: h.error } : {}) }));
 }
 
-/** `endpoint hashkv -w json`: per endpoint, the KV hash at a revision (hash is a uint32, kept as a decimal string). */
-export interface EndpointHashKV { endpoint: string; memberId: MemberId; hash: string; revision: number }
+/**
+ * `endpoint hashkv -w json`: per endpoint, the KV hash at a revision (hash is a uint32, kept as a
+ * decimal string) and the member's compacted revision (-1: never compacted).
+ */
+export interface EndpointHashKV { endpoint: string; memberId: MemberId; hash: string; revision: number; compactRevision: number }
 
 export function parseHashKV(text: string): EndpointHashKV[] {
-  const r = parseWith(z.array(z.object({ Endpoint: z.string(), HashKV: z.object({ header: Header, hash: z.union([z.bigint(), z.number()]) }) })), text, 'endpoint hashkv');
-  return r.map((e) => ({ endpoint: e.Endpoint, memberId: e.HashKV.header.member_id, hash: String(e.HashKV.hash), revision: e.HashKV.header.revision ?? 0 }));
+  const r = parseWith(z.array(z.object({ Endpoint: z.string(), HashKV: z.object({ header: Header, hash: z.union([z.bigint(), z.number()]), compact_revision: z.union([z.bigint(), z.number()]).transform(Number).optional() }) })), text, 'endpoint hashkv');
+  return r.map((e) => ({ endpoint: e.Endpoint, memberId: e.HashKV.header.member_id, hash: String(e.HashKV.hash), revision: e.HashKV.header.revision ?? 0, compactRevision: e.HashKV.compact_revision ?? -1 }));
 }
 
 /** `snapshot status -w json` -> hash, revision, total keys, size. Does not detect corruption (lab notes). */

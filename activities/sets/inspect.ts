@@ -1,7 +1,7 @@
 import { memberQuotaBytes } from '../../domain/memberConfig';
 import type { NodeReadiness } from '../../domain/expandPlan';
 import type { RuntimeTexts, MemberEvidence } from '../../domain/recovery';
-import { rethrowCancellation } from '../errors';
+import { PreconditionError, WaitTimeoutError, rethrowCancellation } from '../errors';
 import { clusterState, clusterStateOf, hashKV, memberList } from '../etcd/reads';
 import { forceNewClusterFlag, memberEvidence } from '../etcd/recovery';
 import { dataDirState, filesPresent } from '../node/dataDir';
@@ -58,20 +58,36 @@ export function inspectActivities(deps: ActivityDeps) {
     }),
 
     /**
-     * Checks that every member holds the same data: `endpoint hashkv` at one revision on all members.
-     * Returns the state; throws if hashes differ or a member does not answer.
+     * Checks that every member holds the same data: `endpoint hashkv` at one revision (the leader's)
+     * on all members. etcd hashes a member restarted since the last compaction differently from the
+     * others at exactly the compacted revision (seen on 3.6.16: `--rev=<compacted>` differs, one
+     * revision later agrees; etcd issues 14457, 18337): when they differ there, the check waits up
+     * to 30 s for a newer revision (a live cluster writes) and compares at it. Returns the state;
+     * throws if hashes differ or a member does not answer.
      */
     verifyCluster: clusterActivity(deps, async (ops) => {
-      const state = await clusterState(ops);
-      const leader = state.members.find((m) => m.isLeader);
-      if (!leader?.status) throw new Error('no leader answered');
-      const rev = leader.status.revision;
-      const endpoints = state.members.flatMap((m) => m.clientURLs);
-      const { hashes, stderr } = await hashKV(ops, state.control, endpoints, rev);
-      if (hashes.length !== state.members.length) throw new Error(`hashkv answered for ${hashes.length} of ${state.members.length} members: ${stderr.trim().slice(-300)}`);
-      const distinct = new Set(hashes.map((h) => h.hash));
-      if (distinct.size !== 1) throw new Error(`members differ at revision ${rev}: ${hashes.map((h) => `${h.endpoint}=${h.hash}`).join(', ')}`);
-      return { state, revision: rev, hash: hashes[0].hash };
+      const at = async () => {
+        const state = await clusterState(ops);
+        const leader = state.members.find((m) => m.isLeader);
+        if (!leader?.status) throw new Error('no leader answered');
+        const rev = leader.status.revision;
+        const { hashes, stderr } = await hashKV(ops, state.control, state.members.flatMap((m) => m.clientURLs), rev);
+        if (hashes.length !== state.members.length) throw new Error(`hashkv answered for ${hashes.length} of ${state.members.length} members: ${stderr.trim().slice(-300)}`);
+        return { state, rev, hashes, same: new Set(hashes.map((h) => h.hash)).size === 1 };
+      };
+      let r = await at();
+      const first = r;
+      if (!r.same && r.hashes.every((h) => h.compactRevision === first.rev)) {
+        r = await ops.waitFor(`a revision written after the compacted revision ${first.rev}`, 30_000, 1_000, async () => {
+          const next = await at();
+          return next.rev > first.rev ? next : undefined;
+        }, () => 'none written').catch((e: unknown) => {
+          if (e instanceof WaitTimeoutError) throw new PreconditionError(`members' hashes differ at revision ${first.rev}, their compacted revision, and nothing was written after it within 30 s: etcd hashes a member restarted since that compaction differently there (etcd issues 14457, 18337); compare after the next write: etcdctl endpoint hashkv --rev=<a later revision>`);
+          throw e;
+        });
+      }
+      if (!r.same) throw new Error(`members differ at revision ${r.rev}: ${r.hashes.map((h) => `${h.endpoint}=${h.hash}`).join(', ')}`);
+      return { state: r.state, revision: r.rev, hash: r.hashes[0].hash };
     }),
 
     /** Raft term/index/revision of each node's member, from its status or its data files, with the runtime's words for its fence. Read-only. */

@@ -44,7 +44,10 @@ describe('etcdctl JSON parsers', () => {
 
   test('hashkv and snapshot status', () => {
     expect(parseHashKV('[{"Endpoint":"https://a:2379","HashKV":{"header":{"cluster_id":1,"member_id":10,"revision":7,"raft_term":2},"hash":1084519789,"compact_revision":-1}}]'))
-      .toEqual([{ endpoint: 'https://a:2379', memberId: 'a', hash: '1084519789', revision: 7 }]);
+      .toEqual([{ endpoint: 'https://a:2379', memberId: 'a', hash: '1084519789', revision: 7, compactRevision: -1 }]);
+    // As etcd 3.6.16 answered on the lab at its compacted revision (hash_revision since 3.6).
+    expect(parseHashKV('[{"Endpoint":"https://10.213.6.13:2379","HashKV":{"header":{"cluster_id":2075731929195512891,"member_id":8594473223320208023,"revision":302,"raft_term":3},"hash":2379270293,"compact_revision":302,"hash_revision":302}}]')[0])
+      .toMatchObject({ hash: '2379270293', revision: 302, compactRevision: 302 });
     expect(parseSnapshotStatus('{"hash":1864734387,"revision":2,"totalKey":5,"totalSize":20480}')).toEqual({ hash: '1864734387', revision: 2, totalKey: 5, totalSize: 20480 });
   });
 
