@@ -32,7 +32,7 @@ export function verifyPhase(base: Base, title: string, onDone: (r: { members: { 
     run: async () => {
       const r = (await reads.verifyCluster(base)).result;
       onDone({ members: r.state.members, clusterId: r.state.clusterId, revision: r.revision });
-      return `${r.state.members.length} members, hashkv ${r.hash} equal at revision ${r.revision}`;
+      return `${r.state.members.length} members, hashkv ${r.hash} equal at revision ${r.revision}${r.differedAtCompacted ? ` (they differed at ${r.differedAtCompacted}, the compacted revision: etcd issues 14457, 18337)` : ''}`;
     },
   };
 }

@@ -87,7 +87,7 @@ export function inspectActivities(deps: ActivityDeps) {
         });
       }
       if (!r.same) throw new Error(`members differ at revision ${r.rev}: ${r.hashes.map((h) => `${h.endpoint}=${h.hash}`).join(', ')}`);
-      return { state: r.state, revision: r.rev, hash: r.hashes[0].hash };
+      return { state: r.state, revision: r.rev, hash: r.hashes[0].hash, ...(r !== first ? { differedAtCompacted: first.rev } : {}) };
     }),
 
     /** Raft term/index/revision of each node's member, from its status or its data files, with the runtime's words for its fence. Read-only. */
