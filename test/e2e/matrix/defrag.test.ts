@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { defragCluster } from '../../../workflows';
 import type { RunbookProgress } from '../../../domain/progress';
-import { lab } from '../../support/lab';
+import { lab, onNode } from '../../support/lab';
 import { Matrix } from '../../support/faults';
 import { leaderNode } from '../../support/etcd';
 import { writeBulk } from '../../support/cluster';
@@ -84,5 +84,38 @@ describe('fault matrix: defrag', () => {
     const steps = (await run!.query<RunbookProgress>('progress')).steps;
     // Never rewritten (a later step may have refused at its own check: failed, not done).
     expect(steps.filter((s) => s.id.startsWith('defrag:') && s.node !== followers[0] && s.status === 'done')).toEqual([]);
+  });
+
+  test('full disk where it writes (the second follower\'s data dir on a filesystem without room for the new file): that member skipped and named, the others rewritten', async () => {
+    const f = followers[1];
+    const dd = '/var/lib/etcd/default';
+    // The member's data dir moved onto a tmpfs 40 MiB larger than it: the rewrite needs its size in use +10% +64 MiB.
+    onNode(f, `systemctl stop etcd && rm -rf /root/dd && cp -a ${dd} /root/dd`);
+    const mib = Number(onNode(f, 'du -sm /root/dd | cut -f1').trim());
+    lab('smalldisk', f, dd, `${mib + 40}m`);
+    onNode(f, `cp -a /root/dd/. ${dd}/ && rm -rf /root/dd && systemctl start etcd`);
+    try {
+      const own = m.etcd(f);
+      await eventually(`${f} serves from the small disk`, async () => ((await own.maintenance.status()) ? true : undefined), 120_000);
+      // Nothing is written after beforeEach's compaction until the run verifies: etcd 3.6 hashes a
+      // member restarted since the last compaction differently from the others at exactly the
+      // compacted revision (seen here: `hashkv --rev=<compacted>` differs, one revision later
+      // agrees; etcd issues 14457, 18337). The final check waits for a newer revision and compares
+      // there: the write comes while it waits, as a live cluster's would.
+      await m.runCase('full disk', { end: 'completed', minVoters: 3, members: NODES }, async () => {
+        const h = await defrag();
+        await m.stepReaches(h, 'verify', ['running']);
+        await new Promise((r) => setTimeout(r, 3000));
+        await m.etcd('node1').put('after-compaction').value('x').exec();
+        return h;
+      });
+    } finally {
+      // Back onto its own disk with what it holds now.
+      onNode(f, `systemctl stop etcd && rm -rf /root/dd && cp -a ${dd} /root/dd`);
+      lab('bigdisk', f, dd);
+      onNode(f, `rm -rf ${dd} && mv /root/dd ${dd} && systemctl start etcd`);
+    }
+    expect((await step(f))?.detail).toMatch(/^not enough free disk for the rewrite: [0-9.]+ MiB free, needs [0-9.]+ MiB/);
+    expect((await step(followers[0]))?.detail).toMatch(/MiB -> .* in /);
   });
 });
