@@ -1,5 +1,5 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import { backupCluster, defragCluster, expandCluster, migrateMember, recoverQuorum, replaceMember, restoreCluster, rotateCerts } from '../workflows';
+import { backupCluster, defragCluster, expandCluster, migrateMember, recoverQuorum, replaceMember, restoreCluster, rotateCerts, upgradeCluster } from '../workflows';
 
 /** Starts a runbook on the bench's worker with the given input (cluster, digest and up-front approval added). */
 export type Starter = <A extends object, R>(wf: (input: A) => Promise<R>, fields: Omit<A, 'cluster' | 'inventoryDigest' | 'approvedBy'>) => Promise<WorkflowHandle>;
@@ -23,6 +23,10 @@ export interface Case {
   teardown: Script[];
   writer: boolean;
 }
+
+/** The releases of the upgrade case (a patch upgrade: 3.6 is the lab's minor), staged under the inventory's systemd.releasesDir on every node. */
+export const UPGRADE_FROM = '3.6.15';
+export const UPGRADE_TO = '3.6.16';
 
 /** The snapshot restore rounds start from, saved on node1 at the case's setup. */
 export const RESTORE_SNAPSHOT = '/var/tmp/bench-restore.db';
@@ -69,6 +73,11 @@ export const CASES: Case[] = [
     // Every member's server, peer and client certificates renewed for 30 days by the CA on this host (the inventory's certificateAuthority).
     name: 'rotate-certs', setup: [THREE], before: [], floor: ['rotate.sh', '30', 'node1', 'node2', 'node3'],
     runbook: (start) => start(rotateCerts, { days: 30 }), reset: [], teardown: [BACK_TO_ONE], writer: true,
+  },
+  {
+    // Every member put on UPGRADE_FROM first (not measured), then upgraded to UPGRADE_TO.
+    name: 'upgrade', setup: [THREE], before: [['release.sh', UPGRADE_FROM, 'node1', 'node2', 'node3']], floor: ['upgrade.sh', UPGRADE_TO, 'node1', 'node2', 'node3'],
+    runbook: (start) => start(upgradeCluster, { version: UPGRADE_TO }), reset: [], teardown: [BACK_TO_ONE], writer: true,
   },
   {
     name: 'backup', setup: [THREE], before: [], floor: ['backup.sh', 'node1', '3'],

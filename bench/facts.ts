@@ -13,6 +13,7 @@ export function writeFacts(inv: Inventory): string {
     `PEER_CERT=${q(inv.tls.peerCertFile)}`, `PEER_KEY=${q(inv.tls.peerKeyFile)}`,
     `ENV_FILE=${q(inv.systemd.environmentFile)}`, `UNIT=${q(inv.systemd.unit)}`, `BACKUP_DIR=${q(inv.backupDir)}`,
     `NODES=${q(inv.nodes.map((n) => n.name).join(' '))}`,
+    ...(inv.systemd.releasesDir ? [`RELEASES_DIR=${q(inv.systemd.releasesDir)}`] : []),
     ...(inv.certificateAuthority ? [`CA_CERT_HOST=${q(inv.certificateAuthority.certFile)}`, `CA_KEY_HOST=${q(inv.certificateAuthority.keyFile)}`] : []),
     ...inv.nodes.flatMap((n) => [
       `ADDR_${n.name}=${q(n.ssh.host)}`, `NAME_${n.name}=${q(n.etcd.memberName)}`, `PEER_${n.name}=${q(n.etcd.peerURL)}`,

@@ -8,7 +8,7 @@
  * random point of expand 1->3, a new worker started at once) and the worker's peak RSS.
  * Figures, not assertions.
  *
- * Usage: npm run bench -- [--pairs 3] [--size 10] [--only expand,add-member,replace,migrate,restore,recover-quorum,defrag,rotate-certs,backup] [--crashes 3]
+ * Usage: npm run bench -- [--pairs 3] [--size 10] [--only expand,add-member,replace,migrate,restore,recover-quorum,defrag,rotate-certs,upgrade,backup] [--crashes 3]
  * Runs on its own lab (ETCD_RUNBOOKS_LAB_ID=7 unless set) and the local Temporal dev server.
  * Results also go to .state/bench/runbooks-<timestamp>.json.
  */
@@ -26,9 +26,10 @@ import { writeBulk } from '../test/support/cluster';
 import { memberClient } from '../test/support/etcd';
 import { freshLabWith, INVENTORY, lab } from '../test/support/lab';
 import { headNodeCA } from '../test/support/inventoryEdit';
+import { stageRelease } from '../test/support/releases';
 import { startWriter } from '../test/support/writer';
 import { WorkerProcess } from '../test/support/workerProcess';
-import { CASES, type Case, type Script, type Starter } from './cases';
+import { CASES, UPGRADE_FROM, UPGRADE_TO, type Case, type Script, type Starter } from './cases';
 import { cliLatency, peakRssMiB, sshRoundTrip } from './extras';
 import { breakdown, resumedAfterMs } from './history';
 import { printReport, type CaseResult, type CrashSample, type Sample } from './report';
@@ -47,7 +48,7 @@ async function main() {
   const pairs = Number(arg('pairs', '3'));
   const size = Number(arg('size', '10'));
   const crashes = Number(arg('crashes', '3'));
-  const only = arg('only', 'expand,add-member,replace,migrate,restore,recover-quorum,defrag,rotate-certs,backup').split(',');
+  const only = arg('only', 'expand,add-member,replace,migrate,restore,recover-quorum,defrag,rotate-certs,upgrade,backup').split(',');
   const cases = CASES.filter((c) => only.some((o) => c.name.startsWith(o)));
   execFileSync(join(REPO, 'scripts', 'temporal-server.sh'), ['start'], { stdio: 'inherit' });
   const settings = temporalSettings();
@@ -57,6 +58,8 @@ async function main() {
   const t0 = Date.now();
   freshLabWith(4, 1);
   headNodeCA(INVENTORY); // rotate-certs signs with the lab's CA, copied to the worker host
+  // upgrade finds its releases under systemd.releasesDir on every node; staged before the worker reads the inventory.
+  if (cases.some((c) => c.name === 'upgrade')) for (const v of [UPGRADE_FROM, UPGRADE_TO]) stageRelease(INVENTORY, ['node1', 'node2', 'node3'], v);
   const inv = loadInventoryFile(INVENTORY);
   console.log(`[bench] lab up (4 nodes, 1 member) in ${secs(Date.now() - t0)} s`);
   const facts = writeFacts(inv);

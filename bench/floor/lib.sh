@@ -148,3 +148,26 @@ set_aside() {
   local d; d=$(v DATA "$1")
   on "$1" "systemctl disable --now --quiet $UNIT; mv $d $d.aside-floor-$(date -u +%s%N) && install -d -o etcd -g etcd -m 0700 $d"
 }
+
+# use_release NODE VERSION: NODE's unit runs <RELEASES_DIR>/vVERSION/etcd with the unit's own
+# arguments, through a drop-in (as the systemd runtime's useRelease writes it); not restarted.
+use_release() {
+  on "$1" "args=\$(systemctl show -p ExecStart --value $UNIT | sed -n 's/.*argv\\[\\]=[^ ]* *\\(.*\\) ; ignore_errors=.*/\\1/p' | head -n 1)
+    d=/etc/systemd/system/$UNIT.d; mkdir -p \$d && rm -f \$d/zz-etcd-runbooks-release.conf.before-v*
+    printf '[Service]\\nExecStart=\\nExecStart=%s %s\\n' $RELEASES_DIR/v$2/etcd \"\$args\" > \$d/zz-etcd-runbooks-release.conf && systemctl daemon-reload"
+}
+
+# serves_version NODE VERSION: NODE's member answers on its client URL and runs etcd VERSION.
+serves_version() {
+  ctl "$1" endpoint status -w fields | grep -q "^\"Version\" : \"$2\"\$"
+}
+
+# restart_on NODE VERSION: NODE's member stopped, put on release VERSION, started, then serving
+# that version and healthy.
+restart_on() {
+  on "$1" "systemctl stop $UNIT"
+  use_release "$1" "$2"
+  start_member "$1"
+  until_ok 60 serves_version "$1" "$2"
+  until_ok 60 ctl "$1" endpoint health
+}
