@@ -10,6 +10,17 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .state
+# The labs (0 and 1) and the Temporal dev server on 127.0.0.1:7233 belong to the machine, not the
+# checkout: a second run at once (another clone, a CI run while a developer's run goes on) would
+# share them, and its server-restart phase kills the server the first run talks to. One run at a
+# time, machine-wide: a run waits for the one before it.
+lock=${ETCD_RUNBOOKS_TEST_LOCK:-/run/lock/etcd-runbooks-tests.lock}
+exec 9>>"$lock" || { lock=/tmp/etcd-runbooks-tests.lock; exec 9>>"$lock"; }
+if ! flock -n 9; then
+  echo "test.sh: another test run on this machine holds $lock (pid $(cat "$lock.pid" 2>/dev/null || echo ?)); waiting for it" >&2
+  flock 9
+fi
+echo $$ > "$lock.pid"
 rm -rf .state/fault-matrix .state/version-matrix .state/kube-matrix
 workers=${ETCD_RUNBOOKS_TEST_WORKERS:-2}
 status=0
