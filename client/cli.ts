@@ -62,7 +62,8 @@ export function buildCli(start: (name: RunbookName, o: RunbookCliOptions, fields
     catalogueVerb(program, verb, e.summary, e.cli, requires(e.body), (o, fields) => start(verb, o, fields), run);
   }
   for (const [verb, p] of Object.entries(CLI_PRESETS)) {
-    catalogueVerb(program, verb, p.summary, p.cli, () => true, (o, values) => start(p.runbook, o, p.fields(values)), run);
+    // A preset's options with a value are required; its switches (no <value>) are not.
+    catalogueVerb(program, verb, p.summary, p.cli, (field) => /<[^>]+>/.test(p.cli[field].flag), (o, values) => start(p.runbook, o, p.fields(values)), run);
   }
 
   program.command('cancel')

@@ -115,7 +115,7 @@ export function planExpand(facts: ExpandFacts): ExpandPlan {
   const requested = [...new Map(facts.candidates.map((c) => [c.spec.node, c.spec])).values()];
   const votersAfter = votersBefore + requested.filter((s) => findMember(facts.members, s).kind !== 'voter').length;
   if (toAdd.length > 0 && !isRecommendedSize(votersAfter) && !facts.allowEvenSize) {
-    problems.push(`the cluster would end with ${votersAfter} voting members; an even size adds no fault tolerance (pass allowEvenSize to do it anyway)`);
+    problems.push(`the cluster would end with ${votersAfter} voting members; an even size adds no fault tolerance (references 002, 003: always an odd number of members); pass --allow-even-size (allowEvenSize) to do it anyway, e.g. as the first of two additions`);
   }
   return { toAdd, alreadyVoters, problems, votersBefore, votersAfter };
 }

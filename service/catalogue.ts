@@ -113,12 +113,19 @@ export type RunbookName = keyof typeof RUNBOOKS;
 /** A CLI verb that starts a catalogue runbook with some of its fields set: its own options, and the fields they make. */
 export interface CliPreset { runbook: RunbookName; summary: string; cli: Record<string, CliField>; fields: (values: Record<string, unknown>) => Record<string, unknown> }
 
-/** `add-member`: expand by one node, an even final size allowed (reference 000 §5 adds members one at a time). */
+/**
+ * `add-member`: expand by one node (reference 000 §5 adds members one at a time). An even final size
+ * is refused at pre-flight unless `--allow-even-size` (references 002 and 003: always an odd number
+ * of members; an even one adds no fault tolerance).
+ */
 export const CLI_PRESETS: Record<string, CliPreset> = {
   'add-member': {
-    runbook: 'expand', summary: 'add one member (learner, start, promote); an even final size is allowed',
-    cli: { node: { flag: '-n, --node <node>', help: 'inventory node to add' } },
-    fields: (v) => ({ add: [v.node], allowEvenSize: true }),
+    runbook: 'expand', summary: 'add one member (learner, start, promote); an even final size is refused unless --allow-even-size',
+    cli: {
+      node: { flag: '-n, --node <node>', help: 'inventory node to add' },
+      allowEvenSize: { flag: '--allow-even-size', help: 'permit an even number of voting members at the end (e.g. the first of two additions)' },
+    },
+    fields: (v) => ({ add: [v.node], ...(v.allowEvenSize === true ? { allowEvenSize: true } : {}) }),
   },
 };
 export const RunbookNameSchema = z.enum(Object.keys(RUNBOOKS) as [RunbookName, ...RunbookName[]]);
