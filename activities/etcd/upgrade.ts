@@ -1,5 +1,6 @@
 import type { UpgradeMemberView } from '../../domain/upgrade';
 import type { ClusterOps } from '../cluster';
+import { quorumSize } from '../../domain/quorum';
 import { PreconditionError, WaitTimeoutError, rethrowCancellation } from '../errors';
 import { runtimeOf } from '../runtime';
 import { moveLeaderOff } from './membership';
@@ -81,7 +82,10 @@ export async function upgradeMember(ops: ClusterOps, node: string, version: stri
  * release, start, wait until it serves and has caught up. Already back -> nothing. Valid while
  * the cluster version has not moved to the new minor (etcd keeps the lowest member's; a patch
  * upgrade never moves it). Source: etcd docs "Upgrade etcd from 3.5 to 3.6" (a mixed cluster
- * runs at the old cluster version until every member is upgraded).
+ * runs at the old cluster version until every member is upgraded). PreconditionError, before
+ * anything changes, when the cluster has its quorum only with this member (the other voters that
+ * answer `endpoint status` are fewer): a restart would stop it, so the member is left on `version`.
+ * A single member, or one whose restart cannot cost a quorum the cluster does not have, goes on.
  */
 export async function rollbackMember(ops: ClusterOps, node: string, version: string): Promise<{ node: string; restarted: boolean }> {
   const spec = ops.node(node).etcd;
@@ -90,6 +94,16 @@ export async function rollbackMember(ops: ClusterOps, node: string, version: str
   const id = view.members.find((x) => x.peerURLs.includes(spec.peerURL))?.id;
   const own = statuses.find((s) => s.memberId === id);
   const running = await rt.state(node);
+  // Undoing the release may restart the member (a static pod manifest does): only while the other
+  // voters keep the quorum without it. Otherwise the member stays on `version` (a mixed cluster
+  // serves at the old cluster version) and the caller records it as left over.
+  const voters = view.members.filter((x) => !x.isLearner);
+  const servingOthers = voters.filter((x) => x.id !== id && statuses.some((s) => s.memberId === x.id));
+  const q = quorumSize(voters.length);
+  if (voters.length > 1 && servingOthers.length < q && servingOthers.length + (own ? 1 : 0) >= q) {
+    const silent = voters.filter((x) => x.id !== id && !servingOthers.includes(x)).map((x) => x.name || x.id);
+    throw new PreconditionError(`not restarting ${node}'s member: the quorum needs ${q} voters and only ${servingOthers.length} other(s) of ${voters.length} serve (${silent.join(', ')}: no status answer); it stays on etcd ${own?.version ?? '(not answering)'}`);
+  }
   const undone = await rt.undoRelease(node, version);
   if (!undone.changed && own && own.version !== version && running === 'running') return { node, restarted: false };
   await rt.stop(node);
