@@ -78,7 +78,7 @@ export function describeZodError(e: z.ZodError): string {
 const RunbookFields = { cluster: NameSchema, inventoryDigest: Digest, ...ApprovalInputSchema.shape };
 
 /** `removeMember`: take `node`'s member out (refused if quorum would be lost or it leads). */
-export const RemoveMemberInputSchema = z.strictObject({ ...RunbookFields, node: NameSchema });
+export const RemoveMemberInputSchema = z.strictObject({ ...RunbookFields, node: NameSchema, allowTwoToOne: z.boolean().default(false) });
 /** `moveLeader`: make `to`'s member the leader. */
 export const MoveLeaderInputSchema = z.strictObject({ ...RunbookFields, to: NameSchema });
 /** `promoteMember`: promote `node`'s learner. */

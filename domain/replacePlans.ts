@@ -33,7 +33,7 @@ export interface ReplacePlan { addReplacement: boolean; problems: string[] }
 export function planReplace(members: ObservedMember[], failed: NodeReadiness, replacement: NodeReadiness, dbSizeBytes = 0, clusterVersion?: string): ReplacePlan {
   const problems: string[] = [];
   const same = failed.spec.node === replacement.spec.node;
-  const check = checkRemoval(members, failed.spec.peerURL, true);
+  const check = checkRemoval(members, failed.spec.peerURL, true, true); // reference 000 §8.2: remove, then add
   problems.push(...check.problems);
   if (check.member?.healthy && !check.member.isLearner) problems.push(`member ${check.member.name} on ${failed.spec.node} is healthy; nothing to replace (use migrate or remove-member)`);
   const rep = findMember(members, replacement.spec);

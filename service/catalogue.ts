@@ -70,8 +70,9 @@ export const RUNBOOKS = {
     from: { flag: '--from <node>', help: 'current node' },
     to: { flag: '--to <node>', help: 'new node' },
   }),
-  'remove-member': entry('removeMember', RemoveMemberInputSchema, 'remove a member (refused if quorum would be lost)', {
+  'remove-member': entry('removeMember', RemoveMemberInputSchema, 'remove a member (refused if quorum would be lost, or from 2 members to 1 unless --allow-two-to-one)', {
     node: { flag: '-n, --node <node>', help: 'inventory node whose member to remove' },
+    allowTwoToOne: { flag: '--allow-two-to-one', help: 'permit removing one of 2 voting members (reference 000 §8.1 advises a snapshot restored on one node instead)' },
   }),
   'move-leader': entry('moveLeader', MoveLeaderInputSchema, 'make a member the leader', {
     to: { flag: '--to <node>', help: 'inventory node whose member should lead' },

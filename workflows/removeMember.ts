@@ -1,4 +1,4 @@
-import { workflowInfo } from '@temporalio/workflow';
+import { patched, workflowInfo } from '@temporalio/workflow';
 import { checkRemoval } from '../domain/removal';
 import { RemoveMemberInputSchema, type RemoveMemberInput } from '../domain/inputs';
 import type { ApprovalRecord } from '../domain/progress';
@@ -13,8 +13,9 @@ import { KUBE_SAFE_POINT, kubePhases, planKubeSync } from './kubeSync';
 export interface RemoveMemberResult { removed: boolean; snapshot?: string; approvals: ApprovalRecord[] }
 
 /**
- * Removes `node`'s member. Refused at pre-flight if it is the leader (move leadership first) or if
- * the remaining voters would not hold quorum. Verified snapshot first; removal and moving the data
+ * Removes `node`'s member. Refused at pre-flight if it is the leader (move leadership first), if
+ * the remaining voters would not hold quorum, or if it takes 2 voting members to 1 (unless
+ * allowTwoToOne; reference 000 §8.1). Verified snapshot first; removal and moving the data
  * dir aside each wait for approval. If the node does not answer, its etcd is left as it is (it
  * cannot rejoin: a removed member's ID is refused by the cluster). Point of no return: the
  * removal. Source: reference 000 §7.
@@ -23,7 +24,8 @@ export async function removeMember(raw: RemoveMemberInput): Promise<RemoveMember
   const { input, base, tracker, gate } = startRunbook('removeMember', RemoveMemberInputSchema, raw);
   const state = (await reads.inspectCluster(base)).result;
   const [node] = (await reads.inspectNodes({ ...base, nodes: [input.node] })).result;
-  const check = checkRemoval(state.members, node.spec.peerURL);
+  // Runs started before 0.3.0 removed from 2 to 1 without the flag: they keep doing so on replay.
+  const check = checkRemoval(state.members, node.spec.peerURL, false, patched('remove-two-to-one') ? input.allowTwoToOne : true);
   const kube = check.member ? await planKubeSync(base, { requireReady: true }) : undefined;
   const tag = runTag('remove', workflowInfo().runId);
   let snap: SnapshotInfo | undefined;

@@ -128,9 +128,21 @@ describe('HTTP API on the lab (end to end)', () => {
     members = rest;
   });
 
+  test('from 2 voting members to 1 remove-member is refused at pre-flight, naming the restore, unless allowTwoToOne', async () => {
+    const victim = await follower();
+    const started = await call(TOKENS.alice, 'POST', '/v1/clusters/lab/runbooks/remove-member?dryRun=true', { node: victim });
+    const done = await eventually('the dry run ended', async () => {
+      const op = await call(TOKENS.viewer, 'GET', `/v1/clusters/lab/runs/${started.body.run.runId}`);
+      return op.body.done ? op.body : undefined;
+    }, 120_000);
+    expect(done.run.state).toBe('failed');
+    expect(done.progress.message).toMatch(/^pre-flight refused: removing member \S+ would take the cluster from 2 voting members to 1.*restore it on the other node.*--allow-two-to-one/);
+    expect(await memberNames(etcd)).toEqual(members);
+  });
+
   test('a rejected step stops the run at its safe point with who and why; nothing was removed', async () => {
     const victim = await follower();
-    const started = await call(TOKENS.alice, 'POST', '/v1/clusters/lab/runbooks/remove-member', { node: victim });
+    const started = await call(TOKENS.alice, 'POST', '/v1/clusters/lab/runbooks/remove-member', { node: victim, allowTwoToOne: true });
     expect(started.status).toBe(202);
     const runId = started.body.run.runId as string;
     await waitingStep(runId, `remove:${victim}`);
@@ -148,7 +160,7 @@ describe('HTTP API on the lab (end to end)', () => {
 
   test('cancel through the API records who and why in the history', async () => {
     const victim = await follower();
-    const started = await call(TOKENS.alice, 'POST', '/v1/clusters/lab/runbooks/remove-member', { node: victim });
+    const started = await call(TOKENS.alice, 'POST', '/v1/clusters/lab/runbooks/remove-member', { node: victim, allowTwoToOne: true });
     const runId = started.body.run.runId as string;
     await waitingStep(runId, `remove:${victim}`);
     // An event stream of a waiting run ends with the credential that opened it (test/api/streams.test.ts has the rest).

@@ -20,6 +20,11 @@ describe('member removal check', () => {
   test('removing the dead voter of 3 is fine (2 healthy of 2 remain)', () => {
     expect(checkRemoval([m(1), m(2), m(3, { healthy: false })], url(3)).problems).toEqual([]);
   });
+  test('2 voting members to 1 is refused unless allowed, naming the restore (reference 000 §8.1); a learner of 3 members may go', () => {
+    expect(checkRemoval([m(1), m(2)], url(2)).problems).toEqual([expect.stringMatching(/from 2 voting members to 1.*restore it on the other node.*--allow-two-to-one/)]);
+    expect(checkRemoval([m(1), m(2)], url(2), false, true).problems).toEqual([]);
+    expect(checkRemoval([m(1), m(2), m(3, { isLearner: true })], url(3)).problems).toEqual([]);
+  });
   test('the last voter and absent members', () => {
     expect(checkRemoval([m(1, { isLeader: false })], url(1)).problems).toEqual([expect.stringMatching(/last voting member/)]);
     expect(checkRemoval([m(1)], url(9))).toEqual({ problems: [] });
