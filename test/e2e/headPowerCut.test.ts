@@ -319,7 +319,8 @@ describe('power cuts of the head node (end to end)', () => {
     exec('sh', '-c', `rm -rf /root/next && cp -a ${unpacked} /root/next && echo "0.0.0-next 0123456789ab" > /root/next/dist/VERSION`);
     const members = await voters('node1');
     const victim = await nonLeader(inv, members.filter((n) => n !== 'node1'));
-    const runId = await start('remove-member', { node: victim });
+    // Two voters are left by the tests before: any run that waits for approval will do here.
+    const runId = await start('remove-member', { node: victim, ...(members.length === 2 ? { allowTwoToOne: true } : {}) });
     const waiting = await eventually('waiting for approval', async () => (await operation(runId))?.progress?.pendingApproval?.step, 120_000);
 
     // The API's downtime during the upgrade: the longest stretch with no answer, polled every 100 ms.
