@@ -45,9 +45,9 @@ export function findMember(members: readonly Member[], spec: Pick<MemberSpec, 'n
   return { kind: byPeer.isLearner ? 'learner' : 'voter', member: byPeer };
 }
 
-/** Client URLs of started voting members: where membership RPCs must go (a learner refuses them). */
-export function voterClientURLs(members: readonly Member[]): string[] {
-  return members.filter((m) => !m.isLearner && m.name !== '').flatMap((m) => m.clientURLs);
+/** Client URLs of started voting members, less `except` (endpoints serving another cluster): where membership RPCs must go (a learner refuses them). */
+export function voterClientURLs(members: readonly Member[], except: readonly { endpoint: string }[] = []): string[] {
+  return members.filter((m) => !m.isLearner && m.name !== '').flatMap((m) => m.clientURLs).filter((u) => !except.some((e) => e.endpoint === u));
 }
 
 /** Number of voting (non-learner) members. */

@@ -19,7 +19,9 @@ export function memberTable(state: ClusterState): string {
   const voters = state.members.filter((m) => !m.isLearner).length;
   const health = voters ? `${voters} voting members, quorum ${quorumSize(voters)}, tolerates ${faultTolerance(voters)} failed` : 'no voting members';
   const cv = state.clusterVersion ? `cluster version ${state.clusterVersion.version}${state.clusterVersion.source === 'estimated' ? ' (estimated)' : ''}; ` : '';
-  return `cluster ${state.clusterId} (${cv}leader ${state.leader ?? 'none'}; ${health})\n${t.toString()}`;
+  const away = (state.foreign ?? []).map((f) => `  ${f.node ?? f.endpoint} (${f.endpoint}): ${f.reason}`);
+  const foreign = away.length ? `\nANOTHER CLUSTER on inventory nodes (left out of every read and write; add-member, replace, migrate, upgrade, defrag, rotate-certs and remove-member of another node refuse until it is fixed: remove-member, cleanup and add-member it again, or restore):\n${away.join('\n')}` : '';
+  return `cluster ${state.clusterId} (${cv}leader ${state.leader ?? 'none'}; ${health})\n${t.toString()}${foreign}`;
 }
 
 /**

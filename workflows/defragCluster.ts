@@ -6,6 +6,7 @@ import { changes, long, reads, type Base } from './proxies';
 import { verifyPhase } from './clusterPhases';
 import { planOf, planOnly, runPhases, type DryRunResult, type Phase } from './phases';
 import { refuse, runTag, startRunbook } from './runbook';
+import { foreignProblems } from '../domain/oneCluster';
 
 export interface DefragClusterResult { members: DefragResult[]; disarmed: boolean }
 
@@ -86,7 +87,8 @@ export async function defragCluster(raw: DefragInput): Promise<DefragClusterResu
     verifyPhase(base, 'every member healthy, equal hashkv', () => undefined),
   ];
   tracker.setSteps([{ id: 'preflight', title: 'pre-flight: every voting member serves, no CORRUPT alarm, free disk for each rewrite', status: 'done' }, ...planOf(phases)]);
-  if (plan.problems.length) refuse(tracker, plan.problems);
+  const problems = [...foreignProblems(report.foreign), ...plan.problems];
+  if (problems.length) refuse(tracker, problems);
   const members = { voters: report.members.length, serving: report.members.filter((m) => m.serving).length };
   if (input.dryRun) return planOnly(tracker, phases, members);
   tracker.progress.outcome = 'running';

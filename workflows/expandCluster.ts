@@ -10,6 +10,7 @@ import { snapshotPhase, verifyPhase } from './clusterPhases';
 import { planOf, planOnly, runPhases, type DryRunResult, type Phase } from './phases';
 import { refuse, runTag, startRunbook } from './runbook';
 import { KUBE_SAFE_POINT, kubePhases, planKubeSync } from './kubeSync';
+import { foreignProblems } from '../domain/oneCluster';
 
 export interface ExpandResult {
   outcome: 'completed' | 'nothing-to-do';
@@ -56,7 +57,7 @@ export async function expandCluster(rawInput: ExpandInput): Promise<ExpandResult
     ...kubePhases(tracker, base, kube, KUBE_SAFE_POINT),
   ] : [];
   tracker.setSteps([{ id: 'preflight', title: 'pre-flight checks (members healthy, nodes reachable, data dirs empty)', status: 'done' }, ...planOf(phases)]);
-  const problems = [...plan.problems, ...(kube?.problems ?? [])];
+  const problems = [...foreignProblems(state.foreign), ...plan.problems, ...(kube?.problems ?? [])];
   if (problems.length) refuse(tracker, problems);
   const members = { voters: state.members.filter((m) => !m.isLearner).length, serving: state.members.filter((m) => !m.isLearner && m.healthy).length };
   if (input.dryRun) return planOnly(tracker, phases, members);

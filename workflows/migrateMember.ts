@@ -11,6 +11,7 @@ import { snapshotPhase, verifyPhase } from './clusterPhases';
 import { planOf, planOnly, runPhases, type DryRunResult, type Phase } from './phases';
 import { refuse, runTag, startRunbook } from './runbook';
 import { KUBE_SAFE_POINT, kubePhases, planKubeSync } from './kubeSync';
+import { foreignProblems } from '../domain/oneCluster';
 
 export interface MigrateMemberResult { from: string; to: string; snapshot: string; voters: number; approvals: ApprovalRecord[] }
 
@@ -40,7 +41,7 @@ export async function migrateMember(raw: MigrateMemberInput): Promise<MigrateMem
     ...kubePhases(tracker, base, kube, KUBE_SAFE_POINT),
   ];
   tracker.setSteps([{ id: 'preflight', title: 'pre-flight checks (every voter healthy, target ready)', status: 'done' }, ...planOf(phases)]);
-  const problems = [...plan.problems, ...(kube?.problems ?? [])];
+  const problems = [...foreignProblems(state.foreign), ...plan.problems, ...(kube?.problems ?? [])];
   if (problems.length) refuse(tracker, problems);
   if (input.dryRun) return planOnly(tracker, phases, { voters: state.members.filter((m) => !m.isLearner).length, serving: state.members.filter((m) => !m.isLearner && m.healthy).length });
   tracker.progress.outcome = 'running';

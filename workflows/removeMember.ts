@@ -9,6 +9,7 @@ import { snapshotPhase, verifyPhase } from './clusterPhases';
 import { planOf, planOnly, runPhases, type DryRunResult, type Phase } from './phases';
 import { refuse, runTag, startRunbook } from './runbook';
 import { KUBE_SAFE_POINT, kubePhases, planKubeSync } from './kubeSync';
+import { foreignProblems } from '../domain/oneCluster';
 
 export interface RemoveMemberResult { removed: boolean; snapshot?: string; approvals: ApprovalRecord[] }
 
@@ -36,7 +37,7 @@ export async function removeMember(raw: RemoveMemberInput): Promise<RemoveMember
     ...kubePhases(tracker, base, kube, KUBE_SAFE_POINT),
   ] : [];
   tracker.setSteps([{ id: 'preflight', title: 'pre-flight checks (quorum after removal, not the leader)', status: 'done' }, ...planOf(phases)]);
-  const problems = [...check.problems, ...(kube?.problems ?? [])];
+  const problems = [...foreignProblems(state.foreign, input.node), ...check.problems, ...(kube?.problems ?? [])];
   if (problems.length) refuse(tracker, problems);
   if (input.dryRun) return planOnly(tracker, phases, { voters: state.members.filter((m) => !m.isLearner).length, serving: state.members.filter((m) => !m.isLearner && m.healthy).length });
   if (!check.member) {

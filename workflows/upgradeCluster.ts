@@ -7,6 +7,7 @@ import { changes, long, reads, undo, type Base } from './proxies';
 import { snapshotPhase, verifyPhase } from './clusterPhases';
 import { planOf, planOnly, runPhases, type DryRunResult, type Phase } from './phases';
 import { refuse, runTag, startRunbook } from './runbook';
+import { foreignProblems } from '../domain/oneCluster';
 
 export interface UpgradeClusterResult { members: UpgradeResult[]; clusterVersion?: string; snapshot: string }
 
@@ -90,6 +91,7 @@ export async function upgradeCluster(raw: UpgradeInput): Promise<UpgradeClusterR
   ];
   tracker.setSteps([{ id: 'preflight', title: 'pre-flight: every member healthy, the supported upgrade path, the release on every node', status: 'done' }, ...planOf(phases)]);
   const problems = [
+    ...foreignProblems(report.foreign),
     ...report.unhealthy.map((u) => `not healthy: ${u}`),
     ...plan.problems,
     ...(todo.length ? report.releaseProblems : []),

@@ -11,6 +11,7 @@ import { runtimeOf } from '../runtime';
 import { shScript } from '../ssh/quote';
 import { startMember } from './startMember';
 import { snapshotToolOn } from './version';
+import type { ForeignEndpoint } from '../../domain/oneCluster';
 
 /**
  * How long a member may take to serve again and catch up once etcd reported its rewrite done (ms):
@@ -22,7 +23,7 @@ const AFTER_DEFRAG_WAIT_MS = 60_000;
 const SILENT_MS = 15_000;
 
 /** What the pre-flight of a defragmentation read: each voting member's view, and the alarms. */
-export interface DefragReport { members: DefragMemberView[]; alarms: AlarmView }
+export interface DefragReport { members: DefragMemberView[]; alarms: AlarmView; foreign?: ForeignEndpoint[] }
 
 /**
  * Reads, for every voting member: what its own endpoint says (leader, db size and size in use),
@@ -50,7 +51,7 @@ export async function defragReport(ops: ClusterOps): Promise<DefragReport> {
       return { ...base, quotaBytes, diskError: (e as Error).message.slice(0, 200) };
     }
   }));
-  return { members, alarms };
+  return { members, alarms, ...(state.foreign ? { foreign: state.foreign } : {}) };
 }
 
 /** One member's rewrite: sizes before and after (bytes), how long etcd took (s), and where leadership went. */

@@ -25,12 +25,12 @@ export async function addLearner(ops: ClusterOps, node: string): Promise<Learner
     return { memberId: standing.member.id, initialCluster: initialClusterFor(view.members, { name: spec.memberName, peerURL: spec.peerURL }), alreadyPresent: true };
   }
   if (standing.kind === 'unstarted') {
-    await ops.runOk(view.control, ops.etcdctlArgv(voterClientURLs(view.members), ['member', 'remove', standing.member.id]));
+    await ops.runOk(view.control, ops.etcdctlArgv(voterClientURLs(view.members, view.foreign), ['member', 'remove', standing.member.id]));
   }
   const others = view.members.filter((m) => !m.peerURLs.includes(spec.peerURL));
   const learners = others.filter((m) => m.isLearner);
   if (learners.length) throw new PreconditionError(`learner ${learners[0].name || learners[0].id} is already in the cluster; etcd allows one learner at a time`);
-  const argv = ops.etcdctlArgv(voterClientURLs(view.members), ['-w', 'json', 'member', 'add', spec.memberName, `--peer-urls=${spec.peerURL}`, '--learner']);
+  const argv = ops.etcdctlArgv(voterClientURLs(view.members, view.foreign), ['-w', 'json', 'member', 'add', spec.memberName, `--peer-urls=${spec.peerURL}`, '--learner']);
   for (let attempt = 1; ; attempt++) {
     const r = await ops.run(view.control, argv);
     if (r.exitCode === 0) {
@@ -61,7 +61,7 @@ export async function promoteLearner(ops: ClusterOps, node: string): Promise<{ m
   const standing = findMember(view.members, { name: spec.memberName, peerURL: spec.peerURL });
   if (standing.kind === 'voter') return { memberId: standing.member.id, alreadyVoter: true };
   if (standing.kind !== 'learner') throw new PreconditionError(`${node}: cannot promote, member is ${standing.kind}${standing.kind === 'conflict' ? ` (${standing.reason})` : ''}`);
-  await ops.runOk(view.control, ops.etcdctlArgv(voterClientURLs(view.members), ['member', 'promote', standing.member.id]));
+  await ops.runOk(view.control, ops.etcdctlArgv(voterClientURLs(view.members, view.foreign), ['member', 'promote', standing.member.id]));
   return { memberId: standing.member.id, alreadyVoter: false };
 }
 
@@ -72,7 +72,7 @@ export async function removeMemberOfNode(ops: ClusterOps, node: string): Promise
   const m = view.members.find((x) => x.peerURLs.includes(spec.peerURL));
   if (!m) return {};
   if (m.id === leader) throw new PreconditionError(`${node}: member ${m.name} is the leader; move leadership first`);
-  await ops.runOk(view.control, ops.etcdctlArgv(voterClientURLs(view.members.filter((x) => x.id !== m.id)), ['member', 'remove', m.id]));
+  await ops.runOk(view.control, ops.etcdctlArgv(voterClientURLs(view.members.filter((x) => x.id !== m.id), view.foreign), ['member', 'remove', m.id]));
   return { removed: m.id };
 }
 

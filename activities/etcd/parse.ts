@@ -35,9 +35,9 @@ const MemberJson = z.object({
 const MemberListJson = z.object({ header: Header, members: z.array(MemberJson) });
 
 /** `member list -w json` -> cluster ID and members (unstarted members have name ''). */
-export function parseMemberList(text: string): { clusterId: MemberId; members: Member[] } {
+export function parseMemberList(text: string): { clusterId: MemberId; memberId: MemberId; members: Member[] } {
   const r = parseWith(MemberListJson, text, 'member list');
-  return { clusterId: r.header.cluster_id, members: r.members.map((m) => ({ id: m.ID, name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs, isLearner: m.isLearner })) };
+  return { clusterId: r.header.cluster_id, memberId: r.header.member_id, members: r.members.map((m) => ({ id: m.ID, name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs, isLearner: m.isLearner })) };
 }
 
 /** `member add -w json` -> the new member's ID and the member list as etcd sees it after the add. */

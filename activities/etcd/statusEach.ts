@@ -1,6 +1,7 @@
 import { PROBE_TIMEOUT, type ClusterOps } from '../cluster';
 import { shScript } from '../ssh/quote';
-import { parseEndpointHealth, parseEndpointStatus, type EndpointHealth, type EndpointStatus } from './parse';
+import type { EndpointMembers } from '../../domain/oneCluster';
+import { parseEndpointHealth, parseEndpointStatus, parseMemberList, type EndpointHealth, type EndpointStatus } from './parse';
 
 const SEPARATOR = '@@etcd-runbooks-endpoint@@';
 
@@ -79,4 +80,33 @@ export async function endpointStatusOfEach(ops: ClusterOps, node: string, urls: 
  */
 export async function endpointHealthOfEach(ops: ClusterOps, node: string, urls: readonly string[]): Promise<EndpointHealth[]> {
   return (await eachEndpoint(ops, node, urls, ['endpoint', 'health'])).flatMap((x) => parseEndpointHealth(x));
+}
+
+/**
+ * `member list` asked of each URL on its own (one etcdctl per URL, all in parallel, from `node` in
+ * one SSH command, the probe timeout each): what each endpoint says its cluster is, where etcdctl
+ * given several endpoints would ask only the first that answers. Endpoints that do not answer
+ * (or refuse: a learner of etcd 3.4) are left out. Read-only. Source: etcd docs "etcdctl member list".
+ */
+export async function memberListOfEach(ops: ClusterOps, node: string, urls: readonly string[]): Promise<EndpointMembers[]> {
+  if (!urls.length) return [];
+  const flags = ops.etcdctlArgv([], ['-w', 'json', 'member', 'list'], PROBE_TIMEOUT).slice(1).filter((a) => !a.startsWith('--endpoints='));
+  const r = await ops.run(node, shScript(`
+    urls=$1; shift; d=$(mktemp -d); i=0
+    for u in $(printf '%s' "$urls" | tr ',' ' '); do
+      i=$((i + 1)); ( printf '%s\\n' "$u"; etcdctl --endpoints="$u" "$@" 2>/dev/null ) > "$d/$i" &
+    done
+    wait
+    for f in "$d"/*; do cat "$f"; echo '${SEPARATOR}'; done
+    rm -rf "$d"`, urls.join(','), ...flags), { timeoutMs: 30_000 });
+  return r.stdout.split(SEPARATOR).flatMap((chunk) => {
+    const nl = chunk.trim().indexOf('\n');
+    if (nl < 0) return [];
+    const endpoint = chunk.trim().slice(0, nl);
+    try {
+      return [{ endpoint, ...parseMemberList(chunk.trim().slice(nl + 1)) }];
+    } catch {
+      return [];
+    }
+  });
 }

@@ -6,13 +6,14 @@ import { runtimeOf } from '../runtime';
 import { moveLeaderOff } from './membership';
 import { clusterState, inInventoryOrder, memberStatuses } from './reads';
 import { startMember } from './startMember';
+import type { ForeignEndpoint } from '../../domain/oneCluster';
 
 /**
  * What an upgrade's pre-flight read: each voting member's version and leadership, what keeps a
  * node from the release, and whether kubeadm makes the etcd of nodes it joins from the
  * kubeadm-config ConfigMap (`kubeadmImageTag`: stacked etcd backing Kubernetes).
  */
-export interface UpgradeReport { members: UpgradeMemberView[]; releaseProblems: string[]; unhealthy: string[]; kubeadmImageTag?: boolean }
+export interface UpgradeReport { members: UpgradeMemberView[]; releaseProblems: string[]; unhealthy: string[]; kubeadmImageTag?: boolean; foreign?: ForeignEndpoint[] }
 
 /**
  * Reads each voting member's server version from its own endpoint, which one leads, which are not
@@ -38,7 +39,7 @@ export async function upgradeReport(ops: ClusterOps, version: string): Promise<U
       return `${node.name}: cannot check the release: ${(e as Error).message.slice(0, 160)}`;
     }
   }))).filter((p): p is string => !!p);
-  return { members, releaseProblems, unhealthy, ...(rt.kind === 'kubeadm' && ops.inv.backsKubernetes ? { kubeadmImageTag: true } : {}) };
+  return { members, releaseProblems, unhealthy, ...(state.foreign ? { foreign: state.foreign } : {}), ...(rt.kind === 'kubeadm' && ops.inv.backsKubernetes ? { kubeadmImageTag: true } : {}) };
 }
 
 /** One member's upgrade: versions before and after, seconds from stop to caught up, where leadership went. */

@@ -4,6 +4,7 @@ import { servedCertificate, type CertInfo } from '../node/certs';
 import { runtimeOf } from '../runtime';
 import { clusterActivity, type ActivityDeps } from '../wrap';
 import { checkTag, type NodeInput } from './common';
+import { foreignProblems } from '../../domain/oneCluster';
 
 /** The activities of certificate rotation: what each member serves, one member renewed, one member put back. */
 export function certActivities(deps: ActivityDeps) {
@@ -17,7 +18,7 @@ export function certActivities(deps: ActivityDeps) {
     inspectCerts: clusterActivity(deps, async (ops) => {
       const state = await clusterState(ops);
       const rt = runtimeOf(ops);
-      const problems = rt.certRenewalProblem ? [rt.certRenewalProblem] : [];
+      const problems = [...foreignProblems(state.foreign), ...(rt.certRenewalProblem ? [rt.certRenewalProblem] : [])];
       const members = await Promise.all(inInventoryOrder(ops, state.members.filter((m) => !m.isLearner)).map(async (m) => {
         const n = ops.inv.nodes.find((x) => m.peerURLs.includes(x.etcd.peerURL));
         if (!n) return { node: m.name || m.id, healthy: m.healthy, error: 'on no inventory node' };

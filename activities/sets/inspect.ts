@@ -2,7 +2,7 @@ import { memberQuotaBytes } from '../../domain/memberConfig';
 import type { NodeReadiness } from '../../domain/expandPlan';
 import type { RuntimeTexts, MemberEvidence } from '../../domain/recovery';
 import { PreconditionError, WaitTimeoutError, rethrowCancellation } from '../errors';
-import { clusterState, clusterStateOf, hashKV, memberList } from '../etcd/reads';
+import { clusterState, clusterStateOf, hashKV, ownURLs, readMembers } from '../etcd/reads';
 import { forceNewClusterFlag, memberEvidence } from '../etcd/recovery';
 import { dataDirState, filesPresent } from '../node/dataDir';
 import { runtimeOf } from '../runtime';
@@ -18,12 +18,13 @@ export function inspectActivities(deps: ActivityDeps) {
   return {
     /** Members, per-member status and health, leader. Read-only. Source: reference 000 §3. */
     inspectCluster: clusterActivity(deps, async (ops) => {
-      const view = await memberList(ops);
+      const read = await readMembers(ops, true);
+      const view = read.view;
       // The cluster version is asked of the control node's own member while the statuses are read;
       // when that does not answer it, of each member that gave a status, in turn.
       const own = view.members.find((m) => m.name !== '' && m.peerURLs.includes(ops.node(view.control).etcd.peerURL));
       const early = own ? clusterVersion(ops, view.control, own.clientURLs.slice(0, 1), [], 1) : Promise.resolve(undefined);
-      const [state, first] = await Promise.all([clusterStateOf(ops, view), early]);
+      const [state, first] = await Promise.all([clusterStateOf(ops, view, read), early]);
       const serving = state.members.filter((m) => m.status);
       const cv = first?.source === 'etcd' ? first : await clusterVersion(ops, state.control, serving.flatMap((m) => m.clientURLs), serving.map((m) => m.status?.version ?? ''));
       return { ...state, ...(cv ? { clusterVersion: cv } : {}) };
@@ -71,7 +72,7 @@ export function inspectActivities(deps: ActivityDeps) {
         const leader = state.members.find((m) => m.isLeader);
         if (!leader?.status) throw new Error('no leader answered');
         const rev = leader.status.revision;
-        const { hashes, stderr } = await hashKV(ops, state.control, state.members.flatMap((m) => m.clientURLs), rev);
+        const { hashes, stderr } = await hashKV(ops, state.control, ownURLs(state, state.members), rev);
         if (hashes.length !== state.members.length) throw new Error(`hashkv answered for ${hashes.length} of ${state.members.length} members: ${stderr.trim().slice(-300)}`);
         return { state, rev, hashes, same: new Set(hashes.map((h) => h.hash)).size === 1 };
       };

@@ -2,7 +2,7 @@ import { stillOverQuota } from '../../domain/defrag';
 import { PreconditionError } from '../errors';
 import { checkWrites, disarmNoSpace } from '../etcd/alarms';
 import { defragMember, defragReport } from '../etcd/defrag';
-import { memberStatuses } from '../etcd/reads';
+import { memberStatuses, ownURLs } from '../etcd/reads';
 import { clusterActivity, type ActivityDeps, type ClusterInput } from '../wrap';
 import { checkTag, type NodeInput } from './common';
 
@@ -33,7 +33,7 @@ export function maintenanceActivities(deps: ActivityDeps) {
     checkWrites: clusterActivity(deps, async (ops, input: ClusterInput & { tag: string }) => {
       checkTag(input.tag);
       const { view } = await memberStatuses(ops);
-      return checkWrites(ops, view.control, view.members.filter((m) => !m.isLearner).flatMap((m) => m.clientURLs), input.tag);
+      return checkWrites(ops, view.control, ownURLs(view, view.members.filter((m) => !m.isLearner)), input.tag);
     }),
   };
 }

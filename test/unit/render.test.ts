@@ -20,6 +20,17 @@ describe('member table', () => {
     expect(rows[2]).toMatch(/UNHEALTHY: status: no answer/);
     expect(rows[3]).toMatch(/learner/);
   });
+
+  test('an inventory node serving another cluster is named under the table with its reason', () => {
+    const state: ClusterState = {
+      control: 'node1', clusterId: 'c1' as MemberId, leader: 'a1' as MemberId,
+      members: [member('node1', 'a1', { isLeader: true }), member('node2', 'a2'), member('node3', 'a3', { healthy: false, error: 'https://node3:2379 serves a cluster of its own' })],
+      foreign: [{ endpoint: 'https://node3:2379', node: 'node3', clusterId: 'c1' as MemberId, memberId: 'a3' as MemberId, members: ['node3'], reason: 'serves a cluster of its own with the same ID c1 (members node3)' }],
+    };
+    const lines = memberTable(state).split('\n');
+    expect(lines[lines.length - 2]).toMatch(/^ANOTHER CLUSTER on inventory nodes \(left out of every read and write; add-member, replace, migrate, upgrade, defrag, rotate-certs and remove-member of another node refuse/);
+    expect(lines[lines.length - 1]).toBe('  node3 (https://node3:2379): serves a cluster of its own with the same ID c1 (members node3)');
+  });
 });
 
 describe('a runbook result in words', () => {
