@@ -8,6 +8,7 @@ import { kubeActivities } from './sets/kube';
 import { maintenanceActivities } from './sets/maintenance';
 import { upgradeActivities } from './sets/upgrade';
 import { certActivities } from './sets/certs';
+import { watchActivities } from './sets/watch';
 
 export type { ClusterInput } from './wrap';
 export type { Step, CommandRecord } from './audit';
@@ -37,6 +38,7 @@ export function createActivities(deps: ActivityDeps) {
     ...maintenanceActivities(deps),
     ...upgradeActivities(deps),
     ...certActivities(deps),
+    ...watchActivities(deps),
   };
 }
 

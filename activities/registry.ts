@@ -13,6 +13,12 @@ export class InventoryRegistry {
     this.index = indexInventories(paths);
   }
 
+  /** The cluster names of every inventory, indexed again (an inventory added since start counts). */
+  clusters(): string[] {
+    this.index = indexInventories(this.paths);
+    return [...this.index.keys()].sort();
+  }
+
   /** Loads the cluster's inventory; with `digest`, refuses if the worker's file differs from the client's. */
   load(cluster: string, digest?: string): Inventory {
     let file = this.index.get(cluster);

@@ -41,12 +41,19 @@ function checkTrust(deps: ActivityDeps, input: ClusterInput): void {
 const NON_RETRYABLE = [PreconditionError, WaitTimeoutError, HostKeyMismatchError, InventoryError, UnknownNodeError, KubeadmConfigError];
 
 /**
+ * `probe`: a watch's read-only probe, run every few seconds: its commands are neither journaled
+ * nor kept in the result (they change nothing, and the audit trail and the watch's history would
+ * grow by thousands a day); a failed probe's commands still go into its failure's details.
+ */
+export interface ActivityOptions { probe?: boolean }
+
+/**
  * Turns `fn(ops, input)` into a Temporal activity returning Step<T>: the result plus every command
  * it ran. Failures become ApplicationFailures whose type is the error class and whose details hold
  * the commands (audit trail of a failed step); preconditions, host-key mismatches and exhausted
  * waits are non-retryable, transient etcd refusals and connection errors are retried by Temporal.
  */
-export function clusterActivity<I extends ClusterInput, T>(deps: ActivityDeps, fn: (ops: ClusterOps, input: I) => Promise<T>) {
+export function clusterActivity<I extends ClusterInput, T>(deps: ActivityDeps, fn: (ops: ClusterOps, input: I) => Promise<T>, opts: ActivityOptions = {}) {
   return async (input: I): Promise<Step<T>> => {
     let ops: ClusterOps | undefined;
     try {
@@ -56,9 +63,9 @@ export function clusterActivity<I extends ClusterInput, T>(deps: ActivityDeps, f
       const heartbeat = active ? (details?: unknown) => Context.current().heartbeat(details) : undefined;
       const cancelled = active ? () => Context.current().cancellationSignal.aborted : undefined;
       const journalFailures = { count: 0, first: '' };
-      ops = new ClusterOps(inv, deps.pool, heartbeat, cancelled, active ? journalOf(deps, journalFailures, input.cluster) : undefined);
+      ops = new ClusterOps(inv, deps.pool, heartbeat, cancelled, active && !opts.probe ? journalOf(deps, journalFailures, input.cluster) : undefined);
       const result = await fn(ops, input);
-      return { result, commands: ops.commands.records, commandCount: ops.commands.count, ...(journalFailures.count ? { journalFailures } : {}) };
+      return { result, commands: opts.probe ? [] : ops.commands.records, commandCount: ops.commands.count, ...(journalFailures.count ? { journalFailures } : {}) };
     } catch (e) {
       if (e instanceof CancelledFailure) throw e;
       const err = e as Error;

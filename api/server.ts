@@ -11,7 +11,7 @@ import type { RunService } from '../service/runs';
 import type { Credentials } from './auth';
 import type { LocalSessions } from './localSessions';
 import {
-  apiSchemas, ApprovalRecordSchema, ClusterStatusSchema, DoctorRowSchema, StartQuery, ApproveBody, CancelBody, ClusterParams, ErrorSchema, IdempotencyHeaders, OperationSchema, RecoveryPointSchema, RejectBody, RejectionRecordSchema,
+  apiSchemas, ApprovalRecordSchema, ClusterStatusSchema, DoctorRowSchema, StartQuery, ApproveBody, CancelBody, ClusterParams, ErrorSchema, IdempotencyHeaders, OperationSchema, RecoveryPointSchema, ProposalsSchema, RejectBody, RejectionRecordSchema,
   RunbookListSchema, RunParams, RunSummarySchema, WhoAmISchema,
 } from './schemas';
 
@@ -140,6 +140,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     schema: { summary: 'the recovery point: the newest backup that passed a restore drill, and the alert when the newest drill failed', security, params: ClusterParams,
       response: { 200: RecoveryPointSchema, ...errors } },
   }, async (req) => deps.service.recoveryPoint(req.actor, req.params.cluster));
+
+  app.get('/v1/clusters/:cluster/proposals', {
+    onRequest: authenticate,
+    schema: { summary: 'what the cluster\'s watch proposes (a runbook and its fields, with the evidence) and reports, open and recently closed', security, params: ClusterParams,
+      response: { 200: ProposalsSchema, ...errors } },
+  }, async (req) => deps.service.proposals(req.actor, req.params.cluster));
 
   app.get('/v1/clusters/:cluster/status', {
     onRequest: authenticate,

@@ -11,8 +11,8 @@ import { pathSegment } from './paths';
 import { recordExists, writeRecord } from './store';
 import { publishHeads, type PublishHead } from './offHost';
 
-/** Workflows that only read (status tables): no audit record. */
-const READ_ONLY = new Set(['clusterStatus', 'clusterDoctor']);
+/** Workflows that only read (status tables, a cluster's watch): no audit record. */
+const READ_ONLY = new Set(['clusterStatus', 'clusterDoctor', 'watchCluster']);
 /** A first sweep, with no watermark yet, looks back this far (ms). */
 const FIRST_LOOKBACK_MS = 7 * 24 * 3600_000;
 /** Each sweep looks this far behind its watermark (ms): visibility is eventually consistent. */

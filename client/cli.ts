@@ -106,6 +106,11 @@ export function buildCli(start: (name: RunbookName, o: RunbookCliOptions, fields
     .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster')
     .option('--json', 'print JSON')
     .action((o) => run(import('./commands/status').then((m) => m.statusCommand(o))));
+  program.command('proposals')
+    .description('what the cluster\'s watch proposes (a runbook with its fields and evidence) and reports, open first')
+    .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster')
+    .option('--json', 'print JSON')
+    .action((o) => run(import('./commands/proposals').then((m) => m.proposalsCommand(o))));
   program.command('doctor')
     .description('check every node before any runbook: SSH, each member serving, unit or manifest, etcdctl/etcdutl, curl, disk, sshd MaxSessions, clock, certificates, backup host, control planes; one table with the fix for each problem')
     .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster, or the cluster\'s name')

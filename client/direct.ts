@@ -20,6 +20,7 @@ export function directRuns(service: RunService, actor: Actor, close: () => Promi
       const [state, recoveryPoint] = await Promise.all([service.status(actor, cluster), service.recoveryPoint(actor, cluster)]);
       return { ...state, recoveryPoint };
     },
+    proposals: (cluster) => service.proposals(actor, cluster),
     doctor: (cluster) => service.doctor(actor, cluster),
     close,
   };

@@ -75,6 +75,7 @@ export async function localRuns(socketPath: string): Promise<CliRuns> {
       const [state, recoveryPoint] = await Promise.all([api<Omit<StatusView, 'recoveryPoint'>>('GET', `${c(cluster)}/status`), api<StatusView['recoveryPoint']>('GET', `${c(cluster)}/recovery-point`)]);
       return { ...state, recoveryPoint };
     },
+    proposals: (cluster) => api('GET', `${c(cluster)}/proposals`),
     doctor: (cluster) => api('GET', `${c(cluster)}/doctor`),
     close: async () => undefined,
   };

@@ -1,6 +1,7 @@
 import type { ClusterState, DoctorRow, KubeState } from '../activities';
 import type { ApprovalRecord, RejectionRecord } from '../domain/progress';
 import type { RecoveryPoint } from '../service/recoveryPoint';
+import type { ProposalsView } from '../service/runs';
 import type { RunbookName } from '../service/catalogue';
 import type { Operation, RunSummary } from '../service/operation';
 
@@ -26,6 +27,8 @@ export interface CliRuns {
   cancel(cluster: string, reason: string, runId: string): Promise<RunSummary>;
   list(cluster: string, limit: number): Promise<RunSummary[]>;
   status(cluster: string): Promise<StatusView>;
+  /** What the cluster's watch proposes and reports (service/runs.ts ProposalsView). */
+  proposals(cluster: string): Promise<ProposalsView>;
   /** `doctor`'s rows: every node checked, read-only, through the worker. */
   doctor(cluster: string): Promise<DoctorRow[]>;
   close(): Promise<void>;

@@ -2,6 +2,7 @@ import Table from 'cli-table3';
 import type { ClusterState, DoctorRow, KubeState } from '../activities';
 import { kubeDrift } from '../domain/kubeSync';
 import type { PlanStep, RunbookProgress } from '../domain/progress';
+import type { ProposalsView } from '../service/runs';
 import { faultTolerance, quorumSize } from '../domain/quorum';
 
 /** No colours: output is read in logs and CI as often as on a terminal. */
@@ -22,6 +23,23 @@ export function memberTable(state: ClusterState): string {
   const away = (state.foreign ?? []).map((f) => `  ${f.node ?? f.endpoint} (${f.endpoint}): ${f.reason}`);
   const foreign = away.length ? `\nANOTHER CLUSTER on inventory nodes (left out of every read and write; add-member, replace, migrate, upgrade, defrag, rotate-certs and remove-member of another node refuse until it is fixed: remove-member, cleanup and add-member it again, or restore):\n${away.join('\n')}` : '';
   return `cluster ${state.clusterId} (${cv}leader ${state.leader ?? 'none'}; ${health})\n${t.toString()}${foreign}`;
+}
+
+/**
+ * `proposals`: one row per proposal and report of the cluster's watch, open first: what, the run
+ * it proposes as the CLI would take it (`replace --failed node2 --replacement node4`), since when
+ * (UTC), and the evidence. Then the watch's last probe, or that no watch runs.
+ */
+export function proposalsTable(v: ProposalsView): string {
+  if (!v.watching) return `no watch runs for ${v.cluster} (the worker keeps one per cluster with ETCD_RUNBOOKS_WATCH=on)`;
+  const t = new Table({ style: PLAIN, head: ['status', 'finding', 'proposed run', 'since (UTC)', 'evidence'], colWidths: [10, 24, 44, 22, 70], wordWrap: true });
+  const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+  const run = (p: { runbook: string; fields: Record<string, unknown> }) => [p.runbook, ...Object.entries(p.fields).map(([k, x]) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${Array.isArray(x) ? x.join(',') : String(x)}`)].join(' ');
+  const rows = [...v.proposals.map((p) => ({ ...p, run: run(p) })), ...v.reports.map((r) => ({ ...r, run: '(report: nothing proposed)' }))]
+    .sort((a, b) => (a.status === b.status ? b.openedAt - a.openedAt : a.status === 'open' ? -1 : 1));
+  for (const r of rows) t.push([r.status, r.key, r.run, when(r.since), r.evidence]);
+  const last = v.lastProbeAt !== undefined ? `last probe ${when(v.lastProbeAt)}${v.lastError ? ` FAILED: ${v.lastError}` : ''}` : 'no probe yet';
+  return `watch of ${v.cluster}: probe every ${v.intervalSeconds} s; ${v.probes} probes, ${v.failedProbes} failed; ${last}\n${rows.length ? t.toString() : 'nothing proposed or reported'}`;
 }
 
 /**

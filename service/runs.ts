@@ -10,11 +10,12 @@ import { accessRef, fourEyesFor, type Access, type AccessRef } from '../config/a
 import { inventoryDigest } from '../inventory/load';
 import { nodeByName, type Inventory } from '../inventory/schema';
 import type { ClusterState, DoctorRow, KubeState } from '../activities';
-import { approveUpdate, cancelUpdate, clusterDoctor, clusterStatus, progressQuery, rejectUpdate } from '../workflows';
+import { approveUpdate, cancelUpdate, clusterDoctor, clusterStatus, progressQuery, rejectUpdate, watchQuery } from '../workflows';
+import type { WatchView } from '../workflows/watchCluster';
 import * as workflows from '../workflows';
 import { controlFieldsIn, RUNBOOKS, nodesOf, type RunbookName } from './catalogue';
 import { failureOf, grpcCode, isUnavailable, ServiceError } from './errors';
-import { runbookWorkflowId } from './ids';
+import { runbookWorkflowId, watchId } from './ids';
 import { runSummary, transferOf, type ChatThread, type Operation, type RunSummary } from './operation';
 import { drillFailures, recoveryPoint, type DrillFailure, type RecoveryPoint } from './recoveryPoint';
 
@@ -52,6 +53,9 @@ export function configuredAuthority(): Authority {
   };
 }
 const quote = (s: string) => `"${s.replace(/["\\]/g, '\\$&')}"`;
+
+/** What `proposals` shows: the watch's view, or `watching: false` with nothing when no watch runs. */
+export type ProposalsView = { watching: true } & WatchView | { watching: false; cluster: string; proposals: []; reports: [] };
 
 /**
  * The one way into Temporal for the CLI, the HTTP API and the chat bridges: start a runbook with
@@ -251,6 +255,25 @@ export class RunService {
     needRole(actor, 'viewer', 'read the recovery point');
     this.loadInventory(cluster);
     return this.call(() => recoveryPoint(this.client, this.taskQueue, cluster));
+  }
+
+  /**
+   * What the cluster's watch (workflows/watchCluster.ts) proposes and reports: open and recently
+   * closed proposals with their evidence, the last probe's time and error. `watching` false when
+   * no watch runs for the cluster (the worker starts them with ETCD_RUNBOOKS_WATCH=on).
+   */
+  async proposals(actor: Actor, cluster: string): Promise<ProposalsView> {
+    needRole(actor, 'viewer', 'read the proposals');
+    this.loadInventory(cluster);
+    try {
+      const h = this.client.workflow.getHandle(watchId(cluster));
+      // A closed watch is not watching (and a query of it would wait for a worker to replay it).
+      if ((await h.describe()).status.name !== 'RUNNING') return { watching: false, cluster, proposals: [], reports: [] };
+      return { watching: true, ...(await h.query(watchQuery)) };
+    } catch (e) {
+      if (e instanceof WorkflowNotFoundError || grpcCode(e) === 5) return { watching: false, cluster, proposals: [], reports: [] };
+      return this.call(() => Promise.reject(e));
+    }
   }
 
   /** Restore drills of any cluster that closed after `since` without passing, oldest first (the alerts chat posts). */

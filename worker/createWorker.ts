@@ -12,6 +12,7 @@ import { headCopier } from './headCopies';
 import { ensureSearchAttributes } from '../service/searchAttributes';
 import { loadTrust } from '../config/trust';
 import { prebuiltBundlePath } from './bundle';
+import { keepWatches } from './watches';
 
 export interface RunbookWorker {
   worker: Worker;
@@ -24,9 +25,10 @@ export interface RunbookWorker {
  * A worker for every runbook, reading inventories from `inventoryPaths` (files or directories).
  * One SSH connection per node is kept for the life of the worker. Every command is journaled and
  * every closed run of the task queue gets a signed audit record (audit/, config/audit.ts). Registers
- * the search attributes the workflows set (service/searchAttributes.ts) before polling.
+ * the search attributes the workflows set (service/searchAttributes.ts) before polling. `watch`:
+ * keep a watch running for every cluster (worker/watches.ts); default from ETCD_RUNBOOKS_WATCH.
  */
-export async function createWorker(settings: TemporalSettings, inventoryPaths: string[], audit: AuditSettings = auditSettings()): Promise<RunbookWorker> {
+export async function createWorker(settings: TemporalSettings, inventoryPaths: string[], audit: AuditSettings = auditSettings(), watch = watchesOn()): Promise<RunbookWorker> {
   const journal = new CommandJournal(audit.dir);
   const key = loadOrCreateSigningKey(audit.keyFile, audit.dir);
   const registry = new InventoryRegistry(inventoryPaths);
@@ -60,9 +62,11 @@ export async function createWorker(settings: TemporalSettings, inventoryPaths: s
     async run() {
       const stopAudit = startAuditWriter(new Client({ connection: clientConnection, namespace: settings.namespace }),
         { dir: audit.dir, taskQueue: settings.taskQueue, key, journal, intervalMs: audit.intervalMs, publishHead: headCopier(registry, pool) });
+      const stopWatches = watch ? keepWatches(new Client({ connection: clientConnection, namespace: settings.namespace }), settings.taskQueue, registry, (l) => console.error(l)) : async () => undefined;
       try {
         await worker.run();
       } finally {
+        await stopWatches();
         await stopAudit();
         pool.closeAll();
         await clientConnection.close();
@@ -99,4 +103,9 @@ function workerTrust(): () => string | undefined {
     if (Date.now() - lastRead > 5000) { lastRead = Date.now(); read(); }
     return current;
   };
+}
+
+/** ETCD_RUNBOOKS_WATCH=on: the worker keeps a watch per cluster. Off until proposals reach chat and can be accepted (issue 31). */
+function watchesOn(): boolean {
+  return process.env.ETCD_RUNBOOKS_WATCH === 'on';
 }

@@ -35,5 +35,6 @@ export const upgradeCluster = guarded('upgradeCluster', upgrade);
 export const rotateCerts = guarded('rotateCerts', rotate);
 export { clusterStatus } from './clusterStatus';
 export { clusterDoctor } from './clusterDoctor';
+export { watchCluster, watchQuery } from './watchCluster';
 export { progressQuery } from './runbook';
 export { approveUpdate, rejectUpdate, cancelUpdate } from './approval';

@@ -1,4 +1,4 @@
-import { memberTable, resultLines } from '../../render/tables';
+import { memberTable, proposalsTable, resultLines } from '../../render/tables';
 import type { ClusterState } from '../../activities';
 import type { MemberId } from '../../domain/memberId';
 
@@ -42,5 +42,31 @@ describe('a runbook result in words', () => {
       '  outcome: completed', '  added: node2, node3', '  alreadyVoters: none', '  voters: 3',
       `  snapshot: node1:/var/backups/etcd-runbooks/lab-node1-rev7.db (revision 7, sha256 ${'ab'.repeat(6)}...)`,
     ]);
+  });
+});
+
+describe('proposals', () => {
+  test('open first, the proposed run as the CLI takes it, the evidence; a report proposes nothing; the last probe above', () => {
+    const at = Date.UTC(2026, 11, 5, 8, 0, 0);
+    const out = proposalsTable({
+      watching: true, cluster: 'lab', intervalSeconds: 15, probes: 9, failedProbes: 1, lastProbeAt: at,
+      proposals: [
+        { id: 'nospace@1', key: 'nospace', runbook: 'defrag', fields: {}, evidence: 'NOSPACE alarm raised by node1', since: at - 600_000, openedAt: at - 600_000, status: 'resolved', closedAt: at - 300_000 },
+        { id: 'member-silent:node2@2', key: 'member-silent:node2', runbook: 'replace', fields: { failed: 'node2', replacement: 'node4' }, evidence: 'node2 silent (etcd does not answer; SSH fails too), 2 of 3 voters serving', since: at - 90_000, openedAt: at - 30_000, status: 'open' },
+      ],
+      reports: [{ key: 'ssh-only:node3', evidence: 'node3: SSH fails, its etcd serves', since: at - 70_000, openedAt: at - 10_000, status: 'open' }],
+    });
+    const lines = out.split('\n');
+    expect(lines[0]).toBe('watch of lab: probe every 15 s; 9 probes, 1 failed; last probe 2026-12-05 08:00:00');
+    const rows = lines.flatMap((l) => { const m = /^│ (open|resolved) +│ (\S+) +│ (.+?) +│ (\S+ \S+) +│/.exec(l); return m ? [m.slice(1)] : []; });
+    expect(rows).toEqual([
+      ['open', 'ssh-only:node3', '(report: nothing proposed)', '2026-12-05 07:58:50'],
+      ['open', 'member-silent:node2', 'replace --failed node2 --replacement node4', '2026-12-05 07:58:30'],
+      ['resolved', 'nospace', 'defrag', '2026-12-05 07:50:00'],
+    ]);
+  });
+
+  test('no watch for the cluster says so', () => {
+    expect(proposalsTable({ watching: false, cluster: 'lab', proposals: [], reports: [] })).toBe('no watch runs for lab (the worker keeps one per cluster with ETCD_RUNBOOKS_WATCH=on)');
   });
 });

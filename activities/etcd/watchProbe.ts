@@ -1,0 +1,64 @@
+import { etcdLiveness } from '../../domain/liveness';
+import type { WatchProbe } from '../../domain/watch';
+import type { ClusterOps } from '../cluster';
+import { rethrowCancellation } from '../errors';
+import { alarmList } from './alarms';
+import { probeLiveness } from './liveness';
+import { memberList, type MemberListView } from './reads';
+
+/** A watch probe, and the nodes holding a member (the watch carries them to the next probe). */
+export interface WatchProbeResult { probe: WatchProbe; memberNodes: string[] }
+
+/**
+ * One probe of the cluster for its watch, read-only: the member list (proven one cluster:
+ * memberList), each inventory node's liveness as the pre-flight judges it (etcd asked over the
+ * network, SSH apart: probeLiveness), and the alarms. When no member list can be read (no
+ * quorum, or no etcd answers), the members are `lastMembers` (what the watch read before). A
+ * probe that could ask nothing (no node answers SSH, no member known) says so in `error`, and
+ * the watch counts it as a failed probe, never as members lost. Source: reference 000 §3;
+ * etcd docs "Maintenance: Space quota" (alarms).
+ */
+export async function watchProbe(ops: ClusterOps, lastMembers: readonly string[]): Promise<WatchProbeResult> {
+  const at = Date.now();
+  let view: MemberListView | undefined;
+  let listError = '';
+  try {
+    view = await memberList(ops);
+  } catch (e) {
+    rethrowCancellation(e);
+    listError = (e as Error).message.slice(0, 200);
+  }
+  const nodeOf = (peerURLs: string[]) => ops.inv.nodes.find((n) => peerURLs.includes(n.etcd.peerURL))?.name;
+  const members = view ? view.members.flatMap((m) => { const node = nodeOf(m.peerURLs); return node ? [{ node, learner: m.isLearner }] : []; }) : lastMembers.map((node) => ({ node, learner: false }));
+  const memberNodes = members.map((m) => m.node);
+  const empty = { spare: [], alarms: { noSpace: [], corrupt: [] }, foreign: [] };
+  if (!members.length) return { probe: { at, members: [], ...empty, error: `no member known: ${listError || 'the member list is empty'}` }, memberNodes };
+  const liveness = await probeLiveness(ops, ops.inv.nodes.map((n) => n.name));
+  if (!liveness.some((l) => l.ssh.ok)) return { probe: { at, members: [], ...empty, error: 'no inventory node answered SSH: etcd could not be asked' }, memberNodes };
+  const foreign = (view?.foreign ?? []).map((f) => ({ ...(f.node ? { node: f.node } : {}), endpoint: f.endpoint, reason: f.reason }));
+  const serving = view ? members.filter((m) => !m.learner && !foreign.some((f) => f.node === m.node) && liveness.find((l) => l.node === m.node)?.status).map((m) => ops.node(m.node).etcd.clientURL) : [];
+  let alarms = empty.alarms as WatchProbe['alarms'];
+  if (view && serving.length) {
+    try {
+      const a = await alarmList(ops, view.control, serving);
+      const name = (id: string) => view!.members.find((m) => m.id === id)?.name || id;
+      alarms = { noSpace: a.noSpace.map(name), corrupt: a.corrupt.map(name) };
+    } catch (e) {
+      rethrowCancellation(e);
+    }
+  }
+  return {
+    probe: {
+      at,
+      members: members.map((m) => {
+        const l = liveness.find((x) => x.node === m.node)!;
+        const away = foreign.some((f) => f.node === m.node);
+        return { node: m.node, learner: m.learner, etcd: away ? 'silent' : etcdLiveness(l), ssh: l.ssh.ok, ...(l.status && !away ? { raftIndex: l.status.raftIndex } : {}), ...(away ? { foreign: true } : {}) };
+      }),
+      spare: liveness.filter((l) => !memberNodes.includes(l.node) && l.ssh.ok).map((l) => l.node),
+      alarms,
+      foreign,
+    },
+    memberNodes,
+  };
+}

@@ -1,0 +1,70 @@
+import { ApplicationFailure, continueAsNew, defineQuery, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { z } from 'zod';
+import type { Activities } from '../activities';
+import { describeZodError, NameSchema } from '../domain/inputs';
+import { advanceWatch, EMPTY_WATCH, type Proposal, type Report, type WatchProbe, type WatchState } from '../domain/watch';
+import { errorMessage } from './steps';
+
+/** One probe, once: a probe that fails is recorded as failed and the next comes at its time. */
+const watch = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', heartbeatTimeout: '10 seconds', retry: { maximumAttempts: 1 } });
+
+/** Probes per run before continue-as-new: about 25 minutes at 15 s, about 1,100 history events. */
+const PROBES_PER_RUN = 100;
+
+/**
+ * Input of `watchCluster`: the cluster, the probe interval (seconds, default 15), and what the
+ * previous run carried over (state, the member nodes last read). The workflow ID is
+ * `watch-<cluster>`: one watch per cluster.
+ */
+export const WatchInputSchema = z.strictObject({
+  cluster: NameSchema,
+  inventoryDigest: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  intervalSeconds: z.number().int().min(1).max(3600).default(15),
+  state: z.custom<WatchState>((v) => typeof v === 'object' && v !== null).optional(),
+  members: z.array(NameSchema).max(64).optional(),
+});
+export type WatchInput = z.input<typeof WatchInputSchema>;
+
+/** What the `watch` query answers: the open and recently closed proposals and reports, and the last probe's time and error. */
+export interface WatchView { cluster: string; intervalSeconds: number; proposals: Proposal[]; reports: Report[]; probes: number; failedProbes: number; lastProbeAt?: number; lastError?: string }
+
+export const watchQuery = defineQuery<WatchView>('watch');
+
+/**
+ * Watches one cluster for as long as it runs: every `intervalSeconds` one read-only probe
+ * (activities/etcd/watchProbe.ts: liveness from etcd with SSH apart, alarms, one cluster per
+ * inventory), advanced through domain/watch.ts: a finding that lasts its threshold becomes a
+ * proposal naming the runbook and its fields with the evidence, or a report; it closes as
+ * resolved when the condition clears. Nothing is started: a person accepts a proposal. Continues
+ * as new every PROBES_PER_RUN probes (or when Temporal suggests it) carrying its state, so its
+ * history stays bounded.
+ */
+export async function watchCluster(raw: WatchInput): Promise<never> {
+  const parsed = WatchInputSchema.safeParse(raw);
+  if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid watchCluster input: ${describeZodError(parsed.error)}`, 'InvalidInput');
+  const input = parsed.data;
+  const base = { cluster: input.cluster, ...(input.inventoryDigest ? { inventoryDigest: input.inventoryDigest } : {}) };
+  let state = input.state ?? EMPTY_WATCH;
+  let members = input.members ?? [];
+  let lastProbeAt: number | undefined;
+  let lastError: string | undefined;
+  setHandler(watchQuery, () => ({
+    cluster: input.cluster, intervalSeconds: input.intervalSeconds, proposals: state.proposals, reports: state.reports, probes: state.probes, failedProbes: state.failedProbes,
+    ...(lastProbeAt !== undefined ? { lastProbeAt } : {}), ...(lastError ? { lastError } : {}),
+  }));
+  for (let i = 0; i < PROBES_PER_RUN && !workflowInfo().continueAsNewSuggested; i++) {
+    let probe: WatchProbe;
+    try {
+      const r = (await watch.probeWatch({ ...base, members })).result;
+      probe = r.probe;
+      if (r.memberNodes.length) members = r.memberNodes;
+    } catch (e) {
+      probe = { at: Date.now(), members: [], spare: [], alarms: { noSpace: [], corrupt: [] }, foreign: [], error: errorMessage(e).slice(0, 200) };
+    }
+    state = advanceWatch(state, probe).state;
+    lastProbeAt = probe.at;
+    lastError = probe.error;
+    await sleep(input.intervalSeconds * 1000);
+  }
+  return continueAsNew<typeof watchCluster>({ ...raw, state, members });
+}
