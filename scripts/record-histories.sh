@@ -30,3 +30,15 @@ for type in expandCluster replaceMember migrateMember restoreCluster recoverQuor
         done
   done
 done
+# A watch never completes: its runs end by continue-as-new, or terminated (the e2e's, at its end).
+for status in ContinuedAsNew Terminated; do
+  n=0
+  "$cli" workflow list --address "$addr" --query "WorkflowType='watchCluster' AND ExecutionStatus='$status' AND WorkflowId STARTS_WITH 'etcd-runbooks/watch/'${SINCE:+ AND StartTime > '$SINCE'}" --limit "$max" -o json \
+    | python3 -c 'import json,sys; [print(w["execution"]["workflowId"], w["execution"]["runId"]) for w in json.load(sys.stdin)]' \
+    | while read -r id run; do
+        f=$dir/watchCluster-${status,,}-$n-$label.json
+        "$cli" workflow show --address "$addr" -w "$id" -r "$run" -o json > "$f"
+        echo "$f: $id $run"
+        n=$((n + 1))
+      done
+done

@@ -8,9 +8,6 @@ import { errorMessage } from './steps';
 /** One probe, once: a probe that fails is recorded as failed and the next comes at its time. */
 const watch = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', heartbeatTimeout: '10 seconds', retry: { maximumAttempts: 1 } });
 
-/** Probes per run before continue-as-new: about 25 minutes at 15 s, about 1,100 history events. */
-const PROBES_PER_RUN = 100;
-
 /**
  * Input of `watchCluster`: the cluster, the probe interval (seconds, default 15), and what the
  * previous run carried over (state, the member nodes last read). The workflow ID is
@@ -20,6 +17,8 @@ export const WatchInputSchema = z.strictObject({
   cluster: NameSchema,
   inventoryDigest: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   intervalSeconds: z.number().int().min(1).max(3600).default(15),
+  /** Probes per run before continue-as-new: 100 is about 25 minutes at 15 s and about 1,100 history events. */
+  probesPerRun: z.number().int().min(1).max(1000).default(100),
   state: z.custom<WatchState>((v) => typeof v === 'object' && v !== null).optional(),
   members: z.array(NameSchema).max(64).optional(),
 });
@@ -36,7 +35,7 @@ export const watchQuery = defineQuery<WatchView>('watch');
  * inventory), advanced through domain/watch.ts: a finding that lasts its threshold becomes a
  * proposal naming the runbook and its fields with the evidence, or a report; it closes as
  * resolved when the condition clears. Nothing is started: a person accepts a proposal. Continues
- * as new every PROBES_PER_RUN probes (or when Temporal suggests it) carrying its state, so its
+ * as new every `probesPerRun` probes (or when Temporal suggests it) carrying its state, so its
  * history stays bounded.
  */
 export async function watchCluster(raw: WatchInput): Promise<never> {
@@ -52,7 +51,7 @@ export async function watchCluster(raw: WatchInput): Promise<never> {
     cluster: input.cluster, intervalSeconds: input.intervalSeconds, proposals: state.proposals, reports: state.reports, probes: state.probes, failedProbes: state.failedProbes,
     ...(lastProbeAt !== undefined ? { lastProbeAt } : {}), ...(lastError ? { lastError } : {}),
   }));
-  for (let i = 0; i < PROBES_PER_RUN && !workflowInfo().continueAsNewSuggested; i++) {
+  for (let i = 0; i < input.probesPerRun && !workflowInfo().continueAsNewSuggested; i++) {
     let probe: WatchProbe;
     try {
       const r = (await watch.probeWatch({ ...base, members })).result;
