@@ -44,8 +44,11 @@ describe('one cluster per inventory (end to end)', () => {
     await writeKeys(etcd('node1'), 'one/', 50);
     const dropIn = '/etc/systemd/system/etcd.service.d/zz-manual-force.conf';
     onNode('node3', `mkdir -p "$(dirname ${dropIn})" && printf '[Service]\\nEnvironment=ETCD_FORCE_NEW_CLUSTER=true\\n' > ${dropIn} && systemctl daemon-reload && systemctl restart etcd && rm ${dropIn} && systemctl daemon-reload`);
-    await eventually('node3 serves a cluster of its own', async () => ((await clusterView(inv, ['node3']))[0].members?.join(',') === 'node3' ? true : undefined), 60_000);
-    const [one, , three] = await clusterView(inv, ['node1', 'node2', 'node3']);
+    // node1 and node2 may need an election first (node3 may have led them).
+    const [one, , three] = await eventually('node3 serves a cluster of its own, node1 and node2 theirs', async () => {
+      const v = await clusterView(inv, ['node1', 'node2', 'node3']);
+      return v[2].members?.join(',') === 'node3' && v[0].leader !== undefined && v[0].leader !== '0' && v[1].serving ? v : undefined;
+    }, 60_000);
     expect(three.clusterId).toBe(one.clusterId); // --force-new-cluster keeps the cluster ID: only the member lists tell them apart
     expect(one.members).toEqual(['node1', 'node2', 'node3']);
 

@@ -45,7 +45,7 @@ describe('watch (end to end)', () => {
   });
 
   test('a healthy cluster: the watch probes and proposes nothing', async () => {
-    const v = await eventually('five probes', async () => { const x = await proposals(); return x.watching && (x.probes ?? 0) >= 5 ? x : undefined; }, 150_000);
+    const v = await eventually('three probes', async () => { const x = await proposals(); return x.watching && (x.probes ?? 0) >= 3 ? x : undefined; }, 120_000);
     expect(v).toMatchObject({ watching: true, cluster: 'lab', intervalSeconds: 15, failedProbes: 0, proposals: [], reports: [] });
   });
 
