@@ -20,7 +20,7 @@ export function statusesAgree(statuses: readonly { clusterId: MemberId; leader: 
   return new Set(statuses.map((s) => s.clusterId)).size <= 1 && new Set(statuses.map((s) => s.leader)).size <= 1 && statuses.every((s) => s.leader !== '0');
 }
 
-const names = (ms: readonly Member[]) => ms.map((m) => m.name || m.id);
+const names = (ms: readonly Member[]) => ms.map((m) => m.name || m.id).sort();
 
 /**
  * Groups the answers of each endpoint into clusters: two endpoints serve one cluster when they

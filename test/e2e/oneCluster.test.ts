@@ -13,8 +13,8 @@ import { eventually, startRun, startWorkerAndClient } from '../support/temporal'
 jest.setTimeout(15 * 60_000);
 
 // Issue "one cluster per inventory": after a half-done manual recovery node3 serves a one-member
-// cluster of its own (restarted with --force-new-cluster: same cluster ID, its own member list),
-// still listed in the inventory and still a member of the others' list. Every read asks each
+// cluster of its own (restored alone from a snapshot), still listed in the inventory and still a
+// member of the others' list. Every read asks each
 // endpoint on its own: status names it, every runbook's pre-flight refuses with that reason (the
 // same on every try), and the fix the refusal names (remove-member, then add-member) works.
 describe('one cluster per inventory (end to end)', () => {
@@ -40,31 +40,41 @@ describe('one cluster per inventory (end to end)', () => {
     if (!process.env.ETCD_RUNBOOKS_KEEP_LAB) lab('down');
   });
 
-  test('node3 restarted as a cluster of its own: status names it, add-member and defrag refuse alike every time, remove-member and add-member put it back', async () => {
+  test('node3 restored alone as a cluster of its own: status names it, add-member and defrag refuse alike every time, remove-member and add-member put it back', async () => {
     await writeKeys(etcd('node1'), 'one/', 50);
-    const dropIn = '/etc/systemd/system/etcd.service.d/zz-manual-force.conf';
-    onNode('node3', `mkdir -p "$(dirname ${dropIn})" && printf '[Service]\\nEnvironment=ETCD_FORCE_NEW_CLUSTER=true\\n' > ${dropIn} && systemctl daemon-reload && systemctl restart etcd && rm ${dropIn} && systemctl daemon-reload`);
-    // node1 and node2 may need an election first (node3 may have led them).
-    const [one, , three] = await eventually('node3 serves a cluster of its own, node1 and node2 theirs', async () => {
+    // node3 restored alone from its own snapshot (a half-done manual restore): a cluster of its own
+    // under another cluster ID. (Not --force-new-cluster: node3 would then answer the others'
+    // raft messages "removed", and etcd stops both of them: "the member has been permanently removed".)
+    const n3 = inv.nodes.find((n) => n.name === 'node3')!.etcd;
+    const t = inv.tls;
+    onNode('node3', [
+      'set -e',
+      `etcdctl --endpoints=${n3.clientURL} --cacert=${t.caFile} --cert=${t.clientCertFile} --key=${t.clientKeyFile} snapshot save /var/tmp/alone.db >/dev/null`,
+      `systemctl stop etcd && mv ${n3.dataDir} ${n3.dataDir}.before-alone`,
+      `etcdutl snapshot restore /var/tmp/alone.db --data-dir ${n3.dataDir} --name ${n3.memberName} --initial-cluster ${n3.memberName}=${n3.peerURL} --initial-advertise-peer-urls ${n3.peerURL} >/dev/null 2>&1`,
+      `chown -R etcd:etcd ${n3.dataDir} && systemctl start etcd`,
+    ].join('\n'));
+    const [one, two, three] = await eventually('node3 serves a cluster of its own, node1 and node2 theirs', async () => {
       const v = await clusterView(inv, ['node1', 'node2', 'node3']);
-      return v[2].members?.join(',') === 'node3' && v[0].leader !== undefined && v[0].leader !== '0' && v[1].serving ? v : undefined;
+      return v[2].members?.join(',') === 'node3' && v[0].serving && v[1].serving ? v : undefined;
     }, 60_000);
-    expect(three.clusterId).toBe(one.clusterId); // --force-new-cluster keeps the cluster ID: only the member lists tell them apart
-    expect(one.members).toEqual(['node1', 'node2', 'node3']);
+    expect(three.clusterId).not.toBe(one.clusterId);
+    expect([one.members, two.members]).toEqual([['node1', 'node2', 'node3'], ['node1', 'node2', 'node3']]);
 
     const status = await cli('status', '-i', INVENTORY);
     expect(status.status).toBe(3);
-    expect(status.stdout).toMatch(new RegExp(`^cluster ${one.clusterId} \\(leader [0-9a-f]+;`, 'm'));
-    expect(status.stdout).toMatch(/\nANOTHER CLUSTER on inventory nodes .*\n {2}node3 \(https:\/\/[^)]+\): serves a cluster of its own with the same ID [0-9a-f]+ \(members node3\), apart from the members node1, node2, node3/);
+    // The inventory's cluster, with its leader (not "leader none"): node1's and node2's.
+    expect(status.stdout).toMatch(new RegExp(`^cluster ${BigInt(one.clusterId!).toString(16)} \\(cluster version [0-9.]+; leader [0-9a-f]+;`, 'm'));
+    expect(status.stdout).toMatch(/\nANOTHER CLUSTER on inventory nodes .*\n {2}node3 \(https:\/\/[^)]+\): serves cluster [0-9a-f]+ \(members node3\), not [0-9a-f]+ \(members node1, node2, node3\)/);
 
     // The two tries the issue saw end differently; now both refuse at pre-flight, for that reason.
     for (let i = 0; i < 2; i++) {
       const h = await startRun(env, expandCluster, { ...base(), add: ['node4'], allowEvenSize: true, approvedBy: 'e2e' });
-      expect(await refusal(h, 'expandCluster')).toMatch(/pre-flight refused: node3: serves a cluster of its own .*; fix it first: remove-member --node node3/);
+      expect(await refusal(h, 'expandCluster')).toMatch(/pre-flight refused: node3: serves cluster [0-9a-f]+ \(members node3\), not .*; fix it first: remove-member --node node3/);
       expect((await h.query(progressQuery)).steps.filter((s) => s.status !== 'pending').map((s) => s.id)).toEqual(['preflight']);
     }
     const d = await startRun(env, defragCluster, { ...base(), dryRun: true });
-    expect(await refusal(d, 'defragCluster')).toMatch(/pre-flight refused: node3: serves a cluster of its own/);
+    expect(await refusal(d, 'defragCluster')).toMatch(/pre-flight refused: node3: serves cluster [0-9a-f]+ \(members node3\)/);
     expect((await clusterView(inv, ['node1'])).map((v) => v.members)).toEqual([['node1', 'node2', 'node3']]);
 
     // The fix the refusal names: remove node3's member from the cluster (this fences its etcd),
