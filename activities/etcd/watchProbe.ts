@@ -4,7 +4,7 @@ import type { ClusterOps } from '../cluster';
 import { rethrowCancellation } from '../errors';
 import { alarmList } from './alarms';
 import { probeLiveness } from './liveness';
-import { memberList, type MemberListView } from './reads';
+import { inInventoryOrder, memberList, type MemberListView } from './reads';
 
 /** A watch probe, and the nodes holding a member (the watch carries them to the next probe). */
 export interface WatchProbeResult { probe: WatchProbe; memberNodes: string[] }
@@ -29,7 +29,8 @@ export async function watchProbe(ops: ClusterOps, lastMembers: readonly string[]
     listError = (e as Error).message.slice(0, 200);
   }
   const nodeOf = (peerURLs: string[]) => ops.inv.nodes.find((n) => peerURLs.includes(n.etcd.peerURL))?.name;
-  const members = view ? view.members.flatMap((m) => { const node = nodeOf(m.peerURLs); return node ? [{ node, learner: m.isLearner }] : []; }) : lastMembers.map((node) => ({ node, learner: false }));
+  // In inventory order (the member list's is by ID): the proposals' fields read the same every time.
+  const members = view ? inInventoryOrder(ops, view.members).flatMap((m) => { const node = nodeOf(m.peerURLs); return node ? [{ node, learner: m.isLearner }] : []; }) : lastMembers.map((node) => ({ node, learner: false }));
   const memberNodes = members.map((m) => m.node);
   const empty = { spare: [], alarms: { noSpace: [], corrupt: [] }, foreign: [] };
   if (!members.length) return { probe: { at, members: [], ...empty, error: `no member known: ${listError || 'the member list is empty'}` }, memberNodes };
