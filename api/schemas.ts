@@ -4,6 +4,8 @@ import { NameSchema } from '../domain/inputs';
 
 /** Path parameters. */
 export const ClusterParams = z.strictObject({ cluster: NameSchema });
+/** A proposal of the cluster's watch by id (domain/watch.ts: `<finding key>@<first seen, ms>`). */
+export const ProposalParams = z.strictObject({ cluster: NameSchema, proposal: z.string().regex(/^[a-z-]+:?[A-Za-z0-9._-]*@\d+$/, 'must be a proposal id, e.g. member-silent:node3@1764930000000') });
 export const RunParams = z.strictObject({ cluster: NameSchema, runId: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be a run id (UUID)') });
 
 /** Request bodies of the decisions (identity comes from authentication, never from here). */
@@ -74,6 +76,8 @@ export const ClusterStatusSchema = z.looseObject({
 const ProposalSchema = z.object({
   id: z.string(), key: z.string(), runbook: z.string(), fields: z.record(z.string(), z.unknown()), evidence: z.string(),
   since: z.number(), openedAt: z.number(), status: z.enum(['open', 'resolved']), closedAt: z.number().optional(),
+  accepted: z.object({ by: z.string(), runId: z.string(), workflow: z.string(), state: z.string() }).optional()
+    .describe('who accepted it and the run it started, while that run is the cluster\'s newest'),
 });
 const ReportSchema = z.object({ key: z.string(), evidence: z.string(), since: z.number(), openedAt: z.number(), status: z.enum(['open', 'resolved']), closedAt: z.number().optional() });
 

@@ -11,7 +11,7 @@ import type { RunService } from '../service/runs';
 import type { Credentials } from './auth';
 import type { LocalSessions } from './localSessions';
 import {
-  apiSchemas, ApprovalRecordSchema, ClusterStatusSchema, DoctorRowSchema, StartQuery, ApproveBody, CancelBody, ClusterParams, ErrorSchema, IdempotencyHeaders, OperationSchema, RecoveryPointSchema, ProposalsSchema, RejectBody, RejectionRecordSchema,
+  apiSchemas, ApprovalRecordSchema, ClusterStatusSchema, DoctorRowSchema, StartQuery, ApproveBody, CancelBody, ClusterParams, ProposalParams, ErrorSchema, IdempotencyHeaders, OperationSchema, RecoveryPointSchema, ProposalsSchema, RejectBody, RejectionRecordSchema,
   RunbookListSchema, RunParams, RunSummarySchema, WhoAmISchema,
 } from './schemas';
 
@@ -146,6 +146,20 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     schema: { summary: 'what the cluster\'s watch proposes (a runbook and its fields, with the evidence) and reports, open and recently closed', security, params: ClusterParams,
       response: { 200: ProposalsSchema, ...errors } },
   }, async (req) => deps.service.proposals(req.actor, req.params.cluster));
+
+  app.post('/v1/clusters/:cluster/proposals/:proposal/accept', {
+    onRequest: authenticate,
+    schema: {
+      summary: 'accept an open proposal: start its runbook with its fields as you (role operator), with its normal approvals and four-eyes', security,
+      params: ProposalParams,
+      headers: IdempotencyHeaders, response: { 200: OperationSchema, 202: OperationSchema, ...errors },
+    },
+  }, async (req, reply) => {
+    const key = req.headers['idempotency-key'] as string | undefined;
+    const { operation, created } = await deps.service.accept(req.actor, req.params.cluster, req.params.proposal, key ? { idempotencyKey: key } : {});
+    reply.header('Location', `/v1/${operation.name}`);
+    return reply.code(created ? 202 : 200).send(operation);
+  });
 
   app.get('/v1/clusters/:cluster/status', {
     onRequest: authenticate,

@@ -19,6 +19,12 @@ export class InventoryFiles implements InventorySource {
     if (!file) throw new Error(`no inventory for cluster ${JSON.stringify(cluster)} (read from ${this.paths.join(', ')})`);
     return { inv: loadInventoryFile(file), file };
   }
+
+  /** The clusters of every inventory, read again from the paths (a new inventory is seen at once). */
+  clusters(): string[] {
+    this.index = indexInventories(this.paths);
+    return [...this.index.keys()].sort();
+  }
 }
 
 /** One inventory file (the CLI's --inventory): only its own cluster. */
@@ -29,5 +35,9 @@ export class InventoryFile implements InventorySource {
     const inv = loadInventoryFile(this.file);
     if (inv.cluster !== cluster) throw new Error(`${this.file} is the inventory of cluster ${inv.cluster}, not ${cluster}`);
     return { inv, file: this.file };
+  }
+
+  clusters(): string[] {
+    return [loadInventoryFile(this.file).cluster];
   }
 }

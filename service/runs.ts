@@ -12,6 +12,7 @@ import { nodeByName, type Inventory } from '../inventory/schema';
 import type { ClusterState, DoctorRow, KubeState } from '../activities';
 import { approveUpdate, cancelUpdate, clusterDoctor, clusterStatus, progressQuery, rejectUpdate, watchQuery } from '../workflows';
 import type { WatchView } from '../workflows/watchCluster';
+import type { Proposal } from '../domain/watch';
 import * as workflows from '../workflows';
 import { controlFieldsIn, RUNBOOKS, nodesOf, type RunbookName } from './catalogue';
 import { failureOf, grpcCode, isUnavailable, ServiceError } from './errors';
@@ -23,6 +24,8 @@ import { drillFailures, recoveryPoint, type DrillFailure, type RecoveryPoint } f
 export interface InventorySource {
   /** Throws when the cluster has no inventory here. */
   load(cluster: string): { inv: Inventory; file: string };
+  /** Every cluster with an inventory here, by name. */
+  clusters(): string[];
 }
 
 const identityOf = (a: Actor): Identity => ({ principal: a.principal, method: a.method, channel: a.channel });
@@ -54,8 +57,14 @@ export function configuredAuthority(): Authority {
 }
 const quote = (s: string) => `"${s.replace(/["\\]/g, '\\$&')}"`;
 
+/** Who accepted a proposal and the run it started (read from the cluster's newest run, whose memo names the proposal). */
+export interface Acceptance { by: string; runId: string; workflow: string; state: RunSummary['state'] }
+
+/** A proposal as `proposals` shows it: the watch's, with its acceptance when its run is the cluster's newest. */
+export type ShownProposal = Proposal & { accepted?: Acceptance };
+
 /** What `proposals` shows: the watch's view, or `watching: false` with nothing when no watch runs. */
-export type ProposalsView = { watching: true } & WatchView | { watching: false; cluster: string; proposals: []; reports: [] };
+export type ProposalsView = { watching: true } & Omit<WatchView, 'proposals'> & { proposals: ShownProposal[] } | { watching: false; cluster: string; proposals: []; reports: [] };
 
 /**
  * The one way into Temporal for the CLI, the HTTP API and the chat bridges: start a runbook with
@@ -79,7 +88,7 @@ export class RunService {
    * requester is `actor`; four-eyes from the access config. With `idempotencyKey`, a repeated call
    * returns the run the first one started (`created: false`) instead of starting another.
    */
-  async start(actor: Actor, name: RunbookName, cluster: string, fields: Record<string, unknown>, opts: { idempotencyKey?: string; approvedUpFront?: boolean; chat?: ChatThread } = {}): Promise<{ operation: Operation; created: boolean }> {
+  async start(actor: Actor, name: RunbookName, cluster: string, fields: Record<string, unknown>, opts: StartOptions = {}): Promise<{ operation: Operation; created: boolean }> {
     needRole(actor, 'operator', `start ${name}`);
     const entry = RUNBOOKS[name];
     const { inv, file } = this.loadInventory(cluster);
@@ -114,7 +123,7 @@ export class RunService {
         const handle = await this.client.workflow.start(workflows[entry.workflow] as Workflow, {
           taskQueue: this.taskQueue, workflowId, args: [{ ...input, authority, trust: this.authority.trust() }] as never,
           workflowIdReusePolicy: 'ALLOW_DUPLICATE', workflowIdConflictPolicy: 'FAIL',
-          memo: { requester: identityOf(actor), runbook: name, decisions: 'signed', ...(opts.chat ? { chat: opts.chat } : {}) },
+          memo: { requester: identityOf(actor), runbook: name, decisions: 'signed', ...(opts.chat ? { chat: opts.chat } : {}), ...(opts.proposal ? { proposal: opts.proposal } : {}) },
           typedSearchAttributes: [
             { key: { name: SEARCH_ATTRIBUTES.cluster, type: 'KEYWORD' }, value: cluster },
             { key: { name: SEARCH_ATTRIBUTES.requester, type: 'KEYWORD' }, value: actor.principal },
@@ -269,11 +278,40 @@ export class RunService {
       const h = this.client.workflow.getHandle(watchId(cluster));
       // A closed watch is not watching (and a query of it would wait for a worker to replay it).
       if ((await h.describe()).status.name !== 'RUNNING') return { watching: false, cluster, proposals: [], reports: [] };
-      return { watching: true, ...(await h.query(watchQuery)) };
+      const view = await h.query(watchQuery);
+      const accepted = await this.acceptance(cluster);
+      return { watching: true, ...view, proposals: view.proposals.map((p) => (accepted?.proposal === p.id ? { ...p, accepted: accepted.acceptance } : p)) };
     } catch (e) {
       if (e instanceof WorkflowNotFoundError || grpcCode(e) === 5) return { watching: false, cluster, proposals: [], reports: [] };
       return this.call(() => Promise.reject(e));
     }
+  }
+
+  /**
+   * Accepts the watch's open proposal `id` as `actor` (role operator): starts its runbook with its
+   * fields as `actor` requested it, through start(), so the run has its normal approvals and
+   * four-eyes (the person who accepts is the requester; another approver approves). The run's memo
+   * names the proposal. Accepting again (same person) returns the run already started.
+   * Errors: not-found (no watch, no such proposal), conflict (the proposal was resolved, or a run is
+   * going on the cluster), and start()'s.
+   */
+  async accept(actor: Actor, cluster: string, id: string, opts: Pick<StartOptions, 'chat' | 'idempotencyKey'> = {}): Promise<{ operation: Operation; created: boolean; proposal: Proposal }> {
+    needRole(actor, 'operator', 'accept proposals');
+    const view = await this.proposals(actor, cluster);
+    if (!view.watching) throw new ServiceError('not-found', `no watch runs for ${cluster}: nothing is proposed (the worker keeps one per cluster with ETCD_RUNBOOKS_WATCH=on)`);
+    const found = view.proposals.find((p) => p.id === id);
+    if (!found) throw new ServiceError('not-found', `no proposal ${id} on ${cluster}; open: ${view.proposals.filter((p) => p.status === 'open').map((p) => p.id).join(', ') || 'none'}`);
+    const proposal: Proposal = { ...found };
+    delete (proposal as ShownProposal).accepted;
+    if (proposal.status !== 'open') throw new ServiceError('conflict', `proposal ${id} on ${cluster} was resolved at ${new Date(proposal.closedAt ?? 0).toISOString()}: the condition cleared, nothing to start`);
+    if (!(proposal.runbook in RUNBOOKS)) throw new ServiceError('invalid', `proposal ${id}: runbook ${proposal.runbook} is not in the catalogue`);
+    const started = await this.start(actor, proposal.runbook as RunbookName, cluster, proposal.fields, { ...opts, idempotencyKey: opts.idempotencyKey ?? `proposal/${id}`, proposal: id });
+    return { ...started, proposal };
+  }
+
+  /** The clusters this service has inventories of (what chat bridges read proposals of). */
+  clusters(): string[] {
+    return this.inventories.clusters();
   }
 
   /** Restore drills of any cluster that closed after `since` without passing, oldest first (the alerts chat posts). */
@@ -284,6 +322,15 @@ export class RunService {
 
   private loadInventory(cluster: string): { inv: Inventory; file: string } {
     try { return this.inventories.load(cluster); } catch (e) { throw new ServiceError('not-found', (e as Error).message); }
+  }
+
+  /** The proposal the cluster's newest run was started for, with who accepted it; none when it was not started by an accept. */
+  private async acceptance(cluster: string): Promise<{ proposal: string; acceptance: Acceptance } | undefined> {
+    const desc = await this.client.workflow.getHandle(this.workflowIdOf(cluster)).describe().catch(() => undefined);
+    const memo = (desc?.memo ?? {}) as { proposal?: string; requester?: Identity };
+    if (!desc || !memo.proposal) return undefined;
+    const run = runSummary(desc);
+    return { proposal: memo.proposal, acceptance: { by: memo.requester?.principal ?? run.requester ?? '?', runId: desc.runId, workflow: desc.type, state: run.state } };
   }
 
   private async byIdempotencyKey(workflowId: string, key: string): Promise<string | undefined> {
@@ -345,6 +392,9 @@ export class RunService {
     }
   }
 }
+
+/** How start() is asked: an Idempotency-Key, the caller approving up front, the chat thread to follow in, the proposal it accepts (memo). */
+export interface StartOptions { idempotencyKey?: string; approvedUpFront?: boolean; chat?: ChatThread; proposal?: string }
 
 /** A running run the service decides on. */
 interface RunRef { handle: WorkflowHandle; desc: WorkflowExecutionDescription; cluster: string; signed: boolean }

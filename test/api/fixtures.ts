@@ -41,21 +41,21 @@ export async function testIdp(): Promise<{ jwks: JWTVerifyGetKey; jwksDocument: 
 }
 
 /**
- * A valid inventory of cluster `lab` (three nodes, systemd) in a temporary file. Its addresses are
+ * A valid inventory of cluster `cluster` (default `lab`; three nodes, systemd) in a temporary file. Its addresses are
  * loopback ports where nothing listens: a worker that tries them is refused at once.
  */
-export function testInventoryFile(): string {
+export function testInventoryFile(cluster = 'lab'): string {
   const node = (i: number) => ({
     name: `node${i}`,
     ssh: { host: `127.0.0.${10 + i}`, port: 1, user: 'root', hostKeyFingerprint: 'SHA256:2+zuBjD08sp/t/l/szUg+eIK5XrPAcIGFupNJE/sQ5k', privateKeyPath: '/keys/id_ed25519' },
     etcd: { memberName: `node${i}`, peerURL: `https://127.0.0.${10 + i}:2`, clientURL: `https://127.0.0.${10 + i}:3`, dataDir: '/var/lib/etcd/default' },
   });
   const doc = {
-    cluster: 'lab', runtime: 'systemd', backupDir: '/var/backups/etcd',
+    cluster, runtime: 'systemd', backupDir: '/var/backups/etcd',
     tls: { caFile: '/p/ca.crt', serverCertFile: '/p/s.crt', serverKeyFile: '/p/s.key', peerCertFile: '/p/p.crt', peerKeyFile: '/p/p.key', clientCertFile: '/p/c.crt', clientKeyFile: '/p/c.key' },
     nodes: [node(1), node(2), node(3)],
   };
-  const file = join(mkdtempSync(join(tmpdir(), 'api-inv-')), 'lab.yaml');
+  const file = join(mkdtempSync(join(tmpdir(), 'api-inv-')), `${cluster}.yaml`);
   writeFileSync(file, YAML.stringify(doc));
   return file;
 }
