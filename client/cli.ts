@@ -111,6 +111,12 @@ export function buildCli(start: (name: RunbookName, o: RunbookCliOptions, fields
     .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster')
     .option('--json', 'print JSON')
     .action((o) => run(import('./commands/proposals').then((m) => m.proposalsCommand(o))));
+  program.command('accept')
+    .description('accept an open proposal of the watch (its id from `proposals`): start its runbook as you, with its normal approvals and four-eyes')
+    .argument('<proposal-id>', 'e.g. member-silent:node3@1764930000000')
+    .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster')
+    .option('--no-wait', 'start the run and return without following it')
+    .action((id: string, o) => run(import('./commands/proposals').then((m) => m.acceptCommand(id, o))));
   program.command('doctor')
     .description('check every node before any runbook: SSH, each member serving, unit or manifest, etcdctl/etcdutl, curl, disk, sshd MaxSessions, clock, certificates, backup host, control planes; one table with the fix for each problem')
     .requiredOption('-i, --inventory <file>', 'inventory YAML of the cluster, or the cluster\'s name')

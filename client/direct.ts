@@ -21,6 +21,7 @@ export function directRuns(service: RunService, actor: Actor, close: () => Promi
       return { ...state, recoveryPoint };
     },
     proposals: (cluster) => service.proposals(actor, cluster),
+    accept: async (cluster, id) => (await service.accept(actor, cluster, id)).operation,
     doctor: (cluster) => service.doctor(actor, cluster),
     close,
   };

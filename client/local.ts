@@ -76,6 +76,7 @@ export async function localRuns(socketPath: string): Promise<CliRuns> {
       return { ...state, recoveryPoint };
     },
     proposals: (cluster) => api('GET', `${c(cluster)}/proposals`),
+    accept: (cluster, id) => api('POST', `${c(cluster)}/proposals/${encodeURIComponent(id)}/accept`, {}),
     doctor: (cluster) => api('GET', `${c(cluster)}/doctor`),
     close: async () => undefined,
   };

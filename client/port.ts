@@ -29,6 +29,8 @@ export interface CliRuns {
   status(cluster: string): Promise<StatusView>;
   /** What the cluster's watch proposes and reports (service/runs.ts ProposalsView). */
   proposals(cluster: string): Promise<ProposalsView>;
+  /** Accepts the watch's open proposal `id`: starts its runbook as the caller, with its normal approvals (service/runs.ts accept). */
+  accept(cluster: string, id: string): Promise<Operation>;
   /** `doctor`'s rows: every node checked, read-only, through the worker. */
   doctor(cluster: string): Promise<DoctorRow[]>;
   close(): Promise<void>;

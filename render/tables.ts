@@ -32,14 +32,16 @@ export function memberTable(state: ClusterState): string {
  */
 export function proposalsTable(v: ProposalsView): string {
   if (!v.watching) return `no watch runs for ${v.cluster} (the worker keeps one per cluster with ETCD_RUNBOOKS_WATCH=on)`;
-  const t = new Table({ style: PLAIN, head: ['status', 'finding', 'proposed run', 'since (UTC)', 'evidence'], colWidths: [10, 24, 44, 22, 70], wordWrap: true });
+  const t = new Table({ style: PLAIN, head: ['status', 'finding (id to accept)', 'proposed run', 'since (UTC)', 'evidence'], colWidths: [10, 30, 44, 22, 70], wordWrap: true });
   const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
   const run = (p: { runbook: string; fields: Record<string, unknown> }) => [p.runbook, ...Object.entries(p.fields).map(([k, x]) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${Array.isArray(x) ? x.join(',') : String(x)}`)].join(' ');
-  const rows = [...v.proposals.map((p) => ({ ...p, run: run(p) })), ...v.reports.map((r) => ({ ...r, run: '(report: nothing proposed)' }))]
+  const accepted = (p: ProposalsView['proposals'][number]) => (p.accepted ? `\naccepted by ${p.accepted.by}: ${p.accepted.workflow} ${p.accepted.state}` : '');
+  const rows = [...v.proposals.map((p) => ({ ...p, finding: p.id, run: run(p) + accepted(p) })), ...v.reports.map((r) => ({ ...r, finding: r.key, run: '(report: nothing proposed)' }))]
     .sort((a, b) => (a.status === b.status ? b.openedAt - a.openedAt : a.status === 'open' ? -1 : 1));
-  for (const r of rows) t.push([r.status, r.key, r.run, when(r.since), r.evidence]);
+  for (const r of rows) t.push([r.status, r.finding, r.run, when(r.since), r.evidence]);
   const last = v.lastProbeAt !== undefined ? `last probe ${when(v.lastProbeAt)}${v.lastError ? ` FAILED: ${v.lastError}` : ''}` : 'no probe yet';
-  return `watch of ${v.cluster}: probe every ${v.intervalSeconds} s; ${v.probes} probes, ${v.failedProbes} failed; ${last}\n${rows.length ? t.toString() : 'nothing proposed or reported'}`;
+  const hint = v.proposals.some((p) => p.status === 'open' && !p.accepted) ? '\nto start a proposed run as you: etcd-runbooks accept <id> -i <inventory>' : '';
+  return `watch of ${v.cluster}: probe every ${v.intervalSeconds} s; ${v.probes} probes, ${v.failedProbes} failed; ${last}\n${rows.length ? t.toString() : 'nothing proposed or reported'}${hint}`;
 }
 
 /**

@@ -17,3 +17,21 @@ export async function proposalsCommand(opts: { inventory: string; json?: boolean
     await runs.close();
   }
 }
+
+/**
+ * `etcd-runbooks accept`: accepts the watch's open proposal `id` (shown by `proposals`): starts its
+ * runbook as the caller, then follows it like a runbook verb (approvals on a terminal; four-eyes
+ * runbooks need another approver). Exit 0 only when the run completed (or was started with --no-wait).
+ */
+export async function acceptCommand(id: string, opts: { inventory: string; wait?: boolean }, out = console.log): Promise<number> {
+  const { cluster } = inventoryArg(opts.inventory);
+  const runs = await cliRuns(opts.inventory);
+  try {
+    const operation = await runs.accept(cluster, id);
+    out(`accepted ${id} as ${runs.principal}`);
+    const { followRun } = await import('../runRunbook');
+    return await followRun(runs, cluster, operation, opts, out);
+  } finally {
+    await runs.close();
+  }
+}

@@ -61,9 +61,22 @@ describe('proposals', () => {
     const rows = lines.flatMap((l) => { const m = /^│ (open|resolved) +│ (\S+) +│ (.+?) +│ (\S+ \S+) +│/.exec(l); return m ? [m.slice(1)] : []; });
     expect(rows).toEqual([
       ['open', 'ssh-only:node3', '(report: nothing proposed)', '2026-12-05 07:58:50'],
-      ['open', 'member-silent:node2', 'replace --failed node2 --replacement node4', '2026-12-05 07:58:30'],
-      ['resolved', 'nospace', 'defrag', '2026-12-05 07:50:00'],
+      ['open', 'member-silent:node2@2', 'replace --failed node2 --replacement node4', '2026-12-05 07:58:30'],
+      ['resolved', 'nospace@1', 'defrag', '2026-12-05 07:50:00'],
     ]);
+    expect(lines.at(-1)).toBe('to start a proposed run as you: etcd-runbooks accept <id> -i <inventory>');
+  });
+
+  test('an accepted proposal names who accepted it and its run\'s state; no accept hint is left', () => {
+    const at = Date.UTC(2026, 11, 5, 8, 0, 0);
+    const out = proposalsTable({
+      watching: true, cluster: 'lab', intervalSeconds: 15, probes: 9, failedProbes: 0, lastProbeAt: at, reports: [],
+      proposals: [{ id: 'quorum-lost@2', key: 'quorum-lost', runbook: 'recover-quorum', fields: { members: ['node1', 'node2', 'node3'] }, evidence: 'quorum lost', since: at - 90_000, openedAt: at - 30_000, status: 'open',
+        accepted: { by: 'alice', runId: 'r1', workflow: 'recoverQuorum', state: 'running' } }],
+    });
+    expect(out).toMatch(/│ open +│ quorum-lost@2 +│ recover-quorum --members node1,node2,node3 +│/);
+    expect(out).toMatch(/│ +│ +│ accepted by alice: recoverQuorum running +│/);
+    expect(out).not.toMatch(/etcd-runbooks accept/);
   });
 
   test('no watch for the cluster says so', () => {
