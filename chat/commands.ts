@@ -5,6 +5,7 @@ import { RUNBOOKS, SET_BY_SERVICE, type RunbookName } from '../service/catalogue
 export type ChatCommand =
   | { verb: 'start'; runbook: RunbookName; cluster: string; fields: Record<string, unknown> }
   | { verb: 'status' | 'runs'; cluster: string }
+  | { verb: 'accept'; cluster: string; id: string }
   | { verb: 'help' };
 
 const LISTS = new Set(['add', 'members']);
@@ -16,7 +17,7 @@ export const CHAT_HELP = [
   'usage: <runbook> <cluster> key=value ...   e.g. expand lab add=node2,node3 | remove-member lab node=node3',
   'plan <runbook> <cluster> key=value ...: pre-flight and the plan only (dry run), nothing changes',
   `runbooks: ${Object.keys(RUNBOOKS).join(', ')}`,
-  'also: status <cluster>, runs <cluster>, help. Approve or reject the waiting step on the run\'s message.',
+  'also: status <cluster>, runs <cluster>, accept <cluster> <proposal-id>, help. Approve or reject the waiting step on the run\'s message.',
 ].join('\n');
 
 /**
@@ -34,6 +35,10 @@ export function parseChatCommand(text: string): ChatCommand {
   if (!verb || verb === 'help') return { verb: 'help' };
   if (!cluster || !NameSchema.safeParse(cluster).success) throw new Error(`cluster: "${cluster ?? ''}" is not a cluster name (${CHAT_HELP.split('\n')[0]})`);
   if (verb === 'status' || verb === 'runs') return { verb, cluster };
+  if (verb === 'accept') {
+    if (rest.length !== 1) throw new Error(`accept: give the proposal's id, e.g. accept ${cluster} member-silent:node3@1764930000000`);
+    return { verb, cluster, id: rest[0] };
+  }
   if (!(verb in RUNBOOKS)) throw new Error(`unknown runbook "${verb}"; runbooks: ${Object.keys(RUNBOOKS).join(', ')}`);
   const fields: Record<string, unknown> = {};
   for (const w of rest) {

@@ -42,7 +42,7 @@ export async function runSlack(o: { inventory: string[]; port: string }): Promis
   await connection.close();
 }
 
-/** `etcd-runbooks matrix`: the Matrix bridge. MATRIX_HOMESERVER, MATRIX_USER_ID and MATRIX_ACCESS_TOKEN of the bot account; MATRIX_ALERT_ROOM (optional): where failed restore drills alert. */
+/** `etcd-runbooks matrix`: the Matrix bridge. MATRIX_HOMESERVER, MATRIX_USER_ID and MATRIX_ACCESS_TOKEN of the bot account; MATRIX_ALERT_ROOM (optional): where failed restore drills alert and the watches' proposals are posted. */
 export async function runMatrix(o: { inventory: string[] }): Promise<void> {
   const { service, connection, access } = await serviceFor(o.inventory);
   const bridge = new MatrixBridge({ service, access, homeserver: need('MATRIX_HOMESERVER'), userId: need('MATRIX_USER_ID'), accessToken: need('MATRIX_ACCESS_TOKEN'),

@@ -4,6 +4,7 @@ import type { Actor } from '../domain/identity';
 import type { Operation } from '../service/operation';
 import type { RunService } from '../service/runs';
 import { DrillAlerts } from './alerts';
+import { ProposalPosts } from './proposals';
 import { CHAT_HELP, parseChatCommand } from './commands';
 import { RunFollower, type RunSink } from './follow';
 import { readCommand } from './read';
@@ -26,6 +27,8 @@ export interface MatrixOptions {
   alertRoom?: string;
   /** Milliseconds between reads of failed drills (default 60 000). */
   alertIntervalMs?: number;
+  /** Milliseconds between reads of the watches' proposals, posted to `alertRoom` (default 5 000). */
+  proposalIntervalMs?: number;
   log?: (m: string) => void;
 }
 
@@ -53,11 +56,15 @@ const REJECT_KEYS = new Set(['👎', '👎️', '❌']);
  * rejected by 👎 or a reply `reject <reason>`, acting as the user who reacted or replied (roles and
  * four-eyes in service/runs.ts); the end is posted with the member table. After a restart it
  * follows running runs again (their thread is in the run's memo) and reads only new events.
- * With `alertRoom`, a failed restore drill posts an alert there.
+ * With `alertRoom`, a failed restore drill posts an alert there, and so does each proposal and
+ * report of the clusters' watches (chat/proposals.ts), once, edited as its evidence changes and
+ * when it resolves; a 👍 reaction or a reply `accept` on a proposal (or `!etcd accept <cluster>
+ * <id>` anywhere) starts its runbook as that user (service/runs.ts accept), followed in a thread.
  */
 export class MatrixBridge {
   private readonly follower: RunFollower;
   private readonly alerts?: DrillAlerts;
+  private readonly proposals?: ProposalPosts;
   private readonly prompts = new Map<string, Prompt>();
   private stopped = false;
   private loop?: Promise<void>;
@@ -67,7 +74,13 @@ export class MatrixBridge {
   constructor(private readonly o: MatrixOptions) {
     this.follower = new RunFollower(o.service, READER, o.followIntervalMs ?? 1000);
     this.log = o.log ?? ((m) => console.error(`matrix: ${m}`));
-    if (o.alertRoom) this.alerts = new DrillAlerts(o.service, READER, async (text) => { await this.send(o.alertRoom!, text); }, { intervalMs: o.alertIntervalMs ?? 60_000, log: this.log });
+    if (o.alertRoom) {
+      const room = o.alertRoom;
+      this.alerts = new DrillAlerts(o.service, READER, async (text) => { await this.send(room, text); }, { intervalMs: o.alertIntervalMs ?? 60_000, log: this.log });
+      this.proposals = new ProposalPosts(o.service, READER, {
+        post: (x) => this.send(room, x.text), edit: (event, x) => this.edit(room, event, x.text), note: async (event, text) => { await this.send(room, text, event); },
+      }, { intervalMs: o.proposalIntervalMs ?? 5_000, log: this.log });
+    }
   }
 
   /** Skips the backlog (one sync), resumes following running runs, then serves until stop(). */
@@ -78,12 +91,14 @@ export class MatrixBridge {
     if (n) this.log(`following ${n} running run(s) again`);
     this.loop = this.syncLoop(first.next_batch);
     this.alerts?.start();
+    this.proposals?.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.abort.abort();
     await this.alerts?.stop();
+    await this.proposals?.stop();
     await this.loop?.catch(() => undefined);
     await this.follower.stop();
   }
@@ -129,6 +144,8 @@ export class MatrixBridge {
   private async onEvent(room: string, ev: MatrixEvent): Promise<void> {
     const rel = ev.content?.['m.relates_to'] as { rel_type?: string; event_id?: string; key?: string; 'm.in_reply_to'?: { event_id?: string } } | undefined;
     if (ev.type === 'm.reaction' && rel?.rel_type === 'm.annotation' && rel.event_id) {
+      const proposal = this.proposalIn(room, rel.event_id);
+      if (proposal && APPROVE_KEYS.has(rel.key ?? '')) { await this.accept(room, ev.sender, proposal.cluster, proposal.id); return; }
       const p = this.promptIn(room, rel.event_id);
       if (p && APPROVE_KEYS.has(rel.key ?? '')) await this.decide(room, ev.sender, p, 'approve');
       else if (p && REJECT_KEYS.has(rel.key ?? '')) await this.decide(room, ev.sender, p, 'reject', 'rejected by reaction in Matrix');
@@ -137,6 +154,8 @@ export class MatrixBridge {
     if (ev.type !== 'm.room.message' || typeof ev.content?.body !== 'string') return;
     const body = (ev.content.body as string).replace(/^> .*\n\n/s, '').trim(); // a reply quotes its parent first
     const replyTo = rel?.['m.in_reply_to']?.event_id;
+    const proposal = replyTo ? this.proposalIn(room, replyTo) : undefined;
+    if (proposal && /^accept$/i.test(body)) { await this.accept(room, ev.sender, proposal.cluster, proposal.id); return; }
     const p = replyTo ? this.promptIn(room, replyTo) : undefined;
     if (p && /^approve$/i.test(body)) { await this.decide(room, ev.sender, p, 'approve'); return; }
     if (p && /^reject\b/i.test(body)) { await this.decide(room, ev.sender, p, 'reject', body.replace(/^reject\s*/i, '') || 'rejected in Matrix'); return; }
@@ -147,6 +166,7 @@ export class MatrixBridge {
     try {
       const cmd = parseChatCommand(body.slice(prefix.length));
       if (cmd.verb === 'help') { await this.send(room, CHAT_HELP); return; }
+      if (cmd.verb === 'accept') { await this.accept(room, ev.sender, cmd.cluster, cmd.id); return; }
       if (cmd.verb !== 'start') { await this.send(room, await readCommand(this.o.service, actor, cmd.verb, cmd.cluster)); return; }
       const root = await this.send(room, `${cmd.runbook} on ${cmd.cluster}: starting for ${ev.sender}`);
       const { operation } = await this.o.service.start(actor, cmd.runbook, cmd.cluster, cmd.fields, { chat: { kind: 'matrix', room, thread: root } });
@@ -167,6 +187,27 @@ export class MatrixBridge {
     } catch (e) {
       await this.send(room, `refused for ${sender}: ${(e as Error).message}`);
     }
+  }
+
+  /**
+   * Accepts proposal `id` of `cluster` as `sender` (mapped in the access config): the run's message
+   * is posted in `room` and the run is followed in its thread, like a run started by a command.
+   */
+  private async accept(room: string, sender: string, cluster: string, id: string): Promise<void> {
+    const actor = matrixActor(accessRef(this.o.access)(), sender);
+    if (!actor) { await this.send(room, `refused: ${sender} has no roles in etcd-runbooks`); return; }
+    try {
+      const root = await this.send(room, `proposal ${id} on ${cluster}: accepted by ${sender}, starting`);
+      const { operation } = await this.o.service.accept(actor, cluster, id, { chat: { kind: 'matrix', room, thread: root } });
+      this.follower.follow(cluster, operation.run.runId, this.sink(room, root));
+    } catch (e) {
+      await this.send(room, `refused for ${sender}: ${(e as Error).message}`);
+    }
+  }
+
+  /** The proposal message `eventId`, when the bridge posted it in `room`. */
+  private proposalIn(room: string, eventId: string): { cluster: string; id: string } | undefined {
+    return room === this.o.alertRoom ? this.proposals?.find(eventId) : undefined;
   }
 
   /** The prompt `eventId` when it was posted in `room`: a reaction or reply in another room that names it is not a decision. */
@@ -201,8 +242,10 @@ export class MatrixBridge {
   }
 
   private async api<T = Record<string, unknown>>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
+    // A signal of its own per request: undici drops its listener on the signal only at GC, so one
+    // shared signal collects a listener per request (MaxListenersExceededWarning, nodejs/undici#5285).
     const r = await fetch(`${this.o.homeserver}${path}`, {
-      method, signal: this.abort.signal,
+      method, signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(60_000)]),
       headers: { authorization: `Bearer ${this.o.accessToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       ...(body ? { body: JSON.stringify(body) } : {}),
     });

@@ -7,6 +7,7 @@ import { ServiceError } from '../service/errors';
 import type { Operation } from '../service/operation';
 import type { RunService } from '../service/runs';
 import { DrillAlerts } from './alerts';
+import { acceptable, ProposalPosts, type Posting } from './proposals';
 import { CHAT_HELP, parseChatCommand } from './commands';
 import { RunFollower, type RunSink } from './follow';
 import { readCommand } from './read';
@@ -33,6 +34,8 @@ export interface SlackOptions {
   alertChannel?: string;
   /** Milliseconds between reads of failed drills (default 60 000). */
   alertIntervalMs?: number;
+  /** Milliseconds between reads of the watches' proposals, posted to `alertChannel` (default 5 000). */
+  proposalIntervalMs?: number;
 }
 
 /** Who a Slack user is here (access config `slack.users`), or undefined: strangers are refused. */
@@ -49,7 +52,10 @@ const READER: Actor = { principal: 'slack-bridge', method: 'slack', channel: 'sl
  * in place as it moves, a waiting step gets Approve / Reject buttons in the thread that act as the
  * user who clicks (four-eyes and roles as everywhere: service/runs.ts), refusals go back to that
  * user only, and the end is posted with the member table. Runs are followed again after a restart.
- * With `alertChannel`, a failed restore drill posts an alert there.
+ * With `alertChannel`, a failed restore drill posts an alert there, and so does each proposal and
+ * report of the clusters' watches (chat/proposals.ts), once, updated as its evidence changes and
+ * when it resolves; an open proposal has an Accept button that starts its runbook as the user who
+ * clicks (service/runs.ts accept), followed in a thread; `/etcd accept <cluster> <id>` does the same.
  */
 export function createSlackBridge(o: SlackOptions): { app: App; start(port?: number): Promise<Server | undefined>; stop(): Promise<void> } {
   const app = new App({
@@ -60,6 +66,17 @@ export function createSlackBridge(o: SlackOptions): { app: App; start(port?: num
   const follower = new RunFollower(o.service, READER, o.followIntervalMs ?? 1000);
   const alerts = o.alertChannel
     ? new DrillAlerts(o.service, READER, async (text) => { await app.client.chat.postMessage({ channel: o.alertChannel!, text }); }, { intervalMs: o.alertIntervalMs ?? 60_000, log: (m) => console.error(`slack: ${m}`) })
+    : undefined;
+  const proposalBlocks = (x: Posting) => [
+    { type: 'section', text: { type: 'mrkdwn', text: x.text } },
+    ...(acceptable(x) ? [{ type: 'actions', elements: [{ type: 'button', action_id: 'accept', style: 'primary', text: { type: 'plain_text', text: 'Accept' }, value: JSON.stringify({ cluster: x.cluster, id: x.id }) }] }] : []),
+  ];
+  const proposals = o.alertChannel
+    ? new ProposalPosts(o.service, READER, {
+      post: async (x) => (await app.client.chat.postMessage({ channel: o.alertChannel!, text: x.text, blocks: proposalBlocks(x) })).ts!,
+      edit: async (ts, x) => { await app.client.chat.update({ channel: o.alertChannel!, ts, text: x.text, blocks: proposalBlocks(x) }); },
+      note: async (ts, text) => { await app.client.chat.postMessage({ channel: o.alertChannel!, thread_ts: ts, text }); },
+    }, { intervalMs: o.proposalIntervalMs ?? 5_000, howToAccept: 'Accept below to start it as you', log: (m) => console.error(`slack: ${m}`) })
     : undefined;
   const sinkFor = (client: WebClient, room: string, thread: string): RunSink => ({
     update: async (op) => { await client.chat.update({ channel: room, ts: thread, text: runMessage(op) }); },
@@ -101,6 +118,7 @@ export function createSlackBridge(o: SlackOptions): { app: App; start(port?: num
     try {
       const cmd = parseChatCommand(command.text);
       if (cmd.verb === 'help') { await respond({ response_type: 'ephemeral', text: CHAT_HELP }); return; }
+      if (cmd.verb === 'accept') { await acceptAs(client, actor, command.channel_id, command.user_id, cmd.cluster, cmd.id); return; }
       if (cmd.verb !== 'start') {
         await respond({ response_type: 'ephemeral', text: await readCommand(o.service, actor, cmd.verb, cmd.cluster) });
         return;
@@ -110,6 +128,26 @@ export function createSlackBridge(o: SlackOptions): { app: App; start(port?: num
       follower.follow(cmd.cluster, operation.run.runId, sinkFor(client, command.channel_id, root.ts!));
     } catch (e) {
       await respond({ response_type: 'ephemeral', text: `refused: ${(e as Error).message}` });
+    }
+  });
+
+  /** Accepts proposal `id` as `actor`: the run's message in `channel`, followed in its thread. Throws the service's refusal. */
+  const acceptAs = async (client: WebClient, actor: Actor, channel: string, user: string, cluster: string, id: string) => {
+    const root = await client.chat.postMessage({ channel, text: `proposal ${id} on ${cluster}: accepted by <@${user}>, starting` });
+    const { operation } = await o.service.accept(actor, cluster, id, { chat: { kind: 'slack', room: channel, thread: root.ts! } });
+    follower.follow(cluster, operation.run.runId, sinkFor(client, channel, root.ts!));
+  };
+  app.action<BlockAction<ButtonAction>>('accept', async ({ ack, body, action, client }) => {
+    await ack();
+    const channel = body.channel?.id ?? '';
+    const { cluster, id } = JSON.parse(action.value ?? '{}') as { cluster: string; id: string };
+    const actor = slackActor(accessRef(o.access)(), body.user.id);
+    const refuse = (why: string) => client.chat.postEphemeral({ channel, user: body.user.id, text: `refused: ${why}` });
+    if (!actor) { await refuse(`Slack user ${body.user.id} has no roles in etcd-runbooks`); return; }
+    try {
+      await acceptAs(client, actor, channel, body.user.id, cluster, id);
+    } catch (e) {
+      await refuse(e instanceof ServiceError ? e.message : (e as Error).message);
     }
   });
 
@@ -139,10 +177,12 @@ export function createSlackBridge(o: SlackOptions): { app: App; start(port?: num
       const n = await follower.resume('slack', resumeSink).catch((e: Error) => { console.error(`slack: resuming runs: ${e.message}`); return 0; });
       if (n) console.error(`slack: following ${n} running run(s) again`);
       alerts?.start();
+      proposals?.start();
       return server;
     },
     async stop() {
       await alerts?.stop();
+      await proposals?.stop();
       await follower.stop();
       await app.stop();
     },

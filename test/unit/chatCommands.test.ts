@@ -20,6 +20,12 @@ describe('chat commands', () => {
     expect(parseChatCommand('')).toEqual({ verb: 'help' });
   });
 
+  test('accept names the cluster and one proposal id', () => {
+    expect(parseChatCommand('accept lab member-silent:node3@1764930000000')).toEqual({ verb: 'accept', cluster: 'lab', id: 'member-silent:node3@1764930000000' });
+    expect(() => parseChatCommand('accept lab')).toThrow(/^accept: give the proposal's id/);
+    expect(() => parseChatCommand('accept lab a@1 b@2')).toThrow(/^accept: give the proposal's id/);
+  });
+
   test('refusals name the word', () => {
     expect(() => parseChatCommand('explode lab')).toThrow(/unknown runbook "explode"/);
     expect(() => parseChatCommand('expand Lab_1 add=node2')).toThrow(/cluster: "Lab_1"/);
