@@ -1,4 +1,4 @@
-import { ApplicationFailure, continueAsNew, defineQuery, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, defineQuery, patched, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { Activities } from '../activities';
 import { describeZodError, NameSchema } from '../domain/inputs';
@@ -53,6 +53,7 @@ export async function watchCluster(raw: WatchInput): Promise<never> {
   }));
   for (let i = 0; i < input.probesPerRun && !workflowInfo().continueAsNewSuggested; i++) {
     let probe: WatchProbe;
+    const started = Date.now();
     try {
       const r = (await watch.probeWatch({ ...base, members })).result;
       probe = r.probe;
@@ -63,7 +64,10 @@ export async function watchCluster(raw: WatchInput): Promise<never> {
     state = advanceWatch(state, probe).state;
     lastProbeAt = probe.at;
     lastError = probe.error;
-    await sleep(input.intervalSeconds * 1000);
+    // Probes start every interval, not an interval after the last ended: a probe slowed by a node
+    // whose SSH does not answer (10 s) would otherwise stretch the time to reach a threshold.
+    const took = patched('watch-fixed-cadence') ? Date.now() - started : 0;
+    await sleep(Math.max(1000, input.intervalSeconds * 1000 - took));
   }
   return continueAsNew<typeof watchCluster>({ ...raw, state, members });
 }
