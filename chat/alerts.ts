@@ -1,6 +1,7 @@
 import type { Actor } from '../domain/identity';
 import type { DrillFailure } from '../service/recoveryPoint';
 import type { RunService } from '../service/runs';
+import { PollLoop } from './poll';
 
 /** The text of a failed restore drill's alert in chat. */
 export function drillAlertText(f: DrillFailure): string {
@@ -18,41 +19,28 @@ export function drillAlertText(f: DrillFailure): string {
 export class DrillAlerts {
   private readonly posted = new Set<string>();
   private since: Date;
-  private stopped = false;
-  private loop?: Promise<void>;
-  private timer?: NodeJS.Timeout;
-  private wake?: () => void;
+  private readonly poll: PollLoop;
 
   constructor(private readonly service: RunService, private readonly reader: Actor, private readonly post: (text: string) => Promise<void>,
-    private readonly o: { intervalMs?: number; lookBackMs?: number; log?: (m: string) => void } = {}) {
+    o: { intervalMs?: number; lookBackMs?: number; log?: (m: string) => void } = {}) {
     this.since = new Date(Date.now() - (o.lookBackMs ?? 3600_000));
+    this.poll = new PollLoop(() => this.readOnce(), o.intervalMs ?? 60_000, 'drill alerts', o.log);
   }
 
   start(): void {
-    this.loop = this.run();
+    this.poll.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    this.wake?.();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.poll.stop();
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        for (const f of await this.service.drillFailures(this.reader, this.since)) {
-          if (this.posted.has(f.runId)) continue;
-          await this.post(drillAlertText(f));
-          this.posted.add(f.runId);
-          if (f.closedAt > this.since.toISOString()) this.since = new Date(Date.parse(f.closedAt) - 1); // closeTime ties: the set skips repeats
-        }
-      } catch (e) {
-        (this.o.log ?? console.error)(`drill alerts: ${(e as Error).message}`);
-      }
-      if (this.stopped) return;
-      await new Promise<void>((r) => { this.wake = r; this.timer = setTimeout(r, this.o.intervalMs ?? 60_000); });
+  private async readOnce(): Promise<void> {
+    for (const f of await this.service.drillFailures(this.reader, this.since)) {
+      if (this.posted.has(f.runId)) continue;
+      await this.post(drillAlertText(f));
+      this.posted.add(f.runId);
+      if (f.closedAt > this.since.toISOString()) this.since = new Date(Date.parse(f.closedAt) - 1); // closeTime ties: the set skips repeats
     }
   }
 }

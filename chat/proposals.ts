@@ -1,6 +1,7 @@
 import type { Actor } from '../domain/identity';
 import type { Report } from '../domain/watch';
 import type { ProposalsView, RunService, ShownProposal } from '../service/runs';
+import { PollLoop } from './poll';
 
 /** A proposal or report of a cluster's watch as a chat bridge posts it: `id` is the proposal's id, or `<key>@<since>` for a report. */
 export interface Posting { cluster: string; id: string; proposal?: ShownProposal; report?: Report; status: 'open' | 'resolved'; text: string }
@@ -84,14 +85,12 @@ export class ProposalPosts {
   private readonly posted = new Map<string, Posted>();
   private readonly byEvent = new Map<string, { cluster: string; id: string }>();
   private readonly since: number;
-  private stopped = false;
-  private loop?: Promise<void>;
-  private timer?: NodeJS.Timeout;
-  private wake?: () => void;
+  private readonly poll: PollLoop;
 
   constructor(private readonly service: RunService, private readonly reader: Actor, private readonly sink: PostSink,
     private readonly o: { intervalMs?: number; lookBackMs?: number; howToAccept?: string; log?: (m: string) => void } = {}) {
     this.since = Date.now() - (o.lookBackMs ?? 3600_000);
+    this.poll = new PollLoop(() => this.readOnce(), o.intervalMs ?? 5_000, 'proposals', o.log);
   }
 
   /** The proposal a message of the bridge posted is, or undefined (not one, or a report). */
@@ -100,14 +99,11 @@ export class ProposalPosts {
   }
 
   start(): void {
-    this.loop = this.run();
+    this.poll.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    this.wake?.();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.poll.stop();
   }
 
   /** One read of every watch, and the posts it calls for. */
@@ -128,14 +124,6 @@ export class ProposalPosts {
           this.posted.set(key, { ...was, text: a.posting.text, closed: a.kind === 'close' });
         }
       }
-    }
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      await this.readOnce().catch((e: Error) => { if (!this.stopped) (this.o.log ?? console.error)(`proposals: ${e.message}`); });
-      if (this.stopped) return;
-      await new Promise<void>((r) => { this.wake = r; this.timer = setTimeout(r, this.o.intervalMs ?? 5_000); });
     }
   }
 }
