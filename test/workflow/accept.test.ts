@@ -1,4 +1,9 @@
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { serveCliService } from '../../api/local';
 import { AccessSchema } from '../../config/access';
 import type { WatchProbe, WatchedMember } from '../../domain/watch';
 import type { Actor } from '../../domain/identity';
@@ -7,6 +12,7 @@ import { InventoryFiles } from '../../service/inventories';
 import { RunService } from '../../service/runs';
 import { watchCluster } from '../../workflows';
 import { testInventoryFile } from '../api/fixtures';
+import { cliAs } from '../support/cliAs';
 import { withStubWorker } from '../support/stubWorker';
 import { eventually } from '../support/temporal';
 
@@ -79,5 +85,39 @@ test('accept with no watch running is refused as not found', async () => {
     const cluster = `nowatch${process.pid}x${Date.now().toString(36)}`;
     const service = new RunService(client, taskQueue, new InventoryFiles([testInventoryFile(cluster)]), AccessSchema.parse({}), () => `x-${cluster}`);
     expect(await refusal(service.accept(alice, cluster, 'quorum-lost@15000'))).toBe(`not-found: no watch runs for ${cluster}: nothing is proposed (the worker keeps one per cluster with ETCD_RUNBOOKS_WATCH=on)`);
+  });
+});
+
+// As deployed for people who are not root: the CLI (bin/etcd-runbooks, dist/) of OS user nobody
+// through the local CLI service's socket, which learns who it is from the kernel.
+test('nobody (an operator OS user) reads the proposals and accepts one with the CLI: replace starts as nobody (os-user)', async () => {
+  const s = script();
+  const cluster = `cliaccept${process.pid}x${Date.now().toString(36)}`;
+  const dir = mkdtempSync(join(tmpdir(), 'accept-cli-'));
+  chmodSync(dir, 0o755);
+  const socket = join(dir, 'cli.sock');
+  const access = AccessSchema.parse({ osUsers: { nobody: ['operator'] } });
+  await withStubWorker({ probeWatch: s.probeWatch }, async (client, taskQueue) => {
+    const runId = `accept-cli-${cluster}`;
+    const service = new RunService(client, taskQueue, new InventoryFiles([testInventoryFile(cluster)]), access, () => runId);
+    const watch = await client.workflow.start(watchCluster, { taskQueue, workflowId: watchId(cluster), args: [{ cluster, intervalSeconds: 1, probesPerRun: 100 }] });
+    let app: FastifyInstance | undefined;
+    try {
+      app = await serveCliService(service, () => access, socket);
+      const listed = await eventually('proposal open', async () => {
+        const r = await cliAs('nobody', socket, 'proposals', '-i', cluster, '--json');
+        return r.code === 3 ? r : undefined; // exit 3: something is open
+      }, 60_000);
+      const id = (JSON.parse(listed.out) as { proposals: Array<{ id: string; status: string }> }).proposals.find((p) => p.status === 'open')!.id;
+      expect(id).toBe('member-silent:node2@30000');
+      const accepted = await cliAs('nobody', socket, 'accept', id, '-i', cluster, '--no-wait');
+      expect(accepted).toMatchObject({ code: 0, out: expect.stringContaining(`accepted ${id} as nobody\nstarted replaceMember on ${cluster}`) });
+      const desc = await client.workflow.getHandle(runId).describe();
+      expect(desc.memo).toMatchObject({ proposal: id, requester: { principal: 'nobody', method: 'os-user', channel: 'cli' } });
+    } finally {
+      await app?.close();
+      await watch.terminate('test done');
+      await client.workflow.getHandle(runId).terminate('test done').catch(() => undefined);
+    }
   });
 });

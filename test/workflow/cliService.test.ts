@@ -12,6 +12,7 @@ import { progressQuery } from '../../workflows';
 import { testInventoryFile } from '../api/fixtures';
 import { step, withStubWorker } from '../support/stubWorker';
 import { eventually } from '../support/temporal';
+import { cliAs } from '../support/cliAs';
 
 jest.setTimeout(3 * 60_000);
 
@@ -19,7 +20,6 @@ jest.setTimeout(3 * 60_000);
 // CLI service's socket, which learns who they are from the kernel. Real OS users (nobody, daemon)
 // run the real CLI (bin/etcd-runbooks, dist/) against the real Temporal dev server and a stub worker.
 
-const CLI = join(__dirname, '..', '..', 'bin', 'etcd-runbooks');
 const member = (n: number, leader = false) => ({ id: `a${n}`, name: `node${n}`, peerURLs: [`https://10.0.0.${n}:2380`], clientURLs: [`https://10.0.0.${n}:2379`], isLearner: false, healthy: true, isLeader: leader });
 const activities = {
   inspectCluster: step({ control: 'node1', clusterId: 'c1', leader: 'a1', members: [member(1, true), member(2), member(3)] }),
@@ -32,17 +32,6 @@ const activities = {
   moveDataDirAside: step({ moved: '/var/lib/etcd/default.aside' }),
   verifyCluster: step({ state: { members: [member(1, true), member(2)] }, revision: 7 }),
 };
-
-/** The CLI as OS user `user` (its own uid and gid, no groups), with an environment that tries to widen its policy. */
-function cliAs(user: 'nobody' | 'daemon', socket: string, ...args: string[]): Promise<{ code: number; out: string }> {
-  const id = user === 'nobody' ? '65534' : '1';
-  return new Promise((resolve) => {
-    execFile('setpriv', [`--reuid=${id}`, `--regid=${id}`, '--clear-groups', '--', process.execPath, CLI, ...args], {
-      encoding: 'utf8', cwd: '/',
-      env: { PATH: process.env.PATH, HOME: '/', ETCD_RUNBOOKS_SOCKET: socket, ETCD_RUNBOOKS_ACCESS: '/dev/null', ETCD_RUNBOOKS_SIGNING_KEY: process.env.ETCD_RUNBOOKS_SIGNING_KEY, TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS },
-    }, (e, stdout, stderr) => resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }));
-  });
-}
 
 describe('the CLI of OS users who are not root, through the local CLI service', () => {
   beforeAll(() => Runtime.install({ logger: new DefaultLogger('WARN') }));
