@@ -279,7 +279,8 @@ export class RunService {
       // A closed watch is not watching (and a query of it would wait for a worker to replay it).
       if ((await h.describe()).status.name !== 'RUNNING') return { watching: false, cluster, proposals: [], reports: [] };
       const view = await h.query(watchQuery);
-      const accepted = await this.acceptance(cluster);
+      // Only a proposal can have been accepted: no read of the runbook's run without one.
+      const accepted = view.proposals.length ? await this.acceptance(cluster) : undefined;
       return { watching: true, ...view, proposals: view.proposals.map((p) => (accepted?.proposal === p.id ? { ...p, accepted: accepted.acceptance } : p)) };
     } catch (e) {
       if (e instanceof WorkflowNotFoundError || grpcCode(e) === 5) return { watching: false, cluster, proposals: [], reports: [] };
