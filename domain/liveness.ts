@@ -15,7 +15,7 @@ export interface MemberLiveness {
   /** TCP connects from the worker to its client and peer ports (no TLS: the worker holds no client key). */
   workerTcp: { client: boolean; peer: boolean };
   /** Member ID, cluster ID, raft index and the like, from whichever observer got a status. */
-  status?: { memberId: string; clusterId: string; leader: string; raftTerm: number; raftIndex: number; raftAppliedIndex: number; revision: number; isLearner: boolean; version: string };
+  status?: { memberId: string; clusterId: string; leader: string; raftTerm: number; raftIndex: number; raftAppliedIndex: number; revision: number; isLearner: boolean; version: string; dbSize?: number; dbSizeInUse?: number; dbSizeQuota?: number };
   /** IDs of the voting members in this member's own member list, when it answered one. */
   voterIds?: string[];
 }

@@ -1,5 +1,6 @@
 import type { EtcdLiveness } from './liveness';
 import { quorumSize } from './quorum';
+import { healthFindings, leaderOf, HEALTH } from './watchHealth';
 
 /**
  * One probe of a cluster by its watch: each inventory node as the pre-flight judges it (etcd
@@ -27,6 +28,12 @@ export interface WatchedMember {
   raftIndex?: number;
   /** Its endpoint serves another cluster (WatchProbe.foreign): counted as a voter that does not answer, proposed for by its own finding. */
   foreign?: boolean;
+  /** From its status, when it gave one: its member ID and the leader it follows (hex; '0': none), its etcd version. */
+  memberId?: string;
+  leader?: string;
+  version?: string;
+  /** Its database file: size and in use (bytes), and its backend quota (bytes) when known. */
+  db?: { size: number; inUse: number; quota?: number };
 }
 
 /** What a finding proposes: a runbook of the catalogue (service/catalogue.ts) and its fields. */
@@ -59,7 +66,7 @@ const describeMembers = (ms: readonly WatchedMember[]) => ms.map((m) => m.node).
  * Source: reference 000 §2 (quorum), §5-§8 (which procedure for which failure); reference 001
  * (force-new-cluster on the most advanced survivor only after quorum is lost).
  */
-export function findingsOf(p: WatchProbe): Finding[] {
+export function findingsOf(p: WatchProbe, leaderChanges: readonly number[] = []): Finding[] {
   if (p.error) return [];
   const voters = p.members.filter((m) => !m.learner);
   const answering = voters.filter((m) => m.etcd === 'serving' || m.etcd === 'listening');
@@ -102,6 +109,8 @@ export function findingsOf(p: WatchProbe): Finding[] {
       ...(f.node ? { propose: { runbook: 'remove-member', fields: { node: f.node } } } : {}),
     });
   }
+  // Without a quorum there is no leader to judge by: the quorum loss is the finding.
+  if (!out.some((f) => f.key === 'quorum-lost')) out.push(...healthFindings(p, leaderChanges));
   return out;
 }
 
@@ -131,6 +140,9 @@ export interface WatchState {
   /** Probes done, and those that failed (the probe itself, not a member). */
   probes: number;
   failedProbes: number;
+  /** The leader (member ID, hex) the last probe that saw one found, and when the leader changed (ms, within HEALTH.leaderWindowMs). */
+  leader?: string;
+  leaderChanges?: number[];
 }
 
 export const EMPTY_WATCH: WatchState = { seen: {}, proposals: [], reports: [], probes: 0, failedProbes: 0 };
@@ -151,7 +163,10 @@ export interface WatchChange { opened: (Proposal | Report)[]; updated: (Proposal
 export function advanceWatch(state: WatchState, probe: WatchProbe): { state: WatchState; change: WatchChange } {
   const change: WatchChange = { opened: [], updated: [], closed: [] };
   if (probe.error) return { state: { ...state, probes: state.probes + 1, failedProbes: state.failedProbes + 1 }, change };
-  const findings = findingsOf(probe);
+  const leader = leaderOf(probe);
+  const changed = leader !== undefined && state.leader !== undefined && leader !== state.leader;
+  const leaderChanges = [...(state.leaderChanges ?? []), ...(changed ? [probe.at] : [])].filter((t) => probe.at - t <= HEALTH.leaderWindowMs);
+  const findings = findingsOf(probe, leaderChanges);
   const seen: WatchState['seen'] = {};
   for (const f of findings) seen[f.key] = { since: state.seen[f.key]?.since ?? probe.at, last: probe.at };
   const proposals = state.proposals.map((p) => ({ ...p }));
@@ -179,5 +194,6 @@ export function advanceWatch(state: WatchState, probe: WatchProbe): { state: Wat
     if (x.status === 'open' && !seen[x.key]) { x.status = 'resolved'; x.closedAt = probe.at; change.closed.push(x); }
   }
   const bounded = <T extends { status: string }>(xs: T[]) => [...xs.filter((x) => x.status === 'open'), ...xs.filter((x) => x.status !== 'open').slice(-KEEP_CLOSED)];
-  return { state: { seen, proposals: bounded(proposals), reports: bounded(reports), probes: state.probes + 1, failedProbes: state.failedProbes }, change };
+  const leaderState = { ...((leader ?? state.leader) !== undefined ? { leader: leader ?? state.leader } : {}), ...(leaderChanges.length ? { leaderChanges } : {}) };
+  return { state: { seen, proposals: bounded(proposals), reports: bounded(reports), probes: state.probes + 1, failedProbes: state.failedProbes, ...leaderState }, change };
 }

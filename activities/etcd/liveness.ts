@@ -55,7 +55,7 @@ export async function probeLiveness(ops: ClusterOps, nodes: string[]): Promise<M
     const s = views[0]?.s;
     const m: MemberLiveness = { node: n.name, ssh: ssh[i], seenBy, selfSeen: views.some((v) => v.observer === n.name), workerTcp: tcp[i] };
     if (s) {
-      m.status = { memberId: s.memberId, clusterId: s.clusterId, leader: s.leader, raftTerm: s.raftTerm, raftIndex: s.raftIndex, raftAppliedIndex: s.raftAppliedIndex, revision: s.revision, isLearner: s.isLearner, version: s.version };
+      m.status = { memberId: s.memberId, clusterId: s.clusterId, leader: s.leader, raftTerm: s.raftTerm, raftIndex: s.raftIndex, raftAppliedIndex: s.raftAppliedIndex, revision: s.revision, isLearner: s.isLearner, version: s.version, dbSize: s.dbSize, dbSizeInUse: s.dbSizeInUse, ...(s.dbSizeQuota ? { dbSizeQuota: s.dbSizeQuota } : {}) };
       const ids = await lists.get(n.etcd.clientURL);
       if (ids) m.voterIds = ids;
     }

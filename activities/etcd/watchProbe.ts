@@ -2,9 +2,30 @@ import { etcdLiveness } from '../../domain/liveness';
 import type { WatchProbe } from '../../domain/watch';
 import type { ClusterOps } from '../cluster';
 import { rethrowCancellation } from '../errors';
-import { alarmList } from './alarms';
+import { alarmList, memberQuotaBytes } from './alarms';
 import { probeLiveness } from './liveness';
 import { inInventoryOrder, memberList, type MemberListView } from './reads';
+
+/** Backend quotas read from a member's /metrics (etcd 3.4, 3.5 report none in their status), by client URL and member ID. */
+const quotas = new Map<string, { bytes: number; at: number }>();
+/** How long a quota read from /metrics is reused (ms): it changes only when the member restarts with another flag. */
+const QUOTA_TTL_MS = 10 * 60_000;
+
+/** The member's backend quota (bytes): from its status, else /metrics at most every QUOTA_TTL_MS; undefined when unreadable. */
+async function quotaOf(ops: ClusterOps, node: string, memberId: string, statusQuota: number | undefined): Promise<number | undefined> {
+  if (statusQuota) return statusQuota;
+  const key = `${ops.node(node).etcd.clientURL} ${memberId}`;
+  const cached = quotas.get(key);
+  if (cached && Date.now() - cached.at < QUOTA_TTL_MS) return cached.bytes;
+  try {
+    const bytes = await memberQuotaBytes(ops, node, ops.node(node).etcd.clientURL, undefined);
+    quotas.set(key, { bytes, at: Date.now() });
+    return bytes;
+  } catch (e) {
+    rethrowCancellation(e);
+    return undefined;
+  }
+}
 
 /** A watch probe, and the nodes holding a member (the watch carries them to the next probe). */
 export interface WatchProbeResult { probe: WatchProbe; memberNodes: string[] }
@@ -15,8 +36,9 @@ export interface WatchProbeResult { probe: WatchProbe; memberNodes: string[] }
  * network, SSH apart: probeLiveness), and the alarms. When no member list can be read (no
  * quorum, or no etcd answers), the members are `lastMembers` (what the watch read before). A
  * probe that could ask nothing (no node answers SSH, no member known) says so in `error`, and
- * the watch counts it as a failed probe, never as members lost. Source: reference 000 §3;
- * etcd docs "Maintenance: Space quota" (alarms).
+ * the watch counts it as a failed probe, never as members lost. Each member that gave a status
+ * carries its leader, version and database size with its quota (domain/watchHealth.ts judges them).
+ * Source: reference 000 §3; etcd docs "Maintenance: Space quota" (alarms, quota).
  */
 export async function watchProbe(ops: ClusterOps, lastMembers: readonly string[]): Promise<WatchProbeResult> {
   const at = Date.now();
@@ -48,14 +70,21 @@ export async function watchProbe(ops: ClusterOps, lastMembers: readonly string[]
       rethrowCancellation(e);
     }
   }
+  const watched = await Promise.all(members.map(async (m) => {
+    const l = liveness.find((x) => x.node === m.node)!;
+    const away = foreign.some((f) => f.node === m.node);
+    const s = away ? undefined : l.status;
+    const quota = s && l.ssh.ok ? await quotaOf(ops, m.node, s.memberId, s.dbSizeQuota) : s?.dbSizeQuota;
+    return {
+      node: m.node, learner: m.learner, etcd: away ? 'silent' as const : etcdLiveness(l), ssh: l.ssh.ok, ...(away ? { foreign: true } : {}),
+      ...(s ? { raftIndex: s.raftIndex, memberId: s.memberId, leader: s.leader, version: s.version } : {}),
+      ...(s?.dbSize !== undefined ? { db: { size: s.dbSize, inUse: s.dbSizeInUse ?? s.dbSize, ...(quota ? { quota } : {}) } } : {}),
+    };
+  }));
   return {
     probe: {
       at,
-      members: members.map((m) => {
-        const l = liveness.find((x) => x.node === m.node)!;
-        const away = foreign.some((f) => f.node === m.node);
-        return { node: m.node, learner: m.learner, etcd: away ? 'silent' : etcdLiveness(l), ssh: l.ssh.ok, ...(l.status && !away ? { raftIndex: l.status.raftIndex } : {}), ...(away ? { foreign: true } : {}) };
-      }),
+      members: watched,
       spare: liveness.filter((l) => !memberNodes.includes(l.node) && l.ssh.ok).map((l) => l.node),
       alarms,
       foreign,
