@@ -81,10 +81,20 @@ const ProposalSchema = z.object({
 });
 const ReportSchema = z.object({ key: z.string(), evidence: z.string(), since: z.number(), openedAt: z.number(), status: z.enum(['open', 'resolved']), closedAt: z.number().optional() });
 
+/** domain/watch.ts WatchedMember: one member's node as the last probe judged it (sizes in bytes; member IDs hex). */
+const WatchedMemberSchema = z.object({
+  node: z.string(), learner: z.boolean(), etcd: z.enum(['serving', 'listening', 'isolated', 'silent']), ssh: z.boolean(), raftIndex: z.number().optional(), foreign: z.boolean().optional(),
+  memberId: z.string().optional(), leader: z.string().optional(), version: z.string().optional(),
+  db: z.object({ size: z.number(), inUse: z.number(), quota: z.number().optional() }).optional(),
+});
+
 /** service/runs.ts ProposalsView: what the cluster's watch proposes and reports. */
 export const ProposalsSchema = z.object({
   watching: z.boolean(), cluster: z.string(), proposals: z.array(ProposalSchema), reports: z.array(ReportSchema),
   intervalSeconds: z.number().optional(), probes: z.number().optional(), failedProbes: z.number().optional(), lastProbeAt: z.number().optional(), lastError: z.string().optional(),
+  last: z.object({ at: z.number(), members: z.array(WatchedMemberSchema), spare: z.array(z.string()), alarms: z.object({ noSpace: z.array(z.string()), corrupt: z.array(z.string()) }) }).optional()
+    .describe('the last probe that read the cluster (domain/watch.ts WatchProbe)'),
+  leader: z.string().optional().describe('the leader\'s member ID (hex) the watch last saw'),
 });
 
 /** service/recoveryPoint.ts RecoveryPoint: the newest backup that passed a restore drill; `failed`: the newest drill failed after it (the alert). */

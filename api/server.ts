@@ -4,7 +4,8 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { createJsonSchemaTransform, createJsonSchemaTransformObject, serializerCompiler, validatorCompiler, hasZodFastifySchemaValidationErrors, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Actor } from '../domain/identity';
+import { hasRole, type Actor } from '../domain/identity';
+import { ClusterMetrics } from '../service/metrics';
 import { RUNBOOKS, type RunbookName } from '../service/catalogue';
 import { ServiceError, type ServiceErrorKind } from '../service/errors';
 import type { RunService } from '../service/runs';
@@ -110,6 +111,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     app.post('/v1/local/challenge', { schema: { hide: true, body: z.strictObject({}).optional() } }, async () => local.challenge());
     app.post('/v1/local/session', { schema: { hide: true, body: z.strictObject({ nonce: z.string().regex(/^[0-9a-f]{64}$/) }) } }, async (req) => local.session(req.body.nonce));
   }
+
+  // Prometheus scrapes with a viewer token (authorization.credentials_file): the metrics name clusters and nodes.
+  const metrics = new ClusterMetrics(deps.service);
+  app.get('/metrics', { onRequest: authenticate, schema: { summary: 'Prometheus metrics of every cluster: the watch\'s last probe per member, open proposals, recovery point, last drill, runs by runbook and outcome (text exposition format)', security } },
+    async (req, reply) => {
+      if (!hasRole(req.actor.roles, 'viewer')) throw new ServiceError('forbidden', `${req.actor.principal} may not read metrics (needs role viewer)`);
+      const text = await metrics.render(req.actor);
+      return reply.type(metrics.contentType).send(text);
+    });
 
   app.get('/v1/runbooks', { onRequest: authenticate, schema: { summary: 'the runbooks this API starts', security, response: { 200: RunbookListSchema, ...errors } } },
     async () => Object.entries(RUNBOOKS).map(([name, e]) => ({ name, workflow: e.workflow, summary: e.summary, path: `/v1/clusters/{cluster}/runbooks/${name}` })));

@@ -24,8 +24,12 @@ export const WatchInputSchema = z.strictObject({
 });
 export type WatchInput = z.input<typeof WatchInputSchema>;
 
-/** What the `watch` query answers: the open and recently closed proposals and reports, and the last probe's time and error. */
-export interface WatchView { cluster: string; intervalSeconds: number; proposals: Proposal[]; reports: Report[]; probes: number; failedProbes: number; lastProbeAt?: number; lastError?: string }
+/**
+ * What the `watch` query answers: the open and recently closed proposals and reports, the last
+ * probe's time and error, and the last probe that read the cluster (`last`: each member's
+ * liveness, leader, database size; what /metrics exports) with the leader it found.
+ */
+export interface WatchView { cluster: string; intervalSeconds: number; proposals: Proposal[]; reports: Report[]; probes: number; failedProbes: number; lastProbeAt?: number; lastError?: string; last?: WatchProbe; leader?: string }
 
 export const watchQuery = defineQuery<WatchView>('watch');
 
@@ -47,9 +51,10 @@ export async function watchCluster(raw: WatchInput): Promise<never> {
   let members = input.members ?? [];
   let lastProbeAt: number | undefined;
   let lastError: string | undefined;
+  let last: WatchProbe | undefined;
   setHandler(watchQuery, () => ({
     cluster: input.cluster, intervalSeconds: input.intervalSeconds, proposals: state.proposals, reports: state.reports, probes: state.probes, failedProbes: state.failedProbes,
-    ...(lastProbeAt !== undefined ? { lastProbeAt } : {}), ...(lastError ? { lastError } : {}),
+    ...(lastProbeAt !== undefined ? { lastProbeAt } : {}), ...(lastError ? { lastError } : {}), ...(last ? { last } : {}), ...(state.leader ? { leader: state.leader } : {}),
   }));
   for (let i = 0; i < input.probesPerRun && !workflowInfo().continueAsNewSuggested; i++) {
     let probe: WatchProbe;
@@ -64,6 +69,7 @@ export async function watchCluster(raw: WatchInput): Promise<never> {
     state = advanceWatch(state, probe).state;
     lastProbeAt = probe.at;
     lastError = probe.error;
+    if (!probe.error) last = probe;
     // Probes start every interval, not an interval after the last ended: a probe slowed by a node
     // whose SSH does not answer (10 s) would otherwise stretch the time to reach a threshold.
     const took = patched('watch-fixed-cadence') ? Date.now() - started : 0;

@@ -131,6 +131,15 @@ describe('HTTP API: authentication, roles, validation (Fastify inject)', () => {
     expect(unknownCluster.statusCode).toBe(404);
   });
 
+  test('/metrics: 401 without a token; for a viewer, a cluster whose watch and runs cannot be read is read_ok 0 with nothing else of its own', async () => {
+    expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+    const r = await app.inject({ method: 'GET', url: '/metrics', headers: bearer(TOKENS.viewer) });
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(r.body).toContain('etcd_runbooks_cluster_read_ok{cluster="lab"} 0');
+    expect(r.body).not.toMatch(/^etcd_runbooks_member_etcd_serving\{/m);
+  });
+
   test('a valid request while Temporal is unreachable is 503 with Retry-After', async () => {
     const r = await start(bearer(TOKENS.alice));
     expect(r.statusCode).toBe(503);
