@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what etcd-runbooks needs on a Debian host, skipping what is already there:
-#  - Debian packages for the lab (debootstrap, systemd-nspawn, iproute2, zstd, openssl, ssh-keygen)
+#  - Debian packages for the lab (debootstrap, systemd-nspawn, iproute2, zstd, openssl, ssh-keygen),
+#    and prometheus for promtool (the tests check deploy/prometheus with it)
 #  - node modules (the versions in package-lock.json)
 #  - the Temporal CLI with its dev server (scripts/temporal-cli.sh builds it with Go if missing)
 #  - Temporal server 1.29.1, temporal-sql-tool and UI 2.42.1 for the lab's head node
@@ -13,7 +14,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
-packages=(debootstrap systemd-container iproute2 zstd openssl openssh-client ca-certificates nftables python3 python3-venv)
+packages=(debootstrap systemd-container iproute2 zstd openssl openssh-client ca-certificates nftables python3 python3-venv prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
