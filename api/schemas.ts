@@ -86,6 +86,10 @@ const WatchedMemberSchema = z.object({
   node: z.string(), learner: z.boolean(), etcd: z.enum(['serving', 'listening', 'isolated', 'silent']), ssh: z.boolean(), raftIndex: z.number().optional(), foreign: z.boolean().optional(),
   memberId: z.string().optional(), leader: z.string().optional(), version: z.string().optional(),
   db: z.object({ size: z.number(), inUse: z.number(), quota: z.number().optional() }).optional(),
+  facts: z.object({
+    at: z.number(), certs: z.array(z.object({ role: z.enum(['ca', 'server', 'peer', 'client']), notAfter: z.number() })),
+    dataDirFree: z.number().optional(), clock: z.object({ offsetMs: z.number(), errorMs: z.number() }).optional(),
+  }).optional().describe('the node\'s certificates (expiry, ms since the epoch), data dir free bytes and clock offset, read at most every 5 minutes'),
 });
 
 /** service/runs.ts ProposalsView: what the cluster's watch proposes and reports. */

@@ -1,6 +1,7 @@
 import type { EtcdLiveness } from './liveness';
 import { quorumSize } from './quorum';
 import { healthFindings, leaderOf, HEALTH } from './watchHealth';
+import { nodeFindings } from './watchNode';
 
 /**
  * One probe of a cluster by its watch: each inventory node as the pre-flight judges it (etcd
@@ -34,6 +35,21 @@ export interface WatchedMember {
   version?: string;
   /** Its database file: size and in use (bytes), and its backend quota (bytes) when known. */
   db?: { size: number; inUse: number; quota?: number };
+  /** Its node's slow-changing facts (read at most every 5 minutes), when SSH answered. */
+  facts?: NodeFacts;
+}
+
+/**
+ * A member node's facts read over SSH at most every few minutes (activities/etcd/watchNodeFacts.ts):
+ * when (`at`, ms), each certificate's leaf expiry (ms since the epoch; roles ca, server, peer,
+ * client), free bytes on the data dir's filesystem, the node's clock against the worker's (ms, ± error).
+ * A fact that could not be read is absent.
+ */
+export interface NodeFacts {
+  at: number;
+  certs: { role: 'ca' | 'server' | 'peer' | 'client'; notAfter: number }[];
+  dataDirFree?: number;
+  clock?: { offsetMs: number; errorMs: number };
 }
 
 /** What a finding proposes: a runbook of the catalogue (service/catalogue.ts) and its fields. */
@@ -111,6 +127,7 @@ export function findingsOf(p: WatchProbe, leaderChanges: readonly number[] = [])
   }
   // Without a quorum there is no leader to judge by: the quorum loss is the finding.
   if (!out.some((f) => f.key === 'quorum-lost')) out.push(...healthFindings(p, leaderChanges));
+  out.push(...nodeFindings(p));
   return out;
 }
 

@@ -48,6 +48,8 @@ export class ClusterMetrics {
     dbSize: this.gauge('member_db_size_bytes', 'size of the member\'s database file', ['cluster', 'node']),
     dbInUse: this.gauge('member_db_size_in_use_bytes', 'bytes of the database file in use (the rest a defrag gives back)', ['cluster', 'node']),
     dbQuota: this.gauge('member_db_quota_bytes', 'the member\'s backend quota (--quota-backend-bytes)', ['cluster', 'node']),
+    certDays: this.gauge('member_certificate_days_left', 'days until the certificate (ca, server, peer, client) on the member\'s node expires', ['cluster', 'node', 'role']),
+    diskFree: this.gauge('member_data_dir_free_bytes', 'free bytes on the filesystem of the member\'s data dir', ['cluster', 'node']),
     proposals: this.gauge('proposals_open', 'open proposals of the watch, by runbook', ['cluster', 'runbook']),
     reports: this.gauge('reports_open', 'open reports of the watch (findings that propose nothing)', ['cluster']),
     rpAge: this.gauge('recovery_point_age_seconds', 'age of the newest backup that passed a restore drill', ['cluster']),
@@ -113,6 +115,8 @@ export class ClusterMetrics {
         this.m.dbInUse.set(l, m.db.inUse);
         if (m.db.quota) this.m.dbQuota.set(l, m.db.quota);
       }
+      for (const c of m.facts?.certs ?? []) this.m.certDays.set({ ...l, role: c.role }, Math.floor((c.notAfter - Date.now()) / 86_400_000));
+      if (m.facts?.dataDirFree !== undefined) this.m.diskFree.set(l, m.facts.dataDirFree);
     }
   }
 

@@ -5,6 +5,7 @@ import { rethrowCancellation } from '../errors';
 import { alarmList, memberQuotaBytes } from './alarms';
 import { probeLiveness } from './liveness';
 import { inInventoryOrder, memberList, type MemberListView } from './reads';
+import { nodeFacts } from './watchNodeFacts';
 
 /** Backend quotas read from a member's /metrics (etcd 3.4, 3.5 report none in their status), by client URL and member ID. */
 const quotas = new Map<string, { bytes: number; at: number }>();
@@ -37,7 +38,9 @@ export interface WatchProbeResult { probe: WatchProbe; memberNodes: string[] }
  * quorum, or no etcd answers), the members are `lastMembers` (what the watch read before). A
  * probe that could ask nothing (no node answers SSH, no member known) says so in `error`, and
  * the watch counts it as a failed probe, never as members lost. Each member that gave a status
- * carries its leader, version and database size with its quota (domain/watchHealth.ts judges them).
+ * carries its leader, version and database size with its quota (domain/watchHealth.ts judges them),
+ * and each member node that answers SSH its certificates' expiry, data dir free space and clock,
+ * read at most every 5 minutes (watchNodeFacts.ts; domain/watchNode.ts judges them).
  * Source: reference 000 §3; etcd docs "Maintenance: Space quota" (alarms, quota).
  */
 export async function watchProbe(ops: ClusterOps, lastMembers: readonly string[]): Promise<WatchProbeResult> {
@@ -75,10 +78,12 @@ export async function watchProbe(ops: ClusterOps, lastMembers: readonly string[]
     const away = foreign.some((f) => f.node === m.node);
     const s = away ? undefined : l.status;
     const quota = s && l.ssh.ok ? await quotaOf(ops, m.node, s.memberId, s.dbSizeQuota) : s?.dbSizeQuota;
+    const facts = l.ssh.ok && !away ? await nodeFacts(ops, m.node) : undefined;
     return {
       node: m.node, learner: m.learner, etcd: away ? 'silent' as const : etcdLiveness(l), ssh: l.ssh.ok, ...(away ? { foreign: true } : {}),
       ...(s ? { raftIndex: s.raftIndex, memberId: s.memberId, leader: s.leader, version: s.version } : {}),
       ...(s?.dbSize !== undefined ? { db: { size: s.dbSize, inUse: s.dbSizeInUse ?? s.dbSize, ...(quota ? { quota } : {}) } } : {}),
+      ...(facts ? { facts } : {}),
     };
   }));
   return {

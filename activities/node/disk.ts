@@ -2,8 +2,7 @@ import type { ClusterOps } from '../cluster';
 import { PreconditionError } from '../errors';
 import { shScript } from '../ssh/quote';
 
-/** WAL segments etcd preallocates in a fresh data dir (64 MiB each; etcd docs "Hardware recommendations"). */
-export const WAL_RESERVE_BYTES = 64 * 1024 * 1024;
+export { WAL_RESERVE_BYTES } from '../../domain/disk';
 
 /**
  * Bytes free for an unprivileged writer on the filesystem that holds `path` (or its nearest existing

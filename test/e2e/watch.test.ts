@@ -94,9 +94,30 @@ describe('watch (end to end)', () => {
     if (!process.env.ETCD_RUNBOOKS_KEEP_LAB) lab('down');
   });
 
-  test('a healthy cluster: the watch probes and proposes nothing', async () => {
+  /** The value of one series of /metrics as Prometheus scrapes it (a viewer token), or undefined. */
+  const scrape = async () => {
+    const r = await fetch(`${apiBase}/metrics`, { headers: { authorization: `Bearer ${TOKENS.viewer}` } });
+    expect(r.status).toBe(200);
+    const text = await r.text();
+    return (series: string) => { const l = text.split('\n').find((x) => x.startsWith(`${series} `)); return l === undefined ? undefined : Number(l.slice(series.length + 1)); };
+  };
+
+  test('a healthy cluster: the watch probes and proposes nothing; /metrics shows what etcd says', async () => {
     const v = await eventually('three probes', async () => { const x = await proposals(); return x.watching && (x.probes ?? 0) >= 3 ? x : undefined; }, 120_000);
     expect(v).toMatchObject({ watching: true, cluster: 'lab', intervalSeconds: 15, failedProbes: 0, proposals: [], reports: [] });
+    // Judged against etcd itself: its leader, and each member's backend quota (24 MiB) and database size.
+    const status = await all.maintenance.status();
+    const leaderName = (await all.cluster.memberList({})).members.find((m) => m.ID === status.leader)?.name;
+    const leaderNode = inv.nodes.find((n) => n.etcd.memberName === leaderName)?.name;
+    expect(leaderNode).toBeDefined();
+    const metric = await scrape();
+    expect(['cluster_read_ok', 'watch_up', 'cluster_voters', 'cluster_voters_serving', 'cluster_has_leader'].map((n) => metric(`etcd_runbooks_${n}{cluster="lab"}`))).toEqual([1, 1, 3, 3, 1]);
+    for (const n of ['node1', 'node2', 'node3']) {
+      const l = `{cluster="lab",node="${n}"}`;
+      expect([metric(`etcd_runbooks_member_etcd_serving${l}`), metric(`etcd_runbooks_member_ssh_up${l}`), metric(`etcd_runbooks_member_db_quota_bytes${l}`), metric(`etcd_runbooks_member_is_leader${l}`)])
+        .toEqual([1, 1, 24 * 1024 * 1024, n === leaderNode ? 1 : 0]);
+      expect(metric(`etcd_runbooks_member_db_size_bytes${l}`)).toBeGreaterThan(0);
+    }
   });
 
   test('SSH-only loss of node2: reported, nothing proposed', async () => {
@@ -167,6 +188,8 @@ describe('watch (end to end)', () => {
     expect(p).toMatchObject({ runbook: 'replace', fields: { failed: 'node3', replacement: 'node4' } });
     expect(p).toHaveProperty('evidence', 'node3 silent (etcd does not answer; SSH fails too), 2 of 3 voters serving');
     expect(open(await proposals()).map((x) => x.key)).toEqual(['member-silent:node3']);
+    const metric = await scrape();
+    expect([metric('etcd_runbooks_cluster_voters_serving{cluster="lab"}'), metric('etcd_runbooks_member_etcd_serving{cluster="lab",node="node3"}'), metric('etcd_runbooks_proposals_open{cluster="lab",runbook="replace"}')]).toEqual([2, 0, 1]);
     const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const posted = await botSaid(new RegExp(`^PROPOSAL ${esc(p.id)} on lab`));
     expect(posted.content.body).toContain('Proposed: replace lab failed=node3 replacement=node4');

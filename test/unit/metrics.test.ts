@@ -12,7 +12,7 @@ const view: ProposalsView = {
     { id: 'nospace@1', key: 'nospace', runbook: 'defrag', fields: {}, evidence: 'e', since: 1, openedAt: 2, status: 'resolved', closedAt: 3 },
   ],
   reports: [{ key: 'ssh-only:node2', evidence: 'e', since: 1, openedAt: 2, status: 'open' }],
-  last: { at: 1_700_000_000_000, members: [member('node1'), member('node2', { ssh: false }), { node: 'node3', learner: false, etcd: 'silent', ssh: false }], spare: [], alarms: { noSpace: [], corrupt: [] }, foreign: [] },
+  last: { at: 1_700_000_000_000, members: [member('node1', { facts: { at: 1, certs: [{ role: 'server', notAfter: Date.now() + 20.5 * 86_400_000 }], dataDirFree: 5 * MiB } }), member('node2', { ssh: false }), { node: 'node3', learner: false, etcd: 'silent', ssh: false }], spare: [], alarms: { noSpace: [], corrupt: [] }, foreign: [] },
 };
 const source = (over: Partial<MetricsSource> = {}): MetricsSource => ({
   clusters: () => ['lab', 'down'],
@@ -56,6 +56,8 @@ describe('metrics: what a scrape exposes, read from the watch, drills and runs',
       'etcd_runbooks_runs{cluster="lab",runbook="replace",outcome="running"}': 1,
       'etcd_runbooks_runs_duration_seconds_sum{cluster="lab",runbook="defrag",outcome="completed"}': 120,
       'etcd_runbooks_last_run_duration_seconds{cluster="lab",runbook="defrag",outcome="completed"}': 90,
+      'etcd_runbooks_member_certificate_days_left{cluster="lab",node="node1",role="server"}': 20,
+      'etcd_runbooks_member_data_dir_free_bytes{cluster="lab",node="node1"}': 5 * MiB,
       'etcd_runbooks_cluster_read_ok{cluster="down"}': 0,
     };
     expect(Object.fromEntries(Object.keys(expected).map((k) => [k, value(text, k)]))).toEqual(expected);
