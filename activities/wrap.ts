@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { InventoryError, UnknownNodeError } from '../inventory/schema';
@@ -21,10 +22,11 @@ export interface ClusterInput {
 
 /**
  * What activities share in a worker: inventories, SSH sessions, (optional) the command journal,
- * and the digest of the worker's own trust file (config/trust.ts; undefined: the worker has none,
- * and acts for no signed run).
+ * the digest of the worker's own trust file (config/trust.ts; undefined: the worker has none,
+ * and acts for no signed run), and (optional) the worker's Temporal client and task queue for the
+ * watch's reads of Temporal (a run going on the cluster, the recovery point).
  */
-export interface ActivityDeps { registry: InventoryRegistry; pool: SshPool; journal?: CommandJournal; trustDigest?: () => string | undefined }
+export interface ActivityDeps { registry: InventoryRegistry; pool: SshPool; journal?: CommandJournal; trustDigest?: () => string | undefined; temporal?: { client: Client; taskQueue: string } }
 
 /**
  * Refuses a signed run whose pinned keys are not the worker's: a start that brought keys of its

@@ -96,7 +96,12 @@ const WatchedMemberSchema = z.object({
 export const ProposalsSchema = z.object({
   watching: z.boolean(), cluster: z.string(), proposals: z.array(ProposalSchema), reports: z.array(ReportSchema),
   intervalSeconds: z.number().optional(), probes: z.number().optional(), failedProbes: z.number().optional(), lastProbeAt: z.number().optional(), lastError: z.string().optional(),
-  last: z.object({ at: z.number(), members: z.array(WatchedMemberSchema), spare: z.array(z.string()), alarms: z.object({ noSpace: z.array(z.string()), corrupt: z.array(z.string()) }) }).optional()
+  last: z.object({
+    at: z.number(), members: z.array(WatchedMemberSchema), spare: z.array(z.string()), alarms: z.object({ noSpace: z.array(z.string()), corrupt: z.array(z.string()) }),
+    running: z.object({ workflow: z.string(), since: z.number() }).optional().describe('a runbook run going on the cluster: new proposals are held until it ends'),
+    recovery: z.object({ objectiveHours: z.number(), takenAt: z.number().optional(), drillFailed: z.object({ at: z.number(), message: z.string() }).optional() }).optional()
+      .describe('the recovery point against the inventory\'s objective'),
+  }).optional()
     .describe('the last probe that read the cluster (domain/watch.ts WatchProbe)'),
   leader: z.string().optional().describe('the leader\'s member ID (hex) the watch last saw'),
 });

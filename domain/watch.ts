@@ -2,6 +2,7 @@ import type { EtcdLiveness } from './liveness';
 import { quorumSize } from './quorum';
 import { healthFindings, leaderOf, HEALTH } from './watchHealth';
 import { nodeFindings } from './watchNode';
+import { recoveryFindings } from './watchRecovery';
 
 /**
  * One probe of a cluster by its watch: each inventory node as the pre-flight judges it (etcd
@@ -18,6 +19,13 @@ export interface WatchProbe {
   alarms: { noSpace: string[]; corrupt: string[] };
   foreign: { node?: string; endpoint: string; reason: string }[];
   error?: string;
+  /** A runbook run going on the cluster (read from Temporal): new proposals are held until it ends. */
+  running?: { workflow: string; since: number };
+  /**
+   * The recovery point against the inventory's objective, when it names one: when the newest
+   * backup that passed a restore drill was taken (ms), and the newest drill when it failed after it.
+   */
+  recovery?: { objectiveHours: number; takenAt?: number; drillFailed?: { at: number; message: string } };
 }
 
 /** One member's node in a probe: etcd's judgement, SSH apart, and what its status said. */
@@ -127,7 +135,7 @@ export function findingsOf(p: WatchProbe, leaderChanges: readonly number[] = [])
   }
   // Without a quorum there is no leader to judge by: the quorum loss is the finding.
   if (!out.some((f) => f.key === 'quorum-lost')) out.push(...healthFindings(p, leaderChanges));
-  out.push(...nodeFindings(p));
+  out.push(...nodeFindings(p), ...recoveryFindings(p));
   return out;
 }
 
@@ -173,8 +181,10 @@ export interface WatchChange { opened: (Proposal | Report)[]; updated: (Proposal
 /**
  * Advances the watch by one probe, pure: a finding seen in a row for at least its threshold opens
  * a proposal (or a report) once; while it lasts its evidence follows the probes; when a probe that
- * read the cluster no longer sees it, it closes as resolved. A failed probe changes nothing but
- * its count (a probe failure is not a member failure). Proposal ids are `<key>@<since>`: stable
+ * read the cluster no longer sees it, it closes as resolved. While a runbook runs on the cluster
+ * (`probe.running`) no proposal opens (reports do); one held opens at the first probe after the
+ * run, its threshold long passed. A failed probe changes nothing but its count (a probe failure
+ * is not a member failure). Proposal ids are `<key>@<since>`: stable
  * across replays and continue-as-new.
  */
 export function advanceWatch(state: WatchState, probe: WatchProbe): { state: WatchState; change: WatchChange } {
@@ -197,6 +207,8 @@ export function advanceWatch(state: WatchState, probe: WatchProbe): { state: Wat
       continue;
     }
     if (probe.at - since < f.thresholdSeconds * 1000) continue;
+    // While a runbook runs on the cluster (it may be fixing this, and a second run would be refused), nothing new is proposed.
+    if (f.propose && probe.running) continue;
     if (f.propose) {
       const p: Proposal = { id: `${f.key}@${since}`, key: f.key, runbook: f.propose.runbook, fields: f.propose.fields, evidence: f.evidence, since, openedAt: probe.at, status: 'open' };
       proposals.push(p);

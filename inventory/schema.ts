@@ -159,6 +159,11 @@ export const InventorySchema = z
     /** Directory on the nodes where snapshots are written. */
     backupDir: absolutePath,
     backupHost: BackupHostSchema.optional(),
+    /**
+     * The recovery point objective (hours): the watch proposes a backup when the newest backup that
+     * passed a restore drill is older (and reports a failed drill). Unset: not judged.
+     */
+    recoveryPointObjectiveHours: z.number().positive().max(8760).optional(),
     tls: TlsSchema,
     certificateAuthority: CertificateAuthoritySchema.optional(),
     nodes: z.array(NodeSchema).min(1),

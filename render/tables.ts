@@ -39,7 +39,8 @@ export function proposalsTable(v: ProposalsView): string {
   const rows = [...v.proposals.map((p) => ({ ...p, finding: p.id, run: run(p) + accepted(p) })), ...v.reports.map((r) => ({ ...r, finding: r.key, run: '(report: nothing proposed)' }))]
     .sort((a, b) => (a.status === b.status ? b.openedAt - a.openedAt : a.status === 'open' ? -1 : 1));
   for (const r of rows) t.push([r.status, r.finding, r.run, when(r.since), r.evidence]);
-  const last = v.lastProbeAt !== undefined ? `last probe ${when(v.lastProbeAt)}${v.lastError ? ` FAILED: ${v.lastError}` : ''}` : 'no probe yet';
+  const running = v.last?.running ? `; new proposals held while ${v.last.running.workflow} runs (since ${when(v.last.running.since)})` : '';
+  const last = v.lastProbeAt !== undefined ? `last probe ${when(v.lastProbeAt)}${v.lastError ? ` FAILED: ${v.lastError}` : running}` : 'no probe yet';
   const hint = v.proposals.some((p) => p.status === 'open' && !p.accepted) ? '\nto start a proposed run as you: etcd-runbooks accept <id> -i <inventory>' : '';
   return `watch of ${v.cluster}: probe every ${v.intervalSeconds} s; ${v.probes} probes, ${v.failedProbes} failed; ${last}\n${rows.length ? t.toString() : 'nothing proposed or reported'}${hint}`;
 }

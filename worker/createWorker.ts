@@ -51,7 +51,7 @@ export async function createWorker(settings: TemporalSettings, inventoryPaths: s
     taskQueue: settings.taskQueue,
     // The compiled worker loads the bundle the build made; from source, Temporal bundles at start.
     ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities({ registry, pool, journal, trustDigest }),
+    activities: createActivities({ registry, pool, journal, trustDigest, temporal: { client: new Client({ connection: clientConnection, namespace: settings.namespace }), taskQueue: settings.taskQueue } }),
     // After a worker dies, its runs' next workflow task moves to another worker after this long.
     stickyQueueScheduleToStartTimeout: '2 seconds',
     // Heartbeats reach the server at most a second apart, so the 3 s heartbeat timeout (workflows/proxies.ts) has 2 s of slack.

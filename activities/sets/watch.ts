@@ -1,10 +1,17 @@
 import { watchProbe } from '../etcd/watchProbe';
+import { temporalFacts } from '../etcd/watchTemporalFacts';
 import { clusterActivity, type ActivityDeps, type ClusterInput } from '../wrap';
 
 /** The activities of a cluster's watch (workflows/watchCluster.ts). */
 export function watchActivities(deps: ActivityDeps) {
   return {
-    /** One read-only watch probe (etcd/watchProbe.ts); not journaled, its commands not kept (a probe every 15 s). */
-    probeWatch: clusterActivity(deps, (ops, input: ClusterInput & { members: string[] }) => watchProbe(ops, input.members), { probe: true }),
+    /**
+     * One read-only watch probe (etcd/watchProbe.ts), with what Temporal says of the cluster (a run
+     * going on, the recovery point: etcd/watchTemporalFacts.ts); not journaled, its commands not kept.
+     */
+    probeWatch: clusterActivity(deps, async (ops, input: ClusterInput & { members: string[] }) => {
+      const [r, t] = await Promise.all([watchProbe(ops, input.members), deps.temporal ? temporalFacts(deps.temporal, ops.inv) : {}]);
+      return r.probe.error ? r : { ...r, probe: { ...r.probe, ...t } };
+    }, { probe: true }),
   };
 }

@@ -11,6 +11,7 @@ import { watchId } from '../../service/ids';
 import { InventoryFiles } from '../../service/inventories';
 import { RunService } from '../../service/runs';
 import { watchCluster } from '../../workflows';
+import { temporalFacts } from '../../activities/etcd/watchTemporalFacts';
 import { testInventoryFile } from '../api/fixtures';
 import { cliAs } from '../support/cliAs';
 import { withStubWorker } from '../support/stubWorker';
@@ -68,6 +69,12 @@ test('alice accepts the replace proposal: replace starts as her, the proposal na
 
       const shown = (await service.proposals(carol, cluster)).proposals.find((p) => p.id === open.id);
       expect(shown?.accepted).toEqual({ by: 'alice', runId: first.operation.run.runId, workflow: 'replaceMember', state: 'running' });
+      // What the watch's probe reads of Temporal (activities/etcd/watchTemporalFacts.ts): the run going on
+      // (new proposals are held), and with an objective in the inventory, no recovery point yet.
+      const inv = new InventoryFiles([testInventoryFile(cluster)]).load(cluster).inv;
+      const facts = await eventually('the run is visible', async () => { const f = await temporalFacts({ client, taskQueue }, { ...inv, recoveryPointObjectiveHours: 24 }); return f.running ? f : undefined; }, 30_000);
+      expect(facts).toEqual({ running: { workflow: 'replaceMember', since: expect.any(Number) }, recovery: { objectiveHours: 24 } });
+      expect(await temporalFacts({ client, taskQueue: `${taskQueue}-other` }, inv)).toEqual({});
       await client.workflow.getHandle(runId).terminate('test: the stub worker has no replace activities');
 
       s.heal();
