@@ -101,6 +101,7 @@ export const ProposalsSchema = z.object({
     running: z.object({ workflow: z.string(), since: z.number() }).optional().describe('a runbook run going on the cluster: new proposals are held until it ends'),
     recovery: z.object({ objectiveHours: z.number(), takenAt: z.number().optional(), drillFailed: z.object({ at: z.number(), message: z.string() }).optional() }).optional()
       .describe('the recovery point against the inventory\'s objective'),
+    kubeDrift: z.array(z.string()).optional().describe('the control plane\'s drift from the voting members (as status shows it), when the inventory names control planes'),
   }).optional()
     .describe('the last probe that read the cluster (domain/watch.ts WatchProbe)'),
   leader: z.string().optional().describe('the leader\'s member ID (hex) the watch last saw'),

@@ -3,6 +3,7 @@ import { quorumSize } from './quorum';
 import { healthFindings, leaderOf, HEALTH } from './watchHealth';
 import { nodeFindings } from './watchNode';
 import { recoveryFindings } from './watchRecovery';
+import { kubeFindings } from './watchKube';
 
 /**
  * One probe of a cluster by its watch: each inventory node as the pre-flight judges it (etcd
@@ -26,6 +27,8 @@ export interface WatchProbe {
    * backup that passed a restore drill was taken (ms), and the newest drill when it failed after it.
    */
   recovery?: { objectiveHours: number; takenAt?: number; drillFailed?: { at: number; message: string } };
+  /** The control plane's drift from the voting members (domain/kubeSync.ts kubeDrift lines), when the inventory names control planes. */
+  kubeDrift?: string[];
 }
 
 /** One member's node in a probe: etcd's judgement, SSH apart, and what its status said. */
@@ -135,7 +138,7 @@ export function findingsOf(p: WatchProbe, leaderChanges: readonly number[] = [])
   }
   // Without a quorum there is no leader to judge by: the quorum loss is the finding.
   if (!out.some((f) => f.key === 'quorum-lost')) out.push(...healthFindings(p, leaderChanges));
-  out.push(...nodeFindings(p), ...recoveryFindings(p));
+  out.push(...nodeFindings(p), ...recoveryFindings(p), ...kubeFindings(p));
   return out;
 }
 

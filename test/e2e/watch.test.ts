@@ -117,6 +117,9 @@ describe('watch (end to end)', () => {
       expect([metric(`etcd_runbooks_member_etcd_serving${l}`), metric(`etcd_runbooks_member_ssh_up${l}`), metric(`etcd_runbooks_member_db_quota_bytes${l}`), metric(`etcd_runbooks_member_is_leader${l}`)])
         .toEqual([1, 1, 24 * 1024 * 1024, n === leaderNode ? 1 : 0]);
       expect(metric(`etcd_runbooks_member_db_size_bytes${l}`)).toBeGreaterThan(0);
+      // Read over SSH from the node (the lab's certificates are for 10 years).
+      for (const role of ['ca', 'server', 'peer', 'client']) expect(metric(`etcd_runbooks_member_certificate_days_left{cluster="lab",node="${n}",role="${role}"}`)).toBeGreaterThan(300);
+      expect(metric(`etcd_runbooks_member_data_dir_free_bytes${l}`)).toBeGreaterThan(64 * 1024 * 1024);
     }
   });
 
@@ -195,6 +198,8 @@ describe('watch (end to end)', () => {
     expect(posted.content.body).toContain('Proposed: replace lab failed=node3 replacement=node4');
     await alice.say(room, 'accept', posted.event_id);
     await botSaid(/replaceMember on lab requested by alice \(matrix\)/);
+    // The watch sees the run from Temporal: new proposals are held while it goes on.
+    await eventually('the watch sees the run', async () => ((await proposals()) as { last?: { running?: { workflow: string } } }).last?.running?.workflow === 'replaceMember' || undefined, 60_000);
     // bob approves each step the run waits on, as himself (alice may not: four-eyes).
     const approved = new Set<string>();
     await eventually('replace completed', async () => {
