@@ -4,6 +4,7 @@ import { inventoryDigest } from '../../inventory/load';
 import { backupCluster, clusterStatus, expandCluster, kubeSync, migrateMember, replaceMember, restoreCluster } from '../../workflows';
 import { kubeDrift } from '../../domain/kubeSync';
 import { freshLabWith, INVENTORY, lab } from '../support/lab';
+import { kubeFindings } from '../../domain/watchKube';
 import { memberClient, memberNames } from '../support/etcd';
 import { configMapEndpoints, kubectl, readyzProbe, recordKubeRun, runningApiserver } from '../support/kube';
 import { startRun, startWorkerAndClient } from '../support/temporal';
@@ -118,6 +119,9 @@ describe('kubeadm control plane (external etcd) follows every membership change'
       `kubeadm-config ConfigMap: missing ${want[2]}; extra ${url('node4')}`,
       `node2 kubeadm config file: missing ${want[1]}; extra ${url('node4')}`,
     ]);
+    // The watch judges the same lines (activities/kube/watchDrift.ts): kube-sync is proposed, nothing is only reported.
+    expect(kubeFindings({ at: 0, members: [], spare: [], alarms: { noSpace: [], corrupt: [] }, foreign: [], kubeDrift: kubeDrift(status.kube!) }).map((f) => [f.key, f.propose]))
+      .toEqual([['kube-drift', { runbook: 'kube-sync', fields: {} }]]);
     const r = await measured('kube-sync', () => startRun(env, kubeSync, base()));
     expect(r.driftBefore).toHaveLength(2);
     expect(r.driftAfter).toEqual([]);
