@@ -3,6 +3,7 @@ import type { ClusterOps } from '../cluster';
 import { shScript } from '../ssh/quote';
 import { memberStatuses, type MemberStatuses } from '../etcd/reads';
 import { nodeEtcdTools } from '../etcd/version';
+import { clockOffset } from '../node/clock';
 import { freeBytes } from '../node/disk';
 import { runtimeOf } from '../runtime';
 import { judgeCertificate, judgeClocks, judgeDisk, judgeMaxSessions, judgeTools, type DoctorRow } from './checks';
@@ -18,14 +19,6 @@ async function guarded(node: string, what: string, check: () => Promise<DoctorRo
   } catch (e) {
     return [{ node, check: what, verdict: 'fail', found: firstLine(e), fix: 'see the message; doctor reads only' }];
   }
-}
-
-/** This host's clock against the node's: `date +%s%N` there, halfway through the round trip here (ms). */
-async function clockOffset(ops: ClusterOps, node: string): Promise<{ node: string; offsetMs: number; errorMs: number }> {
-  const t0 = Date.now();
-  const r = await ops.runOk(node, ['date', '+%s%N']);
-  const t1 = Date.now();
-  return { node, offsetMs: Number(BigInt(r.stdout.trim()) / 1_000_000n) - (t0 + t1) / 2, errorMs: (t1 - t0) / 2 };
 }
 
 /** Everything doctor checks on one etcd node (member or spare). */

@@ -2,6 +2,7 @@ import type { NodeFacts } from '../../domain/watch';
 import type { ClusterOps } from '../cluster';
 import { certificatesIn } from '../doctor/checks';
 import { rethrowCancellation } from '../errors';
+import { clockOffset } from '../node/clock';
 import { freeBytes } from '../node/disk';
 
 /** How long a node's facts are reused (ms): certificates, disk and clocks change over hours, a probe runs every 15 s. */
@@ -28,12 +29,7 @@ export async function nodeFacts(ops: ClusterOps, node: string, now = Date.now())
   if (cached && now - cached.at < NODE_FACTS_TTL_MS) return cached;
   const facts: NodeFacts = { at: now, certs: [] };
   const guard = async (read: () => Promise<void>) => { try { await read(); } catch (e) { rethrowCancellation(e); } };
-  await guard(async () => {
-    const t0 = Date.now();
-    const r = await ops.runOk(node, ['date', '+%s%N'], { timeoutMs: 8_000 });
-    const t1 = Date.now();
-    if (/^[0-9]+$/.test(r.stdout.trim())) facts.clock = { offsetMs: Number(BigInt(r.stdout.trim()) / 1_000_000n) - (t0 + t1) / 2, errorMs: (t1 - t0) / 2 };
-  });
+  await guard(async () => { const c = await clockOffset(ops, node); facts.clock = { offsetMs: c.offsetMs, errorMs: c.errorMs }; });
   await guard(async () => { facts.dataDirFree = await freeBytes(ops, node, ops.node(node).etcd.dataDir); });
   for (const [role, path] of certPaths(ops)) {
     await guard(async () => {
