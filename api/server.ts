@@ -114,7 +114,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   // Prometheus scrapes with a viewer token (authorization.credentials_file): the metrics name clusters and nodes.
   const metrics = new ClusterMetrics(deps.service);
-  app.get('/metrics', { onRequest: authenticate, schema: { summary: 'Prometheus metrics of every cluster: the watch\'s last probe per member, open proposals, recovery point, last drill, runs by runbook and outcome (text exposition format)', security } },
+  // Not in the OpenAPI document: Prometheus' text format for a scraper, not the JSON API (docs/operations.md "Metrics").
+  app.get('/metrics', { onRequest: authenticate, schema: { hide: true } },
     async (req, reply) => {
       if (!hasRole(req.actor.roles, 'viewer')) throw new ServiceError('forbidden', `${req.actor.principal} may not read metrics (needs role viewer)`);
       const text = await metrics.render(req.actor);
